@@ -1,0 +1,165 @@
+"""``mlproject init``: write a commented starter spec (CLI; no compile stage)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.spec.types import SLUG_PATTERN
+
+TASKS = ("binary_classification", "multiclass_classification", "regression")
+PRIMARY = {
+    "binary_classification": ("roc_auc", "minimum", 0.75),
+    "multiclass_classification": ("accuracy", "minimum", 0.8),
+    "regression": ("rmse", "maximum", 10.0),
+}
+
+STARTER = """\
+# yaml-language-server: $schema={schema_url}
+# mlproject spec: one file states the project's whole lifecycle.
+# Validate with `mlproject validate`, generate everything with `mlproject compile`.
+# Reference: docs/spec.md; every diagnostic: `mlproject explain CODE`.
+apiVersion: mlproject/v1
+
+metadata:
+  name: {name}                # a slug: names workflows, services, registry entries
+  description: {description}
+  owners:
+    - name: {owner}
+      email: {email}
+
+objective:
+  problem: {problem}
+  task: {task}
+
+kpis:
+  # Model metrics with their thresholds; exactly one is primary (champion vs challenger).
+  metrics:
+    - name: {metric}
+      {bound}: {value}
+      primary: true
+
+data:
+  sources:
+    - name: training_data
+      path: {data_path}      # relative to this file; or uri: s3://... gs://... azure://... https://...
+      format: csv
+      target: {target}
+      sensitivity: internal   # public | internal | confidential | restricted
+      # pii: [email]          # PII columns are never model features nor shown in reports
+      # columns: declare the schema to get data validation and drift per feature
+
+deployment:
+  mode: {mode}               # online (MLServer/KServe) or batch (scheduled scoring)
+{batch}
+# Sections you can add next: training, evaluation, experiments, monitoring, retraining,
+# registry. Each has defaults; see docs/spec.md.
+"""
+
+
+def _quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def render_starter(
+    *,
+    name: str,
+    task: str,
+    mode: str,
+    owner: str,
+    email: str,
+    data_path: str,
+    target: str,
+    schema_url: str,
+) -> str:
+    metric, bound, value = PRIMARY[task]
+    batch = '  batch:\n    schedule: "0 3 * * *"\n' if mode == "batch" else ""
+    return STARTER.format(
+        schema_url=schema_url,
+        name=name,
+        description=_quote(f"{name}: describe what the model is for"),
+        owner=_quote(owner),
+        email=_quote(email),
+        problem=_quote("State the business problem this model solves."),
+        task=task,
+        metric=metric,
+        bound=bound,
+        value=value,
+        data_path=_quote(data_path),
+        target=_quote(target),
+        mode=mode,
+        batch=batch,
+    )
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--name", default=None, help="Project name (a slug). Default: the directory name.")
+@click.option("--task", type=click.Choice(TASKS), default=None, help="Learning task.")
+@click.option("--mode", type=click.Choice(["online", "batch"]), default=None)
+@click.option("--owner", default=None, help="Owner's name.")
+@click.option("--email", default=None, help="Owner's e-mail.")
+@click.option("--data", "data_path", default=None, help="Training data path (CSV).")
+@click.option("--target", default=None, help="Label column.")
+@click.option("-i", "--interactive", is_flag=True, help="Ask for each value.")
+@click.option("--force", is_flag=True, help="Overwrite an existing mlproject.yaml.")
+def init(
+    directory: Path,
+    name: str | None,
+    task: str | None,
+    mode: str | None,
+    owner: str | None,
+    email: str | None,
+    data_path: str | None,
+    target: str | None,
+    interactive: bool,
+    force: bool,
+) -> None:
+    """Write a commented starter mlproject.yaml into DIRECTORY."""
+    from compiler.pipeline import validate_text
+
+    spec_path = directory / "mlproject.yaml"
+    if spec_path.exists() and not force:
+        click.echo(f"mlproject: error: {spec_path} exists (use --force to overwrite)", err=True)
+        sys.exit(1)
+    default_name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")
+    default_name = default_name if re.match(SLUG_PATTERN, default_name) else "my-model"
+
+    def ask(value: str | None, prompt: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        if value is not None:
+            return value
+        if not interactive:
+            return default
+        kind = click.Choice(choices) if choices else click.STRING
+        return str(click.prompt(prompt, default=default, type=kind))
+
+    name = ask(name, "Project name", default_name)
+    if not re.match(SLUG_PATTERN, name):
+        click.echo(f"mlproject: error: name '{name}' is not a slug ({SLUG_PATTERN})", err=True)
+        sys.exit(2)
+    values = {
+        "name": name,
+        "task": ask(task, "Task", "binary_classification", TASKS),
+        "mode": ask(mode, "Deployment mode", "online", ("online", "batch")),
+        "owner": ask(owner, "Owner", "Your Name"),
+        "email": ask(email, "Owner e-mail", "you@example.com"),
+        "data_path": ask(data_path, "Training data (CSV, relative path)", "data/train.csv"),
+        "target": ask(target, "Label column", "label"),
+    }
+    text = render_starter(
+        **values,
+        schema_url="https://mlproject.dev/schemas/mlproject.v1.json",
+    )
+    result = validate_text(text, str(spec_path))
+    if not result.ok:
+        from compiler.diagnostics import format_text
+
+        click.echo(format_text(result.diagnostics, {str(spec_path): text}), err=True, nl=False)
+        sys.exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`")

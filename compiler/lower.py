@@ -1,0 +1,360 @@
+"""Lower stage: a checked spec → the IR that targets read.
+
+Runs only on specs that passed the check stage, so references resolve; it fills
+defaults, expands environments, links metrics to their directions and orders
+every collection deterministically. It reads nothing but its arguments.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from compiler import ir
+from compiler.diagnostics import Pointer
+from compiler.load import Document
+from compiler.metrics import CLASSIFICATION, DEFAULT_METRICS, METRICS
+from compiler.spec import v1
+from compiler.spec.types import duration_seconds
+
+NUMERIC_TYPES = frozenset({"integer", "float", "boolean"})
+DEFAULT_ESTIMATORS: dict[str, tuple[str, dict[str, object]]] = {
+    "binary_classification": ("sklearn.linear_model.LogisticRegression", {"max_iter": 1000}),
+    "multiclass_classification": ("sklearn.linear_model.LogisticRegression", {"max_iter": 1000}),
+    "regression": ("sklearn.ensemble.HistGradientBoostingRegressor", {"random_state": 0}),
+}
+NUMERIC_ONLY_METHODS = frozenset({"ks", "wasserstein"})
+
+
+def _at(doc: Document, pointer: Pointer) -> ir.SourceRef | None:
+    position = doc.position_of(pointer)
+    return ir.SourceRef(line=position.line, col=position.col) if position else None
+
+
+def _person(p: v1.Person) -> ir.Person:
+    return ir.Person(name=p.name, email=p.email, role=p.role)
+
+
+def _direction(metric: str) -> ir.Metric:
+    info = METRICS[metric]
+    return ir.Metric(
+        name=metric,
+        direction=info.direction,
+        minimum=None,
+        maximum=None,
+        primary=False,
+        needs_scores=info.needs_scores,
+    )
+
+
+def _sources(spec: v1.ProjectSpec, doc: Document) -> tuple[ir.Source, ...]:
+    out = []
+    for i, s in enumerate(spec.data.sources):
+        pii = frozenset(s.pii)
+        columns = tuple(
+            ir.Column(
+                name=c.name,
+                type=c.type,
+                nullable=c.nullable,
+                min=c.min,
+                max=c.max,
+                categories=tuple(c.categories) if c.categories is not None else None,
+                pii=c.name in pii,
+            )
+            for c in s.columns
+        )
+        out.append(
+            ir.Source(
+                name=s.name,
+                path=s.path,
+                uri=s.uri,
+                format=s.format,
+                target=s.target,
+                timestamp=s.timestamp,
+                columns=columns,
+                sensitivity=s.sensitivity,
+                pii=tuple(sorted(pii)),
+                freshness_seconds=duration_seconds(s.freshness) if s.freshness else None,
+                sensitive=s.sensitivity in {"confidential", "restricted"} or bool(pii),
+                at=_at(doc, ("data", "sources", i)),
+            )
+        )
+    return tuple(out)
+
+
+def _training(spec: v1.ProjectSpec, source: ir.Source) -> ir.Training:
+    t = spec.training
+    excluded = {source.target, source.timestamp, *source.pii}
+    if t.features is not None:
+        features = tuple(t.features)
+    else:
+        features = tuple(c.name for c in source.columns if c.name not in excluded)
+    types = {c.name: c.type for c in source.columns}
+    numeric = tuple(f for f in features if types.get(f) in NUMERIC_TYPES)
+    categorical = tuple(f for f in features if types.get(f) in {"string", "category"})
+    has_custom_train = any(stage.name == "train" for stage in t.stages)
+    estimator: ir.Estimator | None = None
+    if t.estimator is not None:
+        estimator = ir.Estimator(class_path=t.estimator.class_, params=dict(t.estimator.params))
+    elif not has_custom_train:
+        class_path, params = DEFAULT_ESTIMATORS[spec.objective.task]
+        estimator = ir.Estimator(class_path=class_path, params=dict(params))
+    baseline_estimator = None
+    if t.baseline.estimator is not None:
+        baseline_estimator = ir.Estimator(
+            class_path=t.baseline.estimator.class_, params=dict(t.baseline.estimator.params)
+        )
+    default_strategy = "prior" if spec.objective.task in CLASSIFICATION else "mean"
+    return ir.Training(
+        source=source.name,
+        target=source.target or "",
+        features=features,
+        numeric_features=numeric,
+        categorical_features=categorical,
+        split=ir.Split(**t.split.model_dump()),
+        estimator=estimator,
+        custom_stages=tuple(
+            ir.CustomStage(
+                name=s.name,
+                cmd=s.cmd,
+                deps=tuple(s.deps),
+                outs=tuple(s.outs),
+                params=tuple(s.params),
+                metrics=tuple(s.metrics),
+                after=s.after,
+            )
+            for s in t.stages
+        ),
+        baseline_strategy=None if baseline_estimator else (t.baseline.strategy or default_strategy),
+        baseline_estimator=baseline_estimator,
+    )
+
+
+def _metrics(spec: v1.ProjectSpec, doc: Document) -> tuple[ir.Metric, ...]:
+    return tuple(
+        ir.Metric(
+            name=m.name,
+            direction=METRICS[m.name].direction,
+            minimum=m.minimum,
+            maximum=m.maximum,
+            primary=m.primary,
+            needs_scores=METRICS[m.name].needs_scores,
+            at=_at(doc, ("kpis", "metrics", i)),
+        )
+        for i, m in enumerate(spec.kpis.metrics)
+    )
+
+
+def _gates(spec: v1.ProjectSpec, primary: str) -> ir.Gates:
+    g = spec.evaluation.gates
+    if g.thresholds:
+        thresholds = tuple(
+            ir.Threshold(metric=name, minimum=t.minimum, maximum=t.maximum)
+            for name, t in sorted(g.thresholds.items())
+        )
+    else:
+        thresholds = tuple(
+            ir.Threshold(metric=m.name, minimum=m.minimum, maximum=m.maximum)
+            for m in sorted(spec.kpis.metrics, key=lambda m: m.name)
+            if m.minimum is not None or m.maximum is not None
+        )
+
+    def comparison(metric: str | None, margin: float) -> ir.Comparison:
+        name = metric or primary
+        return ir.Comparison(metric=name, direction=METRICS[name].direction, margin=margin)
+
+    return ir.Gates(
+        thresholds=thresholds,
+        beat_baseline=comparison(g.beat_baseline.metric, g.beat_baseline.margin)
+        if g.beat_baseline
+        else None,
+        beat_champion=comparison(g.beat_champion.metric, g.beat_champion.margin)
+        if g.beat_champion
+        else None,
+    )
+
+
+def _resources(r: v1.Resources) -> ir.Resources:
+    return ir.Resources(cpu=r.cpu, memory=r.memory, gpu=r.gpu)
+
+
+def _deployment(spec: v1.ProjectSpec, doc: Document, sensitive: bool) -> ir.Deployment:
+    d = spec.deployment
+    declared = d.environments or [v1.Environment(name="production")]
+    environments = []
+    for order, env in enumerate(declared):
+        promotion = spec.retraining.promotion.get(env.name) or (
+            "approval" if env.approval else "automatic"
+        )
+        environments.append(
+            ir.Environment(
+                name=env.name,
+                order=order,
+                namespace=env.namespace or f"{spec.metadata.name}-{env.name}",
+                min_replicas=env.replicas.min,
+                max_replicas=max(env.replicas.max, env.replicas.min),
+                approval=env.approval or promotion == "approval",
+                promotion=promotion,
+                resources=_resources(env.resources or d.resources),
+                payload_logging=d.payload_logging and not sensitive,
+                at=_at(doc, ("deployment", "environments", order)) if d.environments else None,
+            )
+        )
+    batch = None
+    if d.batch is not None:
+        batch = ir.Batch(
+            schedule=d.batch.schedule,
+            input=d.batch.input or spec.data.sources[0].name,
+            output=d.batch.output,
+        )
+    latency = ir.Latency(**d.latency.model_dump()) if d.latency else None
+    return ir.Deployment(
+        mode=d.mode,
+        latency=latency,
+        throughput_rps=d.throughput_rps,
+        environments=tuple(environments),
+        batch=batch,
+    )
+
+
+def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
+    m = spec.monitoring
+    drift = None
+    if m.drift is not None:
+        tests = []
+        for feature in training.features:
+            kind: str = "categorical" if feature in training.categorical_features else "numeric"
+            chosen = m.drift.features.get(feature)
+            method = (chosen or m.drift.default).method
+            if chosen is None and kind == "categorical" and method in NUMERIC_ONLY_METHODS:
+                method = "chi_squared"  # the default cannot apply to categories
+            threshold = (chosen or m.drift.default).threshold
+            tests.append(
+                ir.DriftTest(feature=feature, method=method, threshold=threshold, kind=kind)  # type: ignore[arg-type]
+            )
+        prediction = None
+        if m.drift.prediction is not None:
+            prediction = ir.DriftTest(
+                feature="prediction",
+                method=m.drift.prediction.method,
+                threshold=m.drift.prediction.threshold,
+                kind="categorical" if spec.objective.task in CLASSIFICATION else "numeric",
+            )
+        drift = ir.Drift(
+            features=tuple(sorted(tests, key=lambda t: t.feature)),
+            prediction=prediction,
+            reference=m.drift.reference,
+            window_seconds=duration_seconds(m.drift.window),
+            bins=m.drift.bins,
+        )
+    performance = None
+    if m.performance is not None:
+        performance = ir.Performance(
+            metric=m.performance.metric,
+            direction=METRICS[m.performance.metric].direction,
+            minimum=m.performance.minimum,
+            maximum=m.performance.maximum,
+            label_delay_seconds=duration_seconds(m.performance.label_delay),
+        )
+    return ir.Monitoring(
+        schedule=m.schedule,
+        drift=drift,
+        data_quality=ir.DataQuality(**m.data_quality.model_dump()),
+        performance=performance,
+        slos=ir.Slos(**m.slos.model_dump()),
+        alerts=tuple(
+            ir.AlertRoute(
+                name=a.name,
+                type=a.type,
+                to=tuple(a.to),
+                webhook_secret=a.webhook.secret if a.webhook else None,
+                labels=tuple(a.labels),
+                severity=a.severity,
+            )
+            for a in m.alerts
+        ),
+    )
+
+
+def _evaluation_metrics(spec: v1.ProjectSpec, gates: ir.Gates) -> tuple[str, ...]:
+    task = spec.objective.task
+    if spec.evaluation.metrics is not None:
+        names = set(spec.evaluation.metrics)
+    else:
+        names = set(DEFAULT_METRICS[task]) | {m.name for m in spec.kpis.metrics}
+    names |= {t.metric for t in gates.thresholds}
+    for comparison in (gates.beat_baseline, gates.beat_champion):
+        if comparison is not None:
+            names.add(comparison.metric)
+    if spec.monitoring.performance is not None:
+        names.add(spec.monitoring.performance.metric)
+    return tuple(sorted(n for n in names if n in METRICS and task in METRICS[n].tasks))
+
+
+def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: str) -> ir.Project:
+    """The IR of a checked spec. ``spec_file`` is the spec's POSIX path from the output root."""
+    sources = _sources(spec, doc)
+    training_source = next(
+        s for s in sources if s.name == (spec.training.source or sources[0].name)
+    )
+    training = _training(spec, training_source)
+    metrics = _metrics(spec, doc)
+    primary = next(m.name for m in metrics if m.primary)
+    gates = _gates(spec, primary)
+    sensitive = any(s.sensitive for s in sources)
+    ab = spec.experiments.ab_test
+    shadow = spec.experiments.shadow
+    r = spec.retraining
+    return ir.Project(
+        name=spec.metadata.name,
+        description=spec.metadata.description,
+        spec_sha256=spec_sha256,
+        layout=ir.Layout(project_dir=posixpath.dirname(spec_file), spec_file=spec_file),
+        owners=tuple(_person(p) for p in spec.metadata.owners),
+        stakeholders=tuple(_person(p) for p in spec.metadata.stakeholders),
+        problem=spec.objective.problem,
+        task=spec.objective.task,
+        scope_in=tuple(spec.objective.scope.in_),
+        scope_out=tuple(spec.objective.scope.out),
+        kpis=tuple(
+            ir.Kpi(
+                name=k.name,
+                description=k.description,
+                target=k.target,
+                owner=k.owner,
+                metrics=tuple(k.metrics),
+            )
+            for k in spec.kpis.business
+        ),
+        metrics=metrics,
+        primary_metric=primary,
+        evaluation_metrics=_evaluation_metrics(spec, gates),
+        sources=sources,
+        sensitive=sensitive,
+        training=training,
+        gates=gates,
+        deployment=_deployment(spec, doc, sensitive),
+        ab_test=ir.AbTest(
+            challenger_share=ab.challenger_share,
+            metric=ab.metric,
+            metric_type=ab.metric_type,
+            minimum_samples=ab.minimum_samples,
+            significance=ab.significance,
+            max_duration_seconds=duration_seconds(ab.max_duration),
+        )
+        if ab
+        else None,
+        shadow=ir.Shadow(sample=shadow.sample) if shadow and shadow.enabled else None,
+        monitoring=_monitoring(spec, training),
+        retraining=ir.Retraining(
+            schedule=r.schedule,
+            triggers=tuple(sorted(set(r.triggers))),
+            cooldown_seconds=duration_seconds(r.cooldown),
+            max_retrains=r.max_retrains.count,
+            max_retrains_window_seconds=duration_seconds(r.max_retrains.window),
+        ),
+        registry=ir.Registry(
+            model_name=spec.registry.model_name or spec.metadata.name,
+            remote_url=spec.registry.remote or "../.dvc-storage",
+            remote_is_default=spec.registry.remote is None,
+        ),
+    )

@@ -1,0 +1,430 @@
+"""Spec v1 (``apiVersion: mlproject/v1``): the models that state a project's whole lifecycle.
+
+Validate stage. These models speak the user's vocabulary; they check shape and
+single-field constraints only. Cross references and policies are semantic rules
+in ``compiler.checks``; resolved defaults live in the IR (``compiler.ir``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from compiler.metrics import TaskType
+from compiler.spec.types import (
+    SECRET_PATTERN,
+    STRICT,
+    Cron,
+    Duration,
+    Fraction,
+    Identifier,
+    Slug,
+)
+
+API_VERSION = "mlproject/v1"
+
+Sensitivity = Literal["public", "internal", "confidential", "restricted"]
+DriftMethod = Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+
+
+class Spec(BaseModel):
+    model_config = STRICT
+
+
+# ── metadata ────────────────────────────────────────────────────────────────
+
+
+class Person(Spec):
+    """Someone responsible for, or interested in, the project."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["Ada Lovelace"])
+    email: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        examples=["ada@example.com"],
+    )
+    role: str | None = Field(default=None, max_length=100, examples=["data scientist"])
+
+
+class Metadata(Spec):
+    """Who owns the project and what it is called."""
+
+    name: Slug
+    description: str = Field(default="", max_length=2000)
+    owners: list[Person] = Field(min_length=1, description="Accountable people; at least one.")
+    stakeholders: list[Person] = Field(
+        default_factory=list, description="People notified of releases, alerts and A/B decisions."
+    )
+
+
+# ── objective and KPIs ──────────────────────────────────────────────────────
+
+
+class Scope(Spec):
+    in_: list[str] = Field(default_factory=list, alias="in", description="What is in scope.")
+    out: list[str] = Field(default_factory=list, description="What is explicitly out of scope.")
+
+
+class Objective(Spec):
+    """Why the project exists (ideation)."""
+
+    problem: str = Field(min_length=1, max_length=2000, description="The problem, in plain words.")
+    task: TaskType = Field(description="The learning task.")
+    scope: Scope = Field(default_factory=Scope)
+
+
+class BusinessKpi(Spec):
+    """A business KPI and the model metrics that move it."""
+
+    name: Identifier
+    description: str = Field(min_length=1, max_length=1000)
+    target: str = Field(min_length=1, max_length=200, examples=["churn below 5% per quarter"])
+    owner: str | None = None
+    metrics: list[Identifier] = Field(
+        min_length=1, description="Model metrics (names in kpis.metrics) linked to this KPI."
+    )
+
+
+class ModelMetric(Spec):
+    """A model metric with the threshold it must meet."""
+
+    name: Identifier = Field(examples=["roc_auc", "rmse"])
+    minimum: float | None = Field(default=None, description="Lowest acceptable value.")
+    maximum: float | None = Field(default=None, description="Highest acceptable value.")
+    primary: bool = Field(
+        default=False, description="The metric champion and challenger are compared on."
+    )
+
+
+class Kpis(Spec):
+    business: list[BusinessKpi] = Field(default_factory=list)
+    metrics: list[ModelMetric] = Field(min_length=1)
+
+
+# ── data ────────────────────────────────────────────────────────────────────
+
+ColumnType = Literal["integer", "float", "string", "boolean", "category", "datetime"]
+
+
+class Column(Spec):
+    """One column of a source's schema."""
+
+    name: Identifier
+    type: ColumnType
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    categories: list[str | int] | None = Field(
+        default=None, description="Allowed values of a category column."
+    )
+    description: str = ""
+
+
+class DataSource(Spec):
+    """A dataset the model learns from or scores."""
+
+    name: Identifier
+    path: str | None = Field(
+        default=None, description="A path relative to the spec.", examples=["data/customers.csv"]
+    )
+    uri: str | None = Field(
+        default=None,
+        pattern=r"^(s3|gs|azure|https)://[^\s]+$",
+        description="A remote location: s3://, gs://, azure:// or https://.",
+    )
+    format: Literal["csv", "parquet"] = "csv"
+    target: Identifier | None = Field(default=None, description="The label column.")
+    timestamp: Identifier | None = Field(default=None, description="The event-time column.")
+    columns: list[Column] = Field(default_factory=list, description="The declared schema.")
+    sensitivity: Sensitivity = "internal"
+    pii: list[Identifier] = Field(default_factory=list, description="Columns holding PII.")
+    freshness: Duration | None = Field(
+        default=None, description="New data is expected at least this often."
+    )
+
+    @model_validator(mode="after")
+    def _one_location(self) -> DataSource:
+        if (self.path is None) == (self.uri is None):
+            raise ValueError("a data source needs exactly one of 'path' or 'uri'")
+        if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
+            raise ValueError("'path' must be relative to the spec and stay inside the project")
+        return self
+
+
+class Data(Spec):
+    sources: list[DataSource] = Field(min_length=1)
+
+
+# ── training ────────────────────────────────────────────────────────────────
+
+
+class Split(Spec):
+    method: Literal["random", "time"] = "random"
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    validation_size: float = Field(default=0.0, ge=0.0, lt=1.0)
+    seed: int = Field(default=42, ge=0)
+    stratify: bool = Field(default=True, description="Stratify a random split by the target.")
+
+
+class Estimator(Spec):
+    """A scikit-learn estimator (or Pipeline) given by its import path."""
+
+    class_: str = Field(
+        alias="class",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$",
+        examples=["sklearn.ensemble.HistGradientBoostingClassifier"],
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Baseline(Spec):
+    """The naive model every candidate must beat."""
+
+    strategy: str | None = Field(
+        default=None, description="A DummyClassifier/DummyRegressor strategy.", examples=["prior"]
+    )
+    estimator: Estimator | None = None
+
+
+class CustomStage(Spec):
+    """A user command that runs as a DVC stage beside the built-in ones."""
+
+    name: Identifier
+    cmd: str = Field(min_length=1, max_length=4000)
+    deps: list[str] = Field(default_factory=list)
+    outs: list[str] = Field(default_factory=list)
+    params: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    after: Literal["validate", "split", "train", "evaluate"] | None = Field(
+        default=None, description="Run after this built-in stage."
+    )
+
+
+class Training(Spec):
+    """How a model is built (development)."""
+
+    source: Identifier | None = Field(
+        default=None, description="The data source to train on; default: the first one."
+    )
+    features: list[Identifier] | None = Field(
+        default=None, description="Feature columns; default: every column but target/timestamp."
+    )
+    split: Split = Field(default_factory=Split)
+    estimator: Estimator | None = None
+    stages: list[CustomStage] = Field(default_factory=list)
+    baseline: Baseline = Field(default_factory=Baseline)
+
+
+# ── evaluation and release gates ────────────────────────────────────────────
+
+
+class Threshold(Spec):
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class BeatBaseline(Spec):
+    metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
+    margin: float = Field(default=0.0, ge=0.0)
+
+
+class BeatChampion(Spec):
+    metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
+    margin: float = Field(default=0.0, ge=0.0)
+
+
+class Gates(Spec):
+    thresholds: dict[Identifier, Threshold] = Field(
+        default_factory=dict, description="Absolute thresholds; default: those of kpis.metrics."
+    )
+    beat_baseline: BeatBaseline | None = Field(default_factory=BeatBaseline)
+    beat_champion: BeatChampion | None = Field(default_factory=BeatChampion)
+
+
+class Evaluation(Spec):
+    metrics: list[Identifier] | None = Field(
+        default=None, description="Metrics to compute; default: the task's usual set + the KPIs'."
+    )
+    gates: Gates = Field(default_factory=Gates)
+
+
+# ── deployment ──────────────────────────────────────────────────────────────
+
+
+class Latency(Spec):
+    p50_ms: float | None = Field(default=None, gt=0)
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+
+
+class Resources(Spec):
+    cpu: str = Field(default="1", pattern=r"^[0-9]+(\.[0-9]+)?m?$", examples=["500m", "2"])
+    memory: str = Field(default="1Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+    gpu: int = Field(default=0, ge=0)
+
+
+class Replicas(Spec):
+    min: int = Field(default=1, ge=0, le=1000)
+    max: int = Field(default=1, ge=1, le=1000)
+
+
+class Environment(Spec):
+    """A place the model is deployed to, in promotion order."""
+
+    name: Slug
+    replicas: Replicas = Field(default_factory=Replicas)
+    approval: bool = Field(default=False, description="A person must approve a deployment.")
+    namespace: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    resources: Resources | None = None
+
+
+class Batch(Spec):
+    schedule: Cron
+    input: Identifier | None = Field(default=None, description="Source to score; default: first.")
+    output: str = Field(default="predictions", description="Output directory, relative.")
+
+
+class Deployment(Spec):
+    mode: Literal["online", "batch"] = "online"
+    latency: Latency | None = None
+    throughput_rps: float | None = Field(default=None, gt=0)
+    resources: Resources = Field(default_factory=Resources)
+    environments: list[Environment] = Field(default_factory=list)
+    payload_logging: bool = False
+    batch: Batch | None = None
+
+
+# ── experiments ─────────────────────────────────────────────────────────────
+
+
+class AbTest(Spec):
+    challenger_share: float = Field(description="Share of traffic (0, 0.5] sent to the challenger.")
+    metric: Identifier = Field(description="The success metric measured on outcomes.")
+    metric_type: Literal["proportion", "mean"] = "proportion"
+    minimum_samples: int = Field(default=1000, ge=10)
+    significance: float = Field(default=0.05, gt=0, lt=0.5)
+    max_duration: Duration = "14d"
+
+
+class Shadow(Spec):
+    enabled: bool = True
+    sample: Fraction = 1.0
+
+
+class Experiments(Spec):
+    ab_test: AbTest | None = None
+    shadow: Shadow | None = None
+
+
+# ── monitoring ──────────────────────────────────────────────────────────────
+
+
+class DriftTest(Spec):
+    method: DriftMethod = "psi"
+    threshold: float = Field(default=0.2, gt=0)
+
+
+class Drift(Spec):
+    default: DriftTest = Field(default_factory=DriftTest)
+    features: dict[Identifier, DriftTest] = Field(default_factory=dict)
+    prediction: DriftTest | None = Field(default_factory=DriftTest)
+    reference: Literal["training"] | Duration = Field(
+        default="training", description="'training' or a trailing window such as 30d."
+    )
+    window: Duration = Field(default="1d", description="The current window compared each run.")
+    bins: int = Field(default=10, ge=2, le=100)
+
+
+class DataQuality(Spec):
+    max_missing_fraction: Fraction = 0.05
+    max_range_violations: Fraction = 0.0
+    schema_violations: Literal["error", "warn"] = "error"
+    new_categories: Literal["error", "warn", "ignore"] = "warn"
+    min_rows: int = Field(default=1, ge=1)
+
+
+class Performance(Spec):
+    metric: Identifier
+    minimum: float | None = None
+    maximum: float | None = None
+    label_delay: Duration = "7d"
+
+
+class Slos(Spec):
+    error_rate: Fraction = Field(default=0.01, description="Maximum share of failed requests.")
+    availability: Fraction = 0.99
+
+
+class SecretRef(Spec):
+    secret: str = Field(pattern=SECRET_PATTERN, examples=["SLACK_WEBHOOK_URL"])
+
+
+class AlertRoute(Spec):
+    name: Identifier
+    type: Literal["email", "slack", "github_issue"]
+    to: list[str] = Field(default_factory=list, description="E-mail addresses (email).")
+    webhook: SecretRef | None = Field(default=None, description="Slack webhook, by secret.")
+    labels: list[str] = Field(default_factory=list, description="Issue labels (github_issue).")
+    severity: Literal["critical", "warning"] = "critical"
+
+
+class Monitoring(Spec):
+    schedule: Cron = "0 * * * *"
+    drift: Drift | None = Field(default_factory=Drift)
+    data_quality: DataQuality = Field(default_factory=DataQuality)
+    performance: Performance | None = None
+    slos: Slos = Field(default_factory=Slos)
+    alerts: list[AlertRoute] = Field(default_factory=list)
+
+
+# ── retraining ──────────────────────────────────────────────────────────────
+
+Trigger = Literal["drift", "performance", "new_data", "schedule"]
+
+
+class MaxRetrains(Spec):
+    count: int = Field(default=4, ge=1)
+    window: Duration = "30d"
+
+
+class Retraining(Spec):
+    schedule: Cron | None = None
+    triggers: list[Trigger] = Field(default_factory=list)
+    cooldown: Duration = "1d"
+    max_retrains: MaxRetrains = Field(default_factory=MaxRetrains)
+    promotion: dict[Slug, Literal["automatic", "approval"]] = Field(
+        default_factory=dict, description="Per environment; default: approval where required."
+    )
+
+
+# ── registry ────────────────────────────────────────────────────────────────
+
+
+class Registry(Spec):
+    model_name: Slug | None = Field(default=None, description="Default: metadata.name.")
+    remote: str | None = Field(
+        default=None,
+        description="DVC remote URL; default: a local remote under .dvc/storage.",
+        examples=["s3://ml-artifacts/churn"],
+    )
+
+
+# ── the document ────────────────────────────────────────────────────────────
+
+
+class ProjectSpec(Spec):
+    """An mlproject.yaml, version 1."""
+
+    api_version: Annotated[Literal["mlproject/v1"], Field(alias="apiVersion")]
+    metadata: Metadata
+    objective: Objective
+    kpis: Kpis
+    data: Data
+    training: Training = Field(default_factory=Training)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    deployment: Deployment = Field(default_factory=Deployment)
+    experiments: Experiments = Field(default_factory=Experiments)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    retraining: Retraining = Field(default_factory=Retraining)
+    registry: Registry = Field(default_factory=Registry)

@@ -1,0 +1,29 @@
+"""Target ``config``: the compiled project configuration the runtime steps read.
+
+The built-in steps (``mlproject step ...``) never parse the YAML spec: they read
+this file, the IR serialised as JSON, so the pipeline runs exactly what was
+compiled and reviewed.
+"""
+
+from __future__ import annotations
+
+import json
+
+from compiler import ir
+from compiler.emit import GeneratedFile
+
+NAME = "config"
+DESCRIPTION = "compiled project configuration read by the built-in steps (.mlproject/project.json)"
+CONFIG_PATH = ".mlproject/project.json"
+
+
+def render(project: ir.Project) -> list[GeneratedFile]:
+    payload = project.model_dump(mode="json")
+    text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return [
+        GeneratedFile(
+            path=project.layout.in_project(CONFIG_PATH),
+            content=text.encode(),
+            comment="none",
+        )
+    ]
