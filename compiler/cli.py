@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -248,10 +248,43 @@ def _indent(text: str) -> str:
     return "".join(f"    {line}\n" for line in text.splitlines())
 
 
-def _register_more() -> None:
-    from compiler.cli_init import init
+# Commands defined in other modules, imported only when invoked (keeps start-up light).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("compiler.cli_init", "init", "Write a commented starter mlproject.yaml."),
+}
 
-    cli.add_command(init)
+
+class _LazyCommand(click.Command):
+    """A command whose module is imported only when it runs or shows its help."""
+
+    def __init__(self, name: str, module: str, attribute: str, short_help: str) -> None:
+        super().__init__(name, short_help=short_help, add_help_option=False)
+        self._target = (module, attribute)
+
+    def _load(self) -> click.Command:
+        import importlib
+
+        module, attribute = self._target
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return self._load().make_context(info_name, args, parent, **extra)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or ""
+
+
+def _register_more() -> None:
+    for name, (module, attribute, short_help) in LAZY_COMMANDS.items():
+        cli.add_command(_LazyCommand(name, module, attribute, short_help))
 
 
 _register_more()

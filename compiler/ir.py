@@ -4,7 +4,7 @@ The spec speaks the user's vocabulary; the IR speaks the targets'. Every default
 is resolved, every reference linked, environments expanded, collections in a
 deterministic order, durations in seconds. Targets never see raw YAML or the
 spec models. The IR is also serialised into the compiled project configuration
-(``.mlproject/project.json``) that the built-in runtime steps read, so it is a
+(``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
 set of frozen pydantic models: one schema for both directions.
 """
 

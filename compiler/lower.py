@@ -34,18 +34,6 @@ def _person(p: v1.Person) -> ir.Person:
     return ir.Person(name=p.name, email=p.email, role=p.role)
 
 
-def _direction(metric: str) -> ir.Metric:
-    info = METRICS[metric]
-    return ir.Metric(
-        name=metric,
-        direction=info.direction,
-        minimum=None,
-        maximum=None,
-        primary=False,
-        needs_scores=info.needs_scores,
-    )
-
-
 def _sources(spec: v1.ProjectSpec, doc: Document) -> tuple[ir.Source, ...]:
     out = []
     for i, s in enumerate(spec.data.sources):
@@ -146,17 +134,13 @@ def _metrics(spec: v1.ProjectSpec, doc: Document) -> tuple[ir.Metric, ...]:
 
 def _gates(spec: v1.ProjectSpec, primary: str) -> ir.Gates:
     g = spec.evaluation.gates
-    if g.thresholds:
-        thresholds = tuple(
-            ir.Threshold(metric=name, minimum=t.minimum, maximum=t.maximum)
-            for name, t in sorted(g.thresholds.items())
-        )
-    else:
-        thresholds = tuple(
-            ir.Threshold(metric=m.name, minimum=m.minimum, maximum=m.maximum)
-            for m in sorted(spec.kpis.metrics, key=lambda m: m.name)
-            if m.minimum is not None or m.maximum is not None
-        )
+    bounds = {m.name: (m.minimum, m.maximum) for m in spec.kpis.metrics}
+    bounds.update({name: (t.minimum, t.maximum) for name, t in g.thresholds.items()})
+    thresholds = tuple(
+        ir.Threshold(metric=name, minimum=low, maximum=high)
+        for name, (low, high) in sorted(bounds.items())
+        if low is not None or high is not None
+    )
 
     def comparison(metric: str | None, margin: float) -> ir.Comparison:
         name = metric or primary

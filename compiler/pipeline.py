@@ -11,14 +11,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError
 from compiler.emit import FilePlan, GeneratedFile, SpecOutput, apply, check, plan
-from compiler.ir import Project
 from compiler.load import Document, load_document, load_text
-from compiler.registry import available_targets
-from compiler.spec.v1 import ProjectSpec
+
+if TYPE_CHECKING:
+    from compiler.ir import Project
+    from compiler.spec.v1 import ProjectSpec
 
 
 @dataclass
@@ -130,7 +132,7 @@ class CompileReport:
 
 def render_targets(project: Project, target_names: Sequence[str]) -> list[GeneratedFile]:
     """Every file the named targets generate for one project, in target order."""
-    from compiler.registry import load_target
+    from compiler.registry import available_targets, load_target
 
     known = available_targets()
     files: list[GeneratedFile] = []

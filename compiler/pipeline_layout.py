@@ -11,7 +11,7 @@ from typing import Any
 
 from compiler import ir
 
-CONFIG = ".mlproject/project.json"
+CONFIG = "mlproject.compiled.json"
 PARAMS = "params.yaml"
 
 SPLIT_DIR = "build/split"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-from compiler import ir
-from compiler.emit import GeneratedFile
+if TYPE_CHECKING:
+    from compiler import ir
+    from compiler.emit import GeneratedFile
 
 ENTRY_POINT_GROUP = "mlproject.targets"
 

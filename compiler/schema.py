@@ -33,3 +33,81 @@ def schema_document(api_version: str) -> dict[str, Any]:
 
 def render_schema(api_version: str) -> str:
     return json.dumps(schema_document(api_version), indent=2, sort_keys=True) + "\n"
+
+
+def _type_name(prop: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
+    if "const" in prop:
+        return json.dumps(prop["const"])
+    if "enum" in prop:
+        return " | ".join(json.dumps(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        return " or ".join(_type_name(p) for p in prop["anyOf"])
+    kind = prop.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_name(prop.get('items', {}))}"
+    if kind == "object" and "additionalProperties" in prop:
+        extra = prop["additionalProperties"]
+        return f"map of {_type_name(extra) if isinstance(extra, dict) else 'any'}"
+    return str(kind)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_spec_reference(api_version: str = "mlproject/v1") -> str:
+    """docs/spec.md: every section and key of the spec, generated from the models."""
+    schema = schema_document(api_version)
+    defs: dict[str, Any] = schema["$defs"]
+    out = [
+        f"# mlproject.yaml reference ({api_version})",
+        "",
+        "<!-- Generated from the spec models by `python -m compiler.schema`; do not edit. -->",
+        "",
+        "Every key of the spec, section by section. Keys without a default are required.",
+        "Unknown keys are errors (`MLP101`). Examples: `examples/`. Diagnostics:",
+        "[diagnostics.md](diagnostics.md).",
+        "",
+    ]
+    sections = [("ProjectSpec (the document)", schema)] + sorted(defs.items())
+    for name, node in sections:
+        out += [f"## {name}", ""]
+        if node.get("description"):
+            out += [_cell(str(node["description"])), ""]
+        props: dict[str, Any] = node.get("properties", {})
+        if not props:
+            continue
+        required = set(node.get("required", []))
+        out += ["| key | type | default | description |", "|---|---|---|---|"]
+        for key, prop in props.items():
+            if key in required:
+                default = "required"
+            elif "default" in prop:
+                default = json.dumps(prop["default"])
+            else:
+                default = "see section"
+            description = str(prop.get("description", ""))
+            ref = prop.get("$ref") or next(
+                (p["$ref"] for p in prop.get("anyOf", []) if "$ref" in p), None
+            )
+            if not description and ref:
+                description = str(defs[ref.rsplit("/", 1)[-1]].get("description", ""))
+            if prop.get("examples"):
+                description += " Examples: " + ", ".join(json.dumps(e) for e in prop["examples"])
+            out.append(
+                f"| `{key}` | {_cell(_type_name(prop))} | `{_cell(default)}` | "
+                f"{_cell(description)} |"
+            )
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for version, file_name in SCHEMA_VERSIONS.items():
+        (root / "schemas" / file_name).write_text(render_schema(version), encoding="utf-8")
+    (root / "docs" / "spec.md").write_text(render_spec_reference(), encoding="utf-8")

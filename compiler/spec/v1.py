@@ -29,6 +29,8 @@ DriftMethod = Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein
 
 
 class Spec(BaseModel):
+    """Base of every spec model: closed (unknown keys are errors) and immutable."""
+
     model_config = STRICT
 
 
@@ -62,6 +64,8 @@ class Metadata(Spec):
 
 
 class Scope(Spec):
+    """What the project covers and, as importantly, what it does not."""
+
     in_: list[str] = Field(default_factory=list, alias="in", description="What is in scope.")
     out: list[str] = Field(default_factory=list, description="What is explicitly out of scope.")
 
@@ -98,6 +102,8 @@ class ModelMetric(Spec):
 
 
 class Kpis(Spec):
+    """Business KPIs and the model metrics that serve them."""
+
     business: list[BusinessKpi] = Field(default_factory=list)
     metrics: list[ModelMetric] = Field(min_length=1)
 
@@ -153,6 +159,8 @@ class DataSource(Spec):
 
 
 class Data(Spec):
+    """The data the model learns from, with its sensitivity."""
+
     sources: list[DataSource] = Field(min_length=1)
 
 
@@ -160,6 +168,8 @@ class Data(Spec):
 
 
 class Split(Spec):
+    """How the training data is split into train and test sets."""
+
     method: Literal["random", "time"] = "random"
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     validation_size: float = Field(default=0.0, ge=0.0, lt=1.0)
@@ -220,29 +230,43 @@ class Training(Spec):
 
 
 class Threshold(Spec):
+    """An absolute bound on a metric."""
+
     minimum: float | None = None
     maximum: float | None = None
 
 
 class BeatBaseline(Spec):
+    """The candidate must beat the naive baseline by a margin."""
+
     metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
     margin: float = Field(default=0.0, ge=0.0)
 
 
 class BeatChampion(Spec):
+    """The candidate (challenger) must beat the model in production (champion) by a margin."""
+
     metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
     margin: float = Field(default=0.0, ge=0.0)
 
 
 class Gates(Spec):
+    """Release gates a trained model must pass before it can be registered."""
+
     thresholds: dict[Identifier, Threshold] = Field(
-        default_factory=dict, description="Absolute thresholds; default: those of kpis.metrics."
+        default_factory=dict,
+        description=(
+            "Absolute thresholds per metric. The bounds stated in kpis.metrics apply too; a "
+            "metric named here replaces its kpis.metrics bounds."
+        ),
     )
     beat_baseline: BeatBaseline | None = Field(default_factory=BeatBaseline)
     beat_champion: BeatChampion | None = Field(default_factory=BeatChampion)
 
 
 class Evaluation(Spec):
+    """Which metrics are computed and which gates decide a release."""
+
     metrics: list[Identifier] | None = Field(
         default=None, description="Metrics to compute; default: the task's usual set + the KPIs'."
     )
@@ -253,18 +277,24 @@ class Evaluation(Spec):
 
 
 class Latency(Spec):
+    """Latency limits per request, verified by `mlproject loadtest`."""
+
     p50_ms: float | None = Field(default=None, gt=0)
     p95_ms: float | None = Field(default=None, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
 
 
 class Resources(Spec):
+    """CPU, memory and GPU requested per serving replica."""
+
     cpu: str = Field(default="1", pattern=r"^[0-9]+(\.[0-9]+)?m?$", examples=["500m", "2"])
     memory: str = Field(default="1Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
     gpu: int = Field(default=0, ge=0)
 
 
 class Replicas(Spec):
+    """Autoscaling bounds."""
+
     min: int = Field(default=1, ge=0, le=1000)
     max: int = Field(default=1, ge=1, le=1000)
 
@@ -280,12 +310,16 @@ class Environment(Spec):
 
 
 class Batch(Spec):
+    """Scheduled batch scoring."""
+
     schedule: Cron
     input: Identifier | None = Field(default=None, description="Source to score; default: first.")
     output: str = Field(default="predictions", description="Output directory, relative.")
 
 
 class Deployment(Spec):
+    """How predictions are delivered, how fast, and where."""
+
     mode: Literal["online", "batch"] = "online"
     latency: Latency | None = None
     throughput_rps: float | None = Field(default=None, gt=0)
@@ -299,6 +333,8 @@ class Deployment(Spec):
 
 
 class AbTest(Spec):
+    """A live A/B test of a challenger against the champion."""
+
     challenger_share: float = Field(description="Share of traffic (0, 0.5] sent to the challenger.")
     metric: Identifier = Field(description="The success metric measured on outcomes.")
     metric_type: Literal["proportion", "mean"] = "proportion"
@@ -308,11 +344,15 @@ class AbTest(Spec):
 
 
 class Shadow(Spec):
+    """Shadow mode: the challenger sees a copy of live traffic; its answers are logged only."""
+
     enabled: bool = True
     sample: Fraction = 1.0
 
 
 class Experiments(Spec):
+    """How models are compared live: an A/B test or shadow mode (not both)."""
+
     ab_test: AbTest | None = None
     shadow: Shadow | None = None
 
@@ -321,11 +361,31 @@ class Experiments(Spec):
 
 
 class DriftTest(Spec):
-    method: DriftMethod = "psi"
-    threshold: float = Field(default=0.2, gt=0)
+    """A drift test: method and threshold."""
+
+    method: DriftMethod = Field(
+        default="psi",
+        description=(
+            "psi: population stability index; ks: two-sample Kolmogorov–Smirnov test; "
+            "jensen_shannon: Jensen–Shannon distance (base 2, 0..1); chi_squared: chi-squared "
+            "test of category frequencies; wasserstein: Wasserstein distance in units of the "
+            "reference standard deviation."
+        ),
+    )
+    threshold: float = Field(
+        default=0.2,
+        gt=0,
+        description=(
+            "Drift is reported when the statistic (psi, jensen_shannon, wasserstein) is at or "
+            "above the threshold, or when the p-value (ks, chi_squared) is below it."
+        ),
+        examples=[0.2, 0.05],
+    )
 
 
 class Drift(Spec):
+    """Distribution drift between the reference data and the current window."""
+
     default: DriftTest = Field(default_factory=DriftTest)
     features: dict[Identifier, DriftTest] = Field(default_factory=dict)
     prediction: DriftTest | None = Field(default_factory=DriftTest)
@@ -337,6 +397,8 @@ class Drift(Spec):
 
 
 class DataQuality(Spec):
+    """Data-quality limits checked on every monitoring window."""
+
     max_missing_fraction: Fraction = 0.05
     max_range_violations: Fraction = 0.0
     schema_violations: Literal["error", "warn"] = "error"
@@ -345,6 +407,8 @@ class DataQuality(Spec):
 
 
 class Performance(Spec):
+    """Model performance measured once labels arrive."""
+
     metric: Identifier
     minimum: float | None = None
     maximum: float | None = None
@@ -352,15 +416,21 @@ class Performance(Spec):
 
 
 class Slos(Spec):
+    """Service-level objectives of the online endpoint."""
+
     error_rate: Fraction = Field(default=0.01, description="Maximum share of failed requests.")
     availability: Fraction = 0.99
 
 
 class SecretRef(Spec):
+    """A reference to a secret by name (GitHub Actions / Kubernetes secret); never the value."""
+
     secret: str = Field(pattern=SECRET_PATTERN, examples=["SLACK_WEBHOOK_URL"])
 
 
 class AlertRoute(Spec):
+    """Where alerts go: e-mail, Slack (webhook by secret reference) or a GitHub issue."""
+
     name: Identifier
     type: Literal["email", "slack", "github_issue"]
     to: list[str] = Field(default_factory=list, description="E-mail addresses (email).")
@@ -370,6 +440,8 @@ class AlertRoute(Spec):
 
 
 class Monitoring(Spec):
+    """What healthy means in production, how often it is checked, and who is told."""
+
     schedule: Cron = "0 * * * *"
     drift: Drift | None = Field(default_factory=Drift)
     data_quality: DataQuality = Field(default_factory=DataQuality)
@@ -384,11 +456,15 @@ Trigger = Literal["drift", "performance", "new_data", "schedule"]
 
 
 class MaxRetrains(Spec):
+    """At most `count` retrains within `window`."""
+
     count: int = Field(default=4, ge=1)
     window: Duration = "30d"
 
 
 class Retraining(Spec):
+    """When a model is retrained and how a retrained model is promoted."""
+
     schedule: Cron | None = None
     triggers: list[Trigger] = Field(default_factory=list)
     cooldown: Duration = "1d"
@@ -402,6 +478,8 @@ class Retraining(Spec):
 
 
 class Registry(Spec):
+    """Where model versions and artifacts live (git tags via GTO; DVC remote)."""
+
     model_name: Slug | None = Field(default=None, description="Default: metadata.name.")
     remote: str | None = Field(
         default=None,

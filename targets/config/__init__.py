@@ -1,7 +1,7 @@
 """Target ``config``: the compiled project configuration the runtime steps read.
 
 The built-in steps (``mlproject step ...``) never parse the YAML spec: they read
-this file, the IR serialised as JSON, so the pipeline runs exactly what was
+this file (``mlproject.compiled.json`` beside the spec), the IR serialised as JSON, so the pipeline runs exactly what was
 compiled and reviewed.
 """
 
@@ -11,10 +11,10 @@ import json
 
 from compiler import ir
 from compiler.emit import GeneratedFile
+from compiler.pipeline_layout import CONFIG
 
 NAME = "config"
-DESCRIPTION = "compiled project configuration read by the built-in steps (.mlproject/project.json)"
-CONFIG_PATH = ".mlproject/project.json"
+DESCRIPTION = "compiled project configuration read by the built-in steps (mlproject.compiled.json)"
 
 
 def render(project: ir.Project) -> list[GeneratedFile]:
@@ -22,7 +22,7 @@ def render(project: ir.Project) -> list[GeneratedFile]:
     text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return [
         GeneratedFile(
-            path=project.layout.in_project(CONFIG_PATH),
+            path=project.layout.in_project(CONFIG),
             content=text.encode(),
             comment="none",
         )

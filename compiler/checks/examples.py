@@ -1,0 +1,34 @@
+"""Check stage: building blocks for the rules' documented examples.
+
+Every rule documents itself with a failing and a passing spec (shown in
+``docs/diagnostics.md`` and by ``mlproject explain``). They are complete files
+that start from the smallest valid spec, so a reader can paste one and run it.
+"""
+
+from __future__ import annotations
+
+from compiler.checks.rule import MINIMAL
+
+IRIS_SOURCE = "    - {name: iris, path: data/iris.csv, target: species}\n"
+
+# The iris source with its schema declared, for the rules about columns.
+IRIS_COLUMNS = """\
+    - name: iris
+      path: data/iris.csv
+      target: species
+      columns:
+        - {name: sepal_length, type: float, min: 0}
+        - {name: petal_length, type: float, min: 0}
+        - {name: species, type: category, categories: [setosa, versicolor, virginica]}
+"""
+
+
+def spec(*sections: str, source: str = IRIS_SOURCE, replace: tuple[str, str] = ("", "")) -> str:
+    """The minimal spec with ``source`` as its data, optionally one edit, then ``sections``."""
+    text = MINIMAL.replace(IRIS_SOURCE, source)
+    old, new = replace
+    if old:
+        if old not in text:
+            raise ValueError(f"example edit {old!r} does not apply")
+        text = text.replace(old, new)
+    return text + "".join(sections)

@@ -1,0 +1,120 @@
+"""Check stage: cron schedules (MLP210), and the interval a schedule runs at.
+
+Schedules are five-field cron expressions in UTC, as GitHub Actions reads
+them: no seconds field, no ``@daily`` macros. croniter is imported only when a
+schedule is actually checked, so a spec without schedules never pays for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import pairwise
+
+from compiler.checks.examples import spec
+from compiler.checks.rule import CheckContext, Rule
+from compiler.diagnostics import Diagnostic, Pointer
+
+FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or jan-dec"),
+    ("day-of-week", "0-6 or sun-sat"),
+)
+# What POSIX cron (and so GitHub Actions) reads: croniter also takes L, # and ?.
+_NUMERIC = re.compile(r"[0-9*,/-]+")
+_NAMED = re.compile(r"(?:[0-9*,/-]|[A-Za-z]{3})+")
+# A fixed starting point, so that intervals do not depend on when the compiler runs.
+REFERENCE = datetime(2024, 1, 1, tzinfo=UTC)
+_RUNS = 100  # enough consecutive runs to meet the shortest gap of any practical schedule
+FORMAT_HINT = (
+    "a schedule is five fields in UTC: minute hour day-of-month month day-of-week, "
+    "e.g. '0 3 * * 1' (03:00 every Monday)"
+)
+
+
+def _runs(expression: str, count: int) -> list[float] | None:
+    """The first ``count`` run times after the reference time; None if it is invalid."""
+    from croniter import CroniterError, croniter  # noqa: PLC0415 - only when needed
+
+    try:
+        runs = croniter(expression, REFERENCE)
+        return [runs.get_next(float) for _ in range(count)]
+    except (CroniterError, ValueError, KeyError):
+        return None
+
+
+@lru_cache(maxsize=256)
+def cron_problem(expression: str) -> str | None:
+    """What is wrong with a cron expression, in words; None when it is valid."""
+    fields = expression.split()
+    if expression.strip().startswith("@"):
+        return f"macros such as '{fields[0]}' are not supported"
+    if len(fields) != len(FIELDS):
+        return f"it has {len(fields)} field{'s' * (len(fields) != 1)}, not {len(FIELDS)}"
+    for index, (name, allowed) in enumerate(FIELDS):
+        pattern = _NAMED if index >= 3 else _NUMERIC
+        alone = ["*"] * len(FIELDS)
+        alone[index] = fields[index]
+        if not pattern.fullmatch(fields[index]) or _runs(" ".join(alone), 1) is None:
+            return f"the {name} field '{fields[index]}' is not valid (allowed: {allowed})"
+    if _runs(" ".join(fields), 1) is None:
+        return "it never runs: no date matches every field"
+    return None
+
+
+@lru_cache(maxsize=256)
+def shortest_interval(expression: str) -> int | None:
+    """Seconds between the two closest consecutive runs; None for an invalid expression."""
+    if cron_problem(expression) is not None:
+        return None
+    times = _runs(expression, _RUNS)
+    if times is None:
+        return None
+    return int(min(later - earlier for earlier, later in pairwise(times)))
+
+
+def _schedules(ctx: CheckContext) -> Iterator[tuple[Pointer, str]]:
+    spec_ = ctx.spec
+    candidates: list[tuple[Pointer, str | None]] = [
+        (("monitoring", "schedule"), spec_.monitoring.schedule),
+        (("retraining", "schedule"), spec_.retraining.schedule),
+        (
+            ("deployment", "batch", "schedule"),
+            spec_.deployment.batch.schedule if spec_.deployment.batch else None,
+        ),
+    ]
+    for pointer, expression in candidates:
+        # A default schedule is valid by construction; only what the user wrote is checked.
+        if expression is not None and ctx.written(pointer):
+            yield pointer, expression
+
+
+def _cron(ctx: CheckContext) -> Iterator[Diagnostic]:
+    for pointer, expression in _schedules(ctx):
+        problem = cron_problem(expression)
+        if problem is not None:
+            yield ctx.error(
+                "MLP210",
+                pointer,
+                f"invalid cron expression '{expression}': {problem}",
+                FORMAT_HINT,
+            )
+
+
+RULES = [
+    Rule(
+        "MLP210",
+        "cron-schedule",
+        "invalid cron expression",
+        "`monitoring.schedule`, `retraining.schedule` and `deployment.batch.schedule` are "
+        "five-field cron expressions in UTC (minute hour day-of-month month day-of-week), as "
+        "GitHub Actions reads them. The message names the field that is wrong.",
+        spec("monitoring:\n  schedule: '0 25 * * *'\n"),
+        spec("monitoring:\n  schedule: '0 5 * * *'\n"),
+        _cron,
+    ),
+]
