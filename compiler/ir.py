@@ -49,7 +49,7 @@ class Metric(Node):
     maximum: float | None
     primary: bool
     needs_scores: bool
-    at: SourceRef | None = None
+    at: SourceRef | None = Field(default=None, exclude=True)
 
 
 class Column(Node):
@@ -74,7 +74,7 @@ class Source(Node):
     pii: tuple[str, ...]
     freshness_seconds: int | None
     sensitive: bool
-    at: SourceRef | None = None
+    at: SourceRef | None = Field(default=None, exclude=True)
 
     @property
     def location(self) -> str:
@@ -159,7 +159,7 @@ class Environment(Node):
     promotion: Literal["automatic", "approval"]
     resources: Resources
     payload_logging: bool
-    at: SourceRef | None = None
+    at: SourceRef | None = Field(default=None, exclude=True)
 
 
 class Batch(Node):

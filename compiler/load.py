@@ -92,8 +92,8 @@ def load_document(path: Path, display: str | None = None) -> Document:
             raise DiagnosticError([_too_big(file, info.st_size)])
         with path.open("rb") as stream:
             raw = stream.read(MAX_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
         hint = "check the path and that the file is readable by this user"
         if isinstance(exc, IsADirectoryError):
             hint = "pass the spec file itself, e.g. mlproject.yaml inside that directory"
@@ -135,9 +135,12 @@ def _check_file(raw: bytes, file: str) -> tuple[str, list[Diagnostic]]:
     if len(raw) > MAX_BYTES:
         return "", [_too_big(file, len(raw))]
     raw = raw.removeprefix(_BOM)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        hint = "save the file as UTF-8 (most editors: 'Save with encoding')"
+        return "", [Diagnostic("MLP003", "the file is UTF-16, not UTF-8", file, None, hint)]
     nul = raw.find(b"\0")
     if nul >= 0:
-        hint = "this looks like a binary file (or UTF-16 text); a spec is UTF-8 YAML"
+        hint = "this looks like a binary file; a spec is UTF-8 YAML text"
         message = "the file contains NUL bytes"
         return "", [Diagnostic("MLP004", message, file, _byte_position(raw, nul), hint)]
     try:
@@ -230,9 +233,10 @@ class _Builder:
 
     def build(self) -> tuple[dict[str, Any], dict[Pointer, Position], dict[Pointer, Position]]:
         documents = 0
-        loader = _Loader(self.text)
-        get_event, node, close = loader.get_event, self.node, self.close
+        loader = None
         try:
+            loader = _Loader(self.text)  # the pure-Python reader may already fail here
+            get_event, node, close = loader.get_event, self.node, self.close
             while (event := get_event()) is not None:
                 kind = type(event)  # exact types: isinstance chains cost ~20% of a load
                 if kind in _NODE_EVENTS:
@@ -259,7 +263,8 @@ class _Builder:
         except _GiveUpError:
             pass
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         if not self.problems and self.root is None:
             self.problem("MLP005", "the file has no content", self.values.get(()), _START)
         elif not self.problems and not isinstance(self.root, dict):
@@ -404,8 +409,9 @@ class _Builder:
         if name not in self.anchors:
             hint = f"define '&{name}' on an earlier value before using '*{name}'"
             self.problem("MLP008", f"invalid YAML: undefined alias *{name}", pos, hint)
-            return None
-        value, size = self.anchors[name]
+            value, size = None, 1
+        else:
+            value, size = self.anchors[name]
         self.nodes += size - 1
         self.attach(value, pos)
         return value
@@ -460,12 +466,12 @@ LOAD_CODES: list[CodeDoc] = [
             f"(any file larger than {MAX_BYTES:,} bytes)", _GOOD),
     CodeDoc("MLP003", "not valid UTF-8",
             "Specs are UTF-8 (a byte-order mark is accepted). The position is the first byte "
-            "that is not UTF-8, typically Latin-1 text saved by an old editor.",
+            "that is not UTF-8, typically Latin-1 text saved by an old editor; UTF-16 is named.",
             "(the spec with 'owners: [{name: Ad\\xe9}]' saved as Latin-1: byte 0xE9)", _GOOD),
     CodeDoc("MLP004", "binary file",
-            "The file contains NUL bytes: a binary file (a model, an archive) or UTF-16 text "
-            "was given where the YAML spec was expected.",
-            "(a binary file, e.g. model.pkl, or the spec saved as UTF-16)", _GOOD),
+            "The file contains NUL bytes: a binary file (a model, an archive) was given where "
+            "the YAML spec was expected.",
+            "(a binary file, e.g. model.pkl)", _GOOD),
     CodeDoc("MLP005", "empty spec",
             "The file holds nothing but whitespace, comments or an empty document.",
             "# mlproject spec, to be written\n", _GOOD),

@@ -227,9 +227,8 @@ def journal_from_bytes(data: bytes, where: str) -> tuple[JournalStep, ...]:
         op, temp, sha = item.get("op"), item.get("temp"), item.get("sha256")
         if op == "replace" and isinstance(temp, str):
             # A temp file always sits beside its target: anything else was not written by us.
-            if posixpath.dirname(temp) != posixpath.dirname(path) or not posixpath.basename(
-                temp
-            ).startswith(TEMP_PREFIX):
+            directory, _, name = temp.rpartition("/")
+            if directory != posixpath.dirname(path) or not name.startswith(TEMP_PREFIX):
                 raise _corrupt(where, f"journal: unexpected temp file {temp!r}")
             steps.append(Replace(temp, path))
         elif op == "delete" and isinstance(sha, str) and is_sha256(sha):

@@ -28,6 +28,27 @@ METRICS_BASELINE = "metrics/baseline.json"
 PLOTS_DIR = "plots"
 VALIDATION_REPORT = "reports/data-validation.json"
 GATE_REPORT = "reports/gate.json"
+GATE_PASSED = "passed"  # the gate report is a JSON object; this boolean key is the verdict
+
+# Remote sources (``uri:``) are imported into the workspace by the dvc target's
+# ``import-<source>`` stage; every step reads a source's rows from data_path(source).
+IMPORT_DIR = "data/imported"
+
+# Plot data the evaluate step writes: CSV, one header row, these columns. For both
+# classification tasks all three classification files (multiclass: ROC and
+# precision-recall micro-averaged one-vs-rest), for regression both regression files.
+PLOT_ROC = "plots/roc.csv"  # fpr,tpr
+PLOT_PRECISION_RECALL = "plots/precision_recall.csv"  # recall,precision
+PLOT_CONFUSION = "plots/confusion.csv"  # actual,predicted (one row per test row)
+PLOT_PREDICTED_VS_ACTUAL = "plots/predicted_vs_actual.csv"  # actual,predicted (per test row)
+PLOT_RESIDUALS = "plots/residuals.csv"  # predicted,residual (residual = actual - predicted)
+
+
+def data_path(source: ir.Source) -> str:
+    """Where a source's file is in the workspace: its path, or where its import lands."""
+    if source.path is not None:
+        return source.path
+    return f"{IMPORT_DIR}/{source.name}.{source.format}"
 
 
 def default_params(project: ir.Project) -> dict[str, Any]:

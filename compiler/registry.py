@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "mlproject.targets"
 BUILTIN_TARGETS: dict[str, str] = {
     "config": "targets.config",
     "docs": "targets.docs",
+    "dvc": "targets.dvc",
 }
 
 

@@ -69,7 +69,7 @@ def test_findings_are_collected_and_sorted() -> None:
         replace=("primary: true", "primary: false"),
     )
     found = diagnose(text)
-    expected = ["MLP202", "MLP219", "MLP221", "MLP205", "MLP219", "MLP220", "MLP213"]
+    expected = ["MLP202", "MLP219", "MLP221", "MLP205", "MLP220", "MLP213"]
     assert [d.code for d in found] == expected
     positions = [d.position for d in found]
     assert positions == sorted(p for p in positions if p is not None)
@@ -493,7 +493,7 @@ def test_pii_drift_feature() -> None:
         ),
         (
             spec(source=IRIS_COLUMNS + "        - {name: species, type: string}\n"),
-            "column in source 'iris' 'species'",
+            "column 'species' in source 'iris'",
         ),
         (
             spec(

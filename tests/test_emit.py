@@ -459,6 +459,32 @@ def test_tampered_manifest_cannot_delete_outside(tmp_path: Path) -> None:
     assert victim.read_bytes() == b"keep\n"
 
 
+@pytest.mark.parametrize(
+    "journal",
+    [
+        "not json",
+        '{"version": 1, "steps": [{"op": "delete", "path": "../x", "sha256": "%s"}]}' % ("0" * 64),
+        '{"version": 1, "steps": [{"op": "replace", "temp": "elsewhere", "path": "a/b"}]}',
+    ],
+)
+def test_corrupt_or_tampered_journal(tmp_path: Path, journal: str) -> None:
+    apply(tmp_path, [churn()])
+    (tmp_path / JOURNAL).write_text(journal)
+    before = snapshot(tmp_path)
+    for run in (plan, apply):
+        with pytest.raises(DiagnosticError) as exc:
+            run(tmp_path, [churn()])
+        assert codes(exc) == ["MLP306"]
+    assert snapshot(tmp_path) == before
+
+
+def test_spec_path_that_breaks_an_html_comment(tmp_path: Path) -> None:
+    card = GeneratedFile("a/card.md", b"# Card\n", "html")
+    with pytest.raises(DiagnosticError) as exc:
+        plan(tmp_path, [output(card, spec="a--b/mlproject.yaml")])
+    assert codes(exc) == ["MLP305"]
+
+
 # --- check -----------------------------------------------------------------------
 
 

@@ -15,6 +15,9 @@ import pytest
 
 from compiler import ir
 from compiler.emit import GeneratedFile
+from compiler.lower import lower
+from compiler.pipeline import validate_text
+from compiler.spec.validate import _MINIMAL
 from targets import docs
 from targets.docs.markdown import cell, code, duration
 
@@ -33,6 +36,68 @@ SECTIONS = (
     "Registry",
     "Lifecycle",
 )
+
+
+CHURN_SPEC = """\
+apiVersion: mlproject/v1
+metadata:
+  name: churn
+  description: Predict which customers cancel next month.
+  owners: [{name: Ada, email: ada@example.com, role: data scientist}]
+  stakeholders: [{name: Grace, role: product}]
+objective:
+  problem: Customers leave without warning.
+  task: binary_classification
+  scope: {in: [retail customers], out: [business customers]}
+kpis:
+  business:
+    - name: retention
+      description: "Share of customers kept | per quarter"
+      target: churn below 5%
+      metrics: [roc_auc]
+  metrics:
+    - {name: roc_auc, minimum: 0.7, primary: true}
+    - {name: f1}
+data:
+  sources:
+    - name: customers
+      path: data/customers.csv
+      target: churned
+      sensitivity: confidential
+      pii: [email]
+      freshness: 1d
+      columns:
+        - {name: email, type: string}
+        - {name: tenure, type: integer, min: 0, max: 120}
+        - {name: plan, type: category, categories: [basic, pro]}
+        - {name: churned, type: boolean}
+training:
+  stages:
+    - {name: featurize, cmd: "python featurize.py | tee featurize.log", after: validate}
+deployment:
+  latency: {p95_ms: 50}
+  environments:
+    - {name: staging}
+    - {name: production, approval: true, replicas: {min: 2, max: 4}}
+experiments:
+  ab_test: {challenger_share: 0.1, metric: converted}
+monitoring:
+  performance: {metric: roc_auc, minimum: 0.65}
+  alerts:
+    - {name: oncall, type: slack, webhook: {secret: SLACK_WEBHOOK_URL}}
+retraining:
+  schedule: "0 4 * * 1"
+  triggers: [drift, performance]
+"""
+
+
+def lowered(text: str, spec_file: str = "projects/churn/mlproject.yaml") -> ir.Project:
+    """The IR the compiler produces for a spec given as text (load → validate → check → lower)."""
+    result = validate_text(text, spec_file)
+    assert result.ok, result.diagnostics
+    assert result.spec is not None
+    assert result.document is not None
+    return lower(result.spec, result.document, spec_file=spec_file, spec_sha256=result.sha256)
 
 
 def _environment(name: str, order: int, *, approval: bool, logging: bool) -> ir.Environment:
@@ -275,7 +340,7 @@ def sensitive_project() -> ir.Project:
 
 
 def full_project() -> ir.Project:
-    """Everything optional switched on: batch, A/B, shadow, performance, custom stages."""
+    """Everything optional switched on: batch, A/B test, performance, custom stages."""
     base = make_project()
     scoring = _source(name="scoring", path="data/scoring.parquet", format="parquet", target=None)
     return make_project(
@@ -308,7 +373,6 @@ def full_project() -> ir.Project:
             significance=0.05,
             max_duration_seconds=14 * 86400,
         ),
-        shadow=ir.Shadow(sample=0.5),
         monitoring=base.monitoring.model_copy(
             update={
                 "performance": ir.Performance(
@@ -324,6 +388,11 @@ def full_project() -> ir.Project:
             update={"schedule": "0 4 * * 1", "triggers": ("drift", "performance")}
         ),
     )
+
+
+def shadow_project() -> ir.Project:
+    """Shadow mode instead of an A/B test (the check stage allows one at a time)."""
+    return full_project().model_copy(update={"ab_test": None, "shadow": ir.Shadow(sample=0.5)})
 
 
 def bare_project() -> ir.Project:
@@ -393,6 +462,46 @@ def table_rows(text: str) -> list[list[list[str]]]:
     return tables
 
 
+# ── from a spec, through the compiler ───────────────────────────────────────
+
+
+def test_lowered_spec_renders_the_whole_card() -> None:
+    text = card(lowered(CHURN_SPEC))
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    assert headings == list(SECTIONS)
+    for expected in (
+        "| `retention` | Share of customers kept \\| per quarter | churn below 5% | — |",
+        "| PII columns | `email` |",
+        "| `email` | string | no | withheld (PII) | withheld (PII) | **yes** |",
+        "Payload logging is off in every environment because this project handles sensitive data "
+        "(source `customers` is confidential and holds PII (`email`))",
+        "| 2 | `production` | `churn-production` | 2–4 |",
+        "| `featurize` | validate | `python featurize.py \\| tee featurize.log` |",
+        "| Success metric | `converted` (proportion) |",
+        "| `oncall` | slack | critical | webhook from secret `SLACK_WEBHOOK_URL` |",
+    ):
+        assert expected in text, expected
+    assert "| on |" not in text
+    nodes, edges = parse_flowchart(text)
+    assert ("deploy_0", "deploy_1", "approval required") in edges
+    assert "ab_test" in nodes
+
+
+def test_lowered_minimal_spec_renders_and_says_what_is_absent() -> None:
+    project = lowered(_MINIMAL, spec_file="mlproject.yaml")
+    files = docs.render(project)
+    assert [f.path for f in files] == ["MODEL_CARD.md"]
+    text = files[0].content.decode()
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
+    assert "No business KPIs are stated" in text
+    assert "| Features | none listed |" in text
+    assert ("decide", "retrain", "manual only") in parse_flowchart(text)[1]
+
+
+def test_lowering_twice_renders_the_same_bytes() -> None:
+    assert docs.render(lowered(CHURN_SPEC)) == docs.render(lowered(CHURN_SPEC))
+
+
 # ── the file ────────────────────────────────────────────────────────────────
 
 
@@ -413,7 +522,9 @@ def test_registered_as_builtin_target() -> None:
     assert target.DESCRIPTION
 
 
-@pytest.mark.parametrize("project", [make_project(), full_project(), bare_project()])
+@pytest.mark.parametrize(
+    "project", [make_project(), full_project(), shadow_project(), bare_project()]
+)
 def test_every_section_heading_is_present_in_order(project: ir.Project) -> None:
     headings = [line[3:] for line in card(project).splitlines() if line.startswith("## ")]
     assert headings == list(SECTIONS)
@@ -442,7 +553,7 @@ def test_card_covers_the_lifecycle() -> None:
         "cron `0 3 * * *` (UTC), writing to `predictions`",
         "| Challenger share | 10% of traffic |",
         "| Maximum duration | 14d |",
-        "50% of requests are mirrored to the challenger",
+        "No shadow deployment is configured.",
         "| `tenure` | numeric | psi | 0.2 |",
         "once labels arrive, 7d after prediction; acceptable: at least 0.75.",
         "- Availability: at least 99%",
@@ -559,8 +670,21 @@ def test_mermaid_lifecycle_order_and_approval_edges() -> None:
     assert pairs["register", "deploy_0"] == "automatic"
     assert pairs["deploy_0", "deploy_1"] == "approval required"
     assert pairs["decide", "retrain"] == "drift, performance, schedule"
-    assert {"ab_test", "shadow", "batch", "batch_input", "stage_0"} <= set(nodes)
+    assert {"ab_test", "batch", "batch_input", "stage_0"} <= set(nodes)
+    assert "shadow" not in nodes
+    assert pairs["deploy_1", "ab_test"] == "split traffic"
     assert ("validate", "stage_0") in pairs
+
+
+def test_shadow_mode_in_card_and_diagram() -> None:
+    text = card(shadow_project())
+    assert "50% of requests are mirrored to the challenger" in text
+    assert "No A/B test is configured." in text
+    nodes, edges = parse_flowchart(text)
+    assert "shadow" in nodes
+    assert "ab_test" not in nodes
+    assert ("deploy_1", "shadow", "challenger") in edges
+    assert ("shadow", "decide", "compare") in edges
 
 
 def test_mermaid_has_no_experiment_nodes_without_experiments() -> None:
@@ -630,7 +754,7 @@ for (const file of process.argv.slice(1)) {
     "MLPROJECT_MERMAID_DIR names (default .mermaid-check)",
 )
 def test_mermaid_parser_accepts_the_diagram(tmp_path: Path) -> None:
-    projects = [sensitive_full_project(), bare_project(), hostile_project()]
+    projects = [sensitive_full_project(), shadow_project(), bare_project(), hostile_project()]
     files = []
     for index, project in enumerate(projects):
         path = tmp_path / f"lifecycle{index}.mmd"
@@ -709,8 +833,16 @@ def test_strict_undefined_rejects_an_incomplete_context() -> None:
 
 def sensitive_full_project() -> ir.Project:
     full = full_project()
+    sensitive = sensitive_project()
     return full.model_copy(
-        update={"sources": (*sensitive_project().sources, *full.sources[1:]), "sensitive": True}
+        update={
+            "sources": (*sensitive.sources, *full.sources[1:]),
+            "sensitive": True,
+            "deployment": full.deployment.model_copy(
+                update={"environments": sensitive.deployment.environments}
+            ),
+            "shadow": ir.Shadow(sample=0.5),  # not compilable with an A/B test, but renderable
+        }
     )
 
 

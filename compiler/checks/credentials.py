@@ -114,8 +114,8 @@ def find_literal_secrets(doc: Document) -> list[Diagnostic]:
                     f"{dotted(masked)}: literal credential: {kind} ({shown})",
                     doc.file,
                     doc.position_of(pointer, key=key),
-                    "refer to secrets by name, e.g. webhook: {secret: SLACK_WEBHOOK_URL}; "
-                    "and rotate this one: it is in the git history now",
+                    "remove it and rotate it (it is in the git history now); "
+                    "where the spec takes a secret, name it: {secret: NAME}",
                     pointer=masked,
                 )
             )

@@ -87,8 +87,8 @@ def _ab_and_shadow(ctx: CheckContext) -> Iterator[Diagnostic]:
             "MLP214",
             ("experiments", "shadow"),
             "an A/B test and shadow mode are both on; a challenger is either shadowed "
-            "(sees copies, answers nobody) or A/B tested (answers a share of users)",
-            "shadow first, then A/B test: set shadow.enabled: false or remove ab_test",
+            "or A/B tested, not both",
+            "shadow first, then A/B test: set shadow.enabled: false, or remove experiments.ab_test",
             key=True,
         )
 

@@ -37,8 +37,12 @@ def _kpi_links(ctx: CheckContext) -> Iterator[Diagnostic]:
             yield ctx.error(
                 "MLP201",
                 ("kpis", "metrics", i, "name"),
-                f"metric '{metric.name}' is not computed: evaluation.metrics lists only "
-                f"{', '.join(computed) or 'nothing'}",
+                f"metric '{metric.name}' is not computed: "
+                + (
+                    f"evaluation.metrics lists only {', '.join(computed)}"
+                    if computed
+                    else "evaluation.metrics is empty"
+                ),
                 f"add '{metric.name}' to evaluation.metrics, or leave evaluation.metrics out "
                 "to compute the task's usual metrics plus the KPIs'",
             )

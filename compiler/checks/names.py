@@ -16,18 +16,19 @@ from compiler.spec.validate import dotted
 
 
 def _named(ctx: CheckContext) -> Iterator[tuple[str, Pointer, Sequence[str]]]:
-    """Each group of names that must be unique: what they name, where the list is, the names."""
+    """Each group of names that must be unique: what they name (``{}`` is the name), where
+    the list is, the names."""
     spec_ = ctx.spec
-    yield "source", ("data", "sources"), [s.name for s in spec_.data.sources]
+    yield "source '{}'", ("data", "sources"), [s.name for s in spec_.data.sources]
     for pointer, source in ctx.sources():
         names = [c.name for c in source.columns]
-        yield f"column in source '{source.name}'", (*pointer, "columns"), names
+        yield f"column '{{}}' in source '{source.name}'", (*pointer, "columns"), names
     environments = [e.name for e in spec_.deployment.environments]
-    yield "environment", ("deployment", "environments"), environments
-    yield "alert route", ("monitoring", "alerts"), [a.name for a in spec_.monitoring.alerts]
-    yield "business KPI", ("kpis", "business"), [k.name for k in spec_.kpis.business]
-    yield "metric", ("kpis", "metrics"), [m.name for m in spec_.kpis.metrics]
-    yield "custom stage", ("training", "stages"), [s.name for s in spec_.training.stages]
+    yield "environment '{}'", ("deployment", "environments"), environments
+    yield "alert route '{}'", ("monitoring", "alerts"), [a.name for a in spec_.monitoring.alerts]
+    yield "business KPI '{}'", ("kpis", "business"), [k.name for k in spec_.kpis.business]
+    yield "metric '{}'", ("kpis", "metrics"), [m.name for m in spec_.kpis.metrics]
+    yield "custom stage '{}'", ("training", "stages"), [s.name for s in spec_.training.stages]
 
 
 def _duplicates(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -41,7 +42,7 @@ def _duplicates(ctx: CheckContext) -> Iterator[Diagnostic]:
             yield ctx.error(
                 "MLP218",
                 (*pointer, index, "name"),
-                f"duplicate {what} '{name}'",
+                f"duplicate {what.format(name)}",
                 f"'{name}' is first declared on line {ctx.line_of(original)} "
                 f"({dotted(original)}); rename or remove one of them",
             )
@@ -73,7 +74,8 @@ def _references(ctx: CheckContext) -> Iterator[Diagnostic]:
             message, hint = _unknown("environment", name, environments)
             pointer = ("retraining", "promotion", name)
             yield ctx.error("MLP219", pointer, message, hint, key=True)
-    if spec_.experiments.ab_test is not None and not environments:
+    online = spec_.deployment.mode == "online"  # in batch mode an A/B test is MLP220
+    if spec_.experiments.ab_test is not None and online and not environments:
         yield ctx.error(
             "MLP219",
             ("experiments", "ab_test"),

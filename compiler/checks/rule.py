@@ -15,10 +15,7 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
 from compiler.spec.v1 import DataSource, ProjectSpec
-from compiler.spec.validate import _MINIMAL, dotted
-
-# The smallest valid spec; every rule's examples start from it.
-MINIMAL = _MINIMAL
+from compiler.spec.validate import dotted
 
 # Data that must not leak: the classes that need approval, no payload logging.
 SENSITIVE_CLASSES = frozenset({"confidential", "restricted"})

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from compiler.checks.examples import spec
 from compiler.checks.rule import CheckContext, Rule
@@ -36,14 +37,24 @@ FORMAT_HINT = (
 )
 
 
-def _runs(expression: str, count: int) -> list[float] | None:
-    """The first ``count`` run times after the reference time; None if it is invalid."""
+def _croniter(expression: str) -> Any:
+    """A croniter over ``expression`` from the reference time; raises ValueError if invalid."""
     from croniter import CroniterError, croniter  # noqa: PLC0415 - only when needed
 
     try:
-        runs = croniter(expression, REFERENCE)
+        return croniter(expression, REFERENCE)
+    except (CroniterError, KeyError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _first_runs(expression: str, count: int) -> list[float] | None:
+    """The first ``count`` run times after the reference time; None if there are none."""
+    from croniter import CroniterError  # noqa: PLC0415 - only when needed
+
+    try:
+        runs = _croniter(expression)
         return [runs.get_next(float) for _ in range(count)]
-    except (CroniterError, ValueError, KeyError):
+    except (CroniterError, ValueError):
         return None
 
 
@@ -56,14 +67,17 @@ def cron_problem(expression: str) -> str | None:
     if len(fields) != len(FIELDS):
         return f"it has {len(fields)} field{'s' * (len(fields) != 1)}, not {len(FIELDS)}"
     for index, (name, allowed) in enumerate(FIELDS):
-        pattern = _NAMED if index >= 3 else _NUMERIC
+        if not (_NAMED if index >= 3 else _NUMERIC).fullmatch(fields[index]):
+            return f"the {name} field '{fields[index]}' is not valid (allowed: {allowed})"
+    if _first_runs(expression, 1) is not None:
+        return None
+    # Which field is wrong: each one alone, with every other field '*'.
+    for index, (name, allowed) in enumerate(FIELDS):
         alone = ["*"] * len(FIELDS)
         alone[index] = fields[index]
-        if not pattern.fullmatch(fields[index]) or _runs(" ".join(alone), 1) is None:
+        if _first_runs(" ".join(alone), 1) is None:
             return f"the {name} field '{fields[index]}' is not valid (allowed: {allowed})"
-    if _runs(" ".join(fields), 1) is None:
-        return "it never runs: no date matches every field"
-    return None
+    return "it never runs: no date matches every field"
 
 
 @lru_cache(maxsize=256)
@@ -71,10 +85,23 @@ def shortest_interval(expression: str) -> int | None:
     """Seconds between the two closest consecutive runs; None for an invalid expression."""
     if cron_problem(expression) is not None:
         return None
-    times = _runs(expression, _RUNS)
-    if times is None:
+    minutes, hours, days, months, weekdays = _croniter(expression).expanded
+    if days == ["*"] and months == ["*"]:
+        # The schedule repeats every week (every day, without a weekday): no need to iterate.
+        in_day = [
+            hour * 60 + minute
+            for hour in (range(24) if hours == ["*"] else hours)
+            for minute in (range(60) if minutes == ["*"] else minutes)
+        ]
+        on_days = [0] if weekdays == ["*"] else sorted(set(weekdays))
+        period = 1440 if weekdays == ["*"] else 7 * 1440
+        times = sorted(day * 1440 + minute for day in on_days for minute in in_day)
+        gaps = [later - earlier for earlier, later in pairwise(times)]
+        return 60 * min([*gaps, times[0] + period - times[-1]])
+    runs = _first_runs(expression, _RUNS)
+    if runs is None:  # pragma: no cover - cron_problem has seen it run
         return None
-    return int(min(later - earlier for earlier, later in pairwise(times)))
+    return int(min(later - earlier for earlier, later in pairwise(runs)))
 
 
 def _schedules(ctx: CheckContext) -> Iterator[tuple[Pointer, str]]:

@@ -273,7 +273,7 @@ def validate_document(doc: Document) -> ProjectSpec:
     """The spec models of a loaded document; raises DiagnosticError with every problem."""
     version = doc.data.get("apiVersion")
     supported = ", ".join(sorted(SUPPORTED_VERSIONS))
-    if version not in SUPPORTED_VERSIONS:
+    if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
         has_key = "apiVersion" in doc.data
         message = (
             f"unsupported apiVersion {version!r}" if has_key else "missing required key 'apiVersion'"

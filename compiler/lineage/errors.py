@@ -1,0 +1,15 @@
+"""Registry and lineage: the one error they raise, with a message and a hint for the CLI."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """A registry or lineage request cannot be satisfied; ``hint`` says what to do instead."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
