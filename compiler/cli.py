@@ -112,9 +112,7 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     if not paths:
         _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     results = [validate_file(p) for p in paths]
-    diagnostics = sorted(
-        {d for r in results for d in r.diagnostics}, key=lambda d: d.sort_key
-    )
+    diagnostics = sorted({d for r in results for d in r.diagnostics}, key=lambda d: d.sort_key)
     sources = {r.file: r.document.text for r in results if r.document is not None}
     _report(diagnostics, fmt, sources)
     failed = [r for r in results if not r.ok]
@@ -140,6 +138,11 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if any generated file differs.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Re-render specs even when they and their outputs are unchanged since the last compile.",
+)
+@click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -151,6 +154,7 @@ def compile_command(
     targets: tuple[str, ...],
     check: bool,
     force: bool,
+    no_cache: bool,
     root: Path | None,
     fmt: str,
 ) -> None:
@@ -171,7 +175,12 @@ def compile_command(
     chosen = list(dict.fromkeys(targets)) if targets else list(known)
     out_root = root if root is not None else find_root(paths[0])
     report = compile_specs(
-        paths, out_root, chosen, mode="check" if check else "write", force=force
+        paths,
+        out_root,
+        chosen,
+        mode="check" if check else "write",
+        force=force,
+        use_cache=not no_cache,
     )
     diagnostics = report.all_diagnostics
     sources = {v.file: v.document.text for v in report.validations if v.document is not None}
@@ -192,8 +201,7 @@ def compile_command(
         if not report.has_errors:
             verb = "would change" if check else "changed"
             click.echo(
-                f"{len(report.validations)} spec(s), {len(report.plans)} file(s), "
-                f"{len(changed)} {verb}"
+                f"{report.spec_count} spec(s), {len(report.plans)} file(s), {len(changed)} {verb}"
             )
     if any(d.code in _CONFLICT_CODES for d in diagnostics):
         sys.exit(EXIT_CONFLICT)
@@ -251,6 +259,15 @@ def _indent(text: str) -> str:
 # Commands defined in other modules, imported only when invoked (keeps start-up light).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("compiler.cli_init", "init", "Write a commented starter mlproject.yaml."),
+    "step": ("compiler.cli_steps", "step", "Run a built-in pipeline step (validate-data...gate)."),
+    "register": ("compiler.cli_registry", "register", "Register HEAD as the next model version."),
+    "promote": ("compiler.cli_registry", "promote", "Promote a model version to an environment."),
+    "lineage": (
+        "compiler.cli_registry",
+        "lineage",
+        "What produced a version: commit, data, params.",
+    ),
+    "champion": ("compiler.cli_registry", "champion", "The model in production and its metrics."),
 }
 
 

@@ -162,4 +162,6 @@ def init(
         sys.exit(1)
     directory.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`")
+    click.echo(
+        f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`"
+    )

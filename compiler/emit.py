@@ -38,6 +38,7 @@ from compiler.manifest import (
     Transaction,
     commit,
     is_sha256,
+    journal_path,
     manifest_path,
     os_error,
     pending_journals,
@@ -71,6 +72,8 @@ class SpecOutput:
     spec_path: str
     spec_sha256: str
     files: tuple[GeneratedFile, ...]
+    fingerprint: str = ""
+    project: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,9 @@ def _plan_spec(
     for path in sorted(own.keys() - generated):
         _plan_stale(disk, path, own[path], work, force)
     path = manifest_path(output.spec_path)
-    data = Manifest(output.spec_path, output.spec_sha256, records).to_bytes()
+    data = Manifest(
+        output.spec_path, output.spec_sha256, records, output.fingerprint, output.project
+    ).to_bytes()
     if manifest_bytes == data:
         work.plans.append(FilePlan(path, "identical", output.spec_path))
     else:
@@ -397,3 +402,36 @@ EMIT_CODES: list[CodeDoc] = [
         "the manifest.json that `mlproject compile` wrote, committed as is",
     ),
 ]
+
+
+def up_to_date(
+    root: Path, spec_path: str, spec_sha256: str, fingerprint: str
+) -> tuple[str, list[FilePlan]] | None:
+    """(project name, identical plans) when nothing changed since the last compile, else None.
+
+    True when the manifest names this spec hash and fingerprint (mlproject version
+    and targets), no journal is pending, and every recorded file still holds the
+    recorded bytes. Lets an unchanged spec skip validation and rendering entirely.
+    """
+    if not fingerprint:
+        return None
+    disk = OutputTree(root)
+    try:
+        if disk.lstat(journal_path(spec_path)) is not None:
+            return None
+        manifest, _ = _read_manifest(disk, spec_path)
+        if manifest is None or manifest.spec_sha256 != spec_sha256:
+            return None
+        if manifest.fingerprint != fingerprint or manifest.spec != spec_path:
+            return None
+        for path, record in manifest.files.items():
+            st = disk.lstat(path)
+            if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != record.size:
+                return None
+            if not disk.holds(path, record.sha256):
+                return None
+    except (OSError, DiagnosticError):
+        return None
+    plans = [FilePlan(path, "identical", spec_path, None) for path in sorted(manifest.files)]
+    plans.append(FilePlan(manifest_path(spec_path), "identical", spec_path, None))
+    return manifest.project, plans

@@ -8,6 +8,7 @@ every collection deterministically. It reads nothing but its arguments.
 from __future__ import annotations
 
 import posixpath
+from typing import Literal
 
 from compiler import ir
 from compiler.diagnostics import Pointer
@@ -206,14 +207,16 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
     if m.drift is not None:
         tests = []
         for feature in training.features:
-            kind: str = "categorical" if feature in training.categorical_features else "numeric"
+            kind: Literal["numeric", "categorical"] = (
+                "categorical" if feature in training.categorical_features else "numeric"
+            )
             chosen = m.drift.features.get(feature)
             method = (chosen or m.drift.default).method
             if chosen is None and kind == "categorical" and method in NUMERIC_ONLY_METHODS:
                 method = "chi_squared"  # the default cannot apply to categories
             threshold = (chosen or m.drift.default).threshold
             tests.append(
-                ir.DriftTest(feature=feature, method=method, threshold=threshold, kind=kind)  # type: ignore[arg-type]
+                ir.DriftTest(feature=feature, method=method, threshold=threshold, kind=kind)
             )
         prediction = None
         if m.drift.prediction is not None:

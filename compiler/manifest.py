@@ -132,6 +132,8 @@ class Manifest:
     spec: str
     spec_sha256: str
     files: Mapping[str, FileRecord]
+    fingerprint: str = ""  # mlproject version + targets: what produced the files
+    project: str = ""  # the project name (unique in a repository)
 
     def to_bytes(self) -> bytes:
         """Sorted-key JSON, one line per file (a changed file is a one-line diff).
@@ -146,7 +148,9 @@ class Manifest:
         ]
         files = "{\n" + ",\n".join(lines) + "\n  }" if lines else "{}"
         return (
-            f'{{\n  "files": {files},\n  "generator": "mlproject",\n'
+            f'{{\n  "files": {files},\n  "fingerprint": {_json(self.fingerprint)},\n'
+            '  "generator": "mlproject",\n'
+            f'  "project": {_json(self.project)},\n'
             f'  "spec": {_json(self.spec)},\n  "spec_sha256": {_json(self.spec_sha256)},\n'
             f'  "version": {FORMAT_VERSION}\n}}\n'
         ).encode()
@@ -176,7 +180,13 @@ class Manifest:
             ):
                 raise _corrupt(where, f"manifest: malformed entry for {path!r}")
             records[path] = FileRecord(sha, size, executable)
-        return cls(spec, spec_sha256, records)
+        fingerprint = raw.get("fingerprint", "")
+        if not isinstance(fingerprint, str):
+            raise _corrupt(where, "manifest: 'fingerprint' must be a string")
+        project = raw.get("project", "")
+        if not isinstance(project, str):
+            raise _corrupt(where, "manifest: 'project' must be a string")
+        return cls(spec, spec_sha256, records, fingerprint, project)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ NEW_CATEGORIES = "mlproject_data_new_categories"  # labels: feature; count of un
 SCHEMA_VIOLATIONS = "mlproject_data_schema_violations"  # count of missing/mistyped columns
 WINDOW_ROWS = "mlproject_window_rows"  # rows in the current window
 PERFORMANCE = "mlproject_model_performance"  # labels: metric
-BREACH = "mlproject_monitor_breach"  # labels: kind (drift|data_quality|performance|freshness|volume)
+BREACH = (
+    "mlproject_monitor_breach"  # labels: kind (drift|data_quality|performance|freshness|volume)
+)
 LAST_RUN = "mlproject_monitor_last_run_timestamp_seconds"
 
 GAUGES: dict[str, tuple[tuple[str, ...], str]] = {

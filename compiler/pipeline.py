@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError
-from compiler.emit import FilePlan, GeneratedFile, SpecOutput, apply, check, plan
+from compiler.emit import FilePlan, GeneratedFile, SpecOutput, apply, check, plan, up_to_date
 from compiler.load import Document, load_document, load_text
 
 if TYPE_CHECKING:
@@ -46,7 +46,10 @@ def _validate(document: Document, result: ValidationResult) -> ValidationResult:
     try:
         spec = validate_document(document)
     except DiagnosticError as exc:
+        from compiler.checks import find_literal_secrets
+
         result.diagnostics.extend(exc.diagnostics)
+        result.diagnostics.extend(find_literal_secrets(document))  # worth reporting anyway
         return result
     result.diagnostics.extend(run_checks(spec, document))
     result.spec = spec
@@ -55,7 +58,7 @@ def _validate(document: Document, result: ValidationResult) -> ValidationResult:
 
 def validate_text(source: str | bytes, file: str) -> ValidationResult:
     """Validate a spec given as text (used by tests and ``explain``)."""
-    raw = source.encode() if isinstance(source, str) else source
+    raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     result = ValidationResult(file=file, sha256=hashlib.sha256(raw).hexdigest())
     try:
         document = load_text(source, file)
@@ -119,6 +122,8 @@ class CompileReport:
     validations: list[ValidationResult] = field(default_factory=list)
     plans: list[FilePlan] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unchanged: list[FilePlan] = field(default_factory=list)  # specs skipped: nothing changed
+    spec_count: int = 0
 
     @property
     def all_diagnostics(self) -> list[Diagnostic]:
@@ -148,16 +153,44 @@ def _relative(path: Path, root: Path) -> str | None:
         return None
 
 
+def fingerprint(target_names: Sequence[str]) -> str:
+    """What produced a set of files: the mlproject version and the targets, in order."""
+    from compiler import __version__
+
+    return hashlib.sha256(f"{__version__}|{','.join(target_names)}".encode()).hexdigest()
+
+
 def build_outputs(
-    specs: Sequence[Path], root: Path, target_names: Sequence[str], report: CompileReport
+    specs: Sequence[Path],
+    root: Path,
+    target_names: Sequence[str],
+    report: CompileReport,
+    *,
+    use_cache: bool = False,
 ) -> list[SpecOutput]:
-    """Validate, check, lower and render each spec; diagnostics go into ``report``."""
+    """Validate, check, lower and render each spec; diagnostics go into ``report``.
+
+    With ``use_cache``, a spec whose bytes, mlproject version and targets match
+    its manifest, and whose generated files are untouched, is not even parsed.
+    """
     from compiler.lower import lower
 
     outputs: list[SpecOutput] = []
     names: dict[str, str] = {}
+    stamp = fingerprint(target_names)
+    report.spec_count += len(specs)
     for spec_path in specs:
         shown = _relative(spec_path, root)
+        if use_cache and shown is not None:
+            try:
+                digest = hashlib.sha256(spec_path.read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
+            cached = up_to_date(root, shown, digest, stamp) if digest else None
+            if cached is not None and cached[0] and cached[0] not in names:
+                names[cached[0]] = shown
+                report.unchanged.extend(cached[1])
+                continue
         if shown is None:
             report.diagnostics.append(
                 Diagnostic(
@@ -189,7 +222,15 @@ def build_outputs(
         names[name] = shown
         project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
         files = render_targets(project, target_names)
-        outputs.append(SpecOutput(spec_path=shown, spec_sha256=result.sha256, files=tuple(files)))
+        outputs.append(
+            SpecOutput(
+                spec_path=shown,
+                spec_sha256=result.sha256,
+                files=tuple(files),
+                fingerprint=stamp,
+                project=name,
+            )
+        )
     return outputs
 
 
@@ -200,11 +241,12 @@ def compile_specs(
     *,
     mode: str = "write",
     force: bool = False,
+    use_cache: bool = True,
 ) -> CompileReport:
     """Compile specs into ``root``. ``mode``: ``write``, ``check`` (write nothing) or ``plan``."""
     report = CompileReport()
     root = root.resolve()
-    outputs = build_outputs(specs, root, target_names, report)
+    outputs = build_outputs(specs, root, target_names, report, use_cache=use_cache)
     if report.has_errors:
         return report  # never a half-written tree: nothing is emitted when any spec fails
     try:
@@ -216,4 +258,5 @@ def compile_specs(
             report.plans = plan(root, outputs, force=force)
     except DiagnosticError as exc:
         report.diagnostics.extend(exc.diagnostics)
+    report.plans = sorted(report.plans + report.unchanged, key=lambda p: (p.spec_path, p.path))
     return report

@@ -25,6 +25,7 @@ BASELINE_FILE = "build/baseline/model.joblib"
 PREDICTIONS = "build/eval/predictions.csv"
 METRICS_MODEL = "metrics/model.json"
 METRICS_BASELINE = "metrics/baseline.json"
+CHAMPION_METRICS = "metrics/champion.json"  # `mlproject champion` writes it; {} = none to beat
 PLOTS_DIR = "plots"
 VALIDATION_REPORT = "reports/data-validation.json"
 GATE_REPORT = "reports/gate.json"

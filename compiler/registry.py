@@ -62,4 +62,4 @@ def load_target(name: str, known: dict[str, str] | None = None) -> Target:
     loaded: object = importlib.import_module(module_name)
     if attribute:
         loaded = getattr(loaded, attribute)
-    return cast(Target, loaded)
+    return cast("Target", loaded)

@@ -12,7 +12,9 @@ from typing import Any
 
 from compiler.spec import SUPPORTED_VERSIONS
 
-SCHEMA_VERSIONS: dict[str, str] = {v: f"mlproject.{v.split('/')[1]}.json" for v in SUPPORTED_VERSIONS}
+SCHEMA_VERSIONS: dict[str, str] = {
+    v: f"mlproject.{v.split('/')[1]}.json" for v in SUPPORTED_VERSIONS
+}
 SCHEMA_ID_BASE = "https://mlproject.dev/schemas/"
 
 
@@ -71,7 +73,7 @@ def render_spec_reference(api_version: str = "mlproject/v1") -> str:
         "[diagnostics.md](diagnostics.md).",
         "",
     ]
-    sections = [("ProjectSpec (the document)", schema)] + sorted(defs.items())
+    sections = [("ProjectSpec (the document)", schema), *sorted(defs.items())]
     for name, node in sections:
         out += [f"## {name}", ""]
         if node.get("description"):

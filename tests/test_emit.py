@@ -168,7 +168,7 @@ def test_manifest_records_bytes_written(tmp_path: Path) -> None:
     apply(tmp_path, [churn()])
     raw = (tmp_path / MANIFEST).read_text()
     manifest = json.loads(raw, object_pairs_hook=sorted_pairs)
-    assert raw.count("\n") == len(manifest["files"]) + 8  # one line per file
+    assert raw.count("\n") == len(manifest["files"]) + 10  # one line per file
     assert manifest["spec"] == SPEC
     assert manifest["spec_sha256"] == sha("apiVersion: mlproject/v1\n")
     assert set(manifest["files"]) == {p for p in contents(tmp_path) if p != MANIFEST}

@@ -47,9 +47,10 @@ def _shuffle(node: Any, rng: random.Random) -> Any:
 def _strip_hash(files: dict[str, bytes], *hashes: str) -> dict[str, bytes]:
     out = {}
     for path, content in files.items():
+        masked = content
         for digest in hashes:
-            content = content.replace(digest.encode(), b"<sha>")
-        out[path] = content
+            masked = masked.replace(digest.encode(), b"<sha>")
+        out[path] = masked
     return out
 
 

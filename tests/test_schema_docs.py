@@ -51,7 +51,5 @@ def test_every_example_points_editors_at_the_schema() -> None:
 
 def test_schema_documents_fields_for_editors() -> None:
     schema = json.loads(render_schema("mlproject/v1"))
-    described = [
-        name for name, node in schema["$defs"].items() if node.get("description")
-    ]
+    described = [name for name, node in schema["$defs"].items() if node.get("description")]
     assert len(described) == len(schema["$defs"]), "every section needs a docstring"

@@ -97,7 +97,7 @@ def _binary_target(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-_CATEGORY_TYPES = frozenset({"category", "string"})
+_CATEGORY_TYPES = frozenset({"category", "string", "integer"})
 _RANGE_TYPES = frozenset({"integer", "float"})
 
 
@@ -110,7 +110,7 @@ def _column_constraints(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "MLP225",
                     (*where, "categories"),
                     f"categories do not apply to column '{column.name}' of type {column.type}",
-                    "categories apply to category and string columns; "
+                    "categories apply to category, string and integer columns; "
                     "use type: category, or remove categories",
                     key=True,
                 )
@@ -186,7 +186,8 @@ RULES = [
         "MLP225",
         "column-constraint-type",
         "column constraint that contradicts its type",
-        "`categories` apply to category and string columns; `min` and `max` to integer and "
+        "`categories` apply to category, string and integer (coded) columns; `min` and `max` to "
+        "integer and "
         "float columns. Anything else is a mistake in the schema.",
         spec(source=IRIS_COLUMNS.replace("type: float, min: 0}", "type: string, min: 0}", 1)),
         spec(source=IRIS_COLUMNS),

@@ -39,7 +39,7 @@ FORMAT_HINT = (
 
 def _croniter(expression: str) -> Any:
     """A croniter over ``expression`` from the reference time; raises ValueError if invalid."""
-    from croniter import CroniterError, croniter  # noqa: PLC0415 - only when needed
+    from croniter import CroniterError, croniter
 
     try:
         return croniter(expression, REFERENCE)
@@ -49,7 +49,7 @@ def _croniter(expression: str) -> Any:
 
 def _first_runs(expression: str, count: int) -> list[float] | None:
     """The first ``count`` run times after the reference time; None if there are none."""
-    from croniter import CroniterError  # noqa: PLC0415 - only when needed
+    from croniter import CroniterError
 
     try:
         runs = _croniter(expression)

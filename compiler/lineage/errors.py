@@ -13,3 +13,11 @@ class RegistryError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class NoHistoryError(RegistryError):
+    """The project is not in a git repository, or the repository has no commit yet."""
+
+
+class NoVersionError(RegistryError):
+    """No version answers the request: none registered, or none in that environment."""

@@ -9,21 +9,23 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from compiler.lineage.errors import RegistryError
+from compiler.lineage.errors import NoHistoryError, RegistryError
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except FileNotFoundError as exc:
-        raise RegistryError("git is not installed", "install git: the registry is git tags") from exc
+        raise RegistryError(
+            "git is not installed", "install git: the registry is git tags"
+        ) from exc
 
 
 def toplevel(path: Path) -> Path:
     """The git work tree holding ``path``."""
     done = _git(path, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
-        raise RegistryError(
+        raise NoHistoryError(
             f"{path} is not inside a git repository",
             "the registry is git tags: run `git init` and commit the compiled project",
         )
@@ -34,7 +36,9 @@ def head(root: Path) -> str:
     """The commit HEAD points to."""
     done = _git(root, "rev-parse", "--verify", "HEAD^{commit}")
     if done.returncode != 0:
-        raise RegistryError("the repository has no commit yet", "commit the compiled project first")
+        raise NoHistoryError(
+            "the repository has no commit yet", "commit the compiled project first"
+        )
     return done.stdout.decode().strip()
 
 

@@ -146,11 +146,17 @@ def _to_datetime(values: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.S
 
 
 def is_numeric(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+    dtype = values.dtype
+    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
 
 
-def training_columns(project: ir.Project, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Numeric and categorical feature columns, in order: declared, else inferred from dtypes."""
+def training_columns(
+    project: ir.Project, frame: pd.DataFrame
+) -> tuple[list[str], list[str], list[str]]:
+    """Feature columns in model-input order, and which are numeric and which categorical.
+
+    Roles are declared (the IR's numeric/categorical features), else inferred from dtypes.
+    """
     source = project.training_source
     t = project.training
     excluded = {t.target, source.timestamp, *source.pii}
@@ -160,6 +166,7 @@ def training_columns(project: ir.Project, frame: pd.DataFrame) -> tuple[list[str
         raise StepError(f"feature column(s) missing from the data: {', '.join(missing)}")
     numeric_declared = set(t.numeric_features)
     categorical_declared = set(t.categorical_features)
+    ordered: list[str] = []
     numeric: list[str] = []
     categorical: list[str] = []
     for name in features:
@@ -177,6 +184,7 @@ def training_columns(project: ir.Project, frame: pd.DataFrame) -> tuple[list[str
             numeric.append(name)
         else:
             categorical.append(name)
-    if not numeric and not categorical:
+        ordered.append(name)
+    if not ordered:
         raise StepError("no feature columns to train on")
-    return numeric, categorical
+    return ordered, numeric, categorical

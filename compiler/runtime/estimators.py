@@ -67,7 +67,13 @@ def build(choice: EstimatorChoice, task: str) -> Any:
         estimator.set_params(**params)
     elif callable(target):
         _check_params(choice, _signature_parameters(target), params)
-        estimator = _call(choice, target, params)
+        try:
+            estimator = target(**params)
+        except (TypeError, ValueError) as exc:
+            raise StepError(
+                f"{key} '{choice.path}' is not an estimator class, instance or factory: "
+                f"calling it with {choice.origin}.params failed: {exc}"
+            ) from None
     else:
         raise StepError(
             f"{key} '{choice.path}' is a {type(target).__name__}, not a scikit-learn estimator"
@@ -90,7 +96,7 @@ def _looks_like_estimator(obj: object) -> bool:
 
 
 def _init_parameters(cls: type) -> Iterable[str] | None:
-    return _signature_parameters(cls.__init__)
+    return _signature_parameters(cls)
 
 
 def _signature_parameters(func: Any) -> list[str] | None:
@@ -122,7 +128,8 @@ def _check_params(
         return
     hints = [did_you_mean(name, known) for name in unknown]
     described = ", ".join(
-        f"'{name}'" + (f" ({hint})" if hint else "") for name, hint in zip(unknown, hints, strict=True)
+        f"'{name}'" + (f" ({hint})" if hint else "")
+        for name, hint in zip(unknown, hints, strict=True)
     )
     shown = ", ".join(known) if len(known) <= 40 else ", ".join(known[:40]) + ", ..."
     noun = "parameter" if len(unknown) == 1 else "parameters"
@@ -143,6 +150,11 @@ def _call(choice: EstimatorChoice, factory: Any, params: dict[str, Any]) -> Any:
 
 
 def _check_task(choice: EstimatorChoice, estimator: Any, task: str) -> None:
+    if not callable(getattr(estimator, "predict", None)):
+        raise StepError(
+            f"{choice.origin}.estimator '{choice.path}' has no predict(): "
+            "it is a transformer, not a model"
+        )
     if not isinstance(estimator, BaseEstimator):
         return  # third-party API look-alikes: trust them, fit will tell
     classification = task != "regression"

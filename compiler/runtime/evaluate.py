@@ -127,7 +127,7 @@ def _classification_plots(out: StagedOutputs, y: scoring.Predictions) -> None:
     prc: list[tuple[Any, Any]] = []
     if scores is not None and 0 < truth.sum() < len(truth):
         fpr, tpr, _ = roc_curve(truth, scores)
-        precision, recall, _ = precision_recall_curve(truth, scores)
+        precision, recall, _ = precision_recall_curve(truth, scores, drop_intermediate=True)
         roc = _curve_rows(fpr, tpr)
         prc = _curve_rows(recall[::-1], precision[::-1])
     else:

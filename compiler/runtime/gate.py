@@ -190,7 +190,15 @@ def _champion(
     def skipped(reason: str) -> GateCheck:
         value = model.get(rule.metric)
         return GateCheck(
-            "beat_champion", rule.metric, value, None, comparison, rule.margin, None, "skipped", reason
+            "beat_champion",
+            rule.metric,
+            value,
+            None,
+            comparison,
+            rule.margin,
+            None,
+            "skipped",
+            reason,
         )
 
     if champion_metrics is None:

@@ -64,7 +64,7 @@ def training_data(ctx: StepContext, frame: pd.DataFrame) -> TrainingData:
         raise StepError(f"target column '{target}' is not in {pipeline_layout.TRAIN_SET}")
     if frame.empty:
         raise StepError(f"{pipeline_layout.TRAIN_SET} has no rows")
-    numeric, categorical = training_columns(ctx.project, frame)
+    ordered, numeric, categorical = training_columns(ctx.project, frame)
     labels = frame[target]
     if ctx.is_classification:
         labels = integral_labels(labels)
@@ -78,7 +78,7 @@ def training_data(ctx: StepContext, frame: pd.DataFrame) -> TrainingData:
         labels.dtype
     ):
         raise StepError(f"regression target '{target}' is not numeric ({labels.dtype})")
-    return TrainingData(frame[numeric + categorical], labels, numeric, categorical)
+    return TrainingData(frame[ordered], labels, numeric, categorical)
 
 
 def integral_labels(labels: pd.Series) -> pd.Series:

@@ -12,7 +12,7 @@ STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 SLUG_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
 IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-SECRET_PATTERN = r"^[A-Z][A-Z0-9_]{0,99}$"
+SECRET_PATTERN = r"^[A-Z][A-Z0-9_]{0,99}$"  # noqa: S105 - a name pattern, not a secret
 
 Slug = Annotated[
     str,

@@ -135,11 +135,14 @@ def _model_at(model: type[BaseModel], pointer: Pointer) -> type[BaseModel] | Non
                 found = get_args(candidate)[0]
             elif isinstance(part, str) and origin is dict:
                 found = get_args(candidate)[1]
-            elif isinstance(part, str) and isinstance(candidate, type):
-                if issubclass(candidate, BaseModel):
-                    for name, info in candidate.model_fields.items():
-                        if part in (name, info.alias):
-                            found = info.annotation
+            elif (
+                isinstance(part, str)
+                and isinstance(candidate, type)
+                and issubclass(candidate, BaseModel)
+            ):
+                for name, info in candidate.model_fields.items():
+                    if part in (name, info.alias):
+                        found = info.annotation
             if found is not None:
                 break
         if found is None:
@@ -166,9 +169,9 @@ def _document_pointer(data: Any, loc: tuple[int | str, ...], missing: bool) -> P
     pointer: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             node = node[part]
         elif missing and part == loc[-1]:
             pointer.append(part)
@@ -258,14 +261,27 @@ def _field_description(model: type[BaseModel], pointer: Pointer) -> str | None:
     return None
 
 
-def _iter_diagnostics(doc: Document, model: type[BaseModel], exc: ValidationError) -> Iterator[Diagnostic]:
-    seen: dict[Pointer, Diagnostic] = {}
+def _iter_diagnostics(
+    doc: Document, model: type[BaseModel], exc: ValidationError
+) -> Iterator[Diagnostic]:
+    seen: set[Pointer] = set()
+    found: list[Diagnostic] = []
     for error in exc.errors(include_url=False):
         diagnostic = _diagnose(doc, model, error)
-        previous = seen.get(diagnostic.pointer)
-        if previous is not None and diagnostic.code not in {"MLP101", "MLP102"}:
-            continue  # one message per value: a union reports each branch
-        seen[diagnostic.pointer] = diagnostic
+        if diagnostic.pointer in seen:
+            continue  # one message per value: a union reports each of its branches
+        seen.add(diagnostic.pointer)
+        found.append(diagnostic)
+    # A misspelt required key is reported once, as the typo (MLP101 with its
+    # "did you mean"), not again as the missing key it was meant to be.
+    suggested = {
+        (*d.pointer[:-1], match[1])
+        for d in found
+        if d.code == "MLP101" and d.hint and (match := re.match(r"did you mean '(.+)'\?", d.hint))
+    }
+    for diagnostic in found:
+        if diagnostic.code == "MLP102" and diagnostic.pointer in suggested:
+            continue
         yield diagnostic
 
 
@@ -276,7 +292,9 @@ def validate_document(doc: Document) -> ProjectSpec:
     if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
         has_key = "apiVersion" in doc.data
         message = (
-            f"unsupported apiVersion {version!r}" if has_key else "missing required key 'apiVersion'"
+            f"unsupported apiVersion {version!r}"
+            if has_key
+            else "missing required key 'apiVersion'"
         )
         raise DiagnosticError(
             [

@@ -1,8 +1,8 @@
 """Target ``config``: the compiled project configuration the runtime steps read.
 
 The built-in steps (``mlproject step ...``) never parse the YAML spec: they read
-this file (``mlproject.compiled.json`` beside the spec), the IR serialised as JSON, so the pipeline runs exactly what was
-compiled and reviewed.
+this file (``mlproject.compiled.json`` beside the spec), the IR serialised as
+JSON, so the pipeline runs exactly what was compiled and reviewed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from compiler.emit import GeneratedFile
 from compiler.pipeline_layout import CONFIG
 
 NAME = "config"
-DESCRIPTION = "compiled project configuration read by the built-in steps (mlproject.compiled.json)"
+DESCRIPTION = "resolved project configuration the built-in steps read (mlproject.compiled.json)"
 
 
 def render(project: ir.Project) -> list[GeneratedFile]:

@@ -25,7 +25,9 @@ from targets.dvc.stages import pipeline
 from targets.dvc.yamlout import sorted_nested, to_yaml
 
 NAME = "dvc"
-DESCRIPTION = "DVC pipeline, parameters and repository settings (dvc.yaml, params.yaml, .dvc/config)"
+DESCRIPTION = (
+    "DVC pipeline, parameters and repository settings (dvc.yaml, params.yaml, .dvc/config)"
+)
 PIPELINE_FILE = "dvc.yaml"
 
 

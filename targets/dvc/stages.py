@@ -4,7 +4,8 @@ Built-in stages call ``mlproject step <name>`` and read and write exactly the
 paths of :mod:`compiler.pipeline_layout`. In pipeline order:
 
 ``import-<source>`` (a remote training source only) → ``validate`` → ``split``
-→ ``train`` → ``baseline`` → ``evaluate`` → ``gate``.
+→ ``train`` → ``baseline`` → ``evaluate`` → ``champion`` (beat-the-champion
+gates only) → ``gate``.
 
 Dependencies are precise, so ``dvc repro`` reruns only what changed:
 
@@ -14,8 +15,11 @@ Dependencies are precise, so ``dvc repro`` reruns only what changed:
 - the compiled configuration is read through DVC params too, key by key
   (:data:`CONFIG_KEYS`), not as a file dependency: editing a comment, an owner
   or an alert route in the spec changes the file but retrains nothing;
-- the gate depends on a champion outside DVC's view when the spec asks to
-  beat it, so it is then ``always_changed`` and re-gates on every ``repro``.
+- when the spec asks to beat the champion, a ``champion`` stage before the
+  gate writes the metrics of the version in the last environment (``mlproject
+  champion``). The registry is git tags, outside DVC's view, so that stage is
+  ``always_changed``; the gate depends on its output and reruns only when the
+  champion actually changed.
 
 A custom stage from the spec runs right after the built-in stage it names in
 ``after:`` (at the end when it names none); one with a built-in stage's name
@@ -33,7 +37,7 @@ from compiler import pipeline_layout as layout
 from targets.dvc.plots import plot_outputs
 
 Stage = dict[str, Any]
-BUILTIN_ORDER = ("validate", "split", "train", "baseline", "evaluate", "gate")
+BUILTIN_ORDER = ("validate", "split", "train", "baseline", "evaluate", "champion", "gate")
 
 # The keys of the compiled configuration each built-in step's result depends on.
 _MODEL = ("ir_version", "task", "sources", "training")
@@ -43,7 +47,7 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "train": (*_MODEL, "name"),
     "baseline": _MODEL,
     "evaluate": (*_MODEL, "metrics", "primary_metric", "evaluation_metrics"),
-    "gate": ("ir_version", "task", "metrics", "primary_metric", "gates", "registry"),
+    "gate": ("ir_version", "task", "metrics", "primary_metric", "gates"),
 }
 
 
@@ -83,7 +87,7 @@ def import_stage(source: ir.Source) -> Stage:
 
 
 def builtin_stages(project: ir.Project) -> dict[str, Stage]:
-    """The six built-in stages, keyed by name, in pipeline order."""
+    """The built-in stages, keyed by name, in pipeline order."""
     training = project.training
     data = layout.data_path(project.training_source)
     plain = {"cache": False}
@@ -106,7 +110,10 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
             "desc": "Train the model on the training set",
             "cmd": step("train"),
             "deps": [layout.SPLIT_DIR],
-            "params": [*(["train"] if training.estimator is not None else []), _config_params("train")],
+            "params": [
+                *(["train"] if training.estimator is not None else []),
+                _config_params("train"),
+            ],
             "outs": [layout.MODEL_DIR],
         },
         "baseline": {
@@ -134,8 +141,18 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
         },
     }
     if project.gates.beat_champion is not None:
-        # The champion lives in git tags, not in any file DVC tracks.
-        stages["gate"]["always_changed"] = True
+        last = project.deployment.environments[-1].name if project.deployment.environments else ""
+        stages["champion"] = {
+            "desc": f"Metrics of the champion (the version in {last}) from the registry",
+            "cmd": f"mlproject champion --out {layout.CHAMPION_METRICS}",
+            "deps": [layout.MODEL_DIR],
+            "metrics": [_metric(layout.CHAMPION_METRICS)],
+            "always_changed": True,  # the registry is git tags, which DVC does not track
+        }
+        gate = stages.pop("gate")
+        gate["cmd"] = f"{gate['cmd']} --champion-metrics {layout.CHAMPION_METRICS}"
+        gate["deps"].append(layout.CHAMPION_METRICS)
+        stages["gate"] = gate
     return stages
 
 
@@ -184,6 +201,8 @@ def pipeline_stages(project: ir.Project) -> dict[str, Stage]:
     if source.path is None:
         ordered[import_stage_name(source)] = import_stage(source)
     for name in BUILTIN_ORDER:
+        if name not in builtins:
+            continue  # the champion stage exists only for beat-the-champion gates
         replacement = custom.get(name)
         ordered[name] = custom_stage(replacement) if replacement else builtins[name]
         for extra in following.get(name, []):
