@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError
-from compiler.emit import FilePlan, GeneratedFile, SpecOutput, apply, check, plan, up_to_date
 from compiler.load import Document, load_document, load_text
 
 if TYPE_CHECKING:
+    from compiler.emit import FilePlan, GeneratedFile, SpecOutput
     from compiler.ir import Project
     from compiler.spec.v1 import ProjectSpec
 
@@ -139,7 +139,7 @@ def render_targets(project: Project, target_names: Sequence[str]) -> list[Genera
     """Every file the named targets generate for one project, in target order."""
     from compiler.registry import available_targets, load_target
 
-    known = available_targets()
+    known = available_targets()  # cached: entry points are scanned once per process
     files: list[GeneratedFile] = []
     for name in target_names:
         files.extend(load_target(name, known).render(project))
@@ -173,6 +173,7 @@ def build_outputs(
     With ``use_cache``, a spec whose bytes, mlproject version and targets match
     its manifest, and whose generated files are untouched, is not even parsed.
     """
+    from compiler.emit import SpecOutput, up_to_date
     from compiler.lower import lower
 
     outputs: list[SpecOutput] = []
@@ -244,6 +245,8 @@ def compile_specs(
     use_cache: bool = True,
 ) -> CompileReport:
     """Compile specs into ``root``. ``mode``: ``write``, ``check`` (write nothing) or ``plan``."""
+    from compiler.emit import apply, check, plan
+
     report = CompileReport()
     root = root.resolve()
     outputs = build_outputs(specs, root, target_names, report, use_cache=use_cache)

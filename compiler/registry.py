@@ -8,6 +8,7 @@ in the ``mlproject.targets`` entry-point group.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, cast
@@ -40,6 +41,7 @@ class UnknownTargetError(LookupError):
         super().__init__(name)
 
 
+@functools.cache
 def _third_party() -> dict[str, str]:
     from importlib.metadata import entry_points
 
