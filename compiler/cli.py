@@ -209,7 +209,17 @@ def compile_command(
         sys.exit(EXIT_INVALID)
     if check and changed:
         if fmt == "text":
-            click.echo("generated files are out of date: run `mlproject compile`", err=True)
+            edited = [p.path for p in changed if p.action in {"modified", "conflict"}]
+            if edited:
+                click.echo(
+                    "edited by hand since generated: "
+                    + ", ".join(edited)
+                    + "; move the change into the spec (e.g. a value tried with "
+                    "`dvc exp run -S` belongs in mlproject.yaml), then run `mlproject compile`",
+                    err=True,
+                )
+            else:
+                click.echo("generated files are out of date: run `mlproject compile`", err=True)
         sys.exit(EXIT_DRIFT)
     sys.exit(EXIT_OK)
 

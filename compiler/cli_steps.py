@@ -31,7 +31,7 @@ PROJECT_DIR = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     default=Path(),
     show_default=True,
-    help="Project directory: holds .mlproject/project.json and params.yaml.",
+    help="Project directory: holds the compiled configuration and params.yaml.",
 )
 
 
@@ -75,7 +75,7 @@ def _runtime(module: str, step: str) -> ModuleType:
 
 def _run(step: str, project_dir: Path, body: Callable[[Any], T]) -> T:
     """Load the project context and run ``body`` with it; StepError → one line, exit code."""
-    from compiler.runtime.errors import StepError  # noqa: PLC0415 - keep compile light
+    from compiler.runtime.errors import StepError
 
     _configure_logging(step, bool(click.get_current_context().meta.get(_QUIET)))
     config = _runtime("config", step)
@@ -115,7 +115,7 @@ def _signed(value: float | None) -> str:
 def step(ctx: click.Context, quiet: bool) -> None:
     """Run a built-in pipeline step (the generated dvc.yaml calls these).
 
-    Steps read .mlproject/project.json (run `mlproject compile` first) and
+    Steps read the compiled configuration (run `mlproject compile` first) and
     params.yaml, never mlproject.yaml. Exit 1: bad input or a failed check.
     """
     ctx.meta[_QUIET] = quiet
@@ -127,10 +127,14 @@ def step(ctx: click.Context, quiet: bool) -> None:
 )
 @PROJECT_DIR
 def validate_data(source_name: str | None, project_dir: Path) -> None:
-    """Check a data source against its declared schema; write reports/data-validation.json."""
+    """Check a source against its declared schema.
+
+    Writes reports/data-validation.json: per column and rule, the count of
+    violating rows (never the rows themselves).
+    """
     validate = _runtime("validate", "validate-data")
     result = _run("validate-data", project_dir, lambda c: validate.run(c, source_name))
-    from compiler.pipeline_layout import VALIDATION_REPORT  # noqa: PLC0415
+    from compiler.pipeline_layout import VALIDATION_REPORT
 
     if result.passed:
         click.echo(
@@ -139,7 +143,13 @@ def validate_data(source_name: str | None, project_dir: Path) -> None:
         )
         return
     rows = [
-        (c.column, c.rule, c.requirement, c.rows, ", ".join(c.examples) or "-")
+        (
+            c.column,
+            c.rule,
+            c.requirement,
+            "-" if c.rule in validate.TABLE_RULES else c.rows,
+            ", ".join(c.examples) or "-",
+        )
         for c in result.failures
     ]
     click.echo(render_table(["column", "rule", "requirement", "rows", "examples"], rows), err=True)
@@ -153,7 +163,10 @@ def validate_data(source_name: str | None, project_dir: Path) -> None:
 @step.command()
 @PROJECT_DIR
 def split(project_dir: Path) -> None:
-    """Split the training source into build/split/{train,test}.parquet (PII dropped)."""
+    """Split the training data into train and test sets.
+
+    Writes build/split/train.parquet and test.parquet; PII columns are dropped.
+    """
     module = _runtime("split", "split")
     result = _run("split", project_dir, module.run)
     how = f"{result.method}, stratified" if result.stratified else result.method
@@ -163,7 +176,10 @@ def split(project_dir: Path) -> None:
 @step.command()
 @PROJECT_DIR
 def train(project_dir: Path) -> None:
-    """Fit the estimator from params.yaml; write build/model/model.joblib and model.json."""
+    """Fit the model that params.yaml names.
+
+    Writes build/model/model.joblib and its sidecar build/model/model.json.
+    """
     module = _runtime("train", "train")
     result = _run("train", project_dir, module.run_train)
     click.echo(f"trained {result.estimator} on {result.rows} rows, {result.features} features")
@@ -172,7 +188,11 @@ def train(project_dir: Path) -> None:
 @step.command()
 @PROJECT_DIR
 def baseline(project_dir: Path) -> None:
-    """Fit the baseline (a dummy model or the spec's); write build/baseline/model.joblib."""
+    """Fit the baseline the model must beat.
+
+    A DummyClassifier/DummyRegressor strategy or the spec's own baseline
+    estimator; writes build/baseline/model.joblib.
+    """
     module = _runtime("train", "baseline")
     result = _run("baseline", project_dir, module.run_baseline)
     click.echo(f"trained baseline {result.estimator} on {result.rows} rows")
@@ -181,7 +201,11 @@ def baseline(project_dir: Path) -> None:
 @step.command()
 @PROJECT_DIR
 def evaluate(project_dir: Path) -> None:
-    """Score model and baseline on the test set; write metrics/, plots/ and predictions."""
+    """Score model and baseline on the test set.
+
+    Writes metrics/model.json, metrics/baseline.json, plot data under plots/
+    and build/eval/predictions.csv.
+    """
     module = _runtime("evaluate", "evaluate")
     result = _run("evaluate", project_dir, module.run)
     rows = [(name, value, result.baseline.get(name)) for name, value in result.model.items()]
@@ -193,11 +217,16 @@ def evaluate(project_dir: Path) -> None:
     "--champion-metrics",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Metrics JSON of the model in production; absent file: no champion (check skipped).",
+    help="Metrics JSON of the model in production (relative to the project directory); "
+    "an absent file or {} means no champion: the check is skipped.",
 )
 @PROJECT_DIR
 def gate(champion_metrics: Path | None, project_dir: Path) -> None:
-    """Check thresholds, the baseline and the champion; write reports/gate.json."""
+    """Decide whether the model may be registered.
+
+    Checks thresholds, the baseline and the champion; writes reports/gate.json
+    and exits 1 when any check fails.
+    """
     module = _runtime("gate", "gate")
     result = _run("gate", project_dir, lambda c: module.run(c, champion_metrics))
     rows = [
@@ -220,3 +249,22 @@ def gate(champion_metrics: Path | None, project_dir: Path) -> None:
             for c in result.failures
         )
         _fail("gate", f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}")
+
+
+# Monitoring steps (monitor, decide, abtest): each command lives beside its
+# runtime module and is imported only when it runs.
+MONITORING_STEPS = (
+    ("monitor", "compiler.runtime.monitor.command", "Current window vs reference: drift, quality."),
+    ("decide", "compiler.runtime.decide", "Retrain or not: monitor result, schedule, cooldown."),
+    ("abtest", "compiler.runtime.abtest", "Champion vs challenger: promote, keep or continue."),
+)
+
+
+def _add_monitoring_steps() -> None:
+    from compiler.cli import _LazyCommand  # compiler.cli loads this module lazily
+
+    for name, module, short_help in MONITORING_STEPS:
+        step.add_command(_LazyCommand(name, module, "command", short_help))
+
+
+_add_monitoring_steps()

@@ -277,6 +277,21 @@ def _evaluation_metrics(spec: v1.ProjectSpec, gates: ir.Gates) -> tuple[str, ...
     return tuple(sorted(n for n in names if n in METRICS and task in METRICS[n].tasks))
 
 
+DEFAULT_STORAGE_DIR = ".dvc-storage"
+
+
+def _default_remote(spec_file: str, name: str) -> str:
+    """The local DVC remote used when the spec names none, relative to the project directory.
+
+    ``<parent of the output root>/.dvc-storage/<project>``: outside the work tree,
+    so ``git clean`` cannot remove it and it is never committed; one folder per
+    project, so ``dvc gc --cloud`` in one project cannot collect another's objects.
+    """
+    project_dir = posixpath.dirname(spec_file)
+    depth = len(project_dir.split("/")) if project_dir else 0
+    return f"{'../' * (depth + 1)}{DEFAULT_STORAGE_DIR}/{name}"
+
+
 def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: str) -> ir.Project:
     """The IR of a checked spec. ``spec_file`` is the spec's POSIX path from the output root."""
     sources = _sources(spec, doc)
@@ -341,7 +356,7 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
         ),
         registry=ir.Registry(
             model_name=spec.registry.model_name or spec.metadata.name,
-            remote_url=spec.registry.remote or "../.dvc-storage",
+            remote_url=spec.registry.remote or _default_remote(spec_file, spec.metadata.name),
             remote_is_default=spec.registry.remote is None,
         ),
     )

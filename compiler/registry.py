@@ -24,6 +24,9 @@ BUILTIN_TARGETS: dict[str, str] = {
     "config": "targets.config",
     "docs": "targets.docs",
     "dvc": "targets.dvc",
+    "mlserver": "targets.mlserver",
+    "kserve": "targets.kserve",
+    "prometheus": "targets.prometheus",
 }
 
 

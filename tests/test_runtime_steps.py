@@ -63,7 +63,7 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
 
     model = joblib.load(project / layout.MODEL_FILE)
     sidecar = _json(project / layout.MODEL_SIDECAR)
-    assert [f["name"] for f in sidecar["features"]] == ["age", "income", "plan", "active"]  # type: ignore[attr-defined, index]
+    assert [f["name"] for f in sidecar["features"]] == ["age", "income", "plan", "active"]
     assert sidecar["classes"] == [0, 1]
     assert sidecar["positive_class"] == 1
     assert sidecar["sklearn_version"] == sklearn.__version__
@@ -74,19 +74,23 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
 
     metrics = _json(project / layout.METRICS_MODEL)
     baseline = _json(project / layout.METRICS_BASELINE)
-    assert set(metrics) == set(baseline) == {
-        "accuracy",
-        "average_precision",
-        "brier",
-        "f1",
-        "log_loss",
-        "precision",
-        "recall",
-        "roc_auc",
-    }
+    assert (
+        set(metrics)
+        == set(baseline)
+        == {
+            "accuracy",
+            "average_precision",
+            "brier",
+            "f1",
+            "log_loss",
+            "precision",
+            "recall",
+            "roc_auc",
+        }
+    )
     assert all(isinstance(v, float) and round(v, 6) == v for v in metrics.values())
     assert baseline["roc_auc"] == 0.5
-    assert metrics["roc_auc"] > 0.75  # type: ignore[operator]
+    assert metrics["roc_auc"] > 0.75
 
     roc = _csv(project / layout.PLOT_ROC)
     assert roc[0] == {"fpr": "0.0", "tpr": "0.0"} and roc[-1] == {"fpr": "1.0", "tpr": "1.0"}
@@ -99,7 +103,7 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
 
     gate = _json(project / layout.GATE_REPORT)
     assert gate[layout.GATE_PASSED] is True
-    statuses = {c["check"]: c["status"] for c in gate["checks"]}  # type: ignore[attr-defined]
+    statuses = {c["check"]: c["status"] for c in gate["checks"]}
     assert statuses == {"threshold": "pass", "beat_baseline": "pass", "beat_champion": "skipped"}
     assert "skipped: no champion" in results["gate"].stdout
 
@@ -123,7 +127,7 @@ def test_regression_time_split_from_parquet(tmp_path: Path) -> None:
     assert len(test) == 75 and train["day"].max() < test["day"].min()
     metrics = _json(project / layout.METRICS_MODEL)
     assert set(metrics) == {"mae", "mape", "mse", "r2", "rmse"}
-    assert metrics["rmse"] == pytest.approx(metrics["mse"] ** 0.5, abs=1e-5)  # type: ignore[operator]
+    assert metrics["rmse"] == pytest.approx(metrics["mse"] ** 0.5, abs=1e-5)
     residuals = _csv(project / layout.PLOT_RESIDUALS)
     points = _csv(project / layout.PLOT_PREDICTED_VS_ACTUAL)
     assert len(residuals) == len(points) == 75
@@ -139,12 +143,12 @@ def test_multiclass_without_declared_columns_infers_features(tmp_path: Path) -> 
     project = make_project(tmp_path / "p", MULTICLASS_SPEC, {"data/flowers.csv": frame})
     run_pipeline(project)
     sidecar = _json(project / layout.MODEL_SIDECAR)
-    assert [f["kind"] for f in sidecar["features"]] == ["numeric", "numeric"]  # type: ignore[attr-defined, index]
+    assert [f["kind"] for f in sidecar["features"]] == ["numeric", "numeric"]
     assert sidecar["classes"] == ["setosa", "versicolor", "virginica"]
     assert sidecar["positive_class"] is None
     metrics = _json(project / layout.METRICS_MODEL)
-    assert metrics["accuracy"] > 0.8  # type: ignore[operator]
-    assert 0.5 < metrics["roc_auc_ovr"] <= 1.0  # type: ignore[operator]
+    assert metrics["accuracy"] > 0.8
+    assert 0.5 < metrics["roc_auc_ovr"] <= 1.0
     # micro-averaged one-vs-rest curves, per the contract
     assert _csv(project / layout.PLOT_ROC)[-1] == {"fpr": "1.0", "tpr": "1.0"}
     assert len(_csv(project / layout.PLOT_CONFUSION)) == 30
@@ -170,7 +174,7 @@ def test_estimator_swapped_in_params(tmp_path: Path) -> None:
     set_params(project, "train.estimator", "sklearn.ensemble.RandomForestClassifier")
     set_params(project, "train.params", {"n_estimators": 10, "random_state": 0})
     run_pipeline(project, ("split", "train"))
-    assert _json(project / layout.MODEL_SIDECAR)["estimator"].endswith("RandomForestClassifier")  # type: ignore[union-attr]
+    assert _json(project / layout.MODEL_SIDECAR)["estimator"].endswith("RandomForestClassifier")
 
 
 def test_same_inputs_give_byte_identical_outputs(tmp_path: Path) -> None:
@@ -194,7 +198,7 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path: Path) -> None:
 def test_steps_leave_no_temporary_files(tmp_path: Path) -> None:
     project = binary_project(tmp_path / "p")
     run_pipeline(project)
-    leftovers = [p for p in project.rglob("*.tmp")]
+    leftovers = list(project.rglob("*.tmp"))
     assert leftovers == []
 
 

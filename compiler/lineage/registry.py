@@ -148,11 +148,11 @@ def _find(ref: ProjectRef, artifact: Artifact, text: str) -> ModelVersion:
 
 def resolve_version(project_dir: Path, ref: str | None = None) -> ModelVersion:
     """The model version ``ref`` names: ``v1.2.0`` / ``name@v1.2.0``, an environment, or
-    (``None``) the latest registered version."""
+    the latest registered version (``None``, ``latest``, ``name@latest``)."""
     project = load_project(project_dir)
     with _gto(project.root) as registry:
         artifact = _artifact(registry, project.model_name)
-        if ref is None:
+        if ref in (None, "latest", f"{project.model_name}@latest"):
             latest = artifact.get_latest_version(registered_only=True)
             if latest is None:
                 raise NoVersionError(

@@ -1,7 +1,7 @@
 """Runtime configuration: the compiled project plus the tunables of ``params.yaml``.
 
 Steps never read the YAML spec. They read the IR that ``mlproject compile``
-serialised to ``.mlproject/project.json`` and the tunables in ``params.yaml``
+serialised to ``pipeline_layout.CONFIG`` and the tunables in ``params.yaml``
 (shape: ``compiler.pipeline_layout.default_params``). ``params.yaml`` wins
 section by section, so ``dvc exp run -S train.params.max_iter=300`` changes what
 runs; a section it lacks falls back to the compiled value.

@@ -123,10 +123,10 @@ def _check_params(
     if accepted is None:
         return
     known = sorted(accepted)
-    unknown = [name for name in params if name not in known]
+    unknown = sorted(name for name in params if name not in known)
     if not unknown:
         return
-    hints = [did_you_mean(name, known) for name in unknown]
+    hints = [_hint(name, known) for name in unknown]
     described = ", ".join(
         f"'{name}'" + (f" ({hint})" if hint else "")
         for name, hint in zip(unknown, hints, strict=True)
@@ -137,6 +137,11 @@ def _check_params(
         f"{choice.origin}.params: {choice.path} does not accept {noun} {described}; "
         f"accepted: {shown}"
     )
+
+
+def _hint(name: str, known: list[str]) -> str | None:
+    same = [k for k in known if k.lower() == name.lower()]
+    return f"did you mean '{same[0]}'?" if same else did_you_mean(name, known)
 
 
 def _call(choice: EstimatorChoice, factory: Any, params: dict[str, Any]) -> Any:

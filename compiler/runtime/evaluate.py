@@ -48,7 +48,7 @@ class EvaluationResult:
 
 
 def load_model(ctx: StepContext, relative: str, step: str) -> Any:
-    import joblib  # noqa: PLC0415 - loaded only by the steps that read models
+    import joblib
 
     path = ctx.path(relative)
     if not path.is_file():

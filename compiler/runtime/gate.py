@@ -207,6 +207,8 @@ def _champion(
     if not path.is_file():
         return skipped(f"skipped: no champion ({champion_metrics} does not exist)")
     champion = read_metrics(path, str(champion_metrics))
+    if not champion:  # `mlproject champion` writes {} when no version is in production yet
+        return skipped("skipped: no champion")
     if champion.get(rule.metric) is None:
         return skipped(f"skipped: the champion has no value for {rule.metric}")
     return _compare("beat_champion", rule, model, champion, who="champion")

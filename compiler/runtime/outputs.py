@@ -15,11 +15,14 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from compiler.runtime.errors import StepError
 
 FLOAT_DIGITS = 6
 
@@ -84,7 +87,7 @@ class StagedOutputs:
     def temp_path(self, relative: str) -> Path:
         """A fresh temporary file beside ``relative``; it becomes ``relative`` on commit."""
         if relative not in self.declared:
-            raise ValueError(f"{relative} is not a declared output of this step")
+            raise ValueError(f"{relative} is not declared as an output of this step")
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative in self._staged:
@@ -106,10 +109,18 @@ class StagedOutputs:
         self.write_bytes(relative, csv_bytes(header, rows))
 
     def write_parquet(self, relative: str, frame: Any) -> None:
-        frame.to_parquet(self.temp_path(relative), index=False)
+        try:
+            frame.to_parquet(self.temp_path(relative), index=False)
+        except (ValueError, TypeError) as exc:  # pyarrow: a column of mixed types
+            # pyarrow's message quotes the offending value: name the column only.
+            found = re.search(r"for column (.+?) with type", str(exc))
+            what = f"column '{found.group(1)}'" if found else "a column"
+            raise StepError(
+                f"cannot write {relative} as Parquet: {what} holds values of mixed types"
+            ) from None
 
     def write_joblib(self, relative: str, obj: object) -> None:
-        import joblib  # noqa: PLC0415 - only the steps that save models pay for it
+        import joblib
 
         joblib.dump(obj, self.temp_path(relative))
 

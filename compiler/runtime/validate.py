@@ -22,6 +22,7 @@ from compiler.runtime.outputs import StagedOutputs
 log = logging.getLogger(__name__)
 
 TABLE = "*"  # the "column" of a check on the whole table
+TABLE_RULES = frozenset({"non_empty", "classes"})  # rules about the table, not about rows
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def validate_frame(project: ir.Project, source: ir.Source, frame: pd.DataFrame) 
     for name, role in _required_columns(project, source):
         if name not in declared:
             present = name in frame.columns
-            checks.append(Check(name, "present", f"{role} column", 0, present))
+            missing = 0 if present else len(frame)
+            checks.append(Check(name, "present", f"{role} column", missing, present))
     if source.target and source.target in typed.frame.columns and _is_classification(project):
         classes = typed.frame[source.target].dropna().nunique()
         checks.append(
@@ -170,7 +172,7 @@ def _column_checks(
 ) -> list[Check]:
     name = column.name
     if name not in raw.columns:
-        return [Check(name, "present", "declared column", 0, False)]
+        return [Check(name, "present", "declared column", len(raw), False)]
     checks = [Check(name, "present", "declared column", 0, True)]
     bad_type = typed.type_failures.get(name, 0)
     shown = tuple(type_examples.get(name, ()))

@@ -483,7 +483,10 @@ class Registry(Spec):
     model_name: Slug | None = Field(default=None, description="Default: metadata.name.")
     remote: str | None = Field(
         default=None,
-        description="DVC remote URL; default: a local remote under .dvc/storage.",
+        description=(
+            "DVC remote URL (s3://, gs://, azure://, https://, or a path relative to the spec). "
+            "Default: a local remote at ../.dvc-storage/<name> beside the repository."
+        ),
         examples=["s3://ml-artifacts/churn"],
     )
 

@@ -8,10 +8,13 @@ A target: a pure function IR → files; no disk, no clock, no environment.
 - ``params.yaml``: every tunable, shaped by
   :func:`compiler.pipeline_layout.default_params`; the stages name the sections
   they read, so ``dvc exp run -S key=value`` and ``dvc params diff`` work.
+- ``stage-inputs.yaml``: a fingerprint of the compiled
+  configuration each stage reads, so a stage reruns only when its part of the
+  spec changed (:mod:`targets.dvc.inputs`).
 - ``.dvc/config``: the project's DVC repository settings and its default
   remote (:mod:`targets.dvc.repo_config`).
 
-All three sit beside the spec: the project directory is the DVC repository.
+All of them sit beside the spec: the project directory is the DVC repository.
 See ``targets/dvc/README.md`` for the choices and how to run the result.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 from compiler import ir
 from compiler import pipeline_layout as layout
 from compiler.emit import GeneratedFile
+from targets.dvc.inputs import INPUTS_FILE, stage_inputs
 from targets.dvc.repo_config import CONFIG_FILE, render_config
 from targets.dvc.stages import pipeline
 from targets.dvc.yamlout import sorted_nested, to_yaml
@@ -47,6 +51,11 @@ def render(project: ir.Project) -> list[GeneratedFile]:
         GeneratedFile(
             path=project.layout.in_project(layout.PARAMS),
             content=render_params(project),
+            comment="hash",
+        ),
+        GeneratedFile(
+            path=project.layout.in_project(INPUTS_FILE),
+            content=to_yaml(stage_inputs(project)),
             comment="hash",
         ),
         GeneratedFile(

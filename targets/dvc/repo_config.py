@@ -22,7 +22,6 @@ from compiler import ir
 
 REMOTE_NAME = "storage"
 CONFIG_FILE = ".dvc/config"
-DEFAULT_STORAGE_DIR = ".dvc-storage"
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _BARE_VALUE = re.compile(r"^[A-Za-z0-9_./:@+~=%-]+$")
@@ -30,26 +29,9 @@ _BARE_VALUE = re.compile(r"^[A-Za-z0-9_./:@+~=%-]+$")
 Settings = dict[str, dict[str, str]]
 
 
-def _depth(project_dir: str) -> int:
-    return len([part for part in project_dir.split("/") if part])
-
-
-def default_remote(project: ir.Project) -> str:
-    """The local remote used when the spec names none, relative to the project directory.
-
-    ``<parent of the output root>/.dvc-storage/<project>``: outside the work tree,
-    so ``git clean`` cannot remove it and it can never be committed, and one
-    folder per project, so ``dvc gc --cloud`` in one project cannot collect
-    another's objects.
-    """
-    up = "../" * (_depth(project.layout.project_dir) + 1)
-    return f"{up}{DEFAULT_STORAGE_DIR}/{project.name}"
-
-
 def remote_url(project: ir.Project) -> str:
     """The remote's URL as written in ``.dvc/config`` (relative paths from ``.dvc/``)."""
-    registry = project.registry
-    url = default_remote(project) if registry.remote_is_default else registry.remote_url
+    url = project.registry.remote_url  # lower resolves the default local remote
     if _URL_SCHEME.match(url) or url.startswith(("/", "~")):
         return url
     return posixpath.normpath(posixpath.join("..", url))

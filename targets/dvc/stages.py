@@ -12,9 +12,9 @@ Dependencies are precise, so ``dvc repro`` reruns only what changed:
 - tunables come from ``params.yaml`` (``split``, ``train``, ``baseline``,
   ``gate``), so ``dvc exp run -S train.params.max_iter=50`` reruns train and
   what follows, and ``dvc params diff`` names the change;
-- the compiled configuration is read through DVC params too, key by key
-  (:data:`CONFIG_KEYS`), not as a file dependency: editing a comment, an owner
-  or an alert route in the spec changes the file but retrains nothing;
+- the compiled configuration is tracked through per-stage fingerprints
+  (:mod:`targets.dvc.inputs`), not as a file dependency: editing a comment, an
+  owner or an alert route in the spec changes that file but retrains nothing;
 - when the spec asks to beat the champion, a ``champion`` stage before the
   gate writes the metrics of the version in the last environment (``mlproject
   champion``). The registry is git tags, outside DVC's view, so that stage is
@@ -34,21 +34,11 @@ from typing import Any
 
 from compiler import ir
 from compiler import pipeline_layout as layout
+from targets.dvc.inputs import INPUTS_FILE
 from targets.dvc.plots import plot_outputs
 
 Stage = dict[str, Any]
 BUILTIN_ORDER = ("validate", "split", "train", "baseline", "evaluate", "champion", "gate")
-
-# The keys of the compiled configuration each built-in step's result depends on.
-_MODEL = ("ir_version", "task", "sources", "training")
-CONFIG_KEYS: dict[str, tuple[str, ...]] = {
-    "validate": ("ir_version", "sources", "training", "sensitive", "monitoring.data_quality"),
-    "split": ("ir_version", "task", "sources", "training"),
-    "train": (*_MODEL, "name"),
-    "baseline": _MODEL,
-    "evaluate": (*_MODEL, "metrics", "primary_metric", "evaluation_metrics"),
-    "gate": ("ir_version", "task", "metrics", "primary_metric", "gates"),
-}
 
 
 def step(name: str) -> str:
@@ -61,10 +51,11 @@ def import_stage_name(source: ir.Source) -> str:
 
 
 def _config_params(stage: str) -> dict[str, list[str]]:
-    return {layout.CONFIG: list(CONFIG_KEYS[stage])}
+    return {INPUTS_FILE: [stage]}
 
 
-def _metric(path: str) -> dict[str, dict[str, bool]]:
+def _in_git(path: str) -> dict[str, dict[str, bool]]:
+    """An output kept in git (``cache: false``): small, reviewable, diffable across commits."""
     return {path: {"cache": False}}
 
 
@@ -90,14 +81,13 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
     """The built-in stages, keyed by name, in pipeline order."""
     training = project.training
     data = layout.data_path(project.training_source)
-    plain = {"cache": False}
     stages: dict[str, Stage] = {
         "validate": {
             "desc": "Check the training data against the declared schema",
             "cmd": step("validate-data"),
             "deps": [data],
             "params": [_config_params("validate")],
-            "outs": [{layout.VALIDATION_REPORT: plain}],
+            "outs": [_in_git(layout.VALIDATION_REPORT)],
         },
         "split": {
             "desc": f"Split the data into train and test sets ({training.split.method}, seeded)",
@@ -129,7 +119,7 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
             "deps": [layout.SPLIT_DIR, layout.MODEL_DIR, layout.BASELINE_DIR],
             "params": [_config_params("evaluate")],
             "outs": [layout.PREDICTIONS],
-            "metrics": [_metric(layout.METRICS_MODEL), _metric(layout.METRICS_BASELINE)],
+            "metrics": [_in_git(layout.METRICS_MODEL), _in_git(layout.METRICS_BASELINE)],
             "plots": plot_outputs(project),
         },
         "gate": {
@@ -137,7 +127,7 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
             "cmd": step("gate"),
             "deps": [layout.METRICS_MODEL, layout.METRICS_BASELINE],
             "params": ["gate", _config_params("gate")],
-            "outs": [{layout.GATE_REPORT: plain}],
+            "outs": [_in_git(layout.GATE_REPORT)],
         },
     }
     if project.gates.beat_champion is not None:
@@ -146,7 +136,7 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
             "desc": f"Metrics of the champion (the version in {last}) from the registry",
             "cmd": f"mlproject champion --out {layout.CHAMPION_METRICS}",
             "deps": [layout.MODEL_DIR],
-            "metrics": [_metric(layout.CHAMPION_METRICS)],
+            "metrics": [_in_git(layout.CHAMPION_METRICS)],
             "always_changed": True,  # the registry is git tags, which DVC does not track
         }
         gate = stages.pop("gate")
@@ -182,7 +172,7 @@ def custom_stage(stage: ir.CustomStage) -> Stage:
     if stage.outs:
         built["outs"] = list(stage.outs)
     if stage.metrics:
-        built["metrics"] = [_metric(path) for path in stage.metrics]
+        built["metrics"] = [_in_git(path) for path in stage.metrics]
     return built
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from compiler import ir
 from compiler.emit import GeneratedFile
 from compiler.pipeline_layout import MODEL_FILE
+from compiler.serialize import dump_json
 
 NAME = "mlserver"
 DESCRIPTION = "MLServer settings and model settings for local serving (serving/mlserver/)"
@@ -100,9 +101,9 @@ def model_parameters(project: ir.Project) -> dict[str, Any]:
 
 
 def _datatype(column: ir.Column) -> str:
-    if column.type == "category" and column.categories:
-        if all(isinstance(c, int) for c in column.categories):
-            return "INT64"
+    categories = column.categories or ()
+    if column.type == "category" and categories and all(isinstance(c, int) for c in categories):
+        return "INT64"
     return _DATATYPES[column.type]
 
 
@@ -176,22 +177,18 @@ def _json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def _pretty(data: Any) -> bytes:
-    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
-
-
 def render(project: ir.Project) -> list[GeneratedFile]:
     if not serves_online(project):
         return []
     return [
         GeneratedFile(
             path=project.layout.in_project(SERVING_DIR, SETTINGS_FILE),
-            content=_pretty(settings_document()),
+            content=dump_json(settings_document()),
             comment="none",
         ),
         GeneratedFile(
             path=project.layout.in_project(model_dir(project), MODEL_SETTINGS_FILE),
-            content=_pretty(model_settings_document(project)),
+            content=dump_json(model_settings_document(project)),
             comment="none",
         ),
     ]

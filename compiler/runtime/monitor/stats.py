@@ -113,7 +113,7 @@ def ks_2samp(reference: Floats, current: Floats) -> tuple[float, float]:
 
 def ks_asymptotic_pvalue(n1: int, n2: int, d: float) -> float:
     """Smirnov's asymptotic p-value: Kolmogorov's distribution at the effective size."""
-    from scipy.stats import kstwo  # noqa: PLC0415 - scipy.stats is slow to import
+    from scipy.stats import kstwo
 
     m, n = float(max(n1, n2)), float(min(n1, n2))
     effective = round(m * n / (m + n))

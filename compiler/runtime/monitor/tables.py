@@ -103,6 +103,8 @@ class Window:
     def epoch_seconds(self, name: str) -> Floats:
         """Unix seconds (naive times are UTC); a value that is not a time raises StepError."""
         array = self._array(name)
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
         if pa.types.is_null(array.type):
             return np.full(len(array), np.nan)
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
@@ -172,19 +174,17 @@ def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset(
 
 
 def _read_parquet(path: Path) -> pa.Table:
-    import pyarrow.parquet as pq  # noqa: PLC0415 - only Parquet windows pay for it
+    import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
     dictionary = [
-        f.name
-        for f in schema
-        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
     return pq.read_table(path, read_dictionary=dictionary)
 
 
 def _read_csv(path: Path, text_columns: frozenset[str]) -> pa.Table:
-    from pyarrow import csv  # noqa: PLC0415
+    from pyarrow import csv
 
     options = csv.ConvertOptions(
         strings_can_be_null=True,

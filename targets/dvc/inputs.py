@@ -1,0 +1,57 @@
+"""Target ``dvc``: per-stage fingerprints of the compiled configuration a step reads.
+
+The built-in steps read the compiled configuration
+(:data:`compiler.pipeline_layout.CONFIG`), but a stage must not rerun whenever
+any byte of it changes: it carries the spec's hash, so editing a comment, an
+owner or an alert route would retrain the model. Nor should the whole
+configuration be a DVC param: every column of every source would then appear
+in ``dvc.lock`` once per stage and as a column of ``dvc exp show``.
+
+So this file holds, per built-in stage, one (shortened) sha256 over exactly the parts of
+the configuration that step depends on (:data:`CONFIG_KEYS`), and each stage
+lists its own entry under ``params:``. DVC reruns a stage when its entry
+changes, ``dvc params diff`` names the stage whose compiled inputs changed,
+and ``git diff`` of the spec says how.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from compiler import ir
+
+INPUTS_FILE = "stage-inputs.yaml"
+FINGERPRINT_CHARS = 16  # 64 bits: ample to notice a change, short in `dvc exp show`
+
+# The keys of the compiled configuration each built-in step's result depends on.
+_MODEL = ("ir_version", "task", "sources", "training")
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "validate": ("ir_version", "sources", "training", "sensitive", "monitoring.data_quality"),
+    "split": ("ir_version", "task", "sources", "training"),
+    "train": (*_MODEL, "name"),
+    "baseline": _MODEL,
+    "evaluate": (*_MODEL, "metrics", "primary_metric", "evaluation_metrics"),
+    "gate": ("ir_version", "task", "metrics", "primary_metric", "gates"),
+}
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def fingerprint(config: dict[str, Any], stage: str) -> str:
+    """sha256 (shortened) of the configuration keys ``stage`` reads, as canonical JSON."""
+    chosen = {key: _lookup(config, key) for key in CONFIG_KEYS[stage]}
+    canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_CHARS]
+
+
+def stage_inputs(project: ir.Project) -> dict[str, str]:
+    """The file's content: stage name → fingerprint, in pipeline order."""
+    config = project.model_dump(mode="json")  # exactly what the config target serialises
+    return {stage: fingerprint(config, stage) for stage in CONFIG_KEYS}

@@ -1,0 +1,81 @@
+"""Target ``github``: GitHub Actions workflows for the whole lifecycle (target: pure IR → files).
+
+A pure function of the IR: each workflow is built as data and serialised with
+PyYAML (:mod:`targets.github.yamlout`), never text-templated, and only when the
+spec needs it:
+
+| workflow | when |
+|---|---|
+| ``pr``: validate, compile --check, dvc repro, one PR comment | always |
+| ``train``: repro, gate, dvc push, register, start deploy | always |
+| ``deploy``: environments in order, approvals, rollback | an environment exists |
+| ``monitor``: scheduled monitor, issue, alerts, retrain dispatch | always |
+| ``retrain``: decide, challenger vs champion, promote or PR | a schedule or trigger |
+| ``batch``: scheduled scoring with the production version | batch mode |
+
+Files go to ``.github/workflows/mlproject-<project>-<kind>.yml`` at the output
+root. The security rules all of them follow are in :mod:`targets.github.security`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from compiler import ir
+from compiler.emit import GeneratedFile
+from targets.github import batch, deploy, layout, monitor, pr_check, release, retrain
+from targets.github.security import slug
+from targets.github.yamlout import to_workflow_yaml
+
+NAME = "github"
+DESCRIPTION = (
+    "GitHub Actions: PR check, train/register, deploy, monitor, retrain, batch scoring "
+    "(.github/workflows/mlproject-<project>-*.yml)"
+)
+
+
+def workflow_kinds(project: ir.Project) -> tuple[str, ...]:
+    """Which workflows the spec needs, in a fixed order."""
+    kinds = ["pr", "train"]
+    if project.deployment.environments:
+        kinds.append("deploy")
+    kinds.append("monitor")
+    if project.retraining.schedule or project.retraining.triggers:
+        kinds.append("retrain")
+    deployment = project.deployment
+    if deployment.mode == "batch" and deployment.batch is not None and deployment.environments:
+        kinds.append("batch")
+    return tuple(kinds)
+
+
+def _common_header(project: ir.Project) -> list[str]:
+    return [
+        f"Project {slug(project.name)}. Jobs install mlproject and DVC from the",
+        "requirements.txt beside the spec when there is one; credentials for a cloud DVC",
+        "remote come from the runner environment (configure them for your remote).",
+    ]
+
+
+def render(project: ir.Project) -> list[GeneratedFile]:
+    kinds = workflow_kinds(project)
+    has_deploy = "deploy" in kinds
+    has_retrain = "retrain" in kinds
+    builders: dict[str, Callable[[], tuple[dict[str, object], list[str]]]] = {
+        "pr": lambda: (pr_check.render(project, kinds), []),
+        "train": lambda: (release.render_train(project, deploy=has_deploy), []),
+        "deploy": lambda: (deploy.render(project), deploy.header(project)),
+        "monitor": lambda: (
+            monitor.render(project, retrain=has_retrain),
+            monitor.header(project, retrain=has_retrain),
+        ),
+        "retrain": lambda: (retrain.render(project, deploy=has_deploy), retrain.header(project)),
+        "batch": lambda: (batch.render(project), batch.header(project)),
+    }
+    files = []
+    for kind in kinds:
+        data, notes = builders[kind]()
+        content = to_workflow_yaml(data, [*_common_header(project), *notes])
+        files.append(
+            GeneratedFile(path=layout.workflow_path(project, kind), content=content, comment="hash")
+        )
+    return files

@@ -1,0 +1,203 @@
+"""Target ``github``: the building blocks every workflow shares (target: pure IR → files).
+
+A workflow, a job and the steps most jobs start with (check out without
+persisted credentials, set up Python, install mlproject and DVC, pull the DVC
+cache), as plain data. Scripts are fixed strings: what varies reaches them
+through ``env:``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from compiler import ir
+from targets.github import layout
+from targets.github.security import CHECKOUT, SETUP_PYTHON, Permission, glob_literal, literal, slug
+
+Step = dict[str, Any]
+Job = dict[str, Any]
+
+GH_ENV = {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}
+RUN_URL = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}"
+BOT_NAME = "github-actions[bot]"
+BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+
+
+def script(*fragments: str) -> str:
+    """A ``run:`` script from indented triple-quoted fragments, each dedented on its own."""
+    return "".join(textwrap.dedent(text).strip("\n") + "\n" for text in fragments)
+
+
+def read(why: str = "check out the repository") -> dict[str, Permission]:
+    return {"contents": Permission("read", why)}
+
+
+def workflow(
+    project: ir.Project,
+    title: str,
+    on: dict[str, Any],
+    jobs: dict[str, Job],
+    *,
+    concurrency: str,
+    cancel_in_progress: bool = False,
+) -> dict[str, Any]:
+    """A workflow: no default token permissions, one project-scoped concurrency group."""
+    return {
+        "name": layout.workflow_name(project, title),
+        "on": on,
+        "permissions": {},
+        "concurrency": {"group": concurrency, "cancel-in-progress": cancel_in_progress},
+        "jobs": jobs,
+    }
+
+
+def job(
+    project: ir.Project,
+    name: str,
+    *,
+    permissions: dict[str, Permission],
+    steps: list[Step],
+    timeout: int,
+    needs: list[str] | None = None,
+    condition: str | None = None,
+    environment: str | None = None,
+    outputs: dict[str, str] | None = None,
+    env: dict[str, Any] | None = None,
+    in_project: bool = True,
+) -> Job:
+    """A job; ``in_project`` jobs check the repository out and run in the project directory."""
+    data: Job = {"name": name}
+    if needs:
+        data["needs"] = needs
+    if condition:
+        data["if"] = condition
+    data["runs-on"] = layout.RUNNER
+    if environment:
+        data["environment"] = slug(environment)
+    data["timeout-minutes"] = timeout
+    data["permissions"] = permissions
+    if outputs:
+        data["outputs"] = outputs
+    if env:
+        data["env"] = env
+    run: dict[str, Any] = {"shell": "bash"}
+    if in_project and project.layout.project_dir:
+        run["working-directory"] = literal(project.layout.project_dir)
+    data["defaults"] = {"run": run}
+    data["steps"] = steps
+    return data
+
+
+def step(
+    name: str,
+    run: str | tuple[str, ...],
+    *,
+    step_id: str | None = None,
+    env: dict[str, Any] | None = None,
+    condition: str | None = None,
+    continue_on_error: bool = False,
+) -> Step:
+    data: Step = {"name": name}
+    if step_id:
+        data["id"] = step_id
+    if condition:
+        data["if"] = condition
+    if continue_on_error:
+        data["continue-on-error"] = True
+    if env:
+        data["env"] = env
+    data["run"] = script(*run) if isinstance(run, tuple) else script(run)
+    return data
+
+
+def checkout(*, history: bool = False, ref: str | None = None) -> Step:
+    """Check out without leaving the token in ``.git/config``; ``history`` fetches every
+    commit and tag (the registry is git tags, diffs need the base commit)."""
+    options: dict[str, Any] = {"persist-credentials": False}
+    if history:
+        options["fetch-depth"] = 0
+    if ref:
+        options["ref"] = ref
+    return {"name": "Check out", "uses": CHECKOUT.ref, "with": options}
+
+
+def setup_python() -> Step:
+    return {
+        "name": "Set up Python",
+        "uses": SETUP_PYTHON.ref,
+        "with": {"python-version": layout.PYTHON_VERSION},
+    }
+
+
+INSTALL = """
+    if [ -f requirements.txt ]; then
+      python -m pip install --requirement requirements.txt
+    else
+      note="no requirements.txt beside the spec: installing the latest mlproject[runtime]"
+      echo "::warning title=mlproject::$note; pin mlproject and dvc there for repeatable runs"
+      python -m pip install "mlproject[runtime]"
+    fi
+    mlproject --version
+    dvc --version
+"""
+
+DVC_PULL = """
+    # A cache miss is not an error: dvc repro rebuilds whatever the remote lacks.
+    if ! dvc pull --allow-missing; then
+      echo "::warning title=mlproject::dvc pull failed: stages will be recomputed"
+    fi
+"""
+
+GIT_IDENTITY = f"""
+    git config user.name "{BOT_NAME}"
+    git config user.email "{BOT_EMAIL}"
+"""
+
+
+def setup(*, history: bool = False, ref: str | None = None) -> list[Step]:
+    """Check out, set up Python, install mlproject (pinned by ``requirements.txt``)."""
+    return [
+        checkout(history=history, ref=ref),
+        setup_python(),
+        step(
+            "Install mlproject and DVC",
+            INSTALL,
+            env={"PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        ),
+    ]
+
+
+def dvc_pull(condition: str | None = None) -> Step:
+    return step("Pull the DVC cache", DVC_PULL, condition=condition)
+
+
+def git_identity() -> Step:
+    return step("Set the git identity for registry tags", GIT_IDENTITY)
+
+
+def project_paths(project: ir.Project, *kinds: str) -> list[str]:
+    """``paths:`` filter: the project directory, plus the named workflows of this project."""
+    project_dir = project.layout.project_dir
+    paths = [f"{glob_literal(project_dir)}/**"] if project_dir else ["**"]
+    paths.extend(glob_literal(layout.workflow_path(project, kind)) for kind in kinds)
+    return paths
+
+
+def concurrency_group(project: ir.Project, kind: str, suffix: str = "") -> str:
+    return f"mlproject-{slug(project.name)}-{kind}{suffix}"
+
+
+def multiline_output(name: str, source: str) -> str:
+    """Shell lines appending file ``source`` to ``$GITHUB_OUTPUT`` as output ``name``,
+    with a random delimiter (the file's content cannot end the value early)."""
+    return textwrap.dedent(
+        f"""
+        delimiter="mlproject-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')"
+        {{
+          echo "{name}<<$delimiter"
+          cat "{source}"
+          echo "$delimiter"
+        }} >> "$GITHUB_OUTPUT"
+        """
+    ).strip("\n")

@@ -1,0 +1,111 @@
+"""Target ``github``: serialise a workflow built as data (target: pure IR → files).
+
+PyYAML's safe dumper, keys in the order they were built (GitHub's own order:
+name, on, permissions, concurrency, defaults, jobs), block style, sequences
+indented under their key, no anchors, no line folding; scripts as ``|`` blocks
+and spec text (:class:`~targets.github.security.SpecText`) double-quoted on one
+line, so no line of the output ever starts with spec text. YAML data cannot
+carry comments, so two are added to the serialised text, on lines whose shape
+only this module writes: ``# vX.Y.Z`` after each pinned ``uses:`` and the reason
+after each job permission. The tests load every workflow back and compare it
+with the data, so a comment can never change a value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from targets.github.security import PINNED, Permission, SpecText
+
+_NO_FOLDING = 1 << 16
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+def _represent_spec_text(dumper: yaml.SafeDumper, data: SpecText) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
+
+
+def _represent_permission(dumper: yaml.SafeDumper, data: Permission) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data))
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(SpecText, _represent_spec_text)
+_Dumper.add_representer(Permission, _represent_permission)
+
+_USES = {f"uses: {action.ref}": f"uses: {action.ref} # {action.version}" for action in PINNED}
+_JOB = re.compile(r"^  ([A-Za-z_][A-Za-z0-9_-]*):$")
+_PERMISSION = re.compile(r"^      ([a-z-]+): (read|write)$")
+
+
+def _permission_notes(workflow: dict[str, Any]) -> dict[tuple[str, str], str]:
+    notes: dict[tuple[str, str], str] = {}
+    for job_id, job in workflow.get("jobs", {}).items():
+        for key, level in job.get("permissions", {}).items():
+            if isinstance(level, Permission):
+                notes[job_id, key] = level.why
+    return notes
+
+
+def _annotate(text: str, notes: dict[tuple[str, str], str]) -> str:
+    lines = text.split("\n")
+    in_jobs = False
+    job = ""
+    in_permissions = False
+    for index, line in enumerate(lines):
+        if not line:
+            continue  # a blank line inside a block scalar
+        if not line.startswith(" "):
+            in_jobs = line == "jobs:"
+            continue
+        stripped = line.lstrip(" ")
+        for plain, commented in _USES.items():
+            if stripped in (plain, f"- {plain}"):
+                lines[index] = line[: len(line) - len(plain)] + commented
+        if not in_jobs:
+            continue
+        job_match = _JOB.match(line)
+        if job_match:
+            job, in_permissions = job_match.group(1), False
+        elif line == "    permissions:":
+            in_permissions = True
+        elif in_permissions and (match := _PERMISSION.match(line)):
+            why = notes.get((job, match.group(1)))
+            if why:
+                lines[index] = f"{line}  # {why}"
+        elif not line.startswith("      "):
+            in_permissions = False
+    return "\n".join(lines)
+
+
+def to_workflow_yaml(workflow: dict[str, Any], header: Sequence[str] = ()) -> bytes:
+    """``workflow`` as YAML, with ``header`` as leading ``#`` comment lines (emit adds its own
+    generated-by header above them)."""
+    text = yaml.dump(
+        workflow,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=_NO_FOLDING,
+    )
+    body = _annotate(text, _permission_notes(workflow))
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
+    return (comments + body).encode()

@@ -1,0 +1,177 @@
+"""The monitor's drift statistics against SciPy (and hand calculations) on known distributions."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from compiler.runtime.monitor import stats as drift_stats
+
+
+def _sorted(values: np.ndarray) -> np.ndarray:
+    return np.sort(np.asarray(values, dtype=np.float64))
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "shift"),
+    [
+        (100, 100, 0.0),  # exact, equal sizes
+        (100, 150, 0.3),  # exact, unequal sizes
+        (333, 500, 0.1),
+        (50, 7, 1.0),  # tiny sample
+        (2000, 1500, 0.05),
+        (10_000, 9_000, 0.02),  # largest exact case
+        (20_000, 30_000, 0.01),  # asymptotic
+        (200_000, 150_000, 0.005),  # asymptotic, large
+    ],
+)
+def test_ks_matches_scipy_auto(n1: int, n2: int, shift: float) -> None:
+    rng = np.random.default_rng(n1 + n2)
+    a, b = _sorted(rng.normal(size=n1)), _sorted(rng.normal(shift, size=n2))
+    statistic, p_value = drift_stats.ks_2samp(a, b)
+    expected = stats.ks_2samp(a, b, method="auto")
+    assert statistic == pytest.approx(expected.statistic, abs=1e-6)
+    assert p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
+
+
+def test_ks_with_ties_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    a = _sorted(rng.integers(0, 5, 300))
+    b = _sorted(rng.integers(0, 6, 400))
+    statistic, p_value = drift_stats.ks_2samp(a, b)
+    expected = stats.ks_2samp(a, b)
+    assert statistic == pytest.approx(expected.statistic, abs=1e-6)
+    assert p_value == pytest.approx(expected.pvalue, rel=1e-6)
+
+
+def test_ks_exact_keeps_tiny_p_values() -> None:
+    """The exact method sums the mass leaving the band: no 1 - p cancellation."""
+    rng = np.random.default_rng(5)
+    a, b = _sorted(rng.normal(size=400)), _sorted(rng.normal(1.0, size=300))
+    _, p_value = drift_stats.ks_2samp(a, b)
+    expected = stats.ks_2samp(a, b, method="exact")
+    assert p_value < 1e-20
+    assert p_value == pytest.approx(expected.pvalue, rel=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(-20, 20), min_size=1, max_size=60),
+    st.lists(st.integers(-20, 20), min_size=1, max_size=60),
+)
+def test_ks_property_matches_scipy(left: list[int], right: list[int]) -> None:
+    a, b = _sorted(np.array(left)), _sorted(np.array(right))
+    statistic, p_value = drift_stats.ks_2samp(a, b)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expected = stats.ks_2samp(a, b)
+    assert statistic == pytest.approx(expected.statistic, abs=1e-9)
+    assert 0.0 <= p_value <= 1.0
+    if not caught:  # scipy's exact formula can fail and fall back to asymp; ours does not
+        assert p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
+
+
+def test_ks_exact_where_scipy_falls_back() -> None:
+    """n1 == n2 and D = 1/n: scipy's formula fails; the exact P(D >= 1/n) is 1."""
+    a = np.zeros(13)
+    b = np.append(np.zeros(12), 1.0)
+    assert drift_stats.ks_2samp(a, b) == (pytest.approx(1 / 13), 1.0)
+
+
+@pytest.mark.parametrize(("n1", "n2"), [(10, 10), (1000, 800), (50_000, 70_000)])
+def test_wasserstein_matches_scipy(n1: int, n2: int) -> None:
+    rng = np.random.default_rng(n1)
+    a, b = rng.exponential(2.0, n1), rng.gamma(2.0, 1.1, n2)
+    got = drift_stats.wasserstein(_sorted(a), _sorted(b))
+    assert got == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
+
+
+def test_wasserstein_of_a_shift_is_the_shift() -> None:
+    a = np.arange(100, dtype=np.float64)
+    assert drift_stats.wasserstein(a, a + 2.5) == pytest.approx(2.5)
+
+
+def test_jensen_shannon_matches_scipy() -> None:
+    ref = np.array([120, 80, 0, 40, 7], dtype=np.int64)
+    cur = np.array([100, 90, 15, 20, 0], dtype=np.int64)
+    expected = jensenshannon(ref / ref.sum(), cur / cur.sum(), base=2)
+    assert drift_stats.jensen_shannon(ref, cur) == pytest.approx(expected, rel=1e-12)
+    assert drift_stats.jensen_shannon(ref, ref) == 0.0
+    disjoint = drift_stats.jensen_shannon(np.array([5, 0]), np.array([0, 5]))
+    assert disjoint == pytest.approx(1.0)  # base 2: disjoint supports are at distance 1
+
+
+def test_chi_squared_matches_contingency_including_unseen_categories() -> None:
+    ref = np.array([500, 300, 200, 0, 3], dtype=np.int64)  # category 4 unseen in reference
+    cur = np.array([80, 70, 30, 12, 1], dtype=np.int64)
+    statistic, p_value, dof = drift_stats.chi_squared(ref, cur)
+    table = np.vstack([ref, cur])
+    expected = stats.chi2_contingency(table, correction=False)
+    assert statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    assert dof == expected.dof
+
+
+def test_chi_squared_drops_categories_absent_from_both_windows() -> None:
+    ref = np.array([50, 0, 50], dtype=np.int64)
+    cur = np.array([40, 0, 60], dtype=np.int64)
+    statistic, _, dof = drift_stats.chi_squared(ref, cur)
+    assert dof == 1
+    expected = stats.chi2_contingency(np.array([[50, 50], [40, 60]]), correction=False)
+    assert statistic == pytest.approx(expected.statistic)
+
+
+def test_psi_by_hand() -> None:
+    # shares 0.5/0.5 -> 0.6/0.4: (0.6-0.5)ln(0.6/0.5) + (0.4-0.5)ln(0.4/0.5)
+    expected = 0.1 * math.log(1.2) + (-0.1) * math.log(0.8)
+    got = drift_stats.psi(np.array([50, 50, 0]), np.array([60, 40, 0]))
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert drift_stats.psi(np.array([10, 20, 0]), np.array([10, 20, 0])) == 0.0
+
+
+def test_psi_smooths_empty_bins_with_epsilon() -> None:
+    # A category only in the current window: its reference share becomes EPSILON.
+    got = drift_stats.psi(np.array([100, 0]), np.array([90, 10]))
+    expected = (0.9 - 1.0) * math.log(0.9) + (0.1 - drift_stats.EPSILON) * math.log(
+        0.1 / drift_stats.EPSILON
+    )
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_psi_known_shift_of_a_normal() -> None:
+    """Ten decile bins of N(0,1) vs N(0.5,1): the textbook-sized PSI of a half-sigma shift."""
+    rng = np.random.default_rng(11)
+    ref = rng.normal(size=200_000)
+    cur = rng.normal(0.5, 1.0, size=200_000)
+    edges = drift_stats.quantile_edges(ref, 10)
+    value = drift_stats.psi(
+        drift_stats.numeric_counts(ref, edges), drift_stats.numeric_counts(cur, edges)
+    )
+    # The same PSI from the exact bin probabilities of the two normals.
+    cuts = np.concatenate([[-np.inf], stats.norm.ppf(np.linspace(0, 1, 11)[1:-1]), [np.inf]])
+    p = np.diff(stats.norm.cdf(cuts))
+    q = np.diff(stats.norm.cdf(cuts, loc=0.5))
+    assert value == pytest.approx(float(np.sum((q - p) * np.log(q / p))), rel=0.03)
+
+
+def test_numeric_counts_put_nan_in_its_own_bin() -> None:
+    values = np.array([1.0, 2.0, np.nan, 3.0, np.nan, 10.0])
+    counts = drift_stats.numeric_counts(values, np.array([2.0, 5.0]))
+    assert counts.tolist() == [2, 1, 1, 2]  # (-inf,2], (2,5], (5,inf), NaN
+
+
+def test_code_counts_put_missing_last() -> None:
+    codes = np.array([0, 1, 1, -1, 2, -1], dtype=np.int64)
+    assert drift_stats.code_counts(codes, 3).tolist() == [1, 2, 1, 2]
+
+
+def test_quantile_edges_merge_duplicates() -> None:
+    values = np.array([0.0] * 95 + [1.0] * 5)
+    assert drift_stats.quantile_edges(values, 10).tolist() == [0.0]
