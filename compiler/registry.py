@@ -24,6 +24,7 @@ BUILTIN_TARGETS: dict[str, str] = {
     "config": "targets.config",
     "docs": "targets.docs",
     "dvc": "targets.dvc",
+    "github": "targets.github",
     "mlserver": "targets.mlserver",
     "kserve": "targets.kserve",
     "prometheus": "targets.prometheus",

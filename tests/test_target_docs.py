@@ -724,7 +724,9 @@ def test_mermaid_labels_escape_user_strings() -> None:
 
 # Mermaid's own parser, when a checkout of it is at hand (``npm install mermaid jsdom``
 # in a directory named by MLPROJECT_MERMAID_DIR); it needs a DOM, which jsdom provides.
-MERMAID_DIR = Path(os.environ.get("MLPROJECT_MERMAID_DIR", ".mermaid-check"))
+MERMAID_DIR = Path(
+    os.environ.get("MLPROJECT_MERMAID_DIR", Path(__file__).resolve().parents[1] / ".mermaid-check")
+)
 MERMAID_PARSE = """
 import fs from "fs";
 import { JSDOM } from "jsdom";

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from compiler import ir
 from targets.github.security import slug
+from targets.kserve import DEPLOY_DIR
 
 WORKFLOW_DIR = ".github/workflows"
 RUNNER = "ubuntu-24.04"
 PYTHON_VERSION = "3.11"
 DEFAULT_BRANCH = "main"  # the IR does not say; GitHub's default for new repositories
 
-# The kserve target writes one directory of manifests per environment. The deploy
-# job applies the directory itself (not its sub-directories), waits for the
-# InferenceServices in it, then applies the A/B routing from AB_TEST_DIR when the
-# environment has one (an InferenceGraph splitting traffic to the challenger).
-KSERVE_DIR = "deploy/kserve"
-AB_TEST_DIR = "ab-test"
 KUBECONFIG_SECRET_PREFIX = "KUBECONFIG"  # noqa: S105 - the start of a secret's name
 READY_TIMEOUT = "600s"
 
@@ -46,8 +41,8 @@ def workflow_name(project: ir.Project, title: str) -> str:
 
 
 def manifests_dir(environment: ir.Environment) -> str:
-    """The environment's KServe manifests, relative to the project directory."""
-    return f"{KSERVE_DIR}/{slug(environment.name)}"
+    """The environment's KServe manifests (the kserve target's), relative to the project."""
+    return f"{DEPLOY_DIR}/{slug(environment.name)}"
 
 
 def pr_marker(project: ir.Project) -> str:

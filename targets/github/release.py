@@ -3,18 +3,22 @@
 Reproduce the pipeline (its ``gate`` stage compares the candidate with the
 baseline and the champion), refuse a candidate whose gate report did not pass,
 push the DVC outputs, register a version as a git tag (GTO) and push that tag,
-and start the deploy workflow for it. A tag pushed with the workflow token
+copy the model to where KServe reads it (online mode), and start the deploy
+workflow for it. A tag pushed with the workflow token
 starts no workflow on its own (GitHub's rule against recursive runs), so the
 deploy workflow is dispatched explicitly, at the tag.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from compiler import ir
 from compiler import pipeline_layout as pl
 from targets.github import common, layout
 from targets.github.common import Job, Step
-from targets.github.security import Permission, slug
+from targets.github.security import Permission, literal, slug
+from targets.kserve import model_artifact_uri
 
 GATE = """
     if ! jq -e '.passed == true' "$MLPROJECT_GATE_REPORT" > /dev/null; then
@@ -59,6 +63,22 @@ REGISTER = """
     echo "Registered **$tag**" >> "$GITHUB_STEP_SUMMARY"
 """
 
+PUBLISH_S3 = """
+    target="$MLPROJECT_MODEL_STORE${MLPROJECT_TAG#*@}/"
+    aws s3 sync "$MLPROJECT_MODEL_DIR" "$target"
+"""
+
+PUBLISH_GS = """
+    target="$MLPROJECT_MODEL_STORE${MLPROJECT_TAG#*@}/"
+    gcloud storage rsync --recursive "$MLPROJECT_MODEL_DIR" "$target"
+"""
+
+PUBLISH_ELSEWHERE = """
+    target="$MLPROJECT_MODEL_STORE${MLPROJECT_TAG#*@}/"
+    echo "::notice title=mlproject::KServe reads $target: copy $MLPROJECT_MODEL_DIR there" \\
+      "(this workflow cannot write to the DVC remote's kind)"
+"""
+
 DISPATCH_DEPLOY = """
     gh workflow run "$MLPROJECT_DEPLOY_WORKFLOW" --ref "$MLPROJECT_VERSION" \\
       --field version="$MLPROJECT_VERSION"
@@ -93,6 +113,33 @@ def register_step(condition: str | None = None) -> Step:
     )
 
 
+def publish_model_step(project: ir.Project) -> Step | None:
+    """Copy the registered model to where KServe's storage initializer reads it
+    (``<remote>/models/<model>/<version>/``, :func:`targets.kserve.model_artifact_uri`):
+    the DVC remote itself is content-addressed. The cloud CLIs preinstalled on GitHub's
+    Ubuntu runners do it, with the same credentials as DVC. None in batch mode."""
+    if project.deployment.mode != "online":
+        return None
+    scheme = urlsplit(project.registry.remote_url).scheme
+    run = {"s3": PUBLISH_S3, "gs": PUBLISH_GS}.get(scheme, PUBLISH_ELSEWHERE)
+    return common.step(
+        "Publish the model for KServe",
+        run,
+        condition="steps.register.outputs.tag != ''",
+        env={
+            "MLPROJECT_TAG": "${{ steps.register.outputs.tag }}",
+            "MLPROJECT_MODEL_DIR": pl.MODEL_DIR,
+            "MLPROJECT_MODEL_STORE": literal(model_artifact_uri(project, "")),
+        },
+    )
+
+
+def release_steps(project: ir.Project, condition: str | None = None) -> list[Step]:
+    """Register (when ``condition`` holds), then publish the model for KServe."""
+    publish = publish_model_step(project)
+    return [register_step(condition), *([publish] if publish else [])]
+
+
 def dispatch_deploy_job(project: ir.Project, needs: str, version: str) -> Job:
     """A job that only starts the deploy workflow for the tag in ``version``, a context
     path such as ``needs.train.outputs.version`` (no version: the job is skipped)."""
@@ -124,7 +171,7 @@ def render_train(project: ir.Project, *, deploy: bool) -> dict[str, object]:
         *common.setup(history=True),
         common.git_identity(),
         *repro_and_gate(project),
-        register_step(),
+        *release_steps(project),
     ]
     jobs: dict[str, Job] = {
         "train": common.job(

@@ -121,7 +121,7 @@ def _train_job(project: ir.Project, auto: bool) -> Job:
                 env={"GH_TOKEN": "${{ github.token }}"},
             )
         )
-        steps.append(release.register_step(_CHANGED))
+        steps += release.release_steps(project, _CHANGED)
         outputs = {"version": "${{ steps.register.outputs.tag }}"}
         why = "push the retrain commit and the new version tag"
     else:
