@@ -101,7 +101,9 @@ def write_project(work: Path) -> Path:
         [f"        - {{name: {n}, type: float}}" for n in NUMERIC]
         + [f"        - {{name: {c}, type: category}}" for c in CATEGORICAL]
     )
-    drift = "\n".join(f"      {f}: {{method: {m}, threshold: {t}}}" for f, (m, t) in METHODS.items())
+    drift = "\n".join(
+        f"      {f}: {{method: {m}, threshold: {t}}}" for f, (m, t) in METHODS.items()
+    )
     spec = f"""apiVersion: mlproject/v1
 metadata:
   name: bench
@@ -158,13 +160,15 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, int]:
     return wall, usage.ru_maxrss / 1024.0, stdout, code
 
 
-def run_ours(work: Path, project: Path) -> dict[str, Any]:
+def run_ours(work: Path, project: Path, repeat: int) -> dict[str, Any]:
     command = [
         sys.executable, "-m", "compiler", "step", "monitor", "--project-dir", str(project),
         "--reference", str(work / "reference.parquet"), "--current", str(work / "current.parquet"),
         "--now", "2024-07-02T00:00:00Z",
     ]  # fmt: skip
-    wall, rss, out, code = measure(command, work)
+    runs = [measure(command, work) for _ in range(repeat)]
+    wall, rss = min(r[0] for r in runs), max(r[1] for r in runs)
+    code = runs[-1][3]
     report = json.loads((project / "reports" / "monitor.json").read_text())
     verdicts = {d["feature"]: d["drifted"] for d in report["drift"]["features"]}
     scores = {d["feature"]: d["score"] for d in report["drift"]["features"]}
@@ -174,8 +178,8 @@ def run_ours(work: Path, project: Path) -> dict[str, Any]:
 def child_evidently(work: Path) -> None:
     """Runs in Evidently's interpreter: read, run DataDriftPreset, print verdicts as JSON."""
     started = time.perf_counter()
-    from evidently import DataDefinition, Dataset, Report
-    from evidently.presets import DataDriftPreset
+    from evidently import DataDefinition, Dataset, Report  # type: ignore[import-not-found,unused-ignore]
+    from evidently.presets import DataDriftPreset  # type: ignore[import-not-found,unused-ignore]
 
     imported = time.perf_counter()
     reference = pd.read_parquet(work / "reference.parquet")
@@ -252,18 +256,28 @@ def child_scipy(work: Path) -> None:
     print(json.dumps({"verdicts": verdicts, "scores": scores}))
 
 
-def run_child(python: str, kind: str, work: Path) -> dict[str, Any] | str:
-    wall, rss, out, code = measure([python, __file__, "--child", kind, str(work)], ROOT)
-    if code != 0 or not out.strip():
-        return f"{kind} failed in {python} (exit {code})"
-    return {"wall": wall, "rss": rss, **json.loads(out.strip().splitlines()[-1])}
+def run_child(python: str, kind: str, work: Path, repeat: int) -> dict[str, Any] | str:
+    """The best wall time (and the largest peak memory) of ``repeat`` runs."""
+    best: dict[str, Any] | None = None
+    for _ in range(repeat):
+        wall, rss, out, code = measure([python, __file__, "--child", kind, str(work)], ROOT)
+        if code != 0 or not out.strip():
+            return f"{kind} failed in {python} (exit {code})"
+        run = {"wall": wall, "rss": rss, **json.loads(out.strip().splitlines()[-1])}
+        if best is None or run["wall"] < best["wall"]:
+            best = run | {"rss": max(rss, best["rss"]) if best else rss}
+    assert best is not None
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--evidently-python", default=os.environ.get("EVIDENTLY_PYTHON", sys.executable))
+    parser.add_argument(
+        "--evidently-python", default=os.environ.get("EVIDENTLY_PYTHON", sys.executable)
+    )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best counts")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "WORKDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -275,10 +289,12 @@ def main() -> None:
     make_window(args.rows, 1, False).to_parquet(work / "reference.parquet", index=False)
     make_window(args.rows, 2, True).to_parquet(work / "current.parquet", index=False)
     project = write_project(work)
-    ours = run_ours(work, project)
-    print(f"mlproject monitor: {ours['wall']:.2f} s, peak {ours['rss']:.0f} MiB, exit {ours['exit']}")
+    ours = run_ours(work, project, args.repeat)
+    print(
+        f"mlproject monitor: {ours['wall']:.2f} s, peak {ours['rss']:.0f} MiB, exit {ours['exit']}"
+    )
     for name, python in (("evidently", args.evidently_python), ("scipy", sys.executable)):
-        other = run_child(python, name, work)
+        other = run_child(python, name, work, args.repeat)
         if isinstance(other, str):
             print(f"{name}: not run: {other}")
             continue

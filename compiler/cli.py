@@ -278,6 +278,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "What produced a version: commit, data, params.",
     ),
     "champion": ("compiler.cli_registry", "champion", "The model in production and its metrics."),
+    "demo": ("compiler.demo.command", "demo", "The whole lifecycle of an example, offline."),
+    "serve": ("compiler.cli_serving", "serve", "Serve a model version locally with MLServer."),
+    "loadtest": ("compiler.cli_serving", "loadtest", "Load-test a V2 endpoint against the SLOs."),
 }
 
 

@@ -268,3 +268,13 @@ def _add_monitoring_steps() -> None:
 
 
 _add_monitoring_steps()
+
+
+def _add_serving_steps() -> None:
+    from compiler.cli import _LazyCommand  # compiler.cli loads this module lazily
+
+    summary = "Batch predictions with model version and input lineage."
+    step.add_command(_LazyCommand("score", "compiler.cli_serving", "score", summary))
+
+
+_add_serving_steps()

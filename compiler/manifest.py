@@ -11,8 +11,8 @@ work and owns the formats.
 - The journal, ``<spec dir>/.mlproject/journal.json``, exists only while files are
   renamed into place. It lists the pending steps in order, the manifest last;
   replaying it finishes an interrupted apply. Every step is idempotent.
-- :func:`commit` writes each file to an fsync'd temp file beside its target, then
-  the journals, then renames, then drops the journals. Until the journals exist a
+- :func:`commit` writes each file to a temp file beside its target, syncs once,
+  writes the journals, syncs, renames, then drops the journals. Until the journals exist a
   failure undoes everything; after, every temp file is named in a journal.
 
 Manifest and journal are untrusted when read back: every path in them is checked
@@ -191,7 +191,7 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Replace:
-    """Journal step: rename the fsync'd temp file onto its final path."""
+    """Journal step: rename the (synced) temp file onto its final path."""
 
     temp: str
     path: str
@@ -352,14 +352,15 @@ def pending_journals(tree: OutputTree, spec_paths: Iterable[str]) -> list[Pendin
     return found
 
 
-def _fsync_directory(path: str) -> None:
-    if os.name != "posix":
-        return  # a directory cannot be opened for fsync on Windows
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _sync() -> None:
+    """Make every write so far durable: one ``sync`` for a whole compile.
+
+    One call instead of an fsync per file and directory: a 1,000-spec monorepo
+    writes ~25,000 files, and per-file fsyncs dominated its compile time.
+    """
+    sync = getattr(os, "sync", None)
+    if sync is not None:
+        sync()
 
 
 def replay(tree: OutputTree, steps: Sequence[JournalStep]) -> None:
@@ -370,8 +371,7 @@ def replay(tree: OutputTree, steps: Sequence[JournalStep]) -> None:
                 os.replace(tree.abs(step.temp), tree.abs(step.path))
         elif tree.holds(step.path, step.sha256):
             os.unlink(tree.abs(step.path))
-    for directory in sorted({posixpath.dirname(step.path) for step in steps}):
-        _fsync_directory(tree.abs(directory))
+    _sync()
 
 
 def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str, str]]:
@@ -405,7 +405,7 @@ class Transaction:
 
 
 def _write_temp(tree: OutputTree, write: PendingWrite, made: list[str]) -> str:
-    """Write to a new fsync'd temp file beside ``write.path``; return its relative path."""
+    """Write a new temp file beside ``write.path`` (made durable by the caller's sync)."""
     parent = posixpath.dirname(write.path)
     directory = tree.abs(parent)
     missing: list[str] = []
@@ -422,7 +422,6 @@ def _write_temp(tree: OutputTree, write: PendingWrite, made: list[str]) -> str:
             fh.write(write.data)
             fh.flush()
             os.fchmod(fh.fileno(), write.mode)  # explicit, so the umask does not matter
-            os.fsync(fh.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -454,12 +453,13 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
                 steps.append(Replace(undo[-1], txn.manifest.path))
             if steps:
                 journals.append((journal_path(txn.spec_path), tuple(steps)))
+        _sync()  # every temp file is on disk before a journal names it
         for path, steps_ in journals:
             journal = PendingWrite(path, journal_to_bytes(steps_), 0o644)
             undo.append(_write_temp(tree, journal, made))
             os.replace(tree.abs(undo[-1]), tree.abs(path))
             undo[-1] = path
-            _fsync_directory(os.path.dirname(tree.abs(path)))
+        _sync()  # the journals are durable before the first rename
     except BaseException as exc:
         # Nothing is renamed into place yet: undo all of it, leave the tree as it was.
         for path in undo:

@@ -610,18 +610,18 @@ def test_crash_while_writing_temp_files_leaks_nothing(
 ) -> None:
     apply(tmp_path, [churn("1")])
     before = contents(tmp_path)
-    real_fsync = os.fsync
+    real_fchmod = os.fchmod
     count = 0
 
-    def fsync(fd: int) -> None:
+    def fchmod(fd: int, mode: int) -> None:  # called once per temp file, after its write
         nonlocal count
         count += 1
         if count > 2:
             raise OSError(28, "No space left on device")
-        real_fsync(fd)
+        real_fchmod(fd, mode)
 
     with monkeypatch.context() as m:
-        m.setattr(os, "fsync", fsync)
+        m.setattr(os, "fchmod", fchmod)
         with pytest.raises(DiagnosticError) as exc:
             apply(tmp_path, [churn("2")])
     assert codes(exc) == ["MLP304"]

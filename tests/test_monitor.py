@@ -332,3 +332,20 @@ def test_real_subprocess_exit_code_and_outputs(project: Path) -> None:
     assert "1 of 5 drift tests drifted (amount)" in done.stdout
     payload = json.loads((project / contract.REPORT_JSON).read_text())
     assert payload["drift"]["drifted"] == ["amount"]
+
+
+def test_last_window_keeps_only_the_newest_window(project: Path) -> None:
+    history = pd.concat(
+        [
+            baskets(3000, seed=5, start="2024-06-01", days=29),
+            baskets(1000, seed=2, shift=frozenset({"channel"}), start=WINDOW_START, days=1),
+        ]
+    )
+    path = str(window(project, "history.csv", history))
+    _, payload, _ = monitor(project, "--current", path)
+    assert payload["current"]["rows"] == 4000  # type: ignore[index]
+    code, payload, output = monitor(project, "--current", path, "--last-window")
+    assert code == contract.EXIT_BREACH, output
+    assert verdicts(payload) == dict.fromkeys(FEATURES, False) | {"channel": True}
+    assert payload["current"]["rows"] == 1000  # type: ignore[index]
+    assert any("1000 of 4000 rows" in n for n in payload["notes"])  # type: ignore[attr-defined]

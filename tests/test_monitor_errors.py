@@ -39,10 +39,10 @@ def run(project: Path, *args: str) -> tuple[int, str]:
 
 def assert_error(project: Path, code: int, output: str, *needles: str) -> dict[str, object]:
     assert code == contract.EXIT_ERROR, output
-    payload = json.loads((project / contract.REPORT_JSON).read_text())
+    payload: dict[str, object] = json.loads((project / contract.REPORT_JSON).read_text())
     assert payload["status"] == "error"
     assert payload["exit_code"] == contract.EXIT_ERROR
-    errors = " | ".join(payload["errors"])
+    errors = " | ".join(payload["errors"])  # type: ignore[arg-type]
     for needle in needles:
         assert needle in errors, errors
         assert needle in output

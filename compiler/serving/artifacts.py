@@ -194,7 +194,8 @@ def _object_stores(project_dir: Path) -> list[Path]:
     dvc_dir = project_dir / ".dvc"
     config = configparser.ConfigParser(interpolation=None, strict=False)
     config.read([dvc_dir / "config", dvc_dir / "config.local"], encoding="utf-8")
-    sections = {name.strip("'\"").replace("'", ""): name for name in config.sections()}
+    # configobj quotes a section name holding quotes: ['remote "storage"']
+    sections = {name.removeprefix("'").removesuffix("'"): name for name in config.sections()}
 
     def option(section: str, key: str) -> str | None:
         name = sections.get(section)

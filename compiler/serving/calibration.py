@@ -82,6 +82,8 @@ def calibrate(plan: LoadPlan, requests: int) -> LoadResult:
         if process.poll() is None:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 if __name__ == "__main__":

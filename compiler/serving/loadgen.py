@@ -1,13 +1,16 @@
 """Serving runtime: an open-loop HTTP load generator (asyncio, HTTP/1.1 keep-alive).
 
 Open loop: request *i* is due at ``start + i / rate`` whether or not earlier
-ones have answered, and its latency is measured from that due time, so a
-server that falls behind shows it in the tail (no coordinated omission); the
-delay between due time and actual send is recorded separately, to tell a
-slow server from a client short of connections. Without a rate the loop is
+ones have answered. Its latency runs from the moment the dispatcher releases
+it, so time spent waiting for a connection that the server still holds counts
+(a server that falls behind shows it in the tail: no coordinated omission),
+while the dispatcher's own lateness (timer granularity, a saturated client)
+does not; both delays are recorded separately. Without a rate the loop is
 closed: each of the ``concurrency`` connections sends as soon as its previous
 answer arrives. A run stops at a request count or a duration, whichever comes
-first, and every request has a timeout, so a run is bounded in time.
+first, and every request has a timeout that runs from its release (waiting
+for a connection included), so a run lasts at most its duration plus one
+timeout however far behind the server falls.
 
 The client is deliberately small: one persistent connection per worker,
 request bytes built before the clock starts, responses framed by
@@ -20,10 +23,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 Progress = Callable[[int, float], None]  # (requests finished, seconds elapsed)
+# Not loop.time(): uvloop's clock ticks in whole milliseconds.
+_now = time.perf_counter
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,8 @@ class LoadResult:
     """Raw measurements of one run (seconds)."""
 
     latencies: list[float] = field(default_factory=list)  # successful requests only
-    send_delays: list[float] = field(default_factory=list)  # actual send - due time
+    dispatch_lags: list[float] = field(default_factory=list)  # released - due (open loop)
+    connection_waits: list[float] = field(default_factory=list)  # sent - released (open loop)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     elapsed: float = 0.0
     first_body: bytes | None = None
@@ -130,24 +137,29 @@ def _error_kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def _dispatch(plan: LoadPlan, queue: asyncio.Queue[tuple[int, float] | None]) -> None:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+# A queued request: (index, due time, released at). Open loop: due is when the
+# schedule wanted it sent, released when the dispatcher's timer let it go.
+_Item = tuple[int, float, float]
+
+
+async def _dispatch(plan: LoadPlan, queue: asyncio.Queue[_Item | None]) -> None:
+    start = _now()
     deadline = start + plan.duration if plan.duration is not None else None
     index = 0
     while plan.requests is None or index < plan.requests:
         if plan.rate is None:
-            if deadline is not None and loop.time() >= deadline:
+            if deadline is not None and _now() >= deadline:
                 break
-            await queue.put((index, loop.time()))  # bounded queue: waits for a free worker
+            now = _now()
+            await queue.put((index, now, now))  # bounded queue: waits for a free worker
         else:
             due = start + index / plan.rate
             if deadline is not None and due >= deadline:
                 break
-            wait = due - loop.time()
+            wait = due - _now()
             if wait > 0:
                 await asyncio.sleep(wait)
-            queue.put_nowait((index, due))
+            queue.put_nowait((index, due, _now()))
         index += 1
     for _ in range(plan.concurrency):
         await queue.put(None)
@@ -156,26 +168,36 @@ async def _dispatch(plan: LoadPlan, queue: asyncio.Queue[tuple[int, float] | Non
 async def _work(
     plan: LoadPlan,
     payloads: tuple[bytes, ...],
-    queue: asyncio.Queue[tuple[int, float] | None],
+    queue: asyncio.Queue[_Item | None],
     result: LoadResult,
 ) -> None:
-    loop = asyncio.get_running_loop()
     connection = _Connection(plan.host, plan.port)
     try:
         while (item := await queue.get()) is not None:
-            index, due = item
-            sent = loop.time()
+            index, due, released = item
+            sent = _now()
+            budget = plan.timeout - (sent - released)
+            if budget <= 0:  # waited out its whole timeout for a connection: never sent
+                result.errors["timeout"] += 1
+                continue
             try:
-                async with asyncio.timeout(plan.timeout):
+                async with asyncio.timeout(budget):
                     status, body = await connection.exchange(payloads[index % len(payloads)])
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 connection.close()
                 result.errors[_error_kind(exc)] += 1
                 continue
-            finished = loop.time()
-            result.send_delays.append(sent - due)
+            finished = _now()
+            if plan.rate is not None:
+                # Waiting for a busy connection is the server's latency (no coordinated
+                # omission); the timer's lateness (uvloop ticks in ms) is the client's.
+                origin = released
+                result.dispatch_lags.append(released - due)
+                result.connection_waits.append(sent - released)
+            else:
+                origin = sent  # closed loop: nothing is due before a connection is free
             if 200 <= status < 300:
-                result.latencies.append(finished - due)
+                result.latencies.append(finished - origin)
                 if result.first_body is None:
                     result.first_body = body
             else:
@@ -185,26 +207,24 @@ async def _work(
 
 
 async def _report(result: LoadResult, progress: Progress, started: float) -> None:
-    loop = asyncio.get_running_loop()
     while True:
-        progress(result.finished, loop.time() - started)
+        progress(result.finished, _now() - started)
         await asyncio.sleep(0.1)
 
 
 async def _run(plan: LoadPlan, progress: Progress | None) -> LoadResult:
-    loop = asyncio.get_running_loop()
     payloads = plan.payloads()
     result = LoadResult()
     bound = plan.concurrency if plan.rate is None else 0
-    queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue(maxsize=bound)
-    started = loop.time()
+    queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=bound)
+    started = _now()
     ticker = asyncio.create_task(_report(result, progress, started)) if progress else None
     workers = [
         asyncio.create_task(_work(plan, payloads, queue, result)) for _ in range(plan.concurrency)
     ]
     await _dispatch(plan, queue)
     await asyncio.gather(*workers)
-    result.elapsed = loop.time() - started
+    result.elapsed = _now() - started
     if ticker is not None:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

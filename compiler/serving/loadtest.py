@@ -84,8 +84,8 @@ def run_loadtest(options: LoadOptions) -> LoadReport:
     """Check the endpoint, calibrate the client, run the load, judge the limits."""
     if options.concurrency < 1:
         raise ServingError("--concurrency must be at least 1")
-    if options.rate is not None and options.rate <= 0:
-        raise ServingError("--rate must be positive")
+    if options.rate is not None and options.rate < 0:
+        raise ServingError("--rate must be positive (0: closed loop)")
     project = load_project(options.project_dir)
     model = options.model or project.model_name
     host, port, prefix = _endpoint(options.url)
@@ -96,6 +96,7 @@ def run_loadtest(options: LoadOptions) -> LoadReport:
     )
     declared = project.ir.deployment.throughput_rps
     rate = options.rate if options.rate is not None else declared
+    rate = rate or None  # 0: closed loop
     duration = options.duration
     if duration is None and options.requests is None:
         duration = DEFAULT_DURATION

@@ -49,7 +49,8 @@ class Summary:
     mean_ms: float | None
     throughput_rps: float
     elapsed_s: float
-    send_delay_p99_ms: float | None
+    dispatch_lag_p99_ms: float | None  # the client's timer behind schedule
+    connection_wait_p99_ms: float | None  # released requests waiting for a free connection
 
 
 def summarise(result: LoadResult) -> Summary:
@@ -69,7 +70,8 @@ def summarise(result: LoadResult) -> Summary:
         mean_ms=_ms(sum(ordered) / len(ordered) if ordered else None),
         throughput_rps=round(len(ordered) / result.elapsed, 3) if result.elapsed else 0.0,
         elapsed_s=round(result.elapsed, 3),
-        send_delay_p99_ms=_ms(percentile(sorted(result.send_delays), 0.99)),
+        dispatch_lag_p99_ms=_ms(percentile(sorted(result.dispatch_lags), 0.99)),
+        connection_wait_p99_ms=_ms(percentile(sorted(result.connection_waits), 0.99)),
     )
 
 
@@ -182,10 +184,15 @@ def render_text(report: LoadReport) -> str:
         f"errors      {s.errors} of {s.requests} ({s.error_rate:.2%})"
         + (": " + ", ".join(f"{k} x{v}" for k, v in s.error_kinds.items()) if s.errors else ""),
     ]
-    if s.send_delay_p99_ms is not None and s.send_delay_p99_ms > 1.0:
+    if (s.connection_wait_p99_ms or 0.0) > 1.0:
         lines.append(
-            f"client lag  p99 {s.send_delay_p99_ms:.2f} ms between due and sent "
-            "(raise --concurrency if this grows)"
+            f"queueing    p99 {s.connection_wait_p99_ms:.2f} ms waiting for a free connection "
+            "(included in latency; raise --concurrency to tell server from client)"
+        )
+    if (s.dispatch_lag_p99_ms or 0.0) > 5.0:
+        lines.append(
+            f"client lag  p99 {s.dispatch_lag_p99_ms:.2f} ms behind schedule: this client "
+            "cannot keep the rate (not counted in latency)"
         )
     if report.overhead is not None:
         lines.append(

@@ -41,6 +41,7 @@ from compiler.serving.materialise import ServingDir
 READY_TIMEOUT = 180.0  # a cold start on a loaded 2-core runner takes 10-20 s
 INTERRUPT_GRACE = 20.0  # MLServer's own shutdown waits up to parallel_workers_timeout (5 s)
 TERMINATE_GRACE = 5.0
+BROKEN_GRACE = 1.0
 _BIND_FAILURE = re.compile(r"\[Errno (98|48)\]|address already in use", re.IGNORECASE)
 _TAIL = 40
 
@@ -152,6 +153,7 @@ class MLServer:
         )
         assert self.process.stdout is not None
         self._output = _OutputPump(self.process.stdout, echo)
+        self.ready = False
 
     @property
     def pid(self) -> int:
@@ -196,6 +198,7 @@ class MLServer:
                     + self.output_tail()
                 )
             if self._get("/v2/health/ready") == 200 and self._get(model_ready) == 200:
+                self.ready = True
                 return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 raise ServingError(
@@ -215,25 +218,40 @@ class MLServer:
             connection.close()
 
     def stop(self) -> int | None:
-        """Stop MLServer and every process of its group; returns its exit code."""
+        """Stop MLServer and every process of its group; returns its exit code.
+
+        A server that never became ready gets a short grace only (after a bind
+        failure it would ignore SIGINT and SIGTERM). A Ctrl-C while stopping
+        skips to the next, harsher signal instead of abandoning the stop; it is
+        re-raised once the group is gone.
+        """
+        interrupted = False
+        grace = INTERRUPT_GRACE if self.ready else BROKEN_GRACE
         escalation = (
-            (signal.SIGINT, INTERRUPT_GRACE),
-            (signal.SIGTERM, TERMINATE_GRACE),
+            (signal.SIGINT, grace),
+            (signal.SIGTERM, min(grace, TERMINATE_GRACE)),
             (signal.SIGKILL, TERMINATE_GRACE),
         )
         for sig, grace in escalation:
             if self.process.poll() is not None:
                 break
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pgid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(grace)
+            try:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.pgid, sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(grace)
+            except KeyboardInterrupt:
+                interrupted = True
         deadline = time.monotonic() + TERMINATE_GRACE
         while group_alive(self.pgid) and time.monotonic() < deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pgid, signal.SIGKILL)  # inference workers left behind
             time.sleep(0.05)
         self._output.thread.join(timeout=2)
+        if not self._output.thread.is_alive() and self.process.stdout is not None:
+            self.process.stdout.close()
+        if interrupted:
+            raise KeyboardInterrupt
         return self.process.poll()
 
 

@@ -20,6 +20,7 @@ root. The security rules all of them follow are in :mod:`targets.github.security
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from compiler import ir
 from compiler.emit import GeneratedFile
@@ -56,11 +57,15 @@ def _common_header(project: ir.Project) -> list[str]:
     ]
 
 
-def render(project: ir.Project) -> list[GeneratedFile]:
+Workflow = tuple[dict[str, Any], list[str]]
+
+
+def workflows(project: ir.Project) -> dict[str, Workflow]:
+    """Each workflow the spec needs, as data, with the comment lines of its header."""
     kinds = workflow_kinds(project)
     has_deploy = "deploy" in kinds
     has_retrain = "retrain" in kinds
-    builders: dict[str, Callable[[], tuple[dict[str, object], list[str]]]] = {
+    builders: dict[str, Callable[[], Workflow]] = {
         "pr": lambda: (pr_check.render(project, kinds), []),
         "train": lambda: (release.render_train(project, deploy=has_deploy), []),
         "deploy": lambda: (deploy.render(project), deploy.header(project)),
@@ -71,11 +76,16 @@ def render(project: ir.Project) -> list[GeneratedFile]:
         "retrain": lambda: (retrain.render(project, deploy=has_deploy), retrain.header(project)),
         "batch": lambda: (batch.render(project), batch.header(project)),
     }
-    files = []
-    for kind in kinds:
-        data, notes = builders[kind]()
-        content = to_workflow_yaml(data, [*_common_header(project), *notes])
-        files.append(
-            GeneratedFile(path=layout.workflow_path(project, kind), content=content, comment="hash")
+    return {kind: builders[kind]() for kind in kinds}
+
+
+def render(project: ir.Project) -> list[GeneratedFile]:
+    common = _common_header(project)
+    return [
+        GeneratedFile(
+            path=layout.workflow_path(project, kind),
+            content=to_workflow_yaml(data, [*common, *notes]),
+            comment="hash",
         )
-    return files
+        for kind, (data, notes) in workflows(project).items()
+    ]

@@ -12,6 +12,7 @@ confidential or personal data they go to the DVC remote only.
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from compiler import ir
 from targets.github import common, layout
@@ -60,7 +61,7 @@ def header(project: ir.Project) -> list[str]:
     return [f"Batch scoring: predictions are versioned in {where}."]
 
 
-def render(project: ir.Project) -> dict[str, object]:
+def render(project: ir.Project) -> dict[str, Any]:
     batch = project.deployment.batch
     production = layout.last_environment(project)
     if batch is None or production is None:

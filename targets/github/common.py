@@ -8,6 +8,7 @@ through ``env:``.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from typing import Any
 
@@ -26,7 +27,12 @@ BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 
 def script(*fragments: str) -> str:
     """A ``run:`` script from indented triple-quoted fragments, each dedented on its own."""
-    return "".join(textwrap.dedent(text).strip("\n") + "\n" for text in fragments)
+    return "".join(_dedented(text) for text in fragments)
+
+
+@functools.lru_cache(maxsize=256)
+def _dedented(text: str) -> str:
+    return textwrap.dedent(text).strip("\n") + "\n"
 
 
 def read(why: str = "check out the repository") -> dict[str, Permission]:

@@ -18,6 +18,8 @@ the last environment holds.
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
 from targets.github import common, kubectl, layout
 from targets.github.common import Job
@@ -162,7 +164,7 @@ def header(project: ir.Project) -> list[str]:
     return lines
 
 
-def render(project: ir.Project) -> dict[str, object]:
+def render(project: ir.Project) -> dict[str, Any]:
     environments = sorted(project.deployment.environments, key=lambda e: e.order)
     live = experiment_environment(project)
     jobs: dict[str, Job] = {"resolve": _resolve_job(project)}
@@ -173,7 +175,7 @@ def render(project: ir.Project) -> dict[str, object]:
         experiment = experiment_dir(project) if environment == live else None
         jobs[job_id] = _environment_job(project, environment, needs, experiment)
         previous = job_id
-    inputs: dict[str, object] = {
+    inputs: dict[str, Any] = {
         "version": {
             "description": "Version to deploy: vX.Y.Z or <model>@vX.Y.Z",
             "required": True,

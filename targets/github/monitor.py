@@ -12,6 +12,7 @@ runner has no mail relay.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from compiler import ir
 from targets.github import common, layout
@@ -211,7 +212,7 @@ def header(project: ir.Project, *, retrain: bool) -> list[str]:
     return lines
 
 
-def render(project: ir.Project, *, retrain: bool) -> dict[str, object]:
+def render(project: ir.Project, *, retrain: bool) -> dict[str, Any]:
     decide = retrain and monitor_triggers(project)
     jobs: dict[str, Job] = {
         "monitor": _monitor_job(project, decide),

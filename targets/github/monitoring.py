@@ -120,23 +120,17 @@ def monitor_steps(project: ir.Project, *, decide_on_error: bool) -> list[Step]:
                 env={"MLPROJECT_TRAIN_SET": pl.TRAIN_SET},
             )
         )
+    publish = not (source.sensitive or project.sensitive)
     run = (
         f"status=0\n{_monitor_command(project, source)} || status=$?",
         _VERDICT + (_ERROR_DECIDES if decide_on_error else _ERROR_FAILS),
-        WITHHOLD if source.sensitive or project.sensitive else PUBLISH,
+        PUBLISH if publish else WITHHOLD,
         common.multiline_output("report", "$report"),
     )
-    steps.append(
-        common.step(
-            "Run the monitor step",
-            run,
-            step_id="monitor",
-            env={
-                "MLPROJECT_CURRENT": literal(pl.data_path(source)),
-                "MLPROJECT_MONITOR_MARKDOWN": mc.REPORT_MARKDOWN,
-            },
-        )
-    )
+    env: dict[str, str] = {"MLPROJECT_CURRENT": literal(pl.data_path(source))}
+    if publish:
+        env["MLPROJECT_MONITOR_MARKDOWN"] = mc.REPORT_MARKDOWN
+    steps.append(common.step("Run the monitor step", run, step_id="monitor", env=env))
     return steps
 
 

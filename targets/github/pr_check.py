@@ -16,6 +16,7 @@ values, is not even part of the script.
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from compiler import ir
 from compiler import pipeline_layout as pl
@@ -243,7 +244,7 @@ def _comment_job(project: ir.Project) -> Job:
     )
 
 
-def render(project: ir.Project, kinds: tuple[str, ...]) -> dict[str, object]:
+def render(project: ir.Project, kinds: tuple[str, ...]) -> dict[str, Any]:
     """The PR check workflow; ``kinds`` are this project's generated workflows."""
     on = {"pull_request": {"paths": common.project_paths(project, *kinds)}}
     return common.workflow(

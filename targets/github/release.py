@@ -11,6 +11,7 @@ deploy workflow is dispatched explicitly, at the tag.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from compiler import ir
@@ -165,7 +166,7 @@ def registry_concurrency(project: ir.Project) -> str:
     return f"mlproject-{slug(project.name)}-registry"
 
 
-def render_train(project: ir.Project, *, deploy: bool) -> dict[str, object]:
+def render_train(project: ir.Project, *, deploy: bool) -> dict[str, Any]:
     """Train and register on every push to the default branch that touches the project."""
     steps = [
         *common.setup(history=True),

@@ -18,6 +18,8 @@ reports) and, as the spec's promotion for the first environment says:
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
 from targets.github import common, layout, release
 from targets.github.common import Job, Step
@@ -203,7 +205,7 @@ def header(project: ir.Project) -> list[str]:
     return lines
 
 
-def render(project: ir.Project, *, deploy: bool) -> dict[str, object]:
+def render(project: ir.Project, *, deploy: bool) -> dict[str, Any]:
     auto = automatic(project)
     jobs: dict[str, Job] = {
         "decide": _decide_job(project),
@@ -214,7 +216,7 @@ def render(project: ir.Project, *, deploy: bool) -> dict[str, object]:
         jobs["deploy"] = release.dispatch_deploy_job(project, "train", version)
     elif not auto:
         jobs["pull-request"] = _pull_request_job(project)
-    on: dict[str, object] = {}
+    on: dict[str, Any] = {}
     if project.retraining.schedule:
         on["schedule"] = [{"cron": SpecText(project.retraining.schedule)}]
     on["workflow_dispatch"] = {}

@@ -35,9 +35,8 @@ class PinnedAction:
         return f"{self.repository}@{self.sha}"
 
 
-# How each SHA was confirmed is recorded in docs (and the report of the change that
-# added it): the same SHAs as mlproject's own CI for checkout and setup-python; a
-# Dependabot compare link (4.6.2 → 5.0.0) and runner logs for upload-artifact.
+# How each SHA was confirmed: README.md beside this module (checkout and setup-python
+# are mlproject's own CI pins; upload-artifact from a Dependabot compare link).
 CHECKOUT = PinnedAction("actions/checkout", "08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0")
 SETUP_PYTHON = PinnedAction(
     "actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"

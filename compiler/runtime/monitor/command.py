@@ -52,6 +52,12 @@ def parse_now(value: str | None) -> float:
     help="Column holding the model's predictions (default: prediction, when present).",
 )
 @click.option("--labels", is_flag=True, help="The window has labels: check performance too.")
+@click.option(
+    "--last-window",
+    is_flag=True,
+    help="Monitor only the rows of the last monitoring.drift.window before the newest "
+    "timestamp (for a --current file holding more history than one window).",
+)
 @click.option("--now", metavar="ISO", default=None, help="Evaluation time (default: the clock).")
 @click.option(
     "--out-dir",
@@ -71,6 +77,7 @@ def command(
     current: Path,
     predictions_col: str | None,
     labels: bool,
+    last_window: bool,
     now: str | None,
     out_dir: Path | None,
     project_dir: Path,
@@ -91,6 +98,7 @@ def command(
         predictions_col=predictions_col or "prediction",
         predictions_col_given=predictions_col is not None,
         labels=labels,
+        last_window=last_window,
         now=moment,
         out_dir=out_dir,
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from numpy.typing import NDArray
 
 from compiler.runtime.errors import StepError
 from compiler.runtime.monitor import stats
@@ -28,6 +29,7 @@ from compiler.runtime.monitor.tables import Floats, Window, align
 
 MIN_SCALE = 1e-3  # Wasserstein's divisor when the reference is (nearly) constant
 HISTOGRAM_BINS = 20
+DISPLAY_RANGE = np.array([0.005, 0.995])  # the chart spans the reference's central 99%
 MAX_CATEGORIES_SHOWN = 20
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 NUMERIC_STORED = frozenset({"integer", "float", "boolean", "datetime"})
@@ -92,13 +94,17 @@ def _numeric(
     if method in NUMERIC_ONLY:
         ref_sorted = np.sort(ref)
         cur_sorted = np.sort(cur)
+        display = _sorted_quantiles(ref_sorted, DISPLAY_RANGE)
         if method == "ks":
             statistic, p_value = stats.ks_2samp(ref_sorted, cur_sorted)
         else:
             scale = max(float(np.std(ref)), MIN_SCALE)
             statistic = stats.wasserstein(ref_sorted, cur_sorted) / scale
     else:
-        edges = stats.quantile_edges(ref, bins)
+        # One selection pass for the bin edges and the chart's range.
+        inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+        found = np.quantile(ref, np.concatenate([inner, DISPLAY_RANGE]))
+        edges, display = np.unique(found[:-2]), found[-2:]
         ref_counts = stats.numeric_counts(np.where(np.isinf(ref_all), np.nan, ref_all), edges)
         cur_counts = stats.numeric_counts(np.where(np.isinf(cur_all), np.nan, cur_all), edges)
         statistic, p_value = _binned(method, ref_counts, cur_counts)
@@ -112,8 +118,16 @@ def _numeric(
         drifted=verdict(method, threshold, statistic, p_value),
         reference_values=len(ref),
         current_values=len(cur),
-        histogram=_numeric_histogram(ref, cur, ref_all, cur_all),
+        histogram=_numeric_histogram(ref, cur, ref_all, cur_all, display),
     )
+
+
+def _sorted_quantiles(values: Floats, qs: Floats) -> Floats:
+    """``np.quantile`` (linear) of an already sorted array, without another selection."""
+    position = qs * (len(values) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(values) - 1)
+    return np.asarray(values[below] + (values[above] - values[below]) * (position - below))
 
 
 def _binned(
@@ -169,16 +183,19 @@ def _shares(counts: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in (counts / total if total else np.zeros(len(counts))))
 
 
-def _numeric_histogram(ref: Floats, cur: Floats, ref_all: Floats, cur_all: Floats) -> Histogram:
-    low, high = (float(v) for v in np.quantile(ref, [0.005, 0.995]))
+def _numeric_histogram(
+    ref: Floats, cur: Floats, ref_all: Floats, cur_all: Floats, display: Floats
+) -> Histogram:
+    """Equal-width bins over the reference's central 99%; the tails go to the end bins."""
+    low, high = float(display[0]), float(display[1])
     if not high > low:
         low, high = float(min(ref.min(), cur.min())), float(max(ref.max(), cur.max()))
     if not high > low:
         high = low + 1.0
     edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
-    inner = edges[1:-1]
-    ref_counts = np.bincount(np.searchsorted(inner, ref), minlength=HISTOGRAM_BINS)
-    cur_counts = np.bincount(np.searchsorted(inner, cur), minlength=HISTOGRAM_BINS)
+    scale = HISTOGRAM_BINS / (high - low)
+    ref_counts = np.bincount(_bin(ref, low, scale), minlength=HISTOGRAM_BINS)
+    cur_counts = np.bincount(_bin(cur, low, scale), minlength=HISTOGRAM_BINS)
     labels = [f"{a:.4g}..{b:.4g}" for a, b in itertools.pairwise(edges)]
     labels[0], labels[-1] = f"≤ {edges[1]:.4g}", f"> {edges[-2]:.4g}"
     ref_missing = len(ref_all) - len(ref)
@@ -186,6 +203,11 @@ def _numeric_histogram(ref: Floats, cur: Floats, ref_all: Floats, cur_all: Float
     ref_full = np.append(ref_counts, ref_missing)
     cur_full = np.append(cur_counts, cur_missing)
     return Histogram((*labels, "(missing)"), _shares(ref_full), _shares(cur_full))
+
+
+def _bin(values: Floats, low: float, scale: float) -> NDArray[np.int64]:
+    position = np.clip((values - low) * scale, 0, HISTOGRAM_BINS - 1)
+    return position.astype(np.int64)
 
 
 def _category_histogram(

@@ -20,6 +20,7 @@ from compiler.runtime.monitor.result import FeatureDrift, Histogram, MonitorResu
 
 WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
 COLORS = ("#0969da", "#fb8500")
+MAX_LABELLED_BINS = 8  # fewer bins than this: a label under each (else first and last)
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -55,16 +56,27 @@ def chart(histogram: Histogram) -> dict[str, Any]:
                     "title": f"{label}: {who} {share:.2%}",
                 }
             )
+    few = len(histogram.labels) <= MAX_LABELLED_BINS
+    ticks = [
+        {"x": round(LEFT + (i + 0.5) * span, 2), "text": _short(label)}
+        for i, label in enumerate(histogram.labels)
+        if few
+    ]
     return {
+        "ticks": ticks,
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,
         "base": base,
         "top_label": f"{top:.0%}",
         "bars": bars,
-        "first_label": histogram.labels[0] if histogram.labels else "",
-        "last_label": histogram.labels[-1] if histogram.labels else "",
+        "first_label": histogram.labels[0] if histogram.labels and not few else "",
+        "last_label": histogram.labels[-1] if histogram.labels and not few else "",
     }
+
+
+def _short(label: str, size: int = 9) -> str:
+    return label if len(label) <= size else label[: size - 1] + "…"
 
 
 def _test(t: FeatureDrift) -> dict[str, Any]:
@@ -95,7 +107,8 @@ def render_html(result: MonitorResult, generated_at: str) -> str:
             else f"{q.range_violation_fraction:.2%}",
             "new": "–"
             if q.new_categories is None
-            else " ".join([str(q.new_categories), *q.new_category_examples]),
+            else f"{q.new_categories}"
+            + (f" ({', '.join(q.new_category_examples)})" if q.new_category_examples else ""),
         }
         for q in result.quality
     ]

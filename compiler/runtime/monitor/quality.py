@@ -161,19 +161,13 @@ def _range_violations(window: Window, column: ir.Column) -> float | None:
 def _new_categories(
     name: str, column: ir.Column | None, reference: Window, current: Window
 ) -> list[str]:
-    seen = current.categorical(name)
-    present = np.bincount(seen.codes[seen.codes >= 0], minlength=len(seen.labels)) > 0
     if column is not None and column.categories is not None:
         known = {str(c) for c in column.categories}
     elif reference.has(name):
-        known = set(reference.categorical(name).labels)
+        known = reference.labels_present(name)
     else:
         return []
-    return sorted(
-        label
-        for label, used in zip(seen.labels, present, strict=True)
-        if used and label not in known
-    )
+    return sorted(current.labels_present(name) - known)
 
 
 def _report_new(name: str, new: list[str], policy: str, result: MonitorResult) -> None:

@@ -74,7 +74,7 @@ def render_markdown(result: MonitorResult, generated_at: str) -> str:
             lines.append(f"- schema: {v.window} column `{_md(v.column)}`: {_md(v.problem)}")
         if flagged:
             lines += [
-                "",
+                *([""] if result.schema_violations else []),
                 "| column | missing | out of range | new categories |",
                 "|---|---:|---:|---|",
             ]
@@ -99,7 +99,8 @@ def render_markdown(result: MonitorResult, generated_at: str) -> str:
     if warnings:
         lines += ["### Warnings", "", *[f"- {f.kind}: {_md(f.message)}" for f in warnings], ""]
     if result.excluded_pii:
-        lines += [f"PII columns excluded from every check: {len(result.excluded_pii)}.", ""]
+        names = ", ".join(f"`{_md(c)}`" for c in result.excluded_pii)
+        lines += [f"PII columns excluded from every check: {names}.", ""]
     if result.notes:
         lines += ["<details><summary>Notes</summary>", ""]
         lines += [f"- {_md(n)}" for n in result.notes]

@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from compiler import ir, pipeline_layout
 from compiler import monitoring_contract as contract
 from compiler.runtime.config import StepContext
@@ -47,6 +50,7 @@ class MonitorOptions:
     predictions_col: str = "prediction"
     predictions_col_given: bool = False
     labels: bool = False
+    last_window: bool = False  # keep only the last monitoring.drift.window of --current
     now: float = 0.0  # Unix seconds
     out_dir: Path | None = None  # default: <project>/reports
 
@@ -142,6 +146,8 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     except StepError as exc:
         result.errors.append(exc.message)
     current = _read(options.current, "current", text, result)
+    if current is not None and options.last_window and current.rows:
+        current = _last_window(project, source, current, result)
     reference = None
     if reference_file is not None:
         result.reference_path = str(reference_file)
@@ -197,6 +203,27 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         )
     elif project.monitoring.performance is not None:
         result.notes.append("performance not checked: pass --labels when the window has labels")
+
+
+def _last_window(
+    project: ir.Project, source: ir.Source, current: Window, result: MonitorResult
+) -> Window:
+    """The rows of the last window, counted back from the newest timestamp (not from
+    --now, so that stale data is still judged, and reported as stale)."""
+    drift_config = project.monitoring.drift
+    if source.timestamp is None or drift_config is None or not current.has(source.timestamp):
+        raise StepError(
+            "--last-window needs the source's timestamp column and monitoring.drift.window"
+        )
+    times = current.epoch_seconds(source.timestamp)
+    if not np.isfinite(times).any():
+        return current
+    keep = times > np.nanmax(times) - drift_config.window_seconds
+    result.notes.append(
+        f"--last-window: {int(keep.sum())} of {current.rows} rows are in the last "
+        f"{drift_config.window_seconds / 3600:g} h before the newest '{source.timestamp}'"
+    )
+    return Window(current.role, current.path, current.table.filter(pa.array(keep)))
 
 
 def _tests(

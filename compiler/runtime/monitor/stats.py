@@ -92,14 +92,27 @@ def chi_squared(reference: Counts, current: Counts) -> tuple[float, float, int]:
     return statistic, float(special.chdtrc(dof, statistic)), dof
 
 
+def merged_gap(reference: Floats, current: Floats) -> tuple[Floats, Floats]:
+    """Both sorted arrays merged, and ``F_ref - F_cur`` just after each merged value.
+
+    A stable sort of two sorted runs is a linear merge (timsort), so this costs
+    far less than searching every value in both arrays.
+    """
+    n1, n2 = len(reference), len(current)
+    values = np.concatenate([reference, current])
+    order = np.argsort(values, kind="stable")
+    merged = values[order]
+    from_reference = np.cumsum(order < n1)
+    seen = np.arange(1, n1 + n2 + 1)
+    return merged, from_reference / n1 - (seen - from_reference) / n2
+
+
 def ks_statistic(reference: Floats, current: Floats) -> float:
     """Two-sample KS statistic of two sorted, non-empty arrays."""
-    n1, n2 = len(reference), len(current)
-    at_ref = np.searchsorted(reference, reference, side="right") / n1
-    at_ref -= np.searchsorted(current, reference, side="right") / n2
-    at_cur = np.searchsorted(reference, current, side="right") / n1
-    at_cur -= np.searchsorted(current, current, side="right") / n2
-    return float(max(np.abs(at_ref).max(), np.abs(at_cur).max()))
+    merged, gap = merged_gap(reference, current)
+    ends = merged[:-1] != merged[1:]  # the CDFs jump only after the last of equal values
+    inner = np.abs(gap[:-1][ends])
+    return float(inner.max()) if len(inner) else 0.0
 
 
 def ks_2samp(reference: Floats, current: Floats) -> tuple[float, float]:
@@ -112,12 +125,35 @@ def ks_2samp(reference: Floats, current: Floats) -> tuple[float, float]:
 
 
 def ks_asymptotic_pvalue(n1: int, n2: int, d: float) -> float:
-    """Smirnov's asymptotic p-value: Kolmogorov's distribution at the effective size."""
-    from scipy.stats import kstwo
+    """Smirnov's asymptotic p-value: ``kstwo.sf(d, round(n1 * n2 / (n1 + n2)))``, as scipy.
 
+    In the tail (``n d² >= 2.2``, where scipy itself takes ``2 * smirnov(n, d)``)
+    the one-sided probability is summed here, vectorised, with the
+    Birnbaum–Tingey formula: the same value (to ~1e-9) at a fraction of the
+    cost of ``scipy.special.smirnov`` for a large ``n``.
+    """
     m, n = float(max(n1, n2)), float(min(n1, n2))
     effective = round(m * n / (m + n))
+    t = effective * d * d
+    if effective > 140 and 1.0 < effective * d < effective - 1 and d < 0.5 and t >= 2.2:
+        return 0.0 if t >= 370.0 else min(2.0 * _smirnov(effective, d), 1.0)
+    from scipy.stats import kstwo
+
     return float(np.clip(kstwo.sf(d, effective), 0.0, 1.0))
+
+
+def _smirnov(n: int, d: float) -> float:
+    """P(D+ >= d) for n observations: Birnbaum–Tingey, every term positive, in logs."""
+    j = np.arange(0, math.ceil(n * (1.0 - d)), dtype=np.float64)  # 1 - d - j/n > 0
+    log_terms = (
+        special.gammaln(n + 1.0)
+        - special.gammaln(j + 1.0)
+        - special.gammaln(n - j + 1.0)
+        + (n - j) * np.log1p(-d - j / n)
+        + (j - 1.0) * np.log(d + j / n)
+    )
+    top = float(log_terms.max())
+    return float(d * math.exp(top) * np.exp(log_terms - top).sum())
 
 
 def ks_exact_pvalue(n1: int, n2: int, d: float) -> float:
@@ -162,9 +198,5 @@ def ks_exact_pvalue(n1: int, n2: int, d: float) -> float:
 
 def wasserstein(reference: Floats, current: Floats) -> float:
     """Wasserstein-1 distance between the empirical distributions of two sorted arrays."""
-    merged = np.sort(np.concatenate([reference, current]), kind="stable")  # two runs: a merge
-    deltas = np.diff(merged)
-    points = merged[:-1]
-    gap = np.searchsorted(reference, points, side="right") / len(reference)
-    gap -= np.searchsorted(current, points, side="right") / len(current)
-    return float(np.sum(np.abs(gap) * deltas))
+    merged, gap = merged_gap(reference, current)
+    return float(np.sum(np.abs(gap[:-1]) * np.diff(merged)))

@@ -100,6 +100,16 @@ class Window:
         remap = np.append(inverse.astype(np.int64), -1)  # index -1 stays missing
         return Categorical(remap[indices], tuple(str(v) for v in labels))
 
+    def labels_present(self, name: str) -> set[str]:
+        """The distinct non-missing values, as category labels (cheaper than ``categorical``)."""
+        array = self._array(name)
+        if pa.types.is_dictionary(array.type):
+            indices = pc.drop_null(array.indices).to_numpy(zero_copy_only=False)
+            used = np.bincount(indices, minlength=len(array.dictionary)) > 0
+            values = array.dictionary.to_pylist()
+            return {_label(v) for v, u in zip(values, used, strict=True) if u}
+        return {_label(v) for v in pc.unique(pc.drop_null(array)).to_pylist()}
+
     def epoch_seconds(self, name: str) -> Floats:
         """Unix seconds (naive times are UTC); a value that is not a time raises StepError."""
         array = self._array(name)
@@ -176,11 +186,12 @@ def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset(
 def _read_parquet(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
+    # ParquetFile, not read_table: the dataset layer would import pandas (slow to start).
     schema = pq.read_schema(path)
-    dictionary = [
+    text = [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    return pq.read_table(path, read_dictionary=dictionary)
+    return pq.ParquetFile(path, read_dictionary=text).read()
 
 
 def _read_csv(path: Path, text_columns: frozenset[str]) -> pa.Table:

@@ -1,0 +1,141 @@
+"""Demo: what happened when, printed as it happens and as one table at the end.
+
+Every phase prints one progress line when it ends (``[3/9] release  ...  2.1 s``);
+notes (an approval, a window's verdict) print indented beneath it as they
+occur. Every command and simulated step is a :class:`StepRecord`; the whole
+record is also written as JSON (``demo/timeline.json``) for tests and tools.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+OK = "ok"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One command or simulated step: where it belongs, how long it took, what came out."""
+
+    phase: str
+    step: str
+    seconds: float
+    outcome: str
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """One of the demo's phases, with its summary."""
+
+    number: int
+    name: str
+    title: str
+    seconds: float
+    outcome: str
+    ok: bool
+
+
+@dataclass
+class PhaseHandle:
+    """What a running phase may set: its one-line outcome."""
+
+    outcome: str = OK
+
+
+@dataclass
+class Timeline:
+    """Progress lines while the demo runs; the timeline table and JSON when it ends."""
+
+    out: TextIO
+    total_phases: int
+    steps: list[StepRecord] = field(default_factory=list)
+    phases: list[PhaseRecord] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    current: str = "setup"
+    started: float = field(default_factory=time.perf_counter)
+
+    def echo(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def note(self, text: str) -> None:
+        """An indented line under the current phase (a decision, a verdict, a path)."""
+        self.echo(f"      {text}")
+
+    def step(self, step: str, seconds: float, outcome: str, *, ok: bool = True) -> None:
+        self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok))
+
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[PhaseHandle]:
+        """Time an in-process step (traffic, data generation) and record it."""
+        handle = PhaseHandle()
+        began = time.perf_counter()
+        try:
+            yield handle
+        except BaseException:
+            self.step(step, time.perf_counter() - began, FAILED, ok=False)
+            raise
+        self.step(step, time.perf_counter() - began, handle.outcome)
+
+    @contextlib.contextmanager
+    def phase(self, name: str, title: str) -> Iterator[PhaseHandle]:
+        """Run one phase; print its progress line (also when it fails) and record it."""
+        number = len(self.phases) + 1
+        self.current = name
+        handle = PhaseHandle()
+        began = time.perf_counter()
+        ok = False
+        try:
+            yield handle
+            ok = True
+        finally:
+            seconds = time.perf_counter() - began
+            outcome = handle.outcome if ok else FAILED
+            self.phases.append(PhaseRecord(number, name, title, round(seconds, 3), outcome, ok))
+            self.echo(
+                f"[{number}/{self.total_phases}] {name:<10} {title}: {outcome}  ({seconds:.1f} s)"
+            )
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def render(self) -> str:
+        """The timeline table: every step with its phase, duration and outcome."""
+        rows = [("phase", "step", "seconds", "outcome")]
+        rows += [(s.phase, s.step, f"{s.seconds:.1f}", s.outcome) for s in self.steps]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = []
+        for index, row in enumerate(rows):
+            head = "  ".join(
+                cell.rjust(w) if i == 2 else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+            )
+            lines.append(f"{head}  {row[3]}".rstrip())
+            if index == 0:
+                lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 7)
+        lines.append(f"total {self.elapsed:.1f} s")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "mlproject.demo/v1",
+            "seconds": round(self.elapsed, 3),
+            "ok": bool(self.phases) and all(p.ok for p in self.phases),
+            "phases": [asdict(p) for p in self.phases],
+            "steps": [asdict(s) for s in self.steps],
+            **self.facts,
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+        path.write_text(text, encoding="utf-8")
