@@ -249,7 +249,10 @@ def schema(api_version: str | None) -> None:
 @cli.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a diagnostic code (e.g. MLP207) with a failing and a passing example."""
+    """Explain a diagnostic code, with a failing and a passing example.
+
+    CODE is a diagnostic code such as MLP207 (see docs/diagnostics.md).
+    """
     from compiler.codes import all_codes
     from compiler.diagnostics import did_you_mean
 
@@ -327,3 +330,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: bad input never gets here, it gets a diagnostic
+        if os.environ.get("MLPROJECT_DEBUG"):
+            raise
+        click.echo(
+            f"mlproject: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in mlproject. Rerun with MLPROJECT_DEBUG=1 for the traceback "
+            "and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

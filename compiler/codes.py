@@ -28,9 +28,10 @@ def all_codes() -> dict[str, CodeDoc]:
     from compiler.checks import CHECK_CODES
     from compiler.emit import EMIT_CODES
     from compiler.load import LOAD_CODES
+    from compiler.pipeline import WORKSPACE_CODES
     from compiler.spec.validate import SCHEMA_CODES
 
-    docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *EMIT_CODES]
+    docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *WORKSPACE_CODES, *EMIT_CODES]
     return {doc.code: doc for doc in sorted(docs, key=lambda d: d.code)}
 
 

@@ -86,7 +86,26 @@ def validate_file(path: Path, display: str | None = None) -> ValidationResult:
 SPEC_NAMES = ("mlproject.yaml", "mlproject.yml")
 _SKIP_DIRS = frozenset({".git", ".dvc", ".mlproject", "node_modules", "__pycache__", ".venv"})
 
-WORKSPACE_CODES: list[CodeDoc] = []
+WORKSPACE_CODES: list[CodeDoc] = [
+    CodeDoc(
+        "MLP250",
+        "spec outside the output root",
+        "Generated files are written relative to the output root (the git work tree that "
+        "holds the first spec, or --root). A spec outside that root cannot be compiled into "
+        "it; run from inside the repository or pass a --root that contains every spec.",
+        "mlproject compile --root repo-a repo-b/mlproject.yaml",
+        "mlproject compile --root . repo-b/mlproject.yaml",
+    ),
+    CodeDoc(
+        "MLP251",
+        "project name used twice in one repository",
+        "metadata.name names the project's workflows, services, alerts and registry entries, "
+        "so it must be unique among the specs compiled into one repository. Rename one of "
+        "the projects.",
+        "projects/a/mlproject.yaml and projects/b/mlproject.yaml both say `name: churn`",
+        "projects/a says `name: churn-eu` and projects/b says `name: churn-us`",
+    ),
+]
 
 
 def find_specs(paths: Sequence[Path]) -> list[Path]:
@@ -222,7 +241,11 @@ def build_outputs(
             continue
         names[name] = shown
         project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
-        files = render_targets(project, target_names)
+        try:
+            files = render_targets(project, target_names)
+        except DiagnosticError as exc:  # a target may refuse what no rule caught
+            report.diagnostics.extend(exc.diagnostics)
+            continue
         outputs.append(
             SpecOutput(
                 spec_path=shown,

@@ -235,3 +235,38 @@ def test_real_subprocess_end_to_end(churn: Path) -> None:
     )
     assert stale.returncode == 3
     assert "update" in stale.stdout
+
+
+def test_an_internal_error_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compiler.pipeline
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(compiler.pipeline, "validate_file", boom)
+    monkeypatch.delenv("MLPROJECT_DEBUG", raising=False)
+    spec = tmp_path / "mlproject.yaml"
+    spec.write_text("x: 1\n", encoding="utf-8")
+    from compiler.cli import EXIT_INTERNAL, main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", str(spec)])
+    assert exc.value.code == EXIT_INTERNAL
+
+
+def test_a_target_that_refuses_gives_a_diagnostic(
+    churn: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compiler.pipeline
+    from compiler.diagnostics import Diagnostic, DiagnosticError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DiagnosticError([Diagnostic("MLP250", "target refused", "mlproject.yaml")])
+
+    monkeypatch.setattr(compiler.pipeline, "render_targets", refuse)
+    result = CliRunner().invoke(cli, ["compile", str(churn / "mlproject.yaml")])
+    assert result.exit_code == EXIT_INVALID
+    assert "target refused" in result.output
+    assert not (churn / "MODEL_CARD.md").exists()
