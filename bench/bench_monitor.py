@@ -140,8 +140,8 @@ monitoring:
     return project
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, str, int]:
-    """(wall seconds, peak RSS MiB, stdout, exit code) of one child process.
+def measure(command: list[str], cwd: Path) -> tuple[float, float, str, int, float]:
+    """(wall seconds, peak RSS MiB, stdout, exit code, CPU seconds) of one child process.
 
     ``os.wait4`` reaps the child itself, so ``ru_maxrss`` is that process's peak
     (Linux reports KiB), not the maximum over every child this script ran.
@@ -157,7 +157,7 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, int]:
         stdout, stderr = out.read().decode(), err.read().decode()
     if code not in (0, 10):
         sys.stderr.write(stderr)
-    return wall, usage.ru_maxrss / 1024.0, stdout, code
+    return wall, usage.ru_maxrss / 1024.0, stdout, code, usage.ru_utime + usage.ru_stime
 
 
 def run_ours(work: Path, project: Path, repeat: int) -> dict[str, Any]:
@@ -167,12 +167,19 @@ def run_ours(work: Path, project: Path, repeat: int) -> dict[str, Any]:
         "--now", "2024-07-02T00:00:00Z",
     ]  # fmt: skip
     runs = [measure(command, work) for _ in range(repeat)]
-    wall, rss = min(r[0] for r in runs), max(r[1] for r in runs)
+    wall, rss, cpu = min(r[0] for r in runs), max(r[1] for r in runs), min(r[4] for r in runs)
     code = runs[-1][3]
     report = json.loads((project / "reports" / "monitor.json").read_text())
     verdicts = {d["feature"]: d["drifted"] for d in report["drift"]["features"]}
     scores = {d["feature"]: d["score"] for d in report["drift"]["features"]}
-    return {"wall": wall, "rss": rss, "exit": code, "verdicts": verdicts, "scores": scores}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss": rss,
+        "exit": code,
+        "verdicts": verdicts,
+        "scores": scores,
+    }
 
 
 def child_evidently(work: Path) -> None:
@@ -260,10 +267,10 @@ def run_child(python: str, kind: str, work: Path, repeat: int) -> dict[str, Any]
     """The best wall time (and the largest peak memory) of ``repeat`` runs."""
     best: dict[str, Any] | None = None
     for _ in range(repeat):
-        wall, rss, out, code = measure([python, __file__, "--child", kind, str(work)], ROOT)
+        wall, rss, out, code, cpu = measure([python, __file__, "--child", kind, str(work)], ROOT)
         if code != 0 or not out.strip():
             return f"{kind} failed in {python} (exit {code})"
-        run = {"wall": wall, "rss": rss, **json.loads(out.strip().splitlines()[-1])}
+        run = {"wall": wall, "cpu": cpu, "rss": rss, **json.loads(out.strip().splitlines()[-1])}
         if best is None or run["wall"] < best["wall"]:
             best = run | {"rss": max(rss, best["rss"]) if best else rss}
     assert best is not None
@@ -291,7 +298,8 @@ def main() -> None:
     project = write_project(work)
     ours = run_ours(work, project, args.repeat)
     print(
-        f"mlproject monitor: {ours['wall']:.2f} s, peak {ours['rss']:.0f} MiB, exit {ours['exit']}"
+        f"mlproject monitor: {ours['wall']:.2f} s wall, {ours['cpu']:.2f} s CPU, "
+        f"peak {ours['rss']:.0f} MiB, exit {ours['exit']}"
     )
     for name, python in (("evidently", args.evidently_python), ("scipy", sys.executable)):
         other = run_child(python, name, work, args.repeat)
@@ -300,8 +308,9 @@ def main() -> None:
             continue
         agree = [f for f in METHODS if other["verdicts"][f] == ours["verdicts"][f]]
         print(
-            f"{name}: {other['wall']:.2f} s, peak {other['rss']:.0f} MiB; "
-            f"monitor is {other['wall'] / ours['wall']:.1f}x faster, "
+            f"{name}: {other['wall']:.2f} s wall, {other['cpu']:.2f} s CPU, "
+            f"peak {other['rss']:.0f} MiB; monitor is {other['wall'] / ours['wall']:.1f}x faster "
+            f"(CPU {other['cpu'] / ours['cpu']:.1f}x), "
             f"{other['rss'] / ours['rss']:.1f}x less memory; "
             f"verdicts agree on {len(agree)}/{len(METHODS)}"
             + (f" (timing inside: {other['timing']})" if "timing" in other else "")

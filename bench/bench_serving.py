@@ -7,7 +7,8 @@ The churn example is compiled and trained once; then, side by side on 127.0.0.1:
   for the same model file (name, implementation, uri, pandas content type,
   ``predict_proba``: what a person would write by hand).
 
-The same load (loadtest's client, the same rows with PII dropped, the same
+Both servers get the same environment (``--omp-threads``, default 1). The same
+load (loadtest's client, the same rows with PII dropped, the same
 rate and concurrency) runs against A and B in alternating rounds (ABBA, so
 drift in machine load hits both alike): open loop at the spec's rate for
 latency, then a closed loop for peak throughput. Each round also measures the
@@ -56,7 +57,8 @@ def prepare(work: Path) -> Path:
     shutil.copytree(ROOT / "examples" / "churn", project)
     run(["git", "init", "-q"], project)
     cli = [sys.executable, "-m", "compiler"]
-    run([*cli, "compile", "mlproject.yaml", "--root", "."], project)
+    targets = ["--target", "config", "--target", "dvc", "--target", "mlserver"]
+    run([*cli, "compile", "mlproject.yaml", "--root", ".", *targets], project)
     run([*cli, "step", "-q", "split"], project)
     run([*cli, "step", "-q", "train"], project)
     return project
@@ -156,7 +158,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per server per round")
     parser.add_argument("--rate", type=float, default=None, help="default: the spec's 50 rps")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--omp-threads",
+        default="1",
+        help="OMP_NUM_THREADS for both servers ('' keeps the default: one per core, which "
+        "makes single-row HistGradientBoosting predictions spin under contention)",
+    )
     args = parser.parse_args()
+    if args.omp_threads:
+        os.environ["OMP_NUM_THREADS"] = args.omp_threads  # inherited by A and B alike
 
     work = Path(tempfile.mkdtemp(prefix="mlp-bench-serving-"))
     servers: list[tuple[subprocess.Popen[bytes], bool]] = []
@@ -205,7 +215,11 @@ def main() -> None:
                 closed[name].append(len(peak.latencies) / peak.elapsed)
                 errors[name] += sum(peak.errors.values())
             overhead += calibrate(plan, 500).latencies
-        print(f"churn model, {a_version} via mlproject serve vs the same file hand-configured")
+        threads = os.environ.get("OMP_NUM_THREADS", "default")
+        print(
+            f"churn model, {a_version} via mlproject serve vs the same file hand-configured "
+            f"(OMP_NUM_THREADS={threads} for both)"
+        )
         print(
             f"open loop {rate:g} rps x {args.seconds:g} s, concurrency {args.concurrency}, "
             f"{args.rounds} ABBA rounds; closed loop {args.seconds / 2:g} s per round"

@@ -1,50 +1,337 @@
-"""Deterministic serialisers for generated YAML and JSON (used by targets).
+"""Deterministic serialisers for generated YAML and JSON (used by every target).
 
 Targets build artifacts as data and serialise them here, never by templating
-text: the same data always gives the same bytes (LF, one final newline, no
-aliases, unicode kept, key order as given or sorted when asked). libyaml's C
-emitter is used when present; it is several times faster than PyYAML's pure
-Python one, which matters for a 1,000-spec monorepo, and emits the same text.
+text. :func:`dump_yaml` is a small emitter for plain data (dict, list, str, int,
+float, bool, None) written for this one job: it is several times faster than
+PyYAML's representer and serializer (which dominated compile time even with
+libyaml's C emitter) and its output reads back as the same data under both
+YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (GitHub Actions, DVC's ruamel.yaml,
+Kubernetes).
+
+Output: block style, 2-space indentation, sequences indentless (PyYAML's
+default) or indented under their key; ``{}``/``[]`` for empty containers; no
+anchors, aliases, tags or line folding; LF; exactly one final newline; unicode
+kept. Scalars:
+
+- a string is plain only when it is provably a string under both YAML versions
+  (not a keyword such as ``on``/``no``/``null``, nothing that could read as a
+  number, date or sexagesimal, no indicator first, no ``: `` or `` #``, no
+  leading or trailing space, only printable characters); otherwise
+  double-quoted with JSON's escapes, every non-printable or line-break
+  character escaped. Keys follow the same rules.
+- a multi-line string is a literal block (``|``, ``|-`` or ``|+`` by its trailing
+  newlines, ``|2`` when it starts with a space), or double-quoted when a block
+  cannot carry it exactly (trailing blanks on a line, non-printables).
+- ints in decimal, floats in a form both versions read back as the same float
+  (``1.0e-05``, ``.inf``, ``-.inf``, ``.nan``), ``true``/``false``, ``null``.
+
+A ``str`` subclass named in ``quoted`` (e.g. free spec text in a workflow) is
+always double-quoted on one line; any other ``str`` subclass is a plain string.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-import yaml
+__all__ = ["dump_json", "dump_yaml"]
 
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# Characters that may not begin a plain scalar (YAML's indicators, and blanks).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` \t")
+# Strings that some YAML 1.1 or 1.2 resolver reads as something else (compared in
+# lower case: quoting ``nULL`` too is harmless). ``y``/``n`` are YAML 1.1 booleans
+# (Go's yaml.v2); ``=`` and ``<<`` are PyYAML's value and merge keys.
+_KEYWORDS = frozenset(
+    {
+        "",
+        "~",
+        "=",
+        "<<",
+        "null",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        ".inf",
+        "+.inf",
+        ".nan",
+    }
+)
+# Not printable in YAML (either version), or a line break in YAML 1.1: never raw. Tab
+# and line feed are the two controls a literal block may hold as they are.
+_NON_PRINTABLE_BEYOND_ASCII = "\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff"
+_ESCAPE = re.compile(f"[\x00-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]")
+_PLAIN_UNSAFE = re.compile(f"[\x00-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]|: | #|[: ]\\Z")
+# ... and no blank at the end of a line (editors strip it; some emitters refuse it).
+_BLOCK_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]|[ \t](?:\n|\\Z)")
+# Something that starts like a number, and uses only the characters of YAML 1.1/1.2
+# ints, floats, sexagesimals and timestamps (``0x1F``, ``1_000``, ``1:20``, ``1e5``,
+# ``2001-12-14 21:59:43.10 -5``): quoted, whatever a given resolver would make of it.
+_NUMBER_START = re.compile(r"[-+]?\.?[0-9]")
+_NUMBER_CHARS = re.compile(r"[0-9a-fA-FxXoObBtTzZ_.:+\- ]+")
+# A simple key must be shorter than 1024 characters; longer ones are written "? key".
+_MAX_SIMPLE_KEY = 1000
+_BLOCK = "|"  # cache marker: a multi-line string written as a literal block
+_CACHE_LIMIT = 1 << 17
+
+_values: dict[str, str] = {}  # str -> its inline form, or _BLOCK
+_keys: dict[str, str] = {}  # str -> its form as a mapping key
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    """Safe dumper without anchors/aliases: repeated objects are written out in full."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+def _double_quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _ESCAPE.sub(_escape_char, quoted)
 
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Multi-line strings (scripts in workflows) as literal blocks, for review.
-    style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+def _escape_char(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
-_Dumper.add_representer(str, _str_representer)
-
-
-def dump_yaml(data: Any, *, sort_keys: bool = False, width: int = 100) -> bytes:
-    """YAML bytes of plain data (dicts, lists, str, int, float, bool, None)."""
-    text = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=sort_keys,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=width,
-        indent=2,
-        line_break="\n",
+def _is_plain(text: str) -> bool:
+    return not (
+        text.lower() in _KEYWORDS  # "" included
+        or text[0] in _INDICATORS
+        or _PLAIN_UNSAFE.search(text)
+        or (_NUMBER_START.match(text) and _NUMBER_CHARS.fullmatch(text))
+        or text.startswith("...")
     )
+
+
+def _string_value(text: str) -> str:
+    """Inline form of ``text`` as a value, or ``_BLOCK``; cached."""
+    if text.lower() in _KEYWORDS:
+        form = _double_quoted(text)
+    elif "\n" in text:
+        ok = text.strip("\n") and not _BLOCK_UNSAFE.search(text)
+        form = _BLOCK if ok else _double_quoted(text)
+    else:
+        form = text if _is_plain(text) else _double_quoted(text)
+    if len(_values) >= _CACHE_LIMIT:
+        _values.clear()
+    _values[text] = form
+    return form
+
+
+def _literal(text: str, pad: str, keep: bool) -> str:
+    """``text`` as a literal block whose lines are indented by ``pad`` (2 more than its
+    parent collection), or double-quoted when the block would need ``|+`` and ``keep``
+    is false."""
+    body = text.rstrip("\n")
+    trailing = len(text) - len(body)
+    if trailing > 1 and not keep:
+        return _double_quoted(text)
+    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    indicator = "2" if text[0] in " \n" else ""
+    lines = text[:-1].split("\n") if trailing else text.split("\n")
+    content = "\n".join([pad + line if line else "" for line in lines])
+    return f"|{indicator}{chomp}\n{content}"
+
+
+def _float(value: float) -> str:
+    if value != value:  # noqa: PLR0124 (NaN)
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    # YAML 1.1 floats need a dot (and a signed exponent, which repr always writes).
+    if "e" in text and "." not in text:
+        mantissa, _, exponent = text.partition("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _scalar(value: object, quoted: tuple[type[str], ...]) -> str | None:
+    """Inline form of a non-``str`` scalar (or a ``str`` subclass); ``_BLOCK`` for a
+    multi-line string; None when ``value`` is a collection."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _float(float(value))
+    if isinstance(value, str):
+        text = str.__str__(value)
+        if quoted and isinstance(value, quoted):
+            return _double_quoted(text)
+        form = _values.get(text)
+        return form if form is not None else _string_value(text)
+    if isinstance(value, dict | list | tuple):
+        return None
+    raise TypeError(f"cannot serialise {type(value).__name__} as YAML: {value!r}")
+
+
+def _key(key: object, quoted: tuple[type[str], ...], pad: str) -> str:
+    """``key`` as written before its ``:``; an explicit ``? key`` when it is too long."""
+    if type(key) is str:
+        form = key if _is_plain(key) else _double_quoted(key)
+        if len(form) <= _MAX_SIMPLE_KEY:
+            if len(_keys) >= _CACHE_LIMIT:
+                _keys.clear()
+            _keys[key] = form
+    elif isinstance(key, str):
+        text = str.__str__(key)
+        quote = (quoted and isinstance(key, quoted)) or not _is_plain(text)
+        form = _double_quoted(text) if quote else text
+    elif isinstance(key, dict | list | tuple):
+        raise TypeError(f"cannot serialise a {type(key).__name__} as a YAML mapping key")
+    else:
+        form = _scalar(key, quoted) or ""
+    if len(form) > _MAX_SIMPLE_KEY:
+        return f"? {form}\n{pad}"
+    return form
+
+
+class _Emitter:
+    """One document's lines; methods append whole lines to ``out``."""
+
+    __slots__ = ("indent_sequences", "keep", "out", "quoted", "sort_keys")
+
+    def __init__(
+        self, *, sort_keys: bool, indent_sequences: bool, quoted: tuple[type[str], ...]
+    ) -> None:
+        self.out: list[str] = []
+        self.sort_keys = sort_keys
+        self.indent_sequences = indent_sequences
+        self.quoted = quoted
+        self.keep = True
+
+    def mapping(self, data: dict[Any, Any], pad: str) -> None:
+        out = self.out
+        append = out.append
+        values, keys = _values, _keys
+        inner = pad + "  "
+        seq_pad = inner if self.indent_sequences else pad
+        items = sorted(data.items()) if self.sort_keys else data.items()
+        for key, value in items:
+            kind = type(key)
+            text = keys.get(key) if kind is str else None
+            if text is None:
+                text = _key(key, self.quoted, pad)
+            kind = type(value)
+            if kind is str:
+                form = values.get(value)
+                if form is None:
+                    form = _string_value(value)
+                if form is _BLOCK:
+                    form = _literal(value, inner, self.keep)
+                append(f"{pad}{text}: {form}\n")
+            elif kind is dict:
+                if value:
+                    append(f"{pad}{text}:\n")
+                    self.mapping(value, inner)
+                else:
+                    append(f"{pad}{text}: {{}}\n")
+            elif kind is list:
+                if value:
+                    append(f"{pad}{text}:\n")
+                    self.sequence(value, seq_pad)
+                else:
+                    append(f"{pad}{text}: []\n")
+            elif kind is int:
+                append(f"{pad}{text}: {value}\n")
+            else:
+                self.other(f"{pad}{text}:", value, inner, seq_pad)
+
+    def sequence(self, data: list[Any] | tuple[Any, ...], pad: str) -> None:
+        out = self.out
+        append = out.append
+        values = _values
+        inner = pad + "  "
+        for item in data:
+            kind = type(item)
+            if kind is str:
+                form = values.get(item)
+                if form is None:
+                    form = _string_value(item)
+                if form is _BLOCK:
+                    form = _literal(item, inner, self.keep)
+                append(f"{pad}- {form}\n")
+            elif kind is dict and item:
+                start = len(out)
+                self.mapping(item, inner)
+                out[start] = f"{pad}- {out[start][len(inner) :]}"
+            else:
+                self.other(f"{pad}-", item, inner, inner)
+
+    def other(self, head: str, value: object, inner: str, seq_pad: str) -> None:
+        """Anything but the common cases: ``head`` is ``pad + key + ':'`` or ``pad + '-'``."""
+        out = self.out
+        if isinstance(value, dict):
+            if not value:
+                out.append(f"{head} {{}}\n")
+            elif head.endswith("-"):
+                start = len(out)
+                self.mapping(value, inner)
+                out[start] = f"{head} {out[start][len(inner) :]}"
+            else:
+                out.append(f"{head}\n")
+                self.mapping(value, inner)
+        elif isinstance(value, list | tuple):
+            if not value:
+                out.append(f"{head} []\n")
+            elif head.endswith("-"):  # a sequence in a sequence: "- - item"
+                start = len(out)
+                self.sequence(value, inner)
+                out[start] = f"{head} {out[start][len(inner) :]}"
+            else:
+                out.append(f"{head}\n")
+                self.sequence(value, seq_pad)
+        else:
+            form = _scalar(value, self.quoted)
+            if form is _BLOCK and isinstance(value, str):
+                form = _literal(str.__str__(value), inner, self.keep)
+            out.append(f"{head} {form}\n")
+
+    def document(self, data: object) -> str:
+        if isinstance(data, dict) and data:
+            self.mapping(data, "")
+        elif isinstance(data, list | tuple) and data:
+            self.sequence(data, "")
+        elif isinstance(data, dict):
+            self.out.append("{}\n")
+        elif isinstance(data, list | tuple):
+            self.out.append("[]\n")
+        else:
+            form = _scalar(data, self.quoted)
+            if form is _BLOCK and isinstance(data, str):
+                # A block at the root: YAML 1.1 and 1.2 parsers place an indentation
+                # indicator differently there, so a text that needs one is quoted.
+                text = str.__str__(data)
+                quote = text[0] in " \n"
+                form = _double_quoted(text) if quote else _literal(text, "  ", False)
+            self.out.append(f"{form}\n")
+        return "".join(self.out)
+
+
+def dump_yaml(
+    data: Any,
+    *,
+    sort_keys: bool = False,
+    indent_sequences: bool = False,
+    quoted: tuple[type[str], ...] = (),
+) -> bytes:
+    """YAML bytes of plain data (dicts, lists, str, int, float, bool, None).
+
+    Key order as given, or sorted with ``sort_keys``. ``indent_sequences`` writes a
+    sequence that is a mapping value indented under its key (``deps:\\n  - a``)
+    rather than level with it. Strings whose type is in ``quoted`` are always
+    double-quoted on one line. Anything else (a date, a set, bytes) is a TypeError.
+    """
+    emitter = _Emitter(sort_keys=sort_keys, indent_sequences=indent_sequences, quoted=quoted)
+    text = emitter.document(data)
+    if text.endswith("\n\n"):
+        # The last scalar is a "|+" block whose kept newlines would end the file, and
+        # emit (and editors) trim a file to one final newline: quote those instead.
+        emitter = _Emitter(sort_keys=sort_keys, indent_sequences=indent_sequences, quoted=quoted)
+        emitter.keep = False
+        text = emitter.document(data)
     return text.encode("utf-8")
 
 

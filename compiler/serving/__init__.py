@@ -11,9 +11,11 @@ ever runs as a subprocess.
   local remote), checked against the hashes DVC recorded;
 - :mod:`.materialise`: a self-contained MLServer model repository for it;
 - :mod:`.server`: the MLServer process: ports, start, readiness, stop;
+- :mod:`.serve`: the whole ``serve`` session, from version to ready endpoint;
 - :mod:`.samples`: feature rows (PII dropped) and V2 inference requests;
-- :mod:`.loadgen` / :mod:`.loadtest` / :mod:`.report`: the open-loop load
-  generator, its client-overhead calibration, percentiles and SLO verdicts;
+- :mod:`.loadgen`, :mod:`.calibration`, :mod:`.progress`: the open-loop load
+  generator, its own overhead against a trivial server, its progress bar;
+- :mod:`.report`, :mod:`.loadtest`: percentiles, SLO verdicts, the command;
 - :mod:`.score`: batch scoring with lineage columns.
 """
 

@@ -17,6 +17,7 @@ from compiler import ir
 from compiler.serving.loadgen import LoadResult
 
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+FRACTION = "fraction"  # the unit of rates: 0.01 is 1%
 
 
 def percentile(ordered: list[float], q: float) -> float | None:
@@ -107,7 +108,7 @@ class Check:
     name: str
     limit: float
     observed: float | None
-    unit: str
+    unit: str  # "ms" or "fraction"
     passed: bool
     missed_by: float | None  # observed - limit when missed; None when passed or unmeasured
 
@@ -126,7 +127,7 @@ def evaluate(summary: Summary, limits: Limits) -> list[Check]:
         passed = summary.requests > 0 and summary.error_rate <= limits.error_rate
         missed = None if passed else round(summary.error_rate - limits.error_rate, 6)
         checks.append(
-            Check("error rate", limits.error_rate, summary.error_rate, "", passed, missed)
+            Check("error rate", limits.error_rate, summary.error_rate, FRACTION, passed, missed)
         )
     return checks
 
@@ -160,8 +161,11 @@ class LoadReport:
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
-    text = f"{value:.6g}" if unit != "ms" else f"{value:.2f}"
-    return f"{text} {unit}".rstrip()
+    if unit == FRACTION:
+        return f"{value:.2%}"
+    if unit == "ms":
+        return f"{value:.2f} ms" if value >= 1 or value == 0 else f"{value:.3g} ms"
+    return f"{value:.6g}"
 
 
 def _latencies(summary: Summary) -> str:

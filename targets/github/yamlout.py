@@ -1,14 +1,13 @@
 """Target ``github``: serialise a workflow built as data (target: pure IR → files).
 
-PyYAML's safe dumper (libyaml's emitter when available), keys in the order they
-were built (name, on, permissions, concurrency, jobs), block style, no anchors,
-no line folding; scripts as ``|`` blocks
-and spec text (:class:`~targets.github.security.SpecText`) double-quoted on one
-line, so no line of the output ever starts with spec text. YAML data cannot
-carry comments, so two are added to the serialised text, on lines whose shape
-only this module writes: ``# vX.Y.Z`` after each pinned ``uses:`` and the reason
-after each job permission. The tests load every workflow back and compare it
-with the data, so a comment can never change a value.
+:func:`compiler.serialize.dump_yaml`: keys in the order they were built (name,
+on, permissions, concurrency, jobs), block style, no anchors, no line folding;
+scripts as ``|`` blocks and spec text (:class:`~targets.github.security.SpecText`)
+double-quoted on one line, so no line of the output ever starts with spec text.
+YAML data cannot carry comments, so two are added to the serialised text, on
+lines whose shape only this module writes: ``# vX.Y.Z`` after each pinned
+``uses:`` and the reason after each job permission. The tests load every
+workflow back and compare it with the data, so a comment can never change a value.
 """
 
 from __future__ import annotations
@@ -17,40 +16,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
+from compiler.serialize import dump_yaml
 from targets.github.security import PINNED, Permission, SpecText
-
-_NO_FOLDING = 1 << 16
-
-
-# libyaml's C emitter when present (the same text, several times faster: a 1,000-spec
-# monorepo compiles six workflows per spec).
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-def _represent_spec_text(dumper: yaml.SafeDumper, data: SpecText) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
-
-
-def _represent_permission(dumper: yaml.SafeDumper, data: Permission) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data))
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(SpecText, _represent_spec_text)
-_Dumper.add_representer(Permission, _represent_permission)
 
 _USES = {f"uses: {action.ref}": f"uses: {action.ref} # {action.version}" for action in PINNED}
 _JOB = re.compile(r"^  ([A-Za-z_][A-Za-z0-9_-]*):$")
@@ -101,14 +68,7 @@ def _annotate(text: str, notes: dict[tuple[str, str], str]) -> str:
 def to_workflow_yaml(workflow: dict[str, Any], header: Sequence[str] = ()) -> bytes:
     """``workflow`` as YAML, with ``header`` as leading ``#`` comment lines (emit adds its own
     generated-by header above them)."""
-    text = yaml.dump(
-        workflow,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=_NO_FOLDING,
-    )
+    text = dump_yaml(workflow, quoted=(SpecText,)).decode()
     body = _annotate(text, _permission_notes(workflow))
     comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
     return (comments + body).encode()

@@ -2,8 +2,8 @@
 
 Rules, manifests and routes are built as plain data and serialised by
 :func:`compiler.serialize.dump_yaml`: sorted keys (their order is free in every
-file written here) and no line folding, so a long PromQL expression stays on
-one line and the same data always gives the same bytes.
+file written here), block style, no line folding (a long PromQL expression stays
+on one line), so the same data always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from typing import Any
 
 from compiler.serialize import dump_yaml
 
-NO_FOLDING = 1 << 16
-
 
 def to_yaml(data: Any) -> bytes:
-    return dump_yaml(data, sort_keys=True, width=NO_FOLDING)
+    return dump_yaml(data, sort_keys=True)

@@ -9,6 +9,7 @@ result stays visible: what could be computed is kept beside the errors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +19,13 @@ from compiler.runtime.outputs import rounded
 Status = Literal["healthy", "breach", "error"]
 P_VALUE_METHODS = frozenset({"ks", "chi_squared"})
 SCHEMA = "mlproject.monitor/v1"
+
+
+def significant(value: float | None, digits: int = 10) -> float | None:
+    """A float for JSON: ``digits`` significant digits (a p-value of 1e-40 stays 1e-40)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.{digits}g}")
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,9 @@ class FeatureDrift:
             "feature": self.feature,
             "kind": self.kind,
             "method": self.method,
-            "statistic": rounded(self.statistic, 8),
-            "p_value": rounded(self.p_value, 12),
-            "score": rounded(self.score, 12),
+            "statistic": significant(self.statistic),
+            "p_value": significant(self.p_value),
+            "score": significant(self.score),
             "threshold": self.threshold,
             "rule": "p_value < threshold"
             if self.method in P_VALUE_METHODS
