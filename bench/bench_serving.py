@@ -7,7 +7,8 @@ The churn example is compiled and trained once; then, side by side on 127.0.0.1:
   for the same model file (name, implementation, uri, pandas content type,
   ``predict_proba``: what a person would write by hand).
 
-Both servers get the same environment (``--omp-threads``, default 1). The same
+Both servers get the same environment (``--omp-threads``, default 1, which is
+also what ``mlproject serve`` sets when the caller has not). The same
 load (loadtest's client, the same rows with PII dropped, the same
 rate and concurrency) runs against A and B in alternating rounds (ABBA, so
 drift in machine load hits both alike): open loop at the spec's rate for
@@ -26,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -152,6 +154,64 @@ def ms(values: list[float], q: float) -> float:
     return float("nan") if value is None else value * 1000.0
 
 
+@dataclasses.dataclass
+class Round:
+    """One server in one round: open-loop latencies (s), closed-loop peak rps, errors."""
+
+    latencies: list[float]
+    peak_rps: float
+    errors: int
+
+
+def measure(
+    plan: LoadPlan, ports: dict[str, int], rounds: int, seconds: float
+) -> tuple[list[dict[str, Round]], list[float]]:
+    """ABBA rounds of the same open- and closed-loop load; the client's overhead per round."""
+    warm = dataclasses.replace(plan, rate=None, duration=None, requests=200)
+    for port in ports.values():
+        run_load(dataclasses.replace(warm, port=port))  # warm-up, not measured
+    results: list[dict[str, Round]] = []
+    overhead: list[float] = []
+    burst = dataclasses.replace(plan, rate=None, duration=seconds / 2)
+    for index in range(rounds):
+        order = list(ports) if index % 2 == 0 else list(reversed(ports))
+        measured: dict[str, Round] = {}
+        for name in order:
+            steady: LoadResult = run_load(dataclasses.replace(plan, port=ports[name]))
+            peak = run_load(dataclasses.replace(burst, port=ports[name]))
+            measured[name] = Round(
+                steady.latencies,
+                len(peak.latencies) / peak.elapsed,
+                sum(steady.errors.values()) + sum(peak.errors.values()),
+            )
+        results.append(measured)
+        overhead += calibrate(plan, 500).latencies
+    return results, overhead
+
+
+def report(rounds: list[dict[str, Round]], names: list[str]) -> None:
+    """Pooled percentiles per server; A/B ratios per round (median and range: the noise)."""
+    print(f"{'server':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'peak rps':>9} errors")
+    for name in names:
+        pooled = [x for r in rounds for x in r[name].latencies]
+        peak = statistics.median([r[name].peak_rps for r in rounds])
+        errors = sum(r[name].errors for r in rounds)
+        print(
+            f"{name:<20} {len(pooled):>8} {ms(pooled, 0.5):>8.2f} {ms(pooled, 0.95):>8.2f} "
+            f"{peak:>9.1f} {errors:>6}"
+        )
+    a, b = names
+    ratios = {
+        "p50": [ms(r[a].latencies, 0.5) / ms(r[b].latencies, 0.5) for r in rounds],
+        "p95": [ms(r[a].latencies, 0.95) / ms(r[b].latencies, 0.95) for r in rounds],
+        "peak throughput": [r[a].peak_rps / r[b].peak_rps for r in rounds],
+    }
+    print("ratio A/B per round, median [min-max] (target: 1.0 within the range):")
+    for label, values in ratios.items():
+        middle = statistics.median(values)
+        print(f"  {label:<16} {middle:.3f} [{min(values):.3f}-{max(values):.3f}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=4, help="ABBA rounds (each: A and B)")
@@ -160,13 +220,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument(
         "--omp-threads",
-        default="1",
-        help="OMP_NUM_THREADS for both servers ('' keeps the default: one per core, which "
-        "makes single-row HistGradientBoosting predictions spin under contention)",
+        type=int,
+        default=1,
+        help="OMP_NUM_THREADS for both servers (mlproject serve's default is 1)",
     )
     args = parser.parse_args()
-    if args.omp_threads:
-        os.environ["OMP_NUM_THREADS"] = args.omp_threads  # inherited by A and B alike
+    os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)  # inherited by A and B alike
 
     work = Path(tempfile.mkdtemp(prefix="mlp-bench-serving-"))
     servers: list[tuple[subprocess.Popen[bytes], bool]] = []
@@ -194,27 +253,7 @@ def main() -> None:
             duration=args.seconds,
         )
         ports = {"A mlproject serve": a_port, "B hand-written": b_port}
-        open_loop: dict[str, list[float]] = {name: [] for name in ports}
-        closed: dict[str, list[float]] = {name: [] for name in ports}
-        errors: dict[str, int] = dict.fromkeys(ports, 0)
-        overhead: list[float] = []
-        warm = dataclasses.replace(plan, rate=None, duration=None, requests=200)
-        for port in ports.values():
-            run_load(dataclasses.replace(warm, port=port))  # warm-up, not measured
-        for round_index in range(args.rounds):
-            order = list(ports) if round_index % 2 == 0 else list(reversed(ports))
-            for name in order:
-                result: LoadResult = run_load(dataclasses.replace(plan, port=ports[name]))
-                open_loop[name] += result.latencies
-                errors[name] += sum(result.errors.values())
-                peak = run_load(
-                    dataclasses.replace(
-                        plan, port=ports[name], rate=None, duration=args.seconds / 2
-                    )
-                )
-                closed[name].append(len(peak.latencies) / peak.elapsed)
-                errors[name] += sum(peak.errors.values())
-            overhead += calibrate(plan, 500).latencies
+        rounds, overhead = measure(plan, ports, args.rounds, args.seconds)
         threads = os.environ.get("OMP_NUM_THREADS", "default")
         print(
             f"churn model, {a_version} via mlproject serve vs the same file hand-configured "
@@ -224,19 +263,7 @@ def main() -> None:
             f"open loop {rate:g} rps x {args.seconds:g} s, concurrency {args.concurrency}, "
             f"{args.rounds} ABBA rounds; closed loop {args.seconds / 2:g} s per round"
         )
-        print(f"{'server':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'peak rps':>9} errors")
-        for name in ports:
-            peak = sorted(closed[name])[len(closed[name]) // 2]
-            print(
-                f"{name:<20} {len(open_loop[name]):>8} {ms(open_loop[name], 0.5):>8.2f} "
-                f"{ms(open_loop[name], 0.95):>8.2f} {peak:>9.1f} {errors[name]:>6}"
-            )
-        a, b = (open_loop[name] for name in ports)
-        peak_a, peak_b = (sorted(closed[n])[len(closed[n]) // 2] for n in ports)
-        print(
-            f"ratio A/B: p50 {ms(a, 0.5) / ms(b, 0.5):.3f}  p95 {ms(a, 0.95) / ms(b, 0.95):.3f}  "
-            f"peak throughput {peak_a / peak_b:.3f}   (target: 1.0 within noise)"
-        )
+        report(rounds, list(ports))
         print(
             f"client overhead (trivial local server, same client and load, {len(overhead)} "
             f"requests): p50 {ms(overhead, 0.5):.3f} ms  p95 {ms(overhead, 0.95):.3f} ms  "

@@ -259,7 +259,12 @@ def score(
     now: str | None,
 ) -> None:
     """Batch-score a dataset; predictions carry model version and input lineage."""
+    from compiler import cli_steps
     from compiler.serving.score import run_score
+
+    # Log like the other steps ("mlproject step score: read ...", -q for quiet).
+    quiet = bool(click.get_current_context().meta.get(cli_steps._QUIET))
+    cli_steps._configure_logging("score", quiet)
 
     try:
         result = run_score(

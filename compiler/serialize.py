@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 __all__ = ["dump_json", "dump_yaml"]
@@ -66,9 +68,7 @@ _KEYWORDS = frozenset(
 # and line feed are the two controls a literal block may hold as they are.
 _NON_PRINTABLE_BEYOND_ASCII = "\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff"
 _ESCAPE = re.compile(f"[\x00-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]")
-_PLAIN_UNSAFE = re.compile(f"[\x00-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]|: | #|[: ]\\Z")
-# ... and no blank at the end of a line (editors strip it; some emitters refuse it).
-_BLOCK_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]|[ \t](?:\n|\\Z)")
+_BLOCK_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_NON_PRINTABLE_BEYOND_ASCII}]")
 # Something that starts like a number, and uses only the characters of YAML 1.1/1.2
 # ints, floats, sexagesimals and timestamps (``0x1F``, ``1_000``, ``1:20``, ``1e5``,
 # ``2001-12-14 21:59:43.10 -5``): quoted, whatever a given resolver would make of it.
@@ -84,33 +84,45 @@ _keys: dict[str, str] = {}  # str -> its form as a mapping key
 
 
 def _double_quoted(text: str) -> str:
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _ESCAPE.sub(_escape_char, quoted)
+    quoted = encode_basestring(text)  # JSON's escapes: '"', '\\', C0 controls
+    return quoted if quoted.isprintable() else _ESCAPE.sub(_escape_char, quoted)
 
 
 def _escape_char(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+# str.isprintable() (one C loop) is False for every character YAML cannot carry raw,
+# so the regular expressions only run on the rare text that fails it.
+
+
 def _is_plain(text: str) -> bool:
+    """Whether one line of text reads back as the same string when written plain."""
     return not (
-        text.lower() in _KEYWORDS  # "" included
+        (len(text) <= 5 and text.lower() in _KEYWORDS)  # "" included
         or text[0] in _INDICATORS
-        or _PLAIN_UNSAFE.search(text)
+        or (not text.isprintable() and _ESCAPE.search(text))
+        or ": " in text
+        or " #" in text
+        or text[-1] in ": "
         or (_NUMBER_START.match(text) and _NUMBER_CHARS.fullmatch(text))
         or text.startswith("...")
     )
 
 
+def _fits_block(text: str) -> bool:
+    """Whether a literal block carries multi-line ``text`` exactly."""
+    if not text.strip("\n") or " \n" in text or "\t\n" in text or text[-1] in " \t":
+        return False
+    return text.replace("\n", "").replace("\t", "").isprintable() or not _BLOCK_UNSAFE.search(text)
+
+
 def _string_value(text: str) -> str:
     """Inline form of ``text`` as a value, or ``_BLOCK``; cached."""
-    if text.lower() in _KEYWORDS:
-        form = _double_quoted(text)
-    elif "\n" in text:
-        ok = text.strip("\n") and not _BLOCK_UNSAFE.search(text)
-        form = _BLOCK if ok else _double_quoted(text)
+    if "\n" in text and _fits_block(text):
+        form = _BLOCK
     else:
-        form = text if _is_plain(text) else _double_quoted(text)
+        form = text if "\n" not in text and _is_plain(text) else _double_quoted(text)
     if len(_values) >= _CACHE_LIMIT:
         _values.clear()
     _values[text] = form
@@ -191,16 +203,23 @@ def _key(key: object, quoted: tuple[type[str], ...], pad: str) -> str:
 class _Emitter:
     """One document's lines; methods append whole lines to ``out``."""
 
-    __slots__ = ("indent_sequences", "keep", "out", "quoted", "sort_keys")
+    __slots__ = ("comment", "indent_sequences", "keep", "out", "quoted", "sort_keys")
 
     def __init__(
-        self, *, sort_keys: bool, indent_sequences: bool, quoted: tuple[type[str], ...]
+        self,
+        *,
+        sort_keys: bool,
+        indent_sequences: bool,
+        quoted: tuple[type[str], ...],
+        comment: Callable[[str], str | None] | None,
+        keep: bool,
     ) -> None:
         self.out: list[str] = []
         self.sort_keys = sort_keys
         self.indent_sequences = indent_sequences
         self.quoted = quoted
-        self.keep = True
+        self.comment = comment
+        self.keep = keep
 
     def mapping(self, data: dict[Any, Any], pad: str) -> None:
         out = self.out
@@ -285,8 +304,13 @@ class _Emitter:
                 self.sequence(value, seq_pad)
         else:
             form = _scalar(value, self.quoted)
-            if form is _BLOCK and isinstance(value, str):
-                form = _literal(str.__str__(value), inner, self.keep)
+            if isinstance(value, str):
+                if form is _BLOCK:
+                    form = _literal(str.__str__(value), inner, self.keep)
+                elif self.comment is not None:
+                    note = self.comment(value)
+                    if note is not None:
+                        form = f"{form}  # {_comment_text(note)}"
             out.append(f"{head} {form}\n")
 
     def document(self, data: object) -> str:
@@ -310,26 +334,42 @@ class _Emitter:
         return "".join(self.out)
 
 
+def _comment_text(note: str) -> str:
+    if not note or _ESCAPE.search(note):
+        raise ValueError(f"a YAML comment is one line of printable text, not {note!r}")
+    return note
+
+
 def dump_yaml(
     data: Any,
     *,
     sort_keys: bool = False,
     indent_sequences: bool = False,
     quoted: tuple[type[str], ...] = (),
+    comment: Callable[[str], str | None] | None = None,
 ) -> bytes:
     """YAML bytes of plain data (dicts, lists, str, int, float, bool, None).
 
     Key order as given, or sorted with ``sort_keys``. ``indent_sequences`` writes a
     sequence that is a mapping value indented under its key (``deps:\\n  - a``)
     rather than level with it. Strings whose type is in ``quoted`` are always
-    double-quoted on one line. Anything else (a date, a set, bytes) is a TypeError.
+    double-quoted on one line. ``comment`` is asked about every value that is an
+    instance of a ``str`` subclass; the one line it returns is written after the
+    value as a ``#`` comment (a multi-line value gets none). Anything else than
+    plain data (a date, a set, bytes) is a TypeError.
     """
-    emitter = _Emitter(sort_keys=sort_keys, indent_sequences=indent_sequences, quoted=quoted)
+    emitter = _Emitter(
+        sort_keys=sort_keys,
+        indent_sequences=indent_sequences,
+        quoted=quoted,
+        comment=comment,
+        keep=True,
+    )
     text = emitter.document(data)
     if text.endswith("\n\n"):
         # The last scalar is a "|+" block whose kept newlines would end the file, and
         # emit (and editors) trim a file to one final newline: quote those instead.
-        emitter = _Emitter(sort_keys=sort_keys, indent_sequences=indent_sequences, quoted=quoted)
+        emitter.out.clear()
         emitter.keep = False
         text = emitter.document(data)
     return text.encode("utf-8")

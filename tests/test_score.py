@@ -142,7 +142,7 @@ def test_failed_scoring_keeps_the_previous_output(trained: Path, tmp_path: Path)
     pd.read_csv(trained / "data" / "customers.csv").drop(columns=["plan"]).to_csv(broken)
     model = str(trained / layout.MODEL_FILE)
     result = _score(trained, "--model", model, "--input", str(broken), "--output", str(out), code=1)
-    assert result.stderr.startswith("mlproject step score: error: ")
+    assert result.stderr.splitlines()[-1].startswith("mlproject step score: error: ")
     assert "lacks the feature column(s) plan" in result.stderr
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv", "scored.csv"]

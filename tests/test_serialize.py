@@ -314,3 +314,28 @@ def test_other_types_are_refused(value: object) -> None:
 def test_collection_keys_are_refused() -> None:
     with pytest.raises(TypeError, match="mapping key"):
         dump_yaml({(1, 2): 1})
+
+
+class Noted(str):
+    __slots__ = ("why",)
+    why: str
+
+    def __new__(cls, value: str, why: str) -> Noted:
+        self = super().__new__(cls, value)
+        self.why = why
+        return self
+
+
+def _why(value: str) -> str | None:
+    return value.why if isinstance(value, Noted) else None
+
+
+def test_comment_hook() -> None:
+    data = {"permissions": {"contents": Noted("read", "check out the code")}, "x": ["a"]}
+    out = dump(data, comment=_why)
+    assert out == "permissions:\n  contents: read  # check out the code\nx:\n- a\n"
+    assert dump([Noted("on", "a keyword")], comment=_why) == '- "on"  # a keyword\n'
+    # a multi-line value has no line to carry a comment
+    assert dump({"k": Noted("a\nb", "note")}, comment=_why) == "k: |-\n  a\n  b\n"
+    with pytest.raises(ValueError, match="one line"):
+        dump_yaml({"k": Noted("v", "two\nlines")}, comment=_why)

@@ -12,8 +12,10 @@ A/B outcomes.
 - :mod:`.workspace`: the working directory, git identity, environment;
 - :mod:`.runner`: subprocesses, their logs, loud failures;
 - :mod:`.timeline`: progress lines and the final timeline;
+- :mod:`.state`: what the phases share, and the simulated clock;
 - :mod:`.serving`: ``mlproject serve`` in the background, stopped by PID;
 - :mod:`.traffic`: V2 inference requests and the prediction log;
+- :mod:`.windows`: a window as the monitor reads it, and as training data;
 - :mod:`.experiment`: the simulated A/B outcomes;
 - :mod:`.phases` / :mod:`.lifecycle`: the nine phases;
 - :mod:`.command`: the click command.

@@ -17,7 +17,7 @@ from typing import Any
 from compiler import monitoring_contract as contract
 from compiler import pipeline_layout
 from compiler.demo.experiment import AB_LOG_COLUMNS, run_ab
-from compiler.demo.phases import register, train_gate_check
+from compiler.demo.phases import register, served_inputs, train_gate_check
 from compiler.demo.runner import DemoError, Result
 from compiler.demo.serving import ServedModel
 from compiler.demo.state import Demo, iso
@@ -26,16 +26,9 @@ from compiler.demo.traffic import (
     SCORE,
     PredictionLog,
     V2Client,
-    model_inputs,
     replay_window,
 )
 from compiler.demo.windows import append_labelled, closest_test, monitor_input
-
-
-def _inputs(demo: Demo) -> Any:
-    from targets.mlserver import MODEL_SETTINGS_FILE, model_dir
-
-    return model_inputs(demo.workdir / model_dir(demo.compiled) / MODEL_SETTINGS_FILE)
 
 
 def traffic(demo: Demo) -> None:
@@ -43,7 +36,7 @@ def traffic(demo: Demo) -> None:
     plan, model = demo.plan, demo.compiled.registry.model_name
     assert demo.make_window is not None
     with demo.timeline.phase("traffic", f"{len(plan.shifts)} daily windows of traffic") as phase:
-        inputs = _inputs(demo)
+        inputs = served_inputs(demo)
         log = PredictionLog(demo.out / "predictions.csv", PREDICTION_LOG_COLUMNS)
         client = V2Client(demo.servers["v1"].port, model, "traffic")
         try:
@@ -249,7 +242,7 @@ def abtest(demo: Demo) -> None:
                 arms = run_ab(
                     clients,
                     frame,
-                    _inputs(demo),
+                    served_inputs(demo),
                     plan=plan,
                     share=config.challenger_share,
                     model_name=model,
@@ -312,7 +305,12 @@ def promote(demo: Demo) -> str:
         tag = json.loads(result.stdout)["model"]["tag"]
         if tag != demo.tags["v2"]:
             raise DemoError("lineage", f"production holds {tag}, not {demo.tags['v2']}")
-        text = demo.runner.mlproject("lineage (text)", "lineage", "production").stdout
+        text = demo.runner.mlproject(
+            "mlproject lineage production (text)",
+            "lineage",
+            "production",
+            outcome=lambda r: "printed below",
+        ).stdout
         demo.timeline.facts["versions"] = dict(demo.tags)
         demo.timeline.facts["production"] = tag
         phase.outcome = f"{tag} in production"

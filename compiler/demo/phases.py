@@ -14,7 +14,16 @@ from compiler.demo import workspace
 from compiler.demo.runner import DemoError, Result
 from compiler.demo.serving import ServedModel
 from compiler.demo.state import Demo
-from compiler.demo.traffic import load_generator
+from compiler.demo.traffic import ModelInput, V2Client, load_generator, model_inputs, warm_up
+
+WARM_UP_REQUESTS = 20
+
+
+def served_inputs(demo: Demo) -> list[ModelInput]:
+    """The served model's V2 inputs, from the generated ``model-settings.json``."""
+    from targets.mlserver import MODEL_SETTINGS_FILE, model_dir
+
+    return model_inputs(demo.workdir / model_dir(demo.compiled) / MODEL_SETTINGS_FILE)
 
 
 def _compiled_files(result: Result) -> str:
@@ -121,10 +130,31 @@ def _loadtest_outcome(result: Result) -> str:
     report = json.loads(result.stdout)
     summary = report["summary"]
     limits = "/".join(f"{c['limit']:g}" for c in report["checks"] if c["unit"] == "ms")
+    verdict = "passed" if report.get("passed") else "MISSED"
     return (
-        f"p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms, "
+        f"{verdict}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms, "
         f"p99 {summary['p99_ms']:.1f} ms (limits {limits} ms); "
         f"{summary['errors']} errors in {summary['requests']} requests"
+    )
+
+
+def _loadtest_failure(result: Result) -> DemoError:
+    """The checks the load test missed, one per line (the whole report is in the log)."""
+    try:
+        report = json.loads(result.stdout)
+        lines = [
+            f"{c['name']}: observed {c['observed']}, limit {c['limit']}"
+            + ("" if c["passed"] else f"  MISSED by {c['missed_by']}")
+            for c in report["checks"]
+        ]
+        lines.append(_loadtest_outcome(result))
+    except (ValueError, KeyError, TypeError):
+        lines = [result.output]
+    return DemoError(
+        "mlproject loadtest",
+        "the served model misses the spec's latency limits or error-rate SLO "
+        "(deployment.latency, monitoring.slos)",
+        "\n".join([*lines, result.stderr.strip()]).strip(),
     )
 
 
@@ -136,6 +166,14 @@ def serve(demo: Demo) -> None:
         demo.servers["v1"] = server
         seconds = server.start("--stage", demo.compiled.deployment.environments[-1].name)
         demo.serving(server, demo.versions["v1"], seconds, "mlproject serve --stage production")
+        with demo.timeline.timed("warm-up requests") as step:
+            assert demo.make_window is not None
+            rows = demo.make_window(WARM_UP_REQUESTS, seed=demo.plan.seed, shift=0.0)
+            client = V2Client(server.port, demo.compiled.registry.model_name, "warm-up")
+            try:
+                step.outcome = f"{warm_up(client, rows, served_inputs(demo))} requests"
+            finally:
+                client.close()
         result = demo.runner.mlproject(
             "mlproject loadtest",
             "loadtest",
@@ -146,8 +184,11 @@ def serve(demo: Demo) -> None:
             "--no-progress",
             "--format",
             "json",
+            ok=(0, 1),
             outcome=_loadtest_outcome,
         )
+        if result.returncode != 0:
+            raise _loadtest_failure(result)
         phase.outcome = (
             f"{demo.versions['v1']} on 127.0.0.1:{server.port}; {_loadtest_outcome(result)}"
         )

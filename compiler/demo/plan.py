@@ -5,9 +5,14 @@ shift that grows window by window. The early windows stay so close to the
 training distribution that the spec's tests (PSI 0.2; KS and chi-squared at
 p < 0.01) pass with a wide margin, and the last one jumps far past every
 threshold: drift must be detected on the last window and on no earlier one.
-Both schedules were checked with the spec's thresholds: on every early window
-the test closest to its threshold is still several times away from it (the
-demo prints that margin), and the last window breaches by orders of magnitude.
+
+The seed was chosen with the spec's thresholds and the example's model: on
+every early window of both plans the drift test nearest its threshold is
+still more than 6x away from it (the demo prints that margin), and the last
+window breaches by orders of magnitude. With those windows appended to the
+training data, the retrained challenger beats the champion's ROC AUC by about
+0.02, four times the spec's 0.005 margin (and by more than that margin for
+every seed tried around it).
 
 The A/B phase needs ``experiments.ab_test.minimum_samples`` (2,000) in the
 smaller arm, so its size does not shrink with ``--quick``; its outcomes are
@@ -57,7 +62,7 @@ DEFAULT = Plan(
 
 QUICK = Plan(
     name="quick",
-    window_rows=400,
+    window_rows=1000,
     shifts=(0.0, 0.02, 0.7),
     seed=4063,
     batch_rows=100,

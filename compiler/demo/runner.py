@@ -95,10 +95,11 @@ class Runner:
 
     def commit(self, step: str, message: str) -> str:
         """Stage everything (the exclude file keeps the demo's own files out) and commit."""
+        started = time.perf_counter()
         self.git(step, "add", "-A")
         self.git(step, "commit", "-q", "-m", message)
         commit = self.git(step, "rev-parse", "HEAD").stdout.strip()
-        self.timeline.step(step, 0.0, f"commit {commit[:12]}: {message}")
+        self.timeline.step(step, time.perf_counter() - started, f"{commit[:12]} {message}")
         return commit
 
     def run(
@@ -144,8 +145,19 @@ class Runner:
                 f"{' or '.join(str(c) for c in ok)})",
                 result.output,
             )
+        try:
+            text = outcome(result)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            if record:
+                self.timeline.step(step, result.seconds, f"{FAILED}: unreadable output", ok=False)
+            raise DemoError(
+                step,
+                f"`{display(argv)}` exited {result.returncode} with output the demo cannot "
+                f"read ({type(exc).__name__}: {exc})",
+                result.output,
+            ) from exc
         if record:
-            self.timeline.step(step, result.seconds, outcome(result))
+            self.timeline.step(step, result.seconds, text)
         return result
 
     def _log(self, step: str, result: Result) -> None:

@@ -61,14 +61,33 @@ class Timeline:
     facts: dict[str, Any] = field(default_factory=dict)
     current: str = "setup"
     started: float = field(default_factory=time.perf_counter)
+    transient: bool = False  # a "running..." line on a terminal, erased by the next output
+    running: str = ""  # the running phase's line
 
     def echo(self, text: str) -> None:
+        self._erase()
         self.out.write(text + "\n")
         self.out.flush()
+
+    def _erase(self) -> None:
+        if self.transient:
+            self.out.write("\r\033[K")
+            self.transient = False
+
+    def _running(self, text: str) -> None:
+        """Say what is running, on a terminal only, until the phase's own line replaces it."""
+        isatty = getattr(self.out, "isatty", None)
+        if isatty is not None and isatty():
+            self._erase()
+            self.out.write(text)
+            self.out.flush()
+            self.transient = True
 
     def note(self, text: str) -> None:
         """An indented line under the current phase (a decision, a verdict, a path)."""
         self.echo(f"      {text}")
+        if self.running:
+            self._running(self.running)
 
     def step(self, step: str, seconds: float, outcome: str, *, ok: bool = True) -> None:
         self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok))
@@ -93,11 +112,14 @@ class Timeline:
         handle = PhaseHandle()
         began = time.perf_counter()
         ok = False
+        self.running = f"[{number}/{self.total_phases}] {name:<10} {title} ..."
+        self._running(self.running)
         try:
             yield handle
             ok = True
         finally:
             seconds = time.perf_counter() - began
+            self.running = ""
             outcome = handle.outcome if ok else FAILED
             self.phases.append(PhaseRecord(number, name, title, round(seconds, 3), outcome, ok))
             self.echo(

@@ -133,11 +133,18 @@ class V2Client:
                 f"POST {self.path} answered HTTP {response.status}",
                 payload.decode(errors="replace")[:2000],
             )
-        return _answer(json.loads(payload), rows, self.step)
+        try:
+            answer = json.loads(payload)
+        except ValueError as exc:
+            text = payload.decode(errors="replace")[:2000]
+            raise DemoError(self.step, f"the V2 response is not JSON: {exc}", text) from exc
+        return _answer(answer, rows, self.step)
 
 
-def _answer(payload: dict[str, Any], rows: int, step: str) -> Answer:
+def _answer(payload: Any, rows: int, step: str) -> Answer:
     """The positive-class scores and the model version of a V2 response."""
+    if not isinstance(payload, dict):
+        raise DemoError(step, "the V2 response is not a JSON object", str(payload)[:2000])
     version = payload.get("model_version")
     outputs = payload.get("outputs") or []
     if not version or not outputs:
@@ -224,3 +231,17 @@ def replay_window(
             ]
         )
     return Replayed(window, requests, tuple(sorted(versions)), scores)
+
+
+def warm_up(client: V2Client, frame: Any, inputs: Sequence[ModelInput]) -> int:
+    """One single-row request per row of ``frame``, answers discarded; the count sent.
+
+    A freshly started MLServer answers its first requests far slower than the
+    rest (lazy imports, first predict); a deployment takes traffic once warm,
+    so the load test measures the server as it will run.
+    """
+    sent = 0
+    for _, rows in batches(frame, 1):
+        client.infer(v2_request(rows, inputs), 1)
+        sent += 1
+    return sent

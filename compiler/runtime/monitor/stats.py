@@ -102,9 +102,12 @@ def merged_gap(reference: Floats, current: Floats) -> tuple[Floats, Floats]:
     values = np.concatenate([reference, current])
     order = np.argsort(values, kind="stable")
     merged = values[order]
-    from_reference = np.cumsum(order < n1)
-    seen = np.arange(1, n1 + n2 + 1)
-    return merged, from_reference / n1 - (seen - from_reference) / n2
+    del values
+    gap = np.cumsum(order < n1).astype(np.float64)  # reference values so far
+    del order
+    gap *= 1.0 / n1 + 1.0 / n2  # F_ref - F_cur = r/n1 - (k - r)/n2 after the k-th value
+    gap -= np.arange(1, n1 + n2 + 1) / n2
+    return merged, gap
 
 
 def ks_statistic(reference: Floats, current: Floats) -> float:

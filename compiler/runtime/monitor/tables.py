@@ -85,8 +85,10 @@ class Window:
             array = array.dictionary_decode()
         if pa.types.is_null(array.type):
             return np.full(len(array), np.nan)
-        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
-        return np.asarray(values, dtype=np.float64)
+        if not pa.types.is_float64(array.type):
+            array = pc.cast(array, pa.float64())
+        # Zero-copy for a float64 column without nulls; nulls become NaN in a copy.
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
     def categorical(self, name: str) -> Categorical:
         array = self._array(name)
