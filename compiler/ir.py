@@ -198,6 +198,8 @@ class DriftTest(Node):
 
 class Drift(Node):
     features: tuple[DriftTest, ...]
+    default_method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"] = "psi"
+    default_threshold: float = 0.2  # the spec's default test, for features inferred at run time
     prediction: DriftTest | None
     reference: str
     window_seconds: int

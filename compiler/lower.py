@@ -228,6 +228,8 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
             )
         drift = ir.Drift(
             features=tuple(sorted(tests, key=lambda t: t.feature)),
+            default_method=m.drift.default.method,
+            default_threshold=m.drift.default.threshold,
             prediction=prediction,
             reference=m.drift.reference,
             window_seconds=duration_seconds(m.drift.window),

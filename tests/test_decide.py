@@ -298,3 +298,18 @@ def test_outside_a_git_repository(tmp_path: Path) -> None:
     code, output = run(root, "--monitor", str(path))
     assert code == 1
     assert "not in a git repository" in output
+
+
+def test_a_failed_retrain_attempt_counts_for_the_cooldown(repo: Path) -> None:
+    # The retrain workflow tags every attempt; one whose challenger failed the
+    # gate registers no version but must still hold off the next retrain.
+    tag(repo, "shop@v1.0.0", "2024-07-01T12:00:00Z")
+    tag(repo, "mlproject-retrain/shop/123-1", "2024-07-09T12:00:00Z")
+    tag(repo, "mlproject-retrain/other/9-1", "2024-07-10T10:00:00Z")  # another model
+    versions = registry_versions(repo, "shop")
+    assert [v.tag for v in versions] == ["shop@v1.0.0", "mlproject-retrain/shop/123-1"]
+    path = write_monitor(repo, DRIFT)
+    code, output = run(repo, "--monitor", str(path), "--now", "2024-07-10T11:00:00Z")
+    assert code == 0
+    assert output.startswith("retrain: no\n")
+    assert "cooldown until 2024-07-10T12:00:00Z" in output

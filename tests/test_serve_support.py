@@ -185,11 +185,21 @@ def register_project(root: Path) -> Registered:
     return Registered(project, version.version, version.commit, registered_model)
 
 
+_BUILT: list[Registered] = []
+
+
 @pytest.fixture(scope="session")
 def registered(tmp_path_factory: pytest.TempPathFactory) -> Registered:
+    """Built once per session (read-only for its users: copy it to change it).
+
+    Each module imports this fixture, and pytest keeps one session cache per
+    module that defines it: the memo makes the modules share one project.
+    """
     if shutil.which("git") is None:
         pytest.skip("git is not installed (the registry is git tags)")
-    return register_project(tmp_path_factory.mktemp("registered") / "project")
+    if not _BUILT:
+        _BUILT.append(register_project(tmp_path_factory.mktemp("registered") / "project"))
+    return _BUILT[0]
 
 
 @dataclass

@@ -94,8 +94,11 @@ class Decision:
         return payload
 
 
+ATTEMPT_PREFIX = "mlproject-retrain/"
+
+
 def registry_versions(repo: Path, model: str) -> list[Version]:
-    """Every ``<model>@vX.Y.Z`` tag with its creator date, oldest first."""
+    """Every retrain in git tags (versions and attempt markers) with its date, oldest first."""
     try:
         done = subprocess.run(
             [
@@ -117,7 +120,12 @@ def registry_versions(repo: Path, model: str) -> list[Version]:
             f"{repo} is not in a git repository: decide reads the registry's git tags "
             f"({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'git failed'})"
         )
-    pattern = re.compile(rf"^{re.escape(model)}@{_SEMVER}$")
+    # Registered versions, and the attempt markers the retrain workflow tags
+    # (``mlproject-retrain/<model>/<run>``): a retrain that failed its gate
+    # still counts for the cooldown and the maximum retrains.
+    pattern = re.compile(
+        rf"^(?:{re.escape(model)}@{_SEMVER}|{re.escape(ATTEMPT_PREFIX)}{re.escape(model)}/[^/]+)$"
+    )
     versions = []
     for line in done.stdout.splitlines():
         tag, _, created = line.partition("\t")

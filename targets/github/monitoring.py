@@ -92,6 +92,8 @@ def _monitor_command(project: ir.Project, source: ir.Source) -> str:
     if drift is None or drift.reference == TRAINING_REFERENCE:
         words.append(f"--reference {TRAINING_REFERENCE}")
     words.append(f'--current "$MLPROJECT_CURRENT" --out-dir {out_dir}')
+    if source.timestamp is not None:
+        words.append("--last-window")  # the source holds history: compare its newest window
     if project.monitoring.performance is not None and source.target is not None:
         words.append("--labels")
     return " ".join(words)

@@ -104,6 +104,16 @@ def _decide_job(project: ir.Project) -> Job:
     )
 
 
+# A lightweight tag per attempt: a retrain whose challenger fails the gate registers
+# no version, and without this marker the next monitor run would retrain again.
+RECORD_ATTEMPT = """\
+attempt="mlproject-retrain/$MLPROJECT_MODEL/$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"
+git tag "$attempt"
+gh auth setup-git
+git push origin "refs/tags/$attempt"
+"""
+
+
 def _train_job(project: ir.Project, auto: bool) -> Job:
     checkout, *install = common.setup(history=True)
     steps: list[Step] = [
@@ -111,6 +121,14 @@ def _train_job(project: ir.Project, auto: bool) -> Job:
         common.step("Retrain from the default branch only", DEFAULT_BRANCH_ONLY, env=common.GH_ENV),
         *install,
         common.git_identity(),
+        common.step(
+            "Record the retrain attempt (decide counts attempts for cooldown and max retrains)",
+            RECORD_ATTEMPT,
+            env={
+                "GH_TOKEN": "${{ github.token }}",
+                "MLPROJECT_MODEL": slug(project.registry.model_name),
+            },
+        ),
         *release.repro_and_gate(project),
         common.step("Commit the challenger", COMMIT, step_id="commit"),
     ]

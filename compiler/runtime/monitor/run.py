@@ -36,7 +36,6 @@ from compiler.runtime.monitor.tables import Window, read_window
 from compiler.runtime.outputs import StagedOutputs, json_bytes
 
 TRAINING = "training"
-DEFAULT_TEST = ("psi", 0.2)  # the spec's drift default, when the spec declares no columns
 MAX_WORKERS = 4  # threads for the per-feature tests (each holds a few copies of a column)
 REPORTS = {
     "json": Path(contract.REPORT_JSON).name,
@@ -252,7 +251,7 @@ def _tests(
     if tests or project.training.features:
         return tests
     skip = {source.target, project.training.target, source.timestamp, predictions, *pii}
-    method, threshold = DEFAULT_TEST
+    method, threshold = config.default_method, config.default_threshold
     for name in reference.columns:
         stored = reference.stored_type(name)
         if name in skip or stored not in {"integer", "float", "string", "boolean"}:
