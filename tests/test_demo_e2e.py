@@ -1,11 +1,11 @@
 """End to end: ``mlproject demo``, the README's first command, as a real subprocess.
 
-The demo runs once per module in tmp_path (``--quick``: smaller traffic
-windows and load test; every phase and tool is the same as in the default
-run), with a git configuration of its own (no identity: the demo must supply
-one) and DVC's site cache under tmp. The tests then read what it left behind:
-its timeline, the registry, the reports. Two shorter runs check the refusal
-of a non-empty working directory and that Ctrl-C stops MLServer.
+The demo runs once in tmp_path, exactly as the README says (the default plan:
+about a minute on two idle cores, so no ``--quick``), with a git configuration
+of its own (no identity: the demo must supply one) and DVC's site cache under
+tmp; the checks then read what it left behind: its timeline, the registry, the
+reports, the logs. Shorter runs check the refusal of a non-empty working
+directory, a loud failure, and that Ctrl-C stops MLServer.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from compiler.demo.plan import QUICK
+from compiler.demo.plan import DEFAULT
 
 pytestmark = pytest.mark.slow
 
@@ -87,13 +88,11 @@ def _alive(pid: int) -> bool:
     return not (stat.is_file() and stat.read_text().split(") ")[-1].startswith("Z"))
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    base = tmp_path_factory.mktemp("demo")
+def _run_demo(base: Path) -> DemoRun:
     workdir = base / "run"
     env = _env(base)
     done = subprocess.run(
-        _demo(workdir, "--quick"),
+        _demo(workdir),
         cwd=base,
         env=env,
         capture_output=True,
@@ -106,7 +105,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return DemoRun(workdir, done.stdout, timeline, env)
 
 
-def test_timeline_has_every_phase_in_order_and_prints_progress(demo_run: DemoRun) -> None:
+def check_timeline_has_every_phase_in_order_and_prints_progress(demo_run: DemoRun) -> None:
     phases = demo_run.timeline["phases"]
     assert [p["name"] for p in phases] == PHASES
     assert all(p["ok"] for p in phases)
@@ -120,9 +119,9 @@ def test_timeline_has_every_phase_in_order_and_prints_progress(demo_run: DemoRun
     assert "$ mlproject lineage production" in demo_run.stdout
 
 
-def test_drift_is_first_detected_on_the_expected_window(demo_run: DemoRun) -> None:
+def check_drift_is_first_detected_on_the_expected_window(demo_run: DemoRun) -> None:
     drift = demo_run.timeline["drift"]
-    expected = len(QUICK.shifts)
+    expected = len(DEFAULT.shifts)
     assert drift["expected_window"] == expected
     assert drift["first_breach_window"] == expected
     statuses = [w["status"] for w in drift["windows"]]
@@ -131,7 +130,7 @@ def test_drift_is_first_detected_on_the_expected_window(demo_run: DemoRun) -> No
     assert drift["windows"][-1]["drifted"]
 
 
-def test_v2_is_in_production(demo_run: DemoRun) -> None:
+def check_v2_is_in_production(demo_run: DemoRun) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "compiler", "lineage", "production", "--format", "json"],
         cwd=demo_run.workdir,
@@ -155,7 +154,7 @@ def test_v2_is_in_production(demo_run: DemoRun) -> None:
     assert status.stdout == ""  # every change committed; the demo's own files excluded
 
 
-def test_reports_and_model_card_are_left_for_inspection(demo_run: DemoRun) -> None:
+def check_reports_and_model_card_are_left_for_inspection(demo_run: DemoRun) -> None:
     html = demo_run.workdir / "reports" / "monitor.html"
     card = demo_run.workdir / "MODEL_CARD.md"
     assert "<html" in html.read_text().lower()
@@ -169,9 +168,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_predictions_are_logged_with_their_model_version_and_no_pii(demo_run: DemoRun) -> None:
+def check_predictions_are_logged_with_their_model_version_and_no_pii(demo_run: DemoRun) -> None:
     stream = _rows(demo_run.workdir / "demo" / "predictions.csv")
-    assert len(stream) == QUICK.window_rows * len(QUICK.shifts)
+    assert len(stream) == DEFAULT.window_rows * len(DEFAULT.shifts)
     assert {r["model_version"] for r in stream} == {"v1.0.0"}
     ab = _rows(demo_run.workdir / "demo" / "abtest.csv")
     versions = {(r["variant"], r["model_version"]) for r in ab}
@@ -180,10 +179,29 @@ def test_predictions_are_logged_with_their_model_version_and_no_pii(demo_run: De
         assert not {"customer_id", "email"} & set(row)
 
 
-def test_mlserver_is_stopped(demo_run: DemoRun) -> None:
+def check_mlserver_is_stopped(demo_run: DemoRun) -> None:
     pids = demo_run.timeline["mlserver_pids"]
     assert len(pids) == 2
     assert not [pid for pid in pids if _alive(pid)]
+
+
+def test_the_demo_runs_the_whole_lifecycle(tmp_path: Path) -> None:
+    """One run, every check (one test, so that pytest-xdist never runs the demo twice)."""
+    run = _run_demo(tmp_path)
+    check_timeline_has_every_phase_in_order_and_prints_progress(run)
+    check_drift_is_first_detected_on_the_expected_window(run)
+    check_v2_is_in_production(run)
+    check_reports_and_model_card_are_left_for_inspection(run)
+    check_predictions_are_logged_with_their_model_version_and_no_pii(run)
+    check_mlserver_is_stopped(run)
+
+
+def test_the_readme_s_first_command_is_the_demo() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## The two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip() and line[0] != "#"]
+    assert commands[0].endswith("&& mlproject demo")
+    assert commands[1] == "python -m pytest"
 
 
 def test_refuses_a_non_empty_workdir_without_force(tmp_path: Path) -> None:
@@ -202,6 +220,33 @@ def test_refuses_a_non_empty_workdir_without_force(tmp_path: Path) -> None:
         assert done.returncode == 2, done.stderr
         assert "--force" in done.stderr or "will not remove" in done.stderr
     assert (workdir / "notes.txt").read_text() == "mine\n"
+
+
+def test_a_failing_step_stops_the_demo_loudly(tmp_path: Path) -> None:
+    """A gate that cannot pass: exit 1, the gate's table shown, the timeline says where."""
+    example = tmp_path / "example"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = example / "mlproject.yaml"
+    text = spec.read_text()
+    assert "roc_auc: {minimum: 0.78}" in text
+    spec.write_text(text.replace("roc_auc: {minimum: 0.78}", "roc_auc: {minimum: 0.99}"))
+    workdir = tmp_path / "run"
+    command = _demo(workdir, "--quick")
+    command[command.index("--example") + 1] = str(example)
+    done = subprocess.run(
+        command, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[2/9] train" in done.stdout and "FAILED" in done.stdout
+    assert "mlproject demo: error: dvc repro:" in done.stderr
+    assert "--- output of the failing step" in done.stderr
+    assert "threshold      roc_auc" in done.stderr and "FAIL" in done.stderr
+    timeline = json.loads((workdir / "demo" / "timeline.json").read_text())
+    assert timeline["ok"] is False
+    assert [(p["name"], p["ok"]) for p in timeline["phases"]] == [
+        ("project", True),
+        ("train", False),
+    ]
 
 
 def test_ctrl_c_stops_mlserver(tmp_path: Path) -> None:

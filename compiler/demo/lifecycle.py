@@ -190,13 +190,26 @@ def retrain(demo: Demo) -> None:
         demo.timeline.note(f"decide: {_decide_outcome(result)}")
         if decision.get("retrain") is not True or "drift" not in decision.get("triggers", []):
             raise DemoError("step decide", "expected a retrain triggered by drift", result.output)
+        # As the generated retrain workflow does: an attempt marker, so that a retrain
+        # whose challenger fails the gate still counts for cooldown and max retrains.
+        model = demo.compiled.registry.model_name
+        attempt = f"mlproject-retrain/{model}/demo-1"
+        demo.runner.run(
+            "git tag (retrain attempt)", ["git", "tag", attempt], outcome=lambda r: attempt
+        )
         source = demo.compiled.training_source
         assert source.path is not None
         with demo.timeline.timed("labels arrive: append windows to the data") as step:
             rows = append_labelled(demo.workdir / source.path, demo.windows[: demo.detected])
             step.outcome = f"{rows} labelled rows from windows 1-{demo.detected} -> {source.path}"
         demo.timeline.note(step.outcome)
-        demo.runner.dvc(f"dvc add {source.path}", "add", "-q", source.path)
+        demo.runner.dvc(
+            f"dvc add {source.path}",
+            "add",
+            "-q",
+            source.path,
+            outcome=lambda r: "the new data version tracked by DVC",
+        )
         demo.runner.dvc("dvc repro", "repro", outcome=lambda r: "pipeline ran, gate passed")
         versus = train_gate_check(demo, "dvc repro")
         demo.timeline.note(f"gate: {versus}")

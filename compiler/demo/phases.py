@@ -50,7 +50,13 @@ def project(demo: Demo) -> None:
         )
         for source in demo.compiled.sources:
             if source.path is not None:
-                demo.runner.dvc(f"dvc add {source.path}", "add", "-q", source.path)
+                demo.runner.dvc(
+                    f"dvc add {source.path}",
+                    "add",
+                    "-q",
+                    source.path,
+                    outcome=lambda r: "tracked by DVC: the .dvc file goes to git, the data not",
+                )
         demo.runner.commit("git commit", f"Project {demo.compiled.name} from {demo.example}")
         phase.outcome = f"{_compiled_files(compiled)}; data tracked by DVC, not git"
 
@@ -181,6 +187,8 @@ def serve(demo: Demo) -> None:
             f"http://127.0.0.1:{server.port}",
             "--requests",
             str(demo.plan.loadtest_requests),
+            "--calibration-requests",
+            str(demo.plan.calibration_requests),
             "--no-progress",
             "--format",
             "json",

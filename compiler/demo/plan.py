@@ -34,6 +34,7 @@ class Plan:
     seed: int  # window k uses seed + k; the A/B phase seed + 100
     batch_rows: int  # rows per V2 inference request
     loadtest_requests: int
+    calibration_requests: int  # loadtest's client-overhead calibration (its default: 200)
     ab_rows: int  # A/B requests (rows) over ab_days simulated days
     ab_days: int
     ab_shift: float  # the production distribution during the A/B test (after the drift)
@@ -53,6 +54,7 @@ DEFAULT = Plan(
     seed=4063,
     batch_rows=100,
     loadtest_requests=300,
+    calibration_requests=200,
     ab_rows=12000,
     ab_days=7,
     ab_shift=0.7,
@@ -67,6 +69,7 @@ QUICK = Plan(
     seed=4063,
     batch_rows=100,
     loadtest_requests=150,
+    calibration_requests=50,
     ab_rows=11000,
     ab_days=7,
     ab_shift=0.7,
