@@ -363,7 +363,7 @@ def _sync() -> None:
         sync()
 
 
-def replay(tree: OutputTree, steps: Sequence[JournalStep]) -> None:
+def replay(tree: OutputTree, steps: Sequence[JournalStep], *, sync: bool = True) -> None:
     """Carry out journal steps. Each is idempotent, so a replay may repeat any of them."""
     for step in steps:
         if isinstance(step, Replace):
@@ -371,7 +371,8 @@ def replay(tree: OutputTree, steps: Sequence[JournalStep]) -> None:
                 os.replace(tree.abs(step.temp), tree.abs(step.path))
         elif tree.holds(step.path, step.sha256):
             os.unlink(tree.abs(step.path))
-    _sync()
+    if sync:
+        _sync()
 
 
 def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str, str]]:
@@ -473,8 +474,10 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
         raise
     # From here on every temp file is named in a journal: a failure leaves a replayable state.
     try:
-        for path, steps_ in journals:
-            replay(tree, steps_)
+        for _, steps_ in journals:
+            replay(tree, steps_, sync=False)
+        _sync()  # one sync for every rename, before any journal is dropped
+        for path, _ in journals:
             os.unlink(tree.abs(path))
     except OSError as exc:
         raise os_error(tree, exc, pending=True) from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,12 +23,18 @@ from hypothesis import strategies as st
 from compiler import serialize
 from compiler.serialize import dump_yaml
 
-try:
-    from ruamel.yaml import YAML
-except ImportError:  # pragma: no cover - ruamel.yaml comes with the test extras (DVC)
-    YAML = None
 
-_YAML12 = YAML(typ="safe", pure=True) if YAML is not None else None
+def _yaml_1_2_loader() -> Callable[[str], Any] | None:
+    """ruamel.yaml's pure safe loader (YAML 1.2), when installed (DVC brings it)."""
+    try:
+        from ruamel.yaml import YAML
+    except ImportError:  # pragma: no cover
+        return None
+    loader: Callable[[str], Any] = YAML(typ="safe", pure=True).load
+    return loader
+
+
+_YAML12 = _yaml_1_2_loader()
 _LIBYAML = getattr(yaml, "CSafeLoader", None)
 _SURROGATE_ESCAPE = re.compile(r"\\ud[89a-f]", re.IGNORECASE)
 
@@ -90,7 +97,7 @@ def loaders(text: str) -> list[tuple[str, Any]]:
     """``text`` read by each YAML parser at hand."""
     found = [("PyYAML (YAML 1.1)", yaml.load(text, Loader=yaml.SafeLoader))]
     if _YAML12 is not None:
-        found.append(("ruamel.yaml (YAML 1.2)", _YAML12.load(text)))
+        found.append(("ruamel.yaml (YAML 1.2)", _YAML12(text)))
     # libyaml (and the Go and C parsers built like it) reject an escaped surrogate:
     # such a string cannot be written in UTF-8 at all, so it is only escaped.
     if _LIBYAML is not None and not _SURROGATE_ESCAPE.search(text):

@@ -1,8 +1,8 @@
 """Target ``github``: GitHub Actions workflows for the whole lifecycle (target: pure IR → files).
 
 A pure function of the IR: each workflow is built as data and serialised with
-PyYAML (:mod:`targets.github.yamlout`), never text-templated, and only when the
-spec needs it:
+the shared YAML emitter (:mod:`targets.github.yamlout` over
+:mod:`compiler.serialize`), never text-templated, and only when the spec needs it:
 
 | workflow | when |
 |---|---|

@@ -21,13 +21,18 @@ from compiler.serialize import dump_yaml
 from targets.github.security import PINNED, Permission, SpecText
 
 _VERSIONS = {action.ref: action.version for action in PINNED}
-# "uses: <ref>" alone on its line (or as a step's first key): the only place a pinned ref is.
-_USES = re.compile(r"^( *(?:- )?uses: )(\S+)$", re.MULTILINE)
+# Searched as a literal first (fast); a line qualifies only when "uses:" is its key,
+# alone or as a step's first key, and its value one of the pinned refs.
+_USES = re.compile(r"uses: (\S+)$", re.MULTILINE)
 
 
 def _pin_comment(match: re.Match[str]) -> str:
-    version = _VERSIONS.get(match.group(2))
-    return f"{match.group(0)} # {version}" if version else match.group(0)
+    version = _VERSIONS.get(match.group(1))
+    text, start = match.string, match.start()
+    head = text[text.rfind("\n", 0, start) + 1 : start]
+    if version is None or head.strip(" ") not in ("", "-"):
+        return match.group(0)
+    return f"{match.group(0)} # {version}"
 
 
 def _permission_reason(value: str) -> str | None:
