@@ -54,6 +54,10 @@ def find_champion(project_dir: Path) -> Champion:
     if not environments:
         return Champion(None, {}, "no environments")
     last = environments[-1]
+    # GTO assigns a stage with a tag ``<model>#<stage>#<n>``; with none at all there is
+    # no champion, and the ~250 ms of importing GTO to learn that is skipped.
+    if not gitrepo.has_tag_prefix(project.root, f"{project.model_name}#{last}#"):
+        return Champion(None, {}, f"no version has been promoted to {last} yet")
     try:
         version = resolve_version(project_dir, last)
     except (NoVersionError, NoHistoryError) as exc:

@@ -54,3 +54,9 @@ def show(root: Path, commit: str, path: str) -> bytes | None:
     """The bytes of ``path`` (relative to the work tree) at ``commit``, or None if absent."""
     done = _git(root, "show", f"{commit}:{path}")
     return done.stdout if done.returncode == 0 else None
+
+
+def has_tag_prefix(root: Path, prefix: str) -> bool:
+    """Whether any tag starts with ``prefix`` (2 ms: cheaper than loading GTO to find none)."""
+    done = _git(root, "for-each-ref", "--count=1", "--format=%(refname)", f"refs/tags/{prefix}*")
+    return done.returncode == 0 and bool(done.stdout.strip())
