@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from compiler import __version__
+from compiler.cli_options import FORMAT
 from compiler.diagnostics import Diagnostic, format_json, format_text
 
 EXIT_OK = 0
@@ -69,14 +70,6 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output for people (text) or machines (json).",
-)
 SPECS = click.argument(
     "specs", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True)
 )

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
+from compiler.cli_options import FORMAT, PROJECT_DIR
 from compiler.lineage.champion import find_champion, write_champion_metrics
 from compiler.lineage.errors import RegistryError
 from compiler.lineage.lineage import Lineage, to_json_text
@@ -27,22 +28,6 @@ from compiler.lineage.registry import register as register_version
 
 T = TypeVar("T")
 EXIT_REFUSED = 1  # the registry refused: dirty tree, failed gate, unknown version...
-
-PROJECT_DIR = click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="The project's directory (where mlproject.yaml and dvc.yaml are).",
-)
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output for people (text) or machines (json).",
-)
 
 
 def _refuse(message: str, hint: str | None) -> NoReturn:

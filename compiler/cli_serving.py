@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from compiler.cli_options import PROJECT_DIR
 from compiler.serving.errors import ServingError
 
 if TYPE_CHECKING:
@@ -28,13 +29,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 
-PROJECT_DIR = click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Project directory: holds the compiled configuration (mlproject compile).",
-)
 VERSION = click.option(
     "--version",
     "version",

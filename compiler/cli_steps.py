@@ -20,19 +20,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from compiler.cli_options import PROJECT_DIR
+
 T = TypeVar("T")
 
 EXIT_FAILED = 1
 _LOGGER = "compiler.runtime"
 _QUIET = "mlproject.step.quiet"
-
-PROJECT_DIR = click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Project directory: holds the compiled configuration and params.yaml.",
-)
 
 
 class _EchoHandler(logging.Handler):

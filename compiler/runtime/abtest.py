@@ -35,6 +35,7 @@ import numpy as np
 from scipy import special
 
 from compiler import ir
+from compiler.cli_options import FORMAT, PROJECT_DIR
 from compiler.metrics import METRICS
 from compiler.runtime.decide import iso, write_github_output
 from compiler.runtime.errors import StepError
@@ -290,21 +291,8 @@ def render_text(result: AbResult) -> str:
     help="Logged predictions and outcomes (CSV or Parquet).",
 )
 @click.option("--now", metavar="ISO", default=None, help="Analysis time (default: the clock).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output for people (text) or workflows (json).",
-)
-@click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Project directory: holds mlproject.compiled.json.",
-)
+@FORMAT
+@PROJECT_DIR
 def command(log_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
     """Analyse a live A/B test: promote_challenger, keep_champion or continue, with the
     effect and its confidence interval. Exit 0 with the decision; 1 for bad input.

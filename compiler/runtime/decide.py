@@ -40,6 +40,7 @@ from typing import Any
 import click
 
 from compiler import ir
+from compiler.cli_options import FORMAT, PROJECT_DIR
 from compiler.runtime.errors import StepError
 
 TRIGGERS = ("drift", "performance", "new_data", "schedule")
@@ -295,21 +296,8 @@ def render_text(decision: Decision) -> str:
     help="The monitor step's JSON result.",
 )
 @click.option("--now", metavar="ISO", default=None, help="Decision time (default: the clock).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output for people (text) or workflows (json).",
-)
-@click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Project directory: holds mlproject.compiled.json, inside the registry's git repo.",
-)
+@FORMAT
+@PROJECT_DIR
 def command(monitor_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
     """Retrain or not, with the reason: monitor result, triggers, schedule, cooldown and
     max retrains, with the registry's git tags as the only state. Exit 0 with the

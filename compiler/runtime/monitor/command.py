@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from compiler import monitoring_contract as contract
+from compiler.cli_options import PROJECT_DIR
 
 
 def parse_now(value: str | None) -> float:
@@ -65,13 +66,7 @@ def parse_now(value: str | None) -> float:
     default=None,
     help="Where the reports go (default: <project-dir>/reports).",
 )
-@click.option(
-    "--project-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path(),
-    show_default=True,
-    help="Project directory: holds mlproject.compiled.json.",
-)
+@PROJECT_DIR
 def command(
     reference: str | None,
     current: Path,
