@@ -13,6 +13,7 @@ import pytest
 
 from compiler.pipeline import compile_specs
 from compiler.registry import available_targets
+from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "compile"
@@ -37,18 +38,4 @@ def test_golden_tree(example: str, tmp_path: Path, update_goldens: bool) -> None
     assert not report.has_errors, report.all_diagnostics
     produced = _generated(work, inputs)
     golden = GOLDEN / example
-    if update_goldens:
-        shutil.rmtree(golden, ignore_errors=True)
-        for rel, content in produced.items():
-            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
-            (golden / rel).write_bytes(content)
-        return
-    assert golden.is_dir(), f"no golden tree for {example}: run pytest with --update-goldens"
-    expected = {
-        p.relative_to(golden).as_posix(): p.read_bytes()
-        for p in sorted(golden.rglob("*"))
-        if p.is_file()
-    }
-    assert sorted(produced) == sorted(expected), "generated file set changed"
-    for rel, content in expected.items():
-        assert produced[rel] == content, f"{example}/{rel} differs from its golden copy"
+    check_golden_tree(produced, golden, update=update_goldens)

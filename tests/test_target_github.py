@@ -39,6 +39,7 @@ from targets import github, kserve
 from targets.github import deploy, monitor, pr_check
 from targets.github.security import PINNED, glob_literal, literal, secret
 from targets.github.yamlout import to_workflow_yaml
+from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "github"
@@ -201,21 +202,7 @@ def test_golden_workflows(name: str, tmp_path: Path, update_goldens: bool) -> No
         for p in write_workflows(example(name), tmp_path)
     }
     golden = GOLDEN / name
-    if update_goldens:
-        shutil.rmtree(golden, ignore_errors=True)
-        for rel, content in produced.items():
-            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
-            (golden / rel).write_bytes(content)
-        return
-    assert golden.is_dir(), f"no golden files for {name}: run pytest with --update-goldens"
-    expected = {
-        p.relative_to(golden).as_posix(): p.read_bytes()
-        for p in sorted(golden.rglob("*"))
-        if p.is_file()
-    }
-    assert sorted(produced) == sorted(expected), "generated workflow set changed"
-    for rel, content in expected.items():
-        assert produced[rel] == content, f"{name}/{rel} differs from its golden copy"
+    check_golden_tree(produced, golden, update=update_goldens)
 
 
 # --- policies the tools do not state on their own -------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from targets import kserve, mlserver
 from targets.kserve.graph import percent
 from targets.kserve.inference_service import concurrency_target
 from targets.prometheus import scrape
+from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CRDS = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "k8s-crds"
@@ -324,15 +324,4 @@ def test_golden_files(example: str, update_goldens: bool) -> None:
     produced = rendered(example_project(example))
     assert produced == rendered(example_project(example))  # deterministic
     golden = GOLDEN / example / kserve.NAME
-    if update_goldens:
-        shutil.rmtree(golden, ignore_errors=True)
-        for path, content in produced.items():
-            (golden / path).parent.mkdir(parents=True, exist_ok=True)
-            (golden / path).write_bytes(content)
-        return
-    expected = {
-        p.relative_to(golden).as_posix(): p.read_bytes() for p in golden.rglob("*") if p.is_file()
-    }
-    assert sorted(produced) == sorted(expected), "generated file set changed (--update-goldens)"
-    for path, content in expected.items():
-        assert produced[path] == content, f"{example}/{path} differs from its golden copy"
+    check_golden_tree(produced, golden, update=update_goldens)

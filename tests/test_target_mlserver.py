@@ -18,7 +18,6 @@ import asyncio
 import functools
 import json
 import posixpath
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from compiler.pipeline import validate_file
 from compiler.pipeline_layout import MODEL_FILE
 from targets import mlserver
 from targets.mlserver.schema import ModelSettings, ServerSettings
+from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "targets"
@@ -233,15 +233,4 @@ def test_golden_files(example: str, update_goldens: bool) -> None:
     produced = rendered(example_project(example))
     assert produced == rendered(example_project(example))  # deterministic
     golden = GOLDEN / example / mlserver.NAME
-    if update_goldens:
-        shutil.rmtree(golden, ignore_errors=True)
-        for path, content in produced.items():
-            (golden / path).parent.mkdir(parents=True, exist_ok=True)
-            (golden / path).write_bytes(content)
-        return
-    expected = {
-        p.relative_to(golden).as_posix(): p.read_bytes() for p in golden.rglob("*") if p.is_file()
-    }
-    assert sorted(produced) == sorted(expected), "generated file set changed (--update-goldens)"
-    for path, content in expected.items():
-        assert produced[path] == content, f"{example}/{path} differs from its golden copy"
+    check_golden_tree(produced, golden, update=update_goldens)

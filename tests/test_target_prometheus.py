@@ -32,6 +32,7 @@ from targets import prometheus
 from targets.prometheus import scrape
 from targets.prometheus.rules import alerts
 from targets.prometheus.schedule import duration, longest_interval, overdue_after
+from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CRDS = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "k8s-crds"
@@ -302,15 +303,4 @@ def test_golden_files(example: str, update_goldens: bool) -> None:
     produced = rendered(example_project(example))
     assert produced == rendered(example_project(example))  # deterministic
     golden = GOLDEN / example / prometheus.NAME
-    if update_goldens:
-        shutil.rmtree(golden, ignore_errors=True)
-        for path, content in produced.items():
-            (golden / path).parent.mkdir(parents=True, exist_ok=True)
-            (golden / path).write_bytes(content)
-        return
-    expected = {
-        p.relative_to(golden).as_posix(): p.read_bytes() for p in golden.rglob("*") if p.is_file()
-    }
-    assert sorted(produced) == sorted(expected), "generated file set changed (--update-goldens)"
-    for path, content in expected.items():
-        assert produced[path] == content, f"{example}/{path} differs from its golden copy"
+    check_golden_tree(produced, golden, update=update_goldens)

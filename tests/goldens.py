@@ -1,0 +1,35 @@
+"""Golden trees: generated files compared as bytes with a committed copy.
+
+Refreshed only by pytest's explicit ``--update-goldens`` flag, never silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def check_golden_tree(produced: Mapping[str, bytes], golden: Path, *, update: bool) -> None:
+    """Assert ``produced`` (relative POSIX path → bytes) equals the tree under ``golden``.
+
+    With ``update``, rewrite ``golden`` from ``produced`` instead.
+    """
+    if update:
+        shutil.rmtree(golden, ignore_errors=True)
+        for rel, content in produced.items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_bytes(content)
+        return
+    # an empty output has no directory in git: then the comparison below decides
+    assert golden.is_dir() or not produced, (
+        f"no golden tree at {golden}: run pytest with --update-goldens"
+    )
+    expected = {
+        p.relative_to(golden).as_posix(): p.read_bytes()
+        for p in sorted(golden.rglob("*"))
+        if p.is_file()
+    }
+    assert sorted(produced) == sorted(expected), "generated file set changed (--update-goldens)"
+    for rel, content in expected.items():
+        assert produced[rel] == content, f"{golden.name}/{rel} differs from its golden copy"
