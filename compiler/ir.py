@@ -5,22 +5,115 @@ is resolved, every reference linked, environments expanded, collections in a
 deterministic order, durations in seconds. Targets never see raw YAML or the
 spec models. The IR is also serialised into the compiled project configuration
 (``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
-set of frozen pydantic models: one schema for both directions.
+set of frozen dataclasses: one schema for both directions. They are plain
+dataclasses, not pydantic models, because every runtime step is a fresh process
+that loads this file: :mod:`compiler.ir_codec` dumps them to JSON-ready data and
+loads them back with type checks, in a few milliseconds and without pydantic.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 IR_VERSION = 1
 
+# ``metadata`` of a field that stays out of dumps (source positions): see ir_codec.dump.
+EXCLUDE = MappingProxyType({"exclude": True})
 
-class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_T = TypeVar("_T", bound="Node")
 
 
+class Node:
+    """Base of every IR node: frozen, slotted, keyword-only, compared field by field.
+
+    Subclasses are declared with :func:`node`, which makes them dataclasses
+    (``dataclasses.fields`` and ``dataclasses.replace`` work) but takes the
+    methods from here. ``@dataclass(frozen=True, slots=True, kw_only=True)``
+    would generate ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
+    ``__setattr__`` and ``__delattr__`` for each of the 30-odd classes, and that
+    code generation alone cost ~15 ms of every import of this module.
+
+    A field declared ``float`` always holds a float: an ``int`` given for it is
+    converted on construction (as pydantic did), so the serialised IR says
+    ``1.0`` whatever the spec said, and the compiled outputs stay stable.
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    # (name, default, default_factory, is_float) per field; set by ``node``
+    _init_plan: ClassVar[tuple[tuple[str, Any, Any, bool], ...]]
+    _compared: ClassVar[tuple[str, ...]]
+
+    def __init__(self, **values: Any) -> None:
+        for name, default, factory, is_float in self._init_plan:
+            if name in values:
+                value = values.pop(name)
+                if is_float and type(value) is int:
+                    value = float(value)
+            elif default is not MISSING:
+                value = default
+            elif factory is not MISSING:
+                value = factory()
+            else:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() missing required keyword argument: {name!r}"
+                )
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"{next(iter(values))!r}"
+            )
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, *_ in self._init_plan)
+        return f"{type(self).__qualname__}({shown})"
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._compared)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Node) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> list[Any]:  # copy and pickle: slots and no __setattr__
+        return [getattr(self, name) for name, *_ in self._init_plan]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for (name, *_), value in zip(self._init_plan, state, strict=True):
+            object.__setattr__(self, name, value)
+
+
+def _is_float(annotation: object) -> bool:
+    """``float`` or ``float | None`` (annotations are strings: ``from __future__``)."""
+    return "float" in {part.strip() for part in str(annotation).split("|")}
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def node(cls: type[_T]) -> type[_T]:
+    """Declare an IR node: a frozen, slotted, keyword-only dataclass (see :class:`Node`)."""
+    made = dataclass(init=False, repr=False, eq=False, slots=True, kw_only=True)(cls)
+    declared = fields(made)
+    made._init_plan = tuple(
+        (f.name, f.default, f.default_factory, _is_float(f.type)) for f in declared
+    )
+    made._compared = tuple(f.name for f in declared if f.compare)
+    return made
+
+
+@node
 class SourceRef(Node):
     """Where in the spec a node came from, so later stages can still point at a line."""
 
@@ -28,12 +121,14 @@ class SourceRef(Node):
     col: int
 
 
+@node
 class Person(Node):
     name: str
     email: str | None
     role: str | None
 
 
+@node
 class Kpi(Node):
     name: str
     description: str
@@ -42,6 +137,7 @@ class Kpi(Node):
     metrics: tuple[str, ...]
 
 
+@node
 class Metric(Node):
     name: str
     direction: Literal["higher", "lower"]
@@ -49,9 +145,10 @@ class Metric(Node):
     maximum: float | None
     primary: bool
     needs_scores: bool
-    at: SourceRef | None = Field(default=None, exclude=True)
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
+@node
 class Column(Node):
     name: str
     type: Literal["integer", "float", "string", "boolean", "category", "datetime"]
@@ -62,6 +159,7 @@ class Column(Node):
     pii: bool
 
 
+@node
 class Source(Node):
     name: str
     path: str | None  # relative to the project directory
@@ -74,13 +172,14 @@ class Source(Node):
     pii: tuple[str, ...]
     freshness_seconds: int | None
     sensitive: bool
-    at: SourceRef | None = Field(default=None, exclude=True)
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
     @property
     def location(self) -> str:
         return self.path if self.path is not None else str(self.uri)
 
 
+@node
 class Split(Node):
     method: Literal["random", "time"]
     test_size: float
@@ -89,11 +188,13 @@ class Split(Node):
     stratify: bool
 
 
+@node
 class Estimator(Node):
     class_path: str
     params: dict[str, Any]
 
 
+@node
 class CustomStage(Node):
     name: str
     cmd: str
@@ -104,6 +205,7 @@ class CustomStage(Node):
     after: str | None
 
 
+@node
 class Training(Node):
     source: str
     target: str
@@ -117,36 +219,42 @@ class Training(Node):
     baseline_estimator: Estimator | None
 
 
+@node
 class Threshold(Node):
     metric: str
     minimum: float | None
     maximum: float | None
 
 
+@node
 class Comparison(Node):
     metric: str
     direction: Literal["higher", "lower"]
     margin: float
 
 
+@node
 class Gates(Node):
     thresholds: tuple[Threshold, ...]
     beat_baseline: Comparison | None
     beat_champion: Comparison | None
 
 
+@node
 class Latency(Node):
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
 
 
+@node
 class Resources(Node):
     cpu: str
     memory: str
     gpu: int
 
 
+@node
 class Environment(Node):
     """One deployment environment, expanded with everything a target needs."""
 
@@ -159,15 +267,17 @@ class Environment(Node):
     promotion: Literal["automatic", "approval"]
     resources: Resources
     payload_logging: bool
-    at: SourceRef | None = Field(default=None, exclude=True)
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
+@node
 class Batch(Node):
     schedule: str
     input: str
     output: str
 
 
+@node
 class Deployment(Node):
     mode: Literal["online", "batch"]
     latency: Latency | None
@@ -176,6 +286,7 @@ class Deployment(Node):
     batch: Batch | None
 
 
+@node
 class AbTest(Node):
     challenger_share: float
     metric: str
@@ -185,10 +296,12 @@ class AbTest(Node):
     max_duration_seconds: int
 
 
+@node
 class Shadow(Node):
     sample: float
 
 
+@node
 class DriftTest(Node):
     feature: str
     method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
@@ -196,6 +309,7 @@ class DriftTest(Node):
     kind: Literal["numeric", "categorical"]
 
 
+@node
 class Drift(Node):
     features: tuple[DriftTest, ...]
     default_method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"] = "psi"
@@ -206,6 +320,7 @@ class Drift(Node):
     bins: int
 
 
+@node
 class DataQuality(Node):
     max_missing_fraction: float
     max_range_violations: float
@@ -214,6 +329,7 @@ class DataQuality(Node):
     min_rows: int
 
 
+@node
 class Performance(Node):
     metric: str
     direction: Literal["higher", "lower"]
@@ -222,11 +338,13 @@ class Performance(Node):
     label_delay_seconds: int
 
 
+@node
 class Slos(Node):
     error_rate: float
     availability: float
 
 
+@node
 class AlertRoute(Node):
     name: str
     type: Literal["email", "slack", "github_issue"]
@@ -236,6 +354,7 @@ class AlertRoute(Node):
     severity: Literal["critical", "warning"]
 
 
+@node
 class Monitoring(Node):
     schedule: str
     drift: Drift | None
@@ -245,6 +364,7 @@ class Monitoring(Node):
     alerts: tuple[AlertRoute, ...]
 
 
+@node
 class Retraining(Node):
     schedule: str | None
     triggers: tuple[str, ...]
@@ -253,12 +373,14 @@ class Retraining(Node):
     max_retrains_window_seconds: int
 
 
+@node
 class Registry(Node):
     model_name: str
     remote_url: str
     remote_is_default: bool
 
 
+@node
 class Layout(Node):
     """Where generated files go, relative to the output root (POSIX paths)."""
 
@@ -269,6 +391,7 @@ class Layout(Node):
         return "/".join(p for p in (self.project_dir, *parts) if p)
 
 
+@node
 class Project(Node):
     """A whole project, lowered: the single input of every target."""
 
@@ -288,7 +411,9 @@ class Project(Node):
     primary_metric: str
     evaluation_metrics: tuple[str, ...]
     sources: tuple[Source, ...]
-    sensitive: bool = Field(description="Any source confidential/restricted or holding PII.")
+    sensitive: bool = field(
+        metadata={"description": "Any source confidential/restricted or holding PII."}
+    )
     training: Training
     gates: Gates
     deployment: Deployment

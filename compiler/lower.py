@@ -14,8 +14,8 @@ from compiler import ir
 from compiler.diagnostics import Pointer
 from compiler.load import Document
 from compiler.metrics import CLASSIFICATION, DEFAULT_METRICS, METRICS
-from compiler.spec import v1
-from compiler.spec.types import duration_seconds
+from compiler.spec import v1_compiled as v1
+from compiler.spec.constraints import duration_seconds
 
 NUMERIC_TYPES = frozenset({"integer", "float", "boolean"})
 DEFAULT_ESTIMATORS: dict[str, tuple[str, dict[str, object]]] = {
@@ -99,7 +99,13 @@ def _training(spec: v1.ProjectSpec, source: ir.Source) -> ir.Training:
         features=features,
         numeric_features=numeric,
         categorical_features=categorical,
-        split=ir.Split(**t.split.model_dump()),
+        split=ir.Split(
+            method=t.split.method,
+            test_size=t.split.test_size,
+            validation_size=t.split.validation_size,
+            seed=t.split.seed,
+            stratify=t.split.stratify,
+        ),
         estimator=estimator,
         custom_stages=tuple(
             ir.CustomStage(
@@ -191,7 +197,11 @@ def _deployment(spec: v1.ProjectSpec, doc: Document, sensitive: bool) -> ir.Depl
             input=d.batch.input or spec.data.sources[0].name,
             output=d.batch.output,
         )
-    latency = ir.Latency(**d.latency.model_dump()) if d.latency else None
+    latency = None
+    if d.latency is not None:
+        latency = ir.Latency(
+            p50_ms=d.latency.p50_ms, p95_ms=d.latency.p95_ms, p99_ms=d.latency.p99_ms
+        )
     return ir.Deployment(
         mode=d.mode,
         latency=latency,
@@ -247,9 +257,15 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
     return ir.Monitoring(
         schedule=m.schedule,
         drift=drift,
-        data_quality=ir.DataQuality(**m.data_quality.model_dump()),
+        data_quality=ir.DataQuality(
+            max_missing_fraction=m.data_quality.max_missing_fraction,
+            max_range_violations=m.data_quality.max_range_violations,
+            schema_violations=m.data_quality.schema_violations,
+            new_categories=m.data_quality.new_categories,
+            min_rows=m.data_quality.min_rows,
+        ),
         performance=performance,
-        slos=ir.Slos(**m.slos.model_dump()),
+        slos=ir.Slos(error_rate=m.slos.error_rate, availability=m.slos.availability),
         alerts=tuple(
             ir.AlertRoute(
                 name=a.name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from compiler import ir, ir_codec
 
 CONFIG = "mlproject.compiled.json"
 PARAMS = "params.yaml"
@@ -62,7 +62,7 @@ def default_params(project: ir.Project) -> dict[str, Any]:
     """
     t = project.training
     params: dict[str, Any] = {
-        "split": t.split.model_dump(),
+        "split": ir_codec.dump(t.split),
     }
     if t.estimator is not None:
         params["train"] = {"estimator": t.estimator.class_path, "params": dict(t.estimator.params)}

@@ -1,26 +1,36 @@
-"""The JSON Schema of mlproject.yaml, generated from the spec models.
+"""What is generated from the spec models: JSON Schema, reference docs, the fast validator.
 
-``schemas/mlproject.v1.json`` is this module's output, committed so editors
-(yaml-language-server) show docs on hover and CI can validate without
-mlproject installed; a test fails when the committed file is stale.
+``python -m compiler.schema`` writes, for every apiVersion,
+
+- ``schemas/mlproject.v1.json``, committed so editors (yaml-language-server) show
+  docs on hover and CI can validate without mlproject installed;
+- ``docs/spec.md``, the reference of every key;
+- ``compiler/spec/v1_compiled.py``, the pydantic-free validator of the valid path
+  (``compiler.spec.codegen``).
+
+Tests fail when a committed file is stale.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from compiler.spec import SUPPORTED_VERSIONS
+from compiler.spec import VERSIONS, spec_model
 
-SCHEMA_VERSIONS: dict[str, str] = {
-    v: f"mlproject.{v.split('/')[1]}.json" for v in SUPPORTED_VERSIONS
-}
+SCHEMA_VERSIONS: dict[str, str] = {v: f"mlproject.{v.split('/')[1]}.json" for v in VERSIONS}
 SCHEMA_ID_BASE = "https://mlproject.dev/schemas/"
+
+
+def compiled_module_path(api_version: str, root: Path) -> Path:
+    """Where the generated validator of ``api_version`` is committed, below the checkout."""
+    return root.joinpath(*VERSIONS[api_version].compiled.split(".")).with_suffix(".py")
 
 
 def schema_document(api_version: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) for one apiVersion."""
-    model = SUPPORTED_VERSIONS[api_version]
+    model = spec_model(api_version)
     schema = model.model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID_BASE + SCHEMA_VERSIONS[api_version]
@@ -107,9 +117,11 @@ def render_spec_reference(api_version: str = "mlproject/v1") -> str:
 
 
 if __name__ == "__main__":
-    from pathlib import Path
+    from compiler.spec.codegen import render_compiled_module
 
     root = Path(__file__).resolve().parent.parent
     for version, file_name in SCHEMA_VERSIONS.items():
         (root / "schemas" / file_name).write_text(render_schema(version), encoding="utf-8")
+        compiled = compiled_module_path(version, root)
+        compiled.write_text(render_compiled_module(version), encoding="utf-8", newline="\n")
     (root / "docs" / "spec.md").write_text(render_spec_reference(), encoding="utf-8")

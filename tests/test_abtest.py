@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +134,7 @@ def test_decisions(
 
 
 def test_lower_is_better_for_a_known_loss_metric() -> None:
-    config = CONFIG.model_copy(update={"metric": "mae", "metric_type": "mean"})
+    config = replace(CONFIG, metric="mae", metric_type="mean")
     data = log((0, 200), (0, 200))
     rng = np.random.default_rng(0)
     data["outcome"] = np.concatenate([rng.normal(10, 2, 200), rng.normal(9, 2, 200)])

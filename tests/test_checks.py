@@ -590,6 +590,8 @@ def test_checks_import_no_heavy_module_and_croniter_only_when_needed() -> None:
         "heavy = {'sklearn', 'pandas', 'dvc', 'croniter', 'numpy'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
         "validate_text(spec('monitoring:\\n  schedule: \"0 1 * * *\"\\n'), 'm.yaml')\n"
+        "assert 'croniter' not in sys.modules\n"  # every day: read without croniter
+        "validate_text(spec('monitoring:\\n  schedule: \"0 1 1 * *\"\\n'), 'm.yaml')\n"
         "assert 'croniter' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

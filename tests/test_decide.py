@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_cooldown_boundary() -> None:
 
 
 def test_signal_that_is_not_a_trigger_is_ignored() -> None:
-    policy = POLICY.model_copy(update={"triggers": ("performance",)})
+    policy = replace(POLICY, triggers=("performance",))
     decision = decide(policy, DRIFT, [LAST], at("2024-07-12T00:00:00"))
     assert decision.retrain is False
     assert "drift, new_data on, but not a trigger" in decision.reason
@@ -95,7 +96,7 @@ def test_schedule_with_no_version_yet_is_due() -> None:
 
 
 def test_new_data_trigger() -> None:
-    policy = POLICY.model_copy(update={"triggers": ("new_data",)})
+    policy = replace(POLICY, triggers=("new_data",))
     newer = decide(policy, QUIET, [LAST], at("2024-07-11T00:00:00"))  # newest row 10 July
     assert newer.retrain is True
     assert newer.triggers == ("new_data",)
@@ -133,7 +134,7 @@ def test_max_retrains_per_window() -> None:
 def test_flapping_drift_retrains_at_most_once_per_cooldown() -> None:
     """Drift on, off, on ... every hour for a week: one retrain per day, never closer."""
     start = at("2024-07-02T00:00:00")
-    policy = POLICY.model_copy(update={"triggers": ("drift",), "max_retrains": 100})
+    policy = replace(POLICY, triggers=("drift",), max_retrains=100)
     versions: list[Version] = []
     for hour in range(7 * 24):
         now = start + hour * 3600

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -304,8 +304,8 @@ def _remote_minimal(remote_file: Path) -> ir.Project:
         result.spec, result.document, spec_file="mlproject.yaml", spec_sha256=result.sha256
     )
     # The spec accepts only s3/gs/azure/https URIs; a local path exercises the same stage offline.
-    source = project.training_source.model_copy(update={"path": None, "uri": str(remote_file)})
-    return project.model_copy(update={"sources": (source,)})
+    source = replace(project.training_source, path=None, uri=str(remote_file))
+    return replace(project, sources=(source,))
 
 
 def test_a_remote_source_is_imported_and_reimported_when_it_changes(tmp_path: Path) -> None:

@@ -207,7 +207,7 @@ def test_broken_params_yaml(tmp_path: Path) -> None:
     (project / layout.PARAMS).write_text("split: {test_size: 1.5}\n")
     assert "test_size must be between 0 and 1" in run_step(project, "split", code=1).stderr
     (project / layout.PARAMS).write_text("split: {tset_size: 0.5}\n")
-    assert "split: tset_size: Extra inputs" in run_step(project, "split", code=1).stderr
+    assert "params.yaml: split.tset_size: unknown key" in run_step(project, "split", code=1).stderr
 
 
 def test_steps_out_of_order_say_what_to_run(tmp_path: Path) -> None:

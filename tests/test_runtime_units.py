@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from compiler import ir
+from compiler import ir, ir_codec
 from compiler.metrics import METRICS
 from compiler.runtime import estimators, scoring
 from compiler.runtime.config import EstimatorChoice, load_context
@@ -187,7 +187,8 @@ def _source(*columns: ir.Column) -> ir.Source:
 
 
 def _column(name: str, kind: str) -> ir.Column:
-    return ir.Column.model_validate(
+    return ir_codec.load(
+        ir.Column,
         {
             "name": name,
             "type": kind,
@@ -196,7 +197,7 @@ def _column(name: str, kind: str) -> ir.Column:
             "max": None,
             "categories": None,
             "pii": False,
-        }
+        },
     )
 
 

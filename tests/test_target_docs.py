@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -347,23 +349,23 @@ def full_project() -> ir.Project:
         stakeholders=(ir.Person(name="Grace", email=None, role="product"),),
         scope_out=("business customers",),
         sources=(*base.sources, scoring),
-        training=base.training.model_copy(
-            update={
-                "custom_stages": (
-                    ir.CustomStage(
-                        name="featurize",
-                        cmd="python featurize.py | tee featurize.log",
-                        deps=("featurize.py",),
-                        outs=("features.parquet",),
-                        params=(),
-                        metrics=(),
-                        after="validate",
-                    ),
+        training=replace(
+            base.training,
+            custom_stages=(
+                ir.CustomStage(
+                    name="featurize",
+                    cmd="python featurize.py | tee featurize.log",
+                    deps=("featurize.py",),
+                    outs=("features.parquet",),
+                    params=(),
+                    metrics=(),
+                    after="validate",
                 ),
-            }
+            ),
         ),
-        deployment=base.deployment.model_copy(
-            update={"batch": ir.Batch(schedule="0 3 * * *", input="scoring", output="predictions")}
+        deployment=replace(
+            base.deployment,
+            batch=ir.Batch(schedule="0 3 * * *", input="scoring", output="predictions"),
         ),
         ab_test=ir.AbTest(
             challenger_share=0.1,
@@ -373,26 +375,25 @@ def full_project() -> ir.Project:
             significance=0.05,
             max_duration_seconds=14 * 86400,
         ),
-        monitoring=base.monitoring.model_copy(
-            update={
-                "performance": ir.Performance(
-                    metric="roc_auc",
-                    direction="higher",
-                    minimum=0.75,
-                    maximum=None,
-                    label_delay_seconds=7 * 86400,
-                )
-            }
+        monitoring=replace(
+            base.monitoring,
+            performance=ir.Performance(
+                metric="roc_auc",
+                direction="higher",
+                minimum=0.75,
+                maximum=None,
+                label_delay_seconds=7 * 86400,
+            ),
         ),
-        retraining=base.retraining.model_copy(
-            update={"schedule": "0 4 * * 1", "triggers": ("drift", "performance")}
+        retraining=replace(
+            base.retraining, schedule="0 4 * * 1", triggers=("drift", "performance")
         ),
     )
 
 
 def shadow_project() -> ir.Project:
     """Shadow mode instead of an A/B test (the check stage allows one at a time)."""
-    return full_project().model_copy(update={"ab_test": None, "shadow": ir.Shadow(sample=0.5)})
+    return replace(full_project(), ab_test=None, shadow=ir.Shadow(sample=0.5))
 
 
 def bare_project() -> ir.Project:
@@ -403,9 +404,9 @@ def bare_project() -> ir.Project:
         scope_in=(),
         kpis=(),
         gates=ir.Gates(thresholds=(), beat_baseline=None, beat_champion=None),
-        deployment=base.deployment.model_copy(update={"latency": None, "throughput_rps": None}),
-        monitoring=base.monitoring.model_copy(update={"drift": None, "alerts": ()}),
-        retraining=base.retraining.model_copy(update={"triggers": ()}),
+        deployment=replace(base.deployment, latency=None, throughput_rps=None),
+        monitoring=replace(base.monitoring, drift=None, alerts=()),
+        retraining=replace(base.retraining, triggers=()),
     )
 
 
@@ -620,13 +621,11 @@ def test_non_sensitive_payload_logging_follows_the_environments() -> None:
     assert "Payload logging is on in: `staging`, `production`." in card(make_project())
     base = make_project()
     quiet = make_project(
-        deployment=base.deployment.model_copy(
-            update={
-                "environments": tuple(
-                    e.model_copy(update={"payload_logging": False})
-                    for e in base.deployment.environments
-                )
-            }
+        deployment=replace(
+            base.deployment,
+            environments=tuple(
+                replace(e, payload_logging=False) for e in base.deployment.environments
+            ),
         )
     )
     assert "Payload logging is off: the spec does not enable it." in card(quiet)
@@ -699,14 +698,13 @@ def hostile_project() -> ir.Project:
     base = make_project()
     return make_project(
         sources=(_source(name=f"cust{hostile}(a)|{{b}}<i>`c`#quot;"),),
-        training=base.training.model_copy(update={"source": f"cust{hostile}(a)|{{b}}<i>`c`#quot;"}),
+        training=replace(base.training, source=f"cust{hostile}(a)|{{b}}<i>`c`#quot;"),
         primary_metric=hostile,
-        registry=base.registry.model_copy(update={"model_name": hostile}),
-        monitoring=base.monitoring.model_copy(update={"schedule": '0 * * * * "]; click'}),
-        deployment=base.deployment.model_copy(
-            update={
-                "environments": (_environment('prod"]\nevil', 0, approval=True, logging=False),)
-            }
+        registry=replace(base.registry, model_name=hostile),
+        monitoring=replace(base.monitoring, schedule='0 * * * * "]; click'),
+        deployment=replace(
+            base.deployment,
+            environments=(_environment('prod"]\nevil', 0, approval=True, logging=False),),
         ),
     )
 
@@ -786,10 +784,10 @@ def test_mermaid_parser_accepts_the_diagram(tmp_path: Path) -> None:
 
 def test_table_cells_escape_pipes_and_line_breaks() -> None:
     base = make_project()
-    kpi = base.kpis[0].model_copy(
-        update={"description": "kept | lost\nper quarter", "target": "a \\| b", "owner": "<!-- x"}
+    kpi = replace(
+        base.kpis[0], description="kept | lost\nper quarter", target="a \\| b", owner="<!-- x"
     )
-    text = card(full_project().model_copy(update={"kpis": (kpi,)}))
+    text = card(replace(full_project(), kpis=(kpi,)))
     assert "| kept \\| lost<br>per quarter | a \\\\\\| b | &lt;!-- x |" in text
     assert "| `python featurize.py \\| tee featurize.log` |" in text
     assert "<!--" not in text
@@ -818,7 +816,7 @@ def test_durations_are_human_readable(seconds: int, shown: str) -> None:
 def test_render_is_byte_identical_and_undated(project: ir.Project) -> None:
     first = docs.render(project)[0].content
     docs.environment.cache_clear()
-    second = docs.render(project.model_copy(deep=True))[0].content
+    second = docs.render(copy.deepcopy(project))[0].content
     assert first == second
     assert first.endswith(b"\n")
     assert not first.endswith(b"\n\n")
@@ -836,15 +834,12 @@ def test_strict_undefined_rejects_an_incomplete_context() -> None:
 def sensitive_full_project() -> ir.Project:
     full = full_project()
     sensitive = sensitive_project()
-    return full.model_copy(
-        update={
-            "sources": (*sensitive.sources, *full.sources[1:]),
-            "sensitive": True,
-            "deployment": full.deployment.model_copy(
-                update={"environments": sensitive.deployment.environments}
-            ),
-            "shadow": ir.Shadow(sample=0.5),  # not compilable with an A/B test, but renderable
-        }
+    return replace(
+        full,
+        sources=(*sensitive.sources, *full.sources[1:]),
+        sensitive=True,
+        deployment=replace(full.deployment, environments=sensitive.deployment.environments),
+        shadow=ir.Shadow(sample=0.5),  # not compilable with an A/B test, but renderable
     )
 
 
@@ -854,3 +849,41 @@ def test_every_context_value_is_used(key: str) -> None:
     del context[key]
     with pytest.raises(jinja2.UndefinedError):
         docs.environment().get_template(docs.TEMPLATE).render(context)
+
+
+# ── the precompiled template ─────────────────────────────────────────────────
+
+
+def test_precompiled_template_is_fresh() -> None:
+    from targets.docs import precompile
+
+    committed = precompile.COMPILED.read_text(encoding="utf-8")
+    assert committed == precompile.compiled_source(docs.environment()), (
+        "targets/docs/model_card_compiled.py is stale: run `python -m targets.docs.precompile`"
+    )
+
+
+@pytest.mark.parametrize(
+    "project", [full_project(), sensitive_project(), shadow_project(), bare_project()]
+)
+def test_precompiled_template_renders_what_the_template_renders(project: ir.Project) -> None:
+    precompiled = docs.template()
+    assert precompiled.filename is not None
+    assert precompiled.filename.endswith("model_card_compiled.py")  # not the .j2 file
+    from_source = docs.environment().get_template(docs.TEMPLATE)
+    context = docs.model_card_context(project)
+    assert precompiled.render(context) == from_source.render(context)
+
+
+def test_a_stale_precompiled_template_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from targets.docs import model_card_compiled
+
+    docs.template.cache_clear()
+    monkeypatch.setattr(model_card_compiled, "TEMPLATE_SHA256", "0" * 64)
+    try:
+        fallback = docs.template()
+        assert fallback.filename is not None
+        assert fallback.filename.endswith(docs.TEMPLATE)  # compiled from the .j2 file
+        assert fallback.render(docs.model_card_context(full_project())) == card(full_project())
+    finally:
+        docs.template.cache_clear()

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def pipeline(project: ir.Project) -> dict[str, Any]:
 
 
 def with_training(project: ir.Project, **changes: Any) -> ir.Project:
-    return project.model_copy(update={"training": project.training.model_copy(update=changes)})
+    return replace(project, training=replace(project.training, **changes))
 
 
 def custom(name: str, after: str | None = None, **fields: Any) -> ir.CustomStage:
@@ -76,9 +77,9 @@ def custom(name: str, after: str | None = None, **fields: Any) -> ir.CustomStage
 
 
 def remote(project: ir.Project, uri: str) -> ir.Project:
-    source = project.training_source.model_copy(update={"path": None, "uri": uri})
+    source = replace(project.training_source, path=None, uri=uri)
     others = tuple(s for s in project.sources if s.name != source.name)
-    return project.model_copy(update={"sources": (source, *others)})
+    return replace(project, sources=(source, *others))
 
 
 MINIMAL_SPEC = """\
@@ -305,8 +306,8 @@ def test_beat_the_champion_adds_an_always_changed_champion_stage_before_the_gate
 
 def test_without_a_champion_gate_there_is_no_champion_stage() -> None:
     project = example("churn")
-    gates = project.gates.model_copy(update={"beat_champion": None})
-    data = pipeline(project.model_copy(update={"gates": gates}))["stages"]
+    gates = replace(project.gates, beat_champion=None)
+    data = pipeline(replace(project, gates=gates))["stages"]
     assert "champion" not in data
     assert data["gate"]["cmd"] == "mlproject step gate"
 
@@ -345,7 +346,7 @@ def test_per_row_plots_of_sensitive_data_stay_out_of_git() -> None:
         layout.PLOT_PRECISION_RECALL: False,
         layout.PLOT_CONFUSION: True,
     }
-    public = _plot_props(churn.model_copy(update={"sensitive": False}))
+    public = _plot_props(replace(churn, sensitive=False))
     assert not any(p["cache"] for p in public.values())
 
 
@@ -442,12 +443,11 @@ def _fingerprints(project: ir.Project) -> dict[str, str]:
 
 def test_editing_what_no_step_reads_reruns_nothing() -> None:
     project = example("churn")
-    edited = project.model_copy(
-        update={
-            "spec_sha256": "0" * 64,
-            "description": "edited",
-            "monitoring": project.monitoring.model_copy(update={"alerts": ()}),
-        }
+    edited = replace(
+        project,
+        spec_sha256="0" * 64,
+        description="edited",
+        monitoring=replace(project.monitoring, alerts=()),
     )
     assert _fingerprints(edited) == _fingerprints(project)
 
@@ -462,10 +462,10 @@ def test_editing_the_features_reruns_the_stages_that_read_them() -> None:
 
 def test_editing_a_gate_reruns_only_the_gate() -> None:
     project = example("churn")
-    gates = project.gates.model_copy(update={"thresholds": project.gates.thresholds[:1]})
+    gates = replace(project.gates, thresholds=project.gates.thresholds[:1])
     before, after = (
         _fingerprints(project),
-        _fingerprints(project.model_copy(update={"gates": gates})),
+        _fingerprints(replace(project, gates=gates)),
     )
     assert {stage for stage in before if before[stage] != after[stage]} == {"gate"}
 
@@ -501,8 +501,8 @@ def test_default_remote_for_a_project_at_the_root(tmp_path: Path) -> None:
 
 
 def with_remote(project: ir.Project, url: str) -> ir.Project:
-    registry = project.registry.model_copy(update={"remote_url": url, "remote_is_default": False})
-    return project.model_copy(update={"registry": registry})
+    registry = replace(project.registry, remote_url=url, remote_is_default=False)
+    return replace(project, registry=registry)
 
 
 @pytest.mark.parametrize(

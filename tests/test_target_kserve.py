@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,12 @@ def assert_valid(manifest: dict[str, Any]) -> None:
 
 
 def _replace(project: ir.Project, **changes: Any) -> ir.Project:
-    return project.model_copy(update=changes)
+    return replace(project, **changes)
 
 
 def _with_environments(project: ir.Project, **changes: Any) -> ir.Project:
-    environments = tuple(e.model_copy(update=changes) for e in project.deployment.environments)
-    deployment = project.deployment.model_copy(update={"environments": environments})
+    environments = tuple(replace(e, **changes) for e in project.deployment.environments)
+    deployment = replace(project.deployment, environments=environments)
     return _replace(project, deployment=deployment)
 
 
@@ -204,8 +205,8 @@ def test_storage_uri_from_the_dvc_remote() -> None:
     uri = local["spec"]["predictor"]["model"]["storageUri"]
     assert uri == f"pvc://churn-models/models/churn-classifier/{kserve.VERSION_PLACEHOLDER}"
     assert "churn-models" in local["metadata"]["annotations"]["mlproject.dev/storage-note"]
-    registry = project.registry.model_copy(
-        update={"remote_url": "s3://ml-artifacts/churn/", "remote_is_default": False}
+    registry = replace(
+        project.registry, remote_url="s3://ml-artifacts/churn/", remote_is_default=False
     )
     remote = manifests(_replace(project, registry=registry))
     service = remote["deploy/kserve/production/inferenceservice.yaml"]

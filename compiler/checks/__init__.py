@@ -30,7 +30,7 @@ from compiler.checks.rule import CheckContext, Rule
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic
 from compiler.load import Document
-from compiler.spec.v1 import ProjectSpec
+from compiler.spec.v1_compiled import ProjectSpec
 
 RULES: list[Rule] = sorted(
     [

@@ -13,7 +13,7 @@ from compiler.checks.examples import spec
 from compiler.checks.rule import CheckContext, Rule
 from compiler.checks.schedules import shortest_interval
 from compiler.diagnostics import Diagnostic
-from compiler.spec.types import duration_seconds
+from compiler.spec.constraints import duration_seconds
 
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 # Triggers that fire from a monitoring run: their pace is the monitoring schedule.

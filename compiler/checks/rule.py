@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
-from compiler.spec.v1 import DataSource, ProjectSpec
+from compiler.spec.v1_compiled import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
 
 # Data that must not leak: the classes that need approval, no payload logging.

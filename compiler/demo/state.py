@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from compiler import ir, pipeline_layout
+from compiler import ir, ir_codec, pipeline_layout
 from compiler.demo.plan import Plan
 from compiler.demo.runner import DemoError, Runner
 from compiler.demo.serving import ServedModel
@@ -64,7 +64,7 @@ class Demo:
         if self.project is None:
             path = self.workdir / pipeline_layout.CONFIG
             try:
-                self.project = ir.Project.model_validate_json(path.read_text(encoding="utf-8"))
+                self.project = ir_codec.load_project_json(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise DemoError("project", f"cannot read the compiled {path}: {exc}") from exc
         return self.project

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from compiler import ir
+from compiler import ir, ir_codec
 from compiler import pipeline_layout as layout
 from compiler.lineage import gitrepo
 from compiler.lineage.errors import RegistryError
@@ -87,8 +86,8 @@ def _parse(data: bytes, what: str) -> Any:
 
 def _source_path(source: dict[str, Any]) -> str | None:
     try:
-        return layout.data_path(ir.Source.model_validate(source))
-    except ValidationError:  # a configuration from an older IR version
+        return layout.data_path(ir_codec.load(ir.Source, source))
+    except ir_codec.LoadError:  # a configuration from an older IR version
         path = source.get("path")
         return path if isinstance(path, str) else None
 

@@ -13,9 +13,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from compiler import ir
+from compiler import ir, ir_codec
 from compiler import pipeline_layout as layout
 from compiler.lineage import gitrepo
 from compiler.lineage.errors import RegistryError
@@ -53,13 +51,13 @@ def load_project(project_dir: Path) -> ProjectRef:
     config = directory / layout.CONFIG
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
-        project = ir.Project.model_validate(data)
+        project = ir_codec.load(ir.Project, data)
     except FileNotFoundError as exc:
         raise RegistryError(
             f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",
             "run `mlproject compile`, or pass --project-dir with the directory of mlproject.yaml",
         ) from exc
-    except (OSError, ValueError, ValidationError) as exc:
+    except (OSError, ValueError) as exc:  # ir_codec.LoadError is a ValueError
         raise RegistryError(
             f"{config} is not a compiled project configuration: {exc}",
             "run `mlproject compile` again",

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from compiler import ir, pipeline_layout
+from compiler import ir, ir_codec, pipeline_layout
 from compiler.diagnostics import did_you_mean
 from compiler.runtime.errors import StepError
 
@@ -84,11 +83,12 @@ class StepContext:
 
     @property
     def split(self) -> ir.Split:
-        merged = {**self.project.training.split.model_dump(), **_section(self.params, "split")}
+        merged = {**ir_codec.dump(self.project.training.split), **_section(self.params, "split")}
         try:
-            split = ir.Split.model_validate(merged)
-        except ValidationError as exc:
-            raise StepError(f"{pipeline_layout.PARAMS}: split: {_first_error(exc)}") from None
+            split = ir_codec.load(ir.Split, merged)
+        except ir_codec.LoadError as exc:
+            where = ".".join(str(part) for part in ("split", *exc.path))
+            raise StepError(f"{pipeline_layout.PARAMS}: {where}: {exc.problem}") from None
         if not 0.0 < split.test_size < 1.0:
             raise StepError(
                 f"{pipeline_layout.PARAMS}: split.test_size must be between 0 and 1, "
@@ -189,11 +189,11 @@ def load_context(project_dir: Path) -> StepContext:
     except OSError as exc:
         raise StepError(f"cannot read {config}: {exc.strerror}") from None
     try:
-        project = ir.Project.model_validate_json(text)
-    except ValidationError as exc:
+        project = ir_codec.load_project_json(text)
+    except ir_codec.LoadError as exc:
         raise StepError(
             f"{pipeline_layout.CONFIG} is not a compiled configuration this mlproject can read "
-            f"({_first_error(exc)}): run `mlproject compile` again"
+            f"({exc}): run `mlproject compile` again"
         ) from None
     return StepContext(root=root, project=project, params=_load_params(root, project))
 
@@ -261,12 +261,6 @@ def _comparison(
         direction=compiled.direction,
         margin=compiled.margin if margin is None else margin,
     )
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:

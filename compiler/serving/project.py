@@ -15,9 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from compiler import ir
+from compiler import ir, ir_codec
 from compiler import pipeline_layout as layout
 from compiler.serving.errors import ServingError
 
@@ -66,13 +64,13 @@ def load_project(project_dir: Path) -> CompiledProject:
     config = directory / layout.CONFIG
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
-        project = ir.Project.model_validate(data)
+        project = ir_codec.load(ir.Project, data)
     except FileNotFoundError:
         raise ServingError(
             f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",
             "run `mlproject compile`, or pass --project-dir with the directory of mlproject.yaml",
         ) from None
-    except (OSError, ValueError, ValidationError) as exc:
+    except (OSError, ValueError) as exc:  # ir_codec.LoadError is a ValueError
         first = str(exc).splitlines()[0]
         raise ServingError(
             f"{config} is not a compiled configuration this mlproject can read: {first}",

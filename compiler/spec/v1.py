@@ -3,6 +3,12 @@
 Validate stage. These models speak the user's vocabulary; they check shape and
 single-field constraints only. Cross references and policies are semantic rules
 in ``compiler.checks``; resolved defaults live in the IR (``compiler.ir``).
+
+They are the source of truth: the JSON Schema, docs/spec.md, the diagnostics'
+hints and ``compiler/spec/v1_compiled.py`` (the plain classes and core schema a
+valid spec is validated with) are generated from them. After changing them, run
+``python -m compiler.schema``. A custom validator must be a function of
+``compiler.spec.constraints`` (pydantic-free), which both validators call.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from compiler.metrics import TaskType
+from compiler.spec.constraints import check_data_source_location
 from compiler.spec.types import (
     SECRET_PATTERN,
     STRICT,
@@ -149,13 +156,8 @@ class DataSource(Spec):
         default=None, description="New data is expected at least this often."
     )
 
-    @model_validator(mode="after")
-    def _one_location(self) -> DataSource:
-        if (self.path is None) == (self.uri is None):
-            raise ValueError("a data source needs exactly one of 'path' or 'uri'")
-        if self.path is not None and (self.path.startswith("/") or ".." in self.path.split("/")):
-            raise ValueError("'path' must be relative to the spec and stay inside the project")
-        return self
+    # A pydantic-free function, so that the generated validator runs the very same check.
+    _one_location = model_validator(mode="after")(check_data_source_location)
 
 
 class Data(Spec):

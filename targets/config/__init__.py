@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from compiler import ir
+from compiler import ir, ir_codec
 from compiler.emit import GeneratedFile
 from compiler.pipeline_layout import CONFIG
 
@@ -18,7 +18,7 @@ DESCRIPTION = "resolved project configuration the built-in steps read (mlproject
 
 
 def render(project: ir.Project) -> list[GeneratedFile]:
-    payload = project.model_dump(mode="json")
+    payload = ir_codec.dump(project)
     text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return [
         GeneratedFile(

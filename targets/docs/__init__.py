@@ -248,8 +248,23 @@ def model_card_context(project: ir.Project) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def template() -> jinja2.Template:
+    """The model card template: precompiled when the stamps match, else compiled now."""
+    env = environment()
+    try:
+        from targets.docs import model_card_compiled as compiled
+        from targets.docs.precompile import template_sha256
+    except ImportError:  # pragma: no cover - the module is committed
+        return env.get_template(TEMPLATE)
+    running = (template_sha256(), jinja2.__version__)
+    if running != (compiled.TEMPLATE_SHA256, compiled.JINJA2_VERSION):
+        return env.get_template(TEMPLATE)
+    return env.template_class.from_module_dict(env, vars(compiled), env.make_globals(None))
+
+
 def render_model_card(project: ir.Project) -> str:
-    return environment().get_template(TEMPLATE).render(model_card_context(project))
+    return template().render(model_card_context(project))
 
 
 def render(project: ir.Project) -> list[GeneratedFile]:

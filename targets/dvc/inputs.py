@@ -20,7 +20,7 @@ import hashlib
 import json
 from typing import Any
 
-from compiler import ir
+from compiler import ir, ir_codec
 
 INPUTS_FILE = "stage-inputs.yaml"
 FINGERPRINT_CHARS = 16  # 64 bits: ample to notice a change, short in `dvc exp show`
@@ -53,5 +53,5 @@ def fingerprint(config: dict[str, Any], stage: str) -> str:
 
 def stage_inputs(project: ir.Project) -> dict[str, str]:
     """The file's content: stage name → fingerprint, in pipeline order."""
-    config = project.model_dump(mode="json")  # exactly what the config target serialises
+    config = ir_codec.dump(project)  # exactly what the config target serialises
     return {stage: fingerprint(config, stage) for stage in CONFIG_KEYS}
