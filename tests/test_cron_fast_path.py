@@ -1,6 +1,6 @@
 """The common cron schedules are read without croniter, exactly as croniter reads them.
 
-``compiler.checks.schedules.weekly_schedule`` reads schedules that run every day
+``compiler.cron.weekly_schedule`` reads schedules that run every day
 of every month (most of them) so that a cold ``mlproject validate`` need not
 import croniter; anything it does not read is left to croniter.
 """
@@ -8,6 +8,7 @@ import croniter; anything it does not read is left to croniter.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.checks import schedules
-from compiler.checks.schedules import cron_problem, shortest_interval, weekly_schedule
+from compiler.checks.schedules import cron_problem, shortest_interval
+from compiler.cron import weekly_schedule
 
 FORMS = [
     *("*", "*/1", "*/2", "*/7", "*/15", "*/23", "*/59", "*/60", "*/0", "*/x"),
@@ -88,3 +90,33 @@ def test_shortest_interval_same_with_or_without_the_fast_path(
     finally:
         shortest_interval.cache_clear()
         schedules.cron_problem.cache_clear()
+
+
+def test_longest_interval_same_with_or_without_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from targets.prometheus import schedule
+
+    expressions = ["* * * * *", "*/7 * * * *", "0 * * * *", "0 9 * * 1-5", "0 3 * * mon"]
+    expressions += ["5,10 1-3 * * *", "0 0 * * 0,6", "30 */6 * * *", "0 0 * * sun-sat"]
+    expressions += ["0 12 * * fri", "15 2,14 * * 2-4", "*/20 8-17 * * mon-fri"]
+    assert all(weekly_schedule(e) is not None for e in expressions)
+    fast = {e: schedule.longest_interval(e) for e in expressions}
+    assert fast["0 9 * * 1-5"] == 3 * 86400  # Friday 09:00 to Monday 09:00
+    monkeypatch.setattr(schedule, "weekly_schedule", lambda expression: None)
+    assert {e: schedule.longest_interval(e) for e in expressions} == fast
+
+
+@settings(max_examples=200, deadline=None)
+@given(minute=FIELD, hour=FIELD, weekday=FIELD)
+def test_longest_interval_agrees_with_croniter(minute: str, hour: str, weekday: str) -> None:
+    from targets.prometheus import schedule
+
+    expression = f"{minute} {hour} * * {weekday}"
+    weekly = weekly_schedule(expression)
+    if weekly is None:
+        return  # not a form read without croniter: nothing to compare
+    runs = croniter(expression, datetime(2024, 1, 1, tzinfo=UTC))
+    times = [runs.get_next(float) for _ in range(len(weekly[0]) * len(weekly[1]) * 8 + 1)]
+    longest = max(later - earlier for earlier, later in pairwise(times))
+    assert schedule.longest_interval(expression) == int(longest), expression

@@ -74,3 +74,38 @@ def test_valid_spec_is_validated_without_building_pydantic_models(example: str) 
     assert "pydantic.main" not in modules and "pydantic.fields" not in modules, modules
     assert not [m for m in modules if m.startswith("pydantic._internal")], modules
     assert "croniter" not in modules, "every schedule of the examples is read without croniter"
+
+
+COMPILE_PROBE = """
+import json, sys
+from compiler.cli import main
+try:
+    main(["compile", "--no-cache", "--root", sys.argv[1], sys.argv[2]])
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+loaded = sorted(m for m in sys.modules if m.startswith(("pydantic", "croniter")))
+print("MODULES=" + json.dumps(loaded))
+"""
+
+
+@pytest.mark.parametrize("example", ["churn", "demand", "minimal"])
+def test_compile_builds_no_pydantic_model_and_reads_schedules_without_croniter(
+    example: str, tmp_path: Path
+) -> None:
+    """Spec (generated validator) and IR (dataclasses) are pydantic-free; the monitoring
+    schedules of the examples are read by compiler.cron, not croniter (~10 ms to import)."""
+    work = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, work)
+    (work / ".git").mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", COMPILE_PROBE, str(work), str(work / "mlproject.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    line = next((x for x in out.stdout.splitlines() if x.startswith("MODULES=")), None)
+    assert line is not None, out.stdout + out.stderr
+    modules = json.loads(line.removeprefix("MODULES="))
+    assert "pydantic.main" not in modules and "pydantic.fields" not in modules, modules
+    assert "croniter" not in modules, modules

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 
+from compiler.cron import weekly_schedule
+
 # The check stage's reference date (compiler.checks.schedules.REFERENCE).
 REFERENCE = datetime(2024, 1, 1, tzinfo=UTC)
 # Runs sampled when a schedule does not repeat weekly: ten years of a monthly
@@ -25,22 +27,29 @@ def _values(field: Sequence[int | str], size: int) -> list[int]:
     return list(range(size)) if field == ["*"] else [int(value) for value in field]
 
 
+def _weekly_gaps(minutes: Sequence[int], hours: Sequence[int], weekdays: Sequence[int]) -> int:
+    """Seconds of the longest gap of a schedule that repeats every week, wrapped around."""
+    in_day = [hour * 60 + minute for hour in hours for minute in minutes]
+    marks = sorted(day * 1440 + minute for day in weekdays for minute in in_day)
+    gaps = [later - earlier for earlier, later in pairwise(marks)]
+    return 60 * max([*gaps, marks[0] + 7 * 1440 - marks[-1]])
+
+
 def longest_interval(expression: str) -> int:
     """Seconds of the longest gap between consecutive runs of a (valid) cron expression."""
+    weekly = weekly_schedule(expression)  # most schedules: no croniter import
+    if weekly is not None:
+        return _weekly_gaps(*weekly)
     from croniter import croniter
 
     runs = croniter(expression, REFERENCE)
     minutes, hours, days, months, weekdays = runs.expanded
     if days == ["*"] and months == ["*"]:
         # The schedule repeats every week: its gaps are those of one week, wrapped around.
-        in_day = [
-            hour * 60 + minute for hour in _values(hours, 24) for minute in _values(minutes, 60)
-        ]
-        on_days = [0] if weekdays == ["*"] else sorted({day % 7 for day in _values(weekdays, 7)})
-        period = 1440 if weekdays == ["*"] else 7 * 1440
-        marks = sorted(day * 1440 + minute for day in on_days for minute in in_day)
-        gaps = [later - earlier for earlier, later in pairwise(marks)]
-        return 60 * max([*gaps, marks[0] + period - marks[-1]])
+        on_days = (
+            range(7) if weekdays == ["*"] else sorted({day % 7 for day in _values(weekdays, 7)})
+        )
+        return _weekly_gaps(_values(minutes, 60), _values(hours, 24), list(on_days))
     times = [runs.get_next(float) for _ in range(_RUNS)]
     return int(max(later - earlier for earlier, later in pairwise(times)))
 
