@@ -10,14 +10,16 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Literal
+
+from compiler.records import record
 
 Severity = Literal["error", "warning"]
 Pointer = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Position:
     """A 1-based line and column in a source file."""
 
@@ -25,7 +27,7 @@ class Position:
     col: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnostic:
     """One problem found in one file, with a stable code."""
 
@@ -57,7 +59,7 @@ class DiagnosticError(Exception):
         super().__init__("; ".join(d.message for d in self.diagnostics))
 
 
-@dataclass
+@record
 class DiagnosticSink:
     """Collects diagnostics so that all of them are reported, then once."""
 

@@ -26,11 +26,12 @@ import sys
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 from compiler import ir
+from compiler.records import record
 
 N = TypeVar("N", bound=ir.Node)
 
@@ -129,14 +130,14 @@ def load_project_json(text: str | bytes) -> ir.Project:
     return load(ir.Project, data)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Field:
     name: str
     convert: Converter
     required: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Plan:
     fields: tuple[_Field, ...]
     names: frozenset[str]

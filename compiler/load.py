@@ -14,7 +14,7 @@ import math
 import re
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import yaml
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError, Pointer, Position
+from compiler.records import record
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -58,7 +59,7 @@ _SYNTAX_HINTS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Document:
     """A loaded spec: plain data plus where each node came from."""
 

@@ -6,8 +6,9 @@ runtime (``compiler.runtime``) maps the same names onto scikit-learn functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from compiler.records import record
 
 TaskType = Literal["binary_classification", "multiclass_classification", "regression"]
 Direction = Literal["higher", "lower"]
@@ -15,7 +16,7 @@ Direction = Literal["higher", "lower"]
 CLASSIFICATION: frozenset[str] = frozenset({"binary_classification", "multiclass_classification"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MetricInfo:
     """What a metric means: which tasks it suits, which way is better, what it needs."""
 

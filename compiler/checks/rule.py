@@ -9,11 +9,11 @@ finding points at the line the user wrote.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
+from compiler.records import record
 from compiler.spec.v1_compiled import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
 
@@ -21,7 +21,7 @@ from compiler.spec.validate import dotted
 SENSITIVE_CLASSES = frozenset({"confidential", "restricted"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckContext:
     """What a rule may read: the spec models, the document, and a way to report."""
 
@@ -100,7 +100,7 @@ def sensitivity_reasons(spec: ProjectSpec) -> list[str]:
     return reasons
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A semantic rule with its stable code and the examples that document it.
 

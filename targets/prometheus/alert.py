@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from compiler.records import record
 
 SERVING, DATA, MODEL, MONITORING = "serving", "data", "model", "monitoring"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Series:
     """One promtool input series: ``metric{labels}`` and its expanding values notation."""
 
@@ -28,7 +29,7 @@ class Series:
         return f"{self.metric}{{{inner}}}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Case:
     """Input series, when to evaluate, and the alert's own labels if it fires (None: silent)."""
 
@@ -37,7 +38,7 @@ class Case:
     fires_with: Mapping[str, str] | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Alert:
     name: str
     route: str  # serving | data | model | monitoring

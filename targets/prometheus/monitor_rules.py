@@ -11,10 +11,11 @@ each rule waits 5 minutes (``for``) only to ride out a half-written file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from compiler import ir
 from compiler import monitoring_contract as contract
+from compiler.records import record
 from targets.prometheus import scrape
 from targets.prometheus.alert import (
     DATA,
@@ -36,7 +37,7 @@ _MODEL = ("model",)
 _PER_FEATURE = ("model", "feature")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GaugeCheck:
     """A gauge compared with a threshold: ``<min|max> by (by) (metric{...}) <op> threshold``."""
 
