@@ -141,6 +141,15 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     default=None,
     help="Output root (default: the git work tree holding the first spec).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Validate and render specs in N processes (default: the usable CPUs; 1: in this "
+    "process). Output and report are the same for every N.",
+)
 @FORMAT
 def compile_command(
     specs: tuple[Path, ...],
@@ -149,10 +158,11 @@ def compile_command(
     force: bool,
     no_cache: bool,
     root: Path | None,
+    jobs: int | None,
     fmt: str,
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
-    from compiler.pipeline import compile_specs, find_root
+    from compiler.pipeline import compile_specs, find_root, usable_cpus
     from compiler.registry import available_targets
 
     paths = _default_specs(specs)
@@ -174,6 +184,7 @@ def compile_command(
         mode="check" if check else "write",
         force=force,
         use_cache=not no_cache,
+        jobs=jobs if jobs is not None else usable_cpus(),
     )
     diagnostics = report.all_diagnostics
     sources = {v.file: v.document.text for v in report.validations if v.document is not None}

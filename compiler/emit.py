@@ -12,6 +12,9 @@ back :class:`SpecOutput` values; this is the only module that writes them.
   forced), otherwise writes every file to an fsync'd temp file beside its
   target, records the renames in a journal, renames, writes the manifest last
   and drops the journal. A journal left by a crash is replayed first.
+- :func:`up_to_date` lets a compile skip a spec that, and whose outputs, did not
+  change; with a :class:`~compiler.manifest.StatCache` it reads only the files whose
+  stat changed since they were written or last hashed.
 - :func:`check` is :func:`plan`, for ``mlproject compile --check``: the caller
   fails on anything that is not ``identical``.
 
@@ -21,6 +24,7 @@ The disk work (manifest, journal, atomic commit) lives in :mod:`compiler.manifes
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from compiler.manifest import (
     Manifest,
     OutputTree,
     PendingWrite,
+    StatCache,
     Transaction,
     commit,
     is_sha256,
@@ -88,7 +93,10 @@ class FilePlan:
 
 def with_header(file: GeneratedFile, spec_path: str, spec_sha256: str) -> bytes:
     """The exact bytes emit writes for ``file``: LF, one final newline, header if allowed."""
-    body = file.content.replace(b"\r\n", b"\n").rstrip(b"\n")
+    body = file.content
+    if b"\r" in body:  # rare: skip the copy replace() would make of every file
+        body = body.replace(b"\r\n", b"\n")
+    body = body.rstrip(b"\n")
     body = body + b"\n" if body else b""
     if file.comment == "none":
         return body
@@ -116,6 +124,8 @@ class _SpecWork:
     writes: list[PendingWrite] = field(default_factory=list)
     deletes: list[Delete] = field(default_factory=list)
     manifest: PendingWrite | None = None
+    hashes: dict[str, str] = field(default_factory=dict)  # generated path → sha256
+    seen: dict[str, os.stat_result] = field(default_factory=dict)  # identical: stat when read
 
     def transaction(self) -> Transaction:
         return Transaction(self.spec_path, tuple(self.writes), tuple(self.deletes), self.manifest)
@@ -171,10 +181,15 @@ def _validate(disk: OutputTree, outputs: Sequence[SpecOutput]) -> None:
 
 
 def _classify(
-    disk: OutputTree, file: GeneratedFile, data: bytes, record: FileRecord | None, *, force: bool
+    disk: OutputTree,
+    file: GeneratedFile,
+    data: bytes,
+    record: FileRecord | None,
+    st: os.stat_result | None,
+    *,
+    force: bool,
 ) -> tuple[FileAction, str | None]:
     path, executable = file.path, file.executable
-    st = disk.lstat(path)
     if st is None:
         return "create", None if record is None else "was deleted; generated again"
     forced = _FORCED if force else ""
@@ -232,13 +247,20 @@ def _plan_spec(
     records: dict[str, FileRecord] = {}
     for file in sorted(output.files, key=lambda f: f.path):
         data = with_header(file, output.spec_path, output.spec_sha256)
-        records[file.path] = FileRecord(_sha256(data), len(data), file.executable)
+        digest = _sha256(data)
+        records[file.path] = FileRecord(digest, len(data), file.executable)
+        work.hashes[file.path] = digest
         record = own.get(file.path) or owners.get(file.path)
-        action, reason = _classify(disk, file, data, record, force=force)
+        st = disk.lstat(file.path)
+        action, reason = _classify(disk, file, data, record, st, force=force)
         work.plans.append(FilePlan(file.path, action, output.spec_path, reason))
-        if action != "identical":
+        if action == "identical":
+            if st is not None:
+                work.seen[file.path] = st  # stat'ed before its bytes were read and compared
+        else:
             mode = EXECUTABLE_MODE if file.executable else FILE_MODE
-            work.writes.append(PendingWrite(file.path, data, mode))
+            checked = st is None or not stat.S_ISDIR(st.st_mode)
+            work.writes.append(PendingWrite(file.path, data, mode, checked))
     for path in sorted(own.keys() - generated):
         _plan_stale(disk, path, own[path], work, force)
     path = manifest_path(output.spec_path)
@@ -319,7 +341,13 @@ def plan(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> l
     return replays + _flatten(_plan(disk, outputs, force))
 
 
-def apply(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> list[FilePlan]:
+def apply(
+    root: Path,
+    outputs: Sequence[SpecOutput],
+    *,
+    force: bool = False,
+    stats: StatCache | None = None,
+) -> list[FilePlan]:
     """Write ``outputs`` under ``root`` and return what was done.
 
     Raises :class:`DiagnosticError` without writing anything if a file is not
@@ -327,6 +355,9 @@ def apply(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> 
     ``force`` such files are overwritten, and a hand-edited file that is no longer
     generated is kept and dropped from the manifest. Those plans keep their
     conflict/modified action; the reason says what ``force`` did.
+
+    With ``stats``, the stat of every file written or found identical is recorded
+    in it (the caller saves it), for :func:`up_to_date` to trust next time.
     """
     disk = OutputTree(root)
     reason = "finished an interrupted compile"
@@ -342,7 +373,25 @@ def apply(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> 
     commit(
         disk, [spec.transaction() for spec in work if spec.writes or spec.deletes or spec.manifest]
     )
+    if stats is not None:
+        _record_stats(disk, work, stats)
     return replayed + _flatten(work)
+
+
+def _record_stats(disk: OutputTree, work: Sequence[_SpecWork], stats: StatCache) -> None:
+    """Remember the stat of each file as emit left it (after the renames: they set the ctime)."""
+    for spec in work:
+        for path, st in spec.seen.items():
+            stats.record(path, st, spec.hashes[path])
+        for write in spec.writes:
+            try:
+                st = os.lstat(disk.abs(write.path))
+            except OSError:
+                stats.forget(write.path)
+                continue
+            stats.record(write.path, st, spec.hashes[write.path])
+        for delete in spec.deletes:
+            stats.forget(delete.path)
 
 
 def check(root: Path, outputs: Sequence[SpecOutput]) -> list[FilePlan]:
@@ -405,17 +454,26 @@ EMIT_CODES: list[CodeDoc] = [
 
 
 def up_to_date(
-    root: Path, spec_path: str, spec_sha256: str, fingerprint: str
+    root: Path | OutputTree,
+    spec_path: str,
+    spec_sha256: str,
+    fingerprint: str,
+    *,
+    stats: StatCache | None = None,
 ) -> tuple[str, list[FilePlan]] | None:
     """(project name, identical plans) when nothing changed since the last compile, else None.
 
     True when the manifest names this spec hash and fingerprint (mlproject version
     and targets), no journal is pending, and every recorded file still holds the
-    recorded bytes. Lets an unchanged spec skip validation and rendering entirely.
+    recorded bytes and mode. Lets an unchanged spec skip validation and rendering entirely.
+
+    With ``stats``, a file whose stat is the one recorded there is trusted without
+    being read (see :class:`~compiler.manifest.StatCache`); a file that had to be
+    hashed and matched is recorded in it. Without, every file is hashed.
     """
     if not fingerprint:
         return None
-    disk = OutputTree(root)
+    disk = root if isinstance(root, OutputTree) else OutputTree(root)
     try:
         if disk.lstat(journal_path(spec_path)) is not None:
             return None
@@ -428,8 +486,14 @@ def up_to_date(
             st = disk.lstat(path)
             if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != record.size:
                 return None
+            if bool(st.st_mode & stat.S_IXUSR) != record.executable:
+                return None  # apply restores the mode
+            if stats is not None and stats.fresh(path, st, record.sha256):
+                continue
             if not disk.holds(path, record.sha256):
                 return None
+            if stats is not None:
+                stats.record(path, st, record.sha256)  # st was taken before the bytes were read
     except (OSError, DiagnosticError):
         return None
     plans = [FilePlan(path, "identical", spec_path, None) for path in sorted(manifest.files)]

@@ -6,21 +6,23 @@ what to report and how.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic, DiagnosticError
+from compiler.diagnostics import Diagnostic, DiagnosticError, Position
 from compiler.load import Document, load_document, load_text
 
 if TYPE_CHECKING:
     from compiler.emit import FilePlan, GeneratedFile, SpecOutput
     from compiler.ir import Project
-    from compiler.spec.v1 import ProjectSpec
+    from compiler.manifest import StatCache
+    from compiler.spec.v1_compiled import ProjectSpec
 
 
 @dataclass
@@ -136,7 +138,12 @@ def find_root(start: Path) -> Path:
 
 @dataclass
 class CompileReport:
-    """Everything one ``compile`` call found and did, for the CLI to report."""
+    """Everything one ``compile`` call found and did, for the CLI to report.
+
+    ``validations`` holds one result per spec that was validated, in input order:
+    its diagnostics, and its document only when there are any (for the excerpts).
+    The spec model never leaves the process that validated it (``spec`` is None).
+    """
 
     validations: list[ValidationResult] = field(default_factory=list)
     plans: list[FilePlan] = field(default_factory=list)
@@ -179,6 +186,138 @@ def fingerprint(target_names: Sequence[str]) -> str:
     return hashlib.sha256(f"{__version__}|{','.join(target_names)}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Built:
+    """One spec validated, checked, lowered and rendered: what a worker sends back.
+
+    Only what the parent needs crosses the process boundary: the diagnostics (and
+    the document, for excerpts, only when there are any), the project name and
+    where it is written (for MLP251), and the rendered files. The spec model and
+    the IR stay where they were built.
+    """
+
+    validation: ValidationResult
+    name: str | None = None  # None: the spec is invalid
+    name_position: Position | None = None
+    files: tuple[GeneratedFile, ...] | None = None  # None: a target refused (``refusal``)
+    refusal: tuple[Diagnostic, ...] = ()
+
+
+def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Built:
+    from compiler.lower import lower
+
+    result = validate_file(spec_path, display=shown)
+    kept = ValidationResult(
+        file=result.file,
+        document=result.document if result.diagnostics else None,
+        diagnostics=result.diagnostics,
+        sha256=result.sha256,
+    )
+    if not result.ok or result.spec is None or result.document is None:
+        return _Built(kept)
+    name = result.spec.metadata.name
+    where = result.document.position_of(("metadata", "name"))
+    project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
+    try:
+        files = render_targets(project, target_names)
+    except DiagnosticError as exc:  # a target may refuse what no rule caught
+        kept.document = result.document  # for the excerpts
+        return _Built(kept, name, where, None, tuple(exc.diagnostics))
+    return _Built(kept, name, where, tuple(files))
+
+
+PARALLEL_MIN_SPECS = 8  # below this, starting worker processes costs more than it saves
+_CHUNK = 16  # specs per task sent to a worker: fewer round trips, still balanced
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), as make -j and pytest-xdist count."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if count is not None:
+        return int(count() or 1)
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _build_chunk(tasks: Sequence[tuple[Path, str]], target_names: Sequence[str]) -> list[_Built]:
+    return [_build_one(spec_path, shown, target_names) for spec_path, shown in tasks]
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _build_all(
+    tasks: Sequence[tuple[Path, str]], target_names: Sequence[str], jobs: int
+) -> list[_Built]:
+    """:func:`_build_one` for every task, in task order; over ``jobs`` processes if worth it."""
+    if jobs <= 1 or len(tasks) < PARALLEL_MIN_SPECS:
+        return _build_chunk(tasks, target_names)
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # The first spec is built here: it imports and warms every stage and target, and
+    # forked workers inherit all of that instead of each doing it again.
+    first = _build_one(*tasks[0], target_names)
+    rest = tasks[1:]
+    size = max(1, min(_CHUNK, len(rest) // (jobs * 4)))
+    chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+    done: list[list[_Built] | None] = [None] * len(chunks)
+    pool = ProcessPoolExecutor(
+        min(jobs, len(chunks)), mp_context=_fork_context(), initializer=_ignore_interrupts
+    )
+    try:
+        # Workers start on the first submit; with SIGINT blocked meanwhile they never
+        # see Ctrl-C (the initializer covers start methods that do not fork), and the
+        # parent gets any Ctrl-C pressed in between when the mask is restored.
+        mask = getattr(signal, "pthread_sigmask", None)
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+        try:
+            futures = [pool.submit(_build_chunk, chunk, target_names) for chunk in chunks]
+        finally:
+            if mask is not None and blocked is not None:
+                mask(signal.SIG_SETMASK, blocked)
+        for index, future in enumerate(futures):
+            # A worker that died (killed, out of memory) breaks the pool: the specs it
+            # left are built here, below.
+            with contextlib.suppress(BrokenProcessPool):
+                done[index] = future.result()
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+    built = [first]
+    for chunk, result in zip(chunks, done, strict=True):
+        built.extend(result if result is not None else _build_chunk(chunk, target_names))
+    return built
+
+
+def _fork_context() -> Any:
+    """Fork where it is safe (Linux): workers start in milliseconds with everything imported."""
+    import multiprocessing
+    import sys
+
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _stop(pool: Any) -> None:
+    """Cancel what is queued and end the workers now: no orphans after Ctrl-C or an error."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+
+
 def build_outputs(
     specs: Sequence[Path],
     root: Path,
@@ -186,32 +325,54 @@ def build_outputs(
     report: CompileReport,
     *,
     use_cache: bool = False,
+    jobs: int = 1,
+    stats: StatCache | None = None,
 ) -> list[SpecOutput]:
     """Validate, check, lower and render each spec; diagnostics go into ``report``.
 
     With ``use_cache``, a spec whose bytes, mlproject version and targets match
-    its manifest, and whose generated files are untouched, is not even parsed.
+    its manifest, and whose generated files are untouched, is not even parsed
+    (``stats`` spares reading files whose stat did not change). The other specs
+    are built over ``jobs`` processes when there are enough of them; the result,
+    and the report, are the same as with ``jobs=1``: everything is merged in input
+    order, and the project names are checked (MLP251) here, in that order.
     """
     from compiler.emit import SpecOutput, up_to_date
-    from compiler.lower import lower
+    from compiler.manifest import OutputTree
 
-    outputs: list[SpecOutput] = []
-    names: dict[str, str] = {}
     stamp = fingerprint(target_names)
+    targets = tuple(target_names)
     report.spec_count += len(specs)
-    for spec_path in specs:
-        shown = _relative(spec_path, root)
-        if use_cache and shown is not None:
+    shown = [_relative(spec_path, root) for spec_path in specs]
+    cached: list[tuple[str, list[FilePlan]] | None] = [None] * len(specs)
+    if use_cache:
+        tree = OutputTree(root)
+        for index, spec_path in enumerate(specs):
+            where = shown[index]
+            if where is None:
+                continue
             try:
                 digest = hashlib.sha256(spec_path.read_bytes()).hexdigest()
             except OSError:
-                digest = ""
-            cached = up_to_date(root, shown, digest, stamp) if digest else None
-            if cached is not None and cached[0] and cached[0] not in names:
-                names[cached[0]] = shown
-                report.unchanged.extend(cached[1])
                 continue
-        if shown is None:
+            cached[index] = up_to_date(tree, where, digest, stamp, stats=stats)
+    todo = [
+        index
+        for index, hit in enumerate(cached)
+        if shown[index] is not None and (hit is None or not hit[0])
+    ]
+    tasks = [(specs[index], shown[index] or "") for index in todo]
+    built = dict(zip(todo, _build_all(tasks, targets, jobs), strict=True))
+
+    outputs: list[SpecOutput] = []
+    names: dict[str, str] = {}
+    for index, spec_path in enumerate(specs):
+        where, hit = shown[index], cached[index]
+        if hit is not None and hit[0] and hit[0] not in names:
+            names[hit[0]] = where or ""
+            report.unchanged.extend(hit[1])
+            continue
+        if where is None:
             report.diagnostics.append(
                 Diagnostic(
                     "MLP250",
@@ -221,38 +382,39 @@ def build_outputs(
                 )
             )
             continue
-        result = validate_file(spec_path, display=shown)
-        report.validations.append(result)
-        if not result.ok or result.spec is None or result.document is None:
+        one = built.get(index)
+        if one is None:  # unchanged, but an earlier spec took its name: build it after all
+            one = _build_one(spec_path, where, targets)
+        report.validations.append(one.validation)
+        if one.name is None:
             continue
-        name = result.spec.metadata.name
-        if name in names:
+        if one.name in names:
+            if one.validation.document is None:  # for the excerpt (the workers keep documents)
+                with contextlib.suppress(DiagnosticError):
+                    one.validation.document = load_document(spec_path, display=where)
             report.diagnostics.append(
                 Diagnostic(
                     "MLP251",
-                    f"project name '{name}' is also used by {names[name]}",
-                    shown,
-                    result.document.position_of(("metadata", "name")),
+                    f"project name '{one.name}' is also used by {names[one.name]}",
+                    where,
+                    one.name_position,
                     "project names must be unique in a repository: they name workflows, "
                     "services and registry entries",
                     pointer=("metadata", "name"),
                 )
             )
             continue
-        names[name] = shown
-        project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
-        try:
-            files = render_targets(project, target_names)
-        except DiagnosticError as exc:  # a target may refuse what no rule caught
-            report.diagnostics.extend(exc.diagnostics)
+        names[one.name] = where
+        if one.files is None:
+            report.diagnostics.extend(one.refusal)
             continue
         outputs.append(
             SpecOutput(
-                spec_path=shown,
-                spec_sha256=result.sha256,
-                files=tuple(files),
+                spec_path=where,
+                spec_sha256=one.validation.sha256,
+                files=one.files,
                 fingerprint=stamp,
-                project=name,
+                project=one.name,
             )
         )
     return outputs
@@ -266,23 +428,36 @@ def compile_specs(
     mode: str = "write",
     force: bool = False,
     use_cache: bool = True,
+    jobs: int = 1,
 ) -> CompileReport:
-    """Compile specs into ``root``. ``mode``: ``write``, ``check`` (write nothing) or ``plan``."""
+    """Compile specs into ``root``. ``mode``: ``write``, ``check`` (write nothing) or ``plan``.
+
+    ``jobs``: processes to validate and render over (1: all in this process; the CLI
+    passes the number of usable CPUs). The outcome does not depend on it.
+    """
     from compiler.emit import apply, check, plan
+    from compiler.manifest import StatCache
 
     report = CompileReport()
     root = root.resolve()
-    outputs = build_outputs(specs, root, target_names, report, use_cache=use_cache)
+    stats = StatCache.open(root)
+    outputs = build_outputs(
+        specs, root, target_names, report, use_cache=use_cache, jobs=jobs, stats=stats
+    )
     if report.has_errors:
+        if mode == "write":
+            stats.save()  # files hashed and found unchanged need not be hashed next time
         return report  # never a half-written tree: nothing is emitted when any spec fails
     try:
         if mode == "write":
-            report.plans = apply(root, outputs, force=force)
+            report.plans = apply(root, outputs, force=force, stats=stats)
         elif mode == "check":
             report.plans = check(root, outputs)
         else:
             report.plans = plan(root, outputs, force=force)
     except DiagnosticError as exc:
         report.diagnostics.extend(exc.diagnostics)
+    if mode == "write":  # --check and plan write nothing, not even the cache
+        stats.save()
     report.plans = sorted(report.plans + report.unchanged, key=lambda p: (p.spec_path, p.path))
     return report
