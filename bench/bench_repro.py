@@ -74,6 +74,9 @@ def environment(work: Path, threads: int | None) -> dict[str, str]:
     gitconfig = work / "gitconfig"
     gitconfig.write_text("[user]\n\tname = Bench\n\temail = bench@example.com\n")
     env = dict(os.environ)
+    # Both sides run from .pyc files, as installed code does: the warm-up repro writes them
+    # (with PYTHONDONTWRITEBYTECODE set, every process would recompile its scripts).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         DVC_NO_ANALYTICS="1",
         DVC_SITE_CACHE_DIR=str(work / "dvc-site-cache"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -327,10 +327,32 @@ def _register_more() -> None:
 _register_more()
 
 
+def _with_stack_headroom(call: Callable[[], object]) -> None:
+    """Run ``call`` with ~56 KiB of CPython frame stack free above this frame.
+
+    CPython (3.11+) keeps Python frames in 16 KiB chunks and frees a chunk as
+    soon as the stack returns below it, so code that keeps calling across a
+    chunk boundary pays an mmap, a munmap and page faults per call (~14 us
+    here). Where the boundary falls depends on how deep the caller is: from
+    click's dispatch, importing scikit-learn and pandas in a pipeline step
+    crossed it 8 000-11 000 times more than a plain script does (strace),
+    0.15-0.2 s of CPU per step. This function's code declares a large value
+    stack (:data:`_HEADROOM_WORDS`), so its frame gets a chunk of its own with
+    room to spare, and everything the command calls stays inside it. A larger
+    ``co_stacksize`` than the code needs is safe: it only reserves memory.
+    """
+    call()
+
+
+_HEADROOM_WORDS = 8192  # 64 KiB of value stack: a 128 KiB chunk, ~56 KiB left for callees
+_with_stack_headroom.__code__ = _with_stack_headroom.__code__.replace(co_stacksize=_HEADROOM_WORDS)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    args = list(argv) if argv is not None else None
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="mlproject")
+        _with_stack_headroom(lambda: cli.main(args=args, prog_name="mlproject"))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

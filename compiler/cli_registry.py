@@ -2,7 +2,9 @@
 
 Thin click commands over :mod:`compiler.lineage`, which does the work (and
 imports GTO lazily); this module only parses arguments and prints. The CLI
-imports this module only when one of its commands runs. A
+imports this module only when one of its commands runs, and each command
+imports only the part of :mod:`compiler.lineage` it uses (``champion`` runs in
+every ``dvc repro``: it must not pay for GTO, PyYAML or the lineage readers). A
 :class:`~compiler.lineage.errors.RegistryError` becomes ``mlproject: error:``
 plus a ``hint:`` line and exit code 1, never a traceback.
 """
@@ -13,18 +15,16 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
 from compiler.cli_options import FORMAT, PROJECT_DIR
-from compiler.lineage.champion import find_champion, write_champion_metrics
 from compiler.lineage.errors import RegistryError
-from compiler.lineage.lineage import Lineage, to_json_text
-from compiler.lineage.lineage import lineage as read_lineage
-from compiler.lineage.registry import Bump, ModelVersion
-from compiler.lineage.registry import promote as promote_version
-from compiler.lineage.registry import register as register_version
+
+if TYPE_CHECKING:
+    from compiler.lineage.lineage import Lineage
+    from compiler.lineage.registry import Bump, ModelVersion
 
 T = TypeVar("T")
 EXIT_REFUSED = 1  # the registry refused: dirty tree, failed gate, unknown version...
@@ -73,6 +73,8 @@ def register(project_dir: Path, bump: str, fmt: str) -> None:
     committed at HEAD did not pass, or when `dvc status` says the pipeline is
     not up to date with dvc.lock.
     """
+    from compiler.lineage.registry import register as register_version
+
     version = _run(lambda: register_version(project_dir, cast("Bump", bump)))
     if fmt == "json":
         click.echo(_version_json(version))
@@ -92,6 +94,8 @@ def promote(version: str, environment: str, force: bool, project_dir: Path, fmt:
     ENV must be one of the spec's environments, and VERSION must have been in
     the environment before it in the spec's order, unless --force.
     """
+    from compiler.lineage.registry import promote as promote_version
+
     promoted, changed = _run(
         lambda: promote_version(project_dir, version, environment, force=force)
     )
@@ -147,6 +151,9 @@ def lineage(ref: str | None, project_dir: Path, fmt: str) -> None:
     VERSION is v1.2.0 or name@v1.2.0; ENV an environment (the version there now);
     neither: the latest registered version. Read from git at the version's commit.
     """
+    from compiler.lineage.lineage import lineage as read_lineage
+    from compiler.lineage.lineage import to_json_text
+
     record = _run(lambda: read_lineage(project_dir, ref))
     click.echo(to_json_text(record) if fmt == "json" else _text(record), nl=fmt != "json")
 
@@ -166,6 +173,8 @@ def champion(out: Path | None, project_dir: Path, fmt: str) -> None:
     The pipeline's `champion` stage runs this with --out, and the gate compares
     the new model against what it writes.
     """
+    from compiler.lineage.champion import find_champion, write_champion_metrics
+
     if out is not None:
         found = _run(lambda: write_champion_metrics(project_dir, out))
     else:

@@ -11,6 +11,10 @@ when the project is not in a git repository or has no commit, and when the
 model in the work tree *is* the champion (same model hash in ``dvc.lock``):
 a model is not a challenger to itself, so re-running the pipeline on the
 released commit, or on a later commit that did not retrain, still passes.
+
+The stage runs on every ``dvc repro``, so the common answer stays cheap: with
+no ``<model>#<env>#`` tag it costs one ``git for-each-ref``. GTO, PyYAML and
+the lineage readers are imported only when a version has been promoted there.
 """
 
 from __future__ import annotations
@@ -18,16 +22,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from compiler import pipeline_layout as layout
 from compiler.lineage import gitrepo
 from compiler.lineage.errors import NoHistoryError, NoVersionError, RegistryError
-from compiler.lineage.lineage import LOCK_FILE, trained_model_hash
 from compiler.lineage.project import load_project
-from compiler.lineage.registry import ModelVersion, resolve_version
+
+if TYPE_CHECKING:
+    from compiler.lineage.registry import ModelVersion
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Champion:
 
 
 def _lock(data: bytes | None) -> dict[str, Any]:
+    import yaml
+
     try:
         parsed = yaml.safe_load(data) if data else None
     except yaml.YAMLError:
@@ -58,6 +63,9 @@ def find_champion(project_dir: Path) -> Champion:
     # no champion, and the ~250 ms of importing GTO to learn that is skipped.
     if not gitrepo.has_tag_prefix(project.root, f"{project.model_name}#{last}#"):
         return Champion(None, {}, f"no version has been promoted to {last} yet")
+    from compiler.lineage.lineage import LOCK_FILE, trained_model_hash
+    from compiler.lineage.registry import resolve_version
+
     try:
         version = resolve_version(project_dir, last)
     except (NoVersionError, NoHistoryError) as exc:

@@ -10,7 +10,6 @@ on any exception the temporary files are deleted.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -50,6 +49,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def file_sha256(path: Path) -> str:
+    import hashlib  # only train hashes a file: the gate need not load OpenSSL (~2 ms)
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
