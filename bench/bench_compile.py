@@ -139,16 +139,21 @@ def make_monorepo(count: int) -> Path:
 def monorepo(count: int, full_runs: int) -> None:
     print(f"monorepo of {count} specs ({load()})")
     full: list[Sample] = []
+    # Each full compile gets a new tree, and the trees are removed only at the end:
+    # on ext4 without a journal (this machine's disk), creating files right after
+    # 25,000 were deleted is several times slower (the allocator skips recently
+    # deleted inodes one by one), which would time the benchmark's own rmtree.
+    trees: list[Path] = []
     for _ in range(full_runs):
         work = make_monorepo(count)
+        trees.append(work)
         cli = [sys.executable, "-m", "compiler", "compile", str(work)]
         full.append(timed(cli, cwd=work))
-        if len(full) < full_runs:
-            shutil.rmtree(work)
     noop = [timed(cli, cwd=work) for _ in range(5)]
     check = [timed([*cli, "--check"], cwd=work) for _ in range(3)]
     files = sum(1 for p in work.rglob("*") if p.is_file())
-    shutil.rmtree(work)
+    for tree in trees:
+        shutil.rmtree(tree)
     runs = ", ".join(f"{t.wall:.2f}" for t in full)
     print(f"  {files} files after compile; wall seconds (CPU seconds of the command)")
     for name, values, note in (

@@ -27,7 +27,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +50,7 @@ from compiler.manifest import (
     roll_forward,
     unsafe_path_reason,
 )
+from compiler.records import record
 
 CommentStyle = Literal["hash", "html", "none"]
 FileAction = Literal["create", "identical", "update", "stale", "conflict", "modified"]
@@ -60,7 +61,7 @@ EXECUTABLE_MODE = 0o755
 _FORCED = " (overwritten: --force)"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GeneratedFile:
     """One file a target rendered, before emit adds its header."""
 
@@ -70,7 +71,7 @@ class GeneratedFile:
     executable: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SpecOutput:
     """Everything generated from one spec."""
 
@@ -81,7 +82,7 @@ class SpecOutput:
     project: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FilePlan:
     """What emit does (or found) at one path. ``reason`` explains anything unusual."""
 
@@ -115,7 +116,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
+@record
 class _SpecWork:
     """The plan for one spec, and the transaction that carries it out."""
 

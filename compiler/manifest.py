@@ -30,10 +30,10 @@ import posixpath
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, DiagnosticError
+from compiler.records import record
 
 STATE_DIR = ".mlproject"
 TEMP_PREFIX = ".mlproject-tmp-"
@@ -115,7 +115,7 @@ def _json(value: object) -> str:
     return _ENCODER.encode(value)  # one encoder: json.dumps(**options) builds one per call
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileRecord:
     """What emit wrote at one path: enough to recognise those bytes later."""
 
@@ -124,7 +124,7 @@ class FileRecord:
     executable: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Manifest:
     """Every file emit wrote for one spec, and the hash of the spec it came from."""
 
@@ -191,7 +191,7 @@ class Manifest:
         return cls(spec, spec_sha256, records, fingerprint, project)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Replace:
     """Journal step: rename the (synced) temp file onto its final path."""
 
@@ -199,7 +199,7 @@ class Replace:
     path: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Delete:
     """Journal step: remove a stale generated file, if it still holds what we wrote."""
 
@@ -464,7 +464,7 @@ def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str,
     return done
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PendingWrite:
     path: str
     data: bytes
@@ -472,7 +472,7 @@ class PendingWrite:
     checked: bool = False  # the planner saw no directory at ``path``: commit need not look
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Transaction:
     """What one spec's apply changes; the manifest is renamed after everything else."""
 

@@ -10,13 +10,14 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError, Position
 from compiler.load import Document, load_document, load_text
+from compiler.records import record
 
 if TYPE_CHECKING:
     from compiler.emit import FilePlan, GeneratedFile, SpecOutput
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from compiler.spec.v1_compiled import ProjectSpec
 
 
-@dataclass
+@record
 class ValidationResult:
     """What validating one spec file produced."""
 
@@ -136,7 +137,7 @@ def find_root(start: Path) -> Path:
     return here
 
 
-@dataclass
+@record
 class CompileReport:
     """Everything one ``compile`` call found and did, for the CLI to report.
 
@@ -186,7 +187,7 @@ def fingerprint(target_names: Sequence[str]) -> str:
     return hashlib.sha256(f"{__version__}|{','.join(target_names)}".encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Built:
     """One spec validated, checked, lowered and rendered: what a worker sends back.
 
