@@ -6,8 +6,6 @@ import copy
 import datetime
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from compiler import ir, ir_codec
 from compiler import pipeline_layout as layout
 from compiler.runtime.config import load_context
 from compiler.runtime.errors import StepError
+from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "compile"
@@ -239,7 +238,7 @@ def test_a_broken_compiled_configuration_is_a_step_error(churn_project: Path) ->
 
 
 PROBE = """
-import subprocess, sys
+import json, subprocess, sys
 from pathlib import Path
 project = Path(sys.argv[1])
 import compiler.ir
@@ -252,17 +251,9 @@ assert serving_project(project).model_name == "churn-classifier"
 subprocess.run(["git", "init", "-q", str(project)], check=True)
 from compiler.lineage.project import load_project
 assert load_project(project).model_name == "churn-classifier"
-print("PYDANTIC=" + str(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")))
+print("RESULT=" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")))
 """
 
 
 def test_loading_a_compiled_project_does_not_import_pydantic(churn_project: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(churn_project)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "PYDANTIC=[]" in done.stdout, done.stdout
+    assert probe(PROBE, str(churn_project), cwd=ROOT) == []

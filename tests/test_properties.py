@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from compiler.pipeline import CompileReport, build_outputs, validate_text
 from compiler.registry import available_targets
+from tests.mutations import mutate, mutations
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/mlproject.yaml"))
@@ -79,53 +80,17 @@ def test_shuffled_keys_same_bytes(tmp_path_factory: Any, example: str, seed: int
     assert _strip_hash(a, ha, ha[:12]) == _strip_hash(b, hb, hb[:12])
 
 
-SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(10**6), 10**6),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30),
-    st.lists(st.text(max_size=5), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
-)
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
 @settings(max_examples=150, deadline=None)
 @given(
-    example=st.sampled_from(EXAMPLES),
-    pick=st.integers(0, 10**6),
-    action=st.sampled_from(["delete", "replace", "add_key"]),
-    value=SCALARS,
-    key=st.text(min_size=1, max_size=12),
+    example=st.sampled_from(EXAMPLES), edit=mutations(("delete", "replace", "add_key", "rename"))
 )
 def test_mutated_spec_gives_diagnostics_never_traceback(
-    example: str, pick: int, action: str, value: Any, key: str
+    example: str, edit: tuple[int, str, Any, str]
 ) -> None:
     from compiler.lower import lower
 
     data = yaml.safe_load((ROOT / "examples" / example / "mlproject.yaml").read_text("utf-8"))
-    paths = [p for p in _paths(data) if p]
-    path = paths[pick % len(paths)]
-    parent = data
-    for part in path[:-1]:
-        parent = parent[part]
-    if action == "delete":
-        del parent[path[-1]]
-    elif action == "replace":
-        parent[path[-1]] = value
-    elif isinstance(parent, dict):
-        parent[key] = value
+    mutate(data, [edit])
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     result = validate_text(text, "mlproject.yaml")
     if result.ok:

@@ -9,12 +9,14 @@ it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,18 +55,8 @@ print("RESULT=" + json.dumps({
 """
 
 
-def probe(env: dict[str, str]) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT=")), None)
-    assert line is not None, out.stdout + out.stderr
-    result: dict[str, object] = json.loads(line.removeprefix("RESULT="))
+def registry_view(env: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = probe(PROBE, cwd=ROOT, env=env)
     return result
 
 
@@ -75,7 +67,7 @@ def with_path(extra: Path | None) -> dict[str, str]:
 
 
 def test_the_shortcut_agrees_with_importlib_metadata_without_plugins() -> None:
-    result = probe(with_path(None))
+    result = registry_view(with_path(None))
     assert result["importlib"] == [] or result["shortcut"] is True, result
     if result["importlib"] == []:
         assert result["available"][:7] == [
@@ -93,7 +85,7 @@ def test_an_installed_plugin_is_listed_and_compiled(tmp_path: Path) -> None:
     site = tmp_path / "site"
     install_plugin(site)
     env = with_path(site)
-    result = probe(env)
+    result = registry_view(env)
     assert result["shortcut"] is True
     assert result["importlib"] == ["hello"]
     assert result["available"][-1] == "hello"

@@ -32,6 +32,7 @@ from compiler.spec import v1_compiled as compiled
 from compiler.spec.codegen import GeneratorError, render_compiled_module, render_module
 from compiler.spec.plain import PlainSpec, build
 from compiler.spec.validate import SCHEMA_CODES
+from tests.mutations import mutate, mutations
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = spec_model(LATEST)
@@ -164,58 +165,12 @@ def test_defaults_are_the_models_defaults() -> None:
         assert getattr(compiled, name)() is not plain  # a fresh default each time
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += _paths(value, (*prefix, i))
-    return found
-
-
-VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(10**6), 10**6),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
-    st.sampled_from(["1d", "0d", "30m", "7x", "psi", "data/x.csv", "../x.csv", "s3://b/k", "/abs"]),
-    st.lists(st.text(max_size=5), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
-)
-MUTATION = st.tuples(
-    st.integers(0, 10**6),
-    st.sampled_from(["delete", "replace", "add_key", "rename"]),
-    VALUES,
-    st.text(min_size=1, max_size=12),
-)
-
-
 @settings(max_examples=300, deadline=None)
-@given(example=st.sampled_from(EXAMPLES), mutations=st.lists(MUTATION, min_size=1, max_size=3))
+@given(example=st.sampled_from(EXAMPLES), edits=st.lists(mutations(), min_size=1, max_size=3))
 def test_same_outcome_on_mutated_examples(
-    example: Path, mutations: list[tuple[int, str, Any, str]]
+    example: Path, edits: list[tuple[int, str, Any, str]]
 ) -> None:
-    data = _data(example.read_text("utf-8"))
-    for pick, action, value, key in mutations:
-        paths = [p for p in _paths(data) if p]
-        if not paths:
-            break
-        path = paths[pick % len(paths)]
-        parent = data
-        for part in path[:-1]:
-            parent = parent[part]
-        if action == "delete":
-            del parent[path[-1]]
-        elif action == "replace":
-            parent[path[-1]] = value
-        elif isinstance(parent, dict) and action == "add_key":
-            parent[key] = value
-        elif isinstance(parent, dict):  # rename: a typo in a key
-            parent[key] = parent.pop(path[-1])
-    assert_same_outcome(data)
+    assert_same_outcome(mutate(_data(example.read_text("utf-8")), edits))
 
 
 # ── the fallback ────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import pytest
 
 from compiler import pipeline_layout as layout
 from compiler.pipeline import compile_specs
+from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 # Neither light stage needs any of these: the ML stack, GTO, and the compile path.
@@ -70,17 +71,8 @@ def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def imported(project: Path, *args: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=project,
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT=")), None)
-    assert line is not None, done.stdout + done.stderr
-    result = json.loads(line.removeprefix("RESULT="))
-    assert result["code"] in (0, None), done.stdout + done.stderr
+    result = probe(PROBE, *args, cwd=project)
+    assert result["code"] in (0, None), result["code"]
     return set(result["modules"])
 
 
@@ -141,12 +133,7 @@ print("RESULT=" + json.dumps(found))
 
 @pytest.mark.skipif(sys.platform == "win32", reason="page-fault counts need resource")
 def test_commands_run_clear_of_frame_chunk_boundaries() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", HEADROOM_PROBE], capture_output=True, text=True, check=False
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT=")), None)
-    assert line is not None, done.stdout + done.stderr
-    faults = json.loads(line.removeprefix("RESULT="))
+    faults = probe(HEADROOM_PROBE, cwd=ROOT)
     if faults["plain"] < 1000:
         pytest.skip(f"this interpreter does not free frame chunks on return ({faults})")
     assert faults["headroom"] < 100, faults
