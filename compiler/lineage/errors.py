@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+from compiler.errors import HintedError
 
-class RegistryError(Exception):
+
+class RegistryError(HintedError):
     """A registry or lineage request cannot be satisfied; ``hint`` says what to do instead."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class NoHistoryError(RegistryError):

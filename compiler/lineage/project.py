@@ -8,7 +8,6 @@ its environments; at an older commit lineage reads that commit's copy instead.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +49,7 @@ def load_project(project_dir: Path) -> ProjectRef:
         raise RegistryError(f"{project_dir} is not a directory")
     config = directory / layout.CONFIG
     try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-        project = ir_codec.load(ir.Project, data)
+        project = ir_codec.load_project_json(config.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RegistryError(
             f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+from compiler.errors import HintedError
 
-class ServingError(Exception):
+
+class ServingError(HintedError):
     """A serve, load test or scoring request cannot be satisfied; ``hint`` says what to do."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class PortInUseError(ServingError):

@@ -11,7 +11,6 @@ exact bytes that made them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +62,7 @@ def load_project(project_dir: Path) -> CompiledProject:
         raise ServingError(f"project directory {project_dir} does not exist")
     config = directory / layout.CONFIG
     try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-        project = ir_codec.load(ir.Project, data)
+        project = ir_codec.load_project_json(config.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ServingError(
             f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",
