@@ -14,7 +14,6 @@ Refresh the golden files deliberately with
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -24,18 +23,15 @@ import pytest
 import yaml
 
 from compiler import ir
-from compiler.lower import lower
-from compiler.pipeline import validate_file
 from targets import kserve, mlserver
 from targets.kserve.graph import percent
 from targets.kserve.inference_service import concurrency_target
 from targets.prometheus import scrape
+from tests.examples import EXAMPLES, crd_schema, example_project
 from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-CRDS = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "k8s-crds"
 GOLDEN = ROOT / "tests" / "golden" / "targets"
-EXAMPLES = ("churn", "demand", "minimal")
 SCHEMAS = {
     "InferenceService": "inferenceservice.serving.kserve.io.v1beta1.json",
     "InferenceGraph": "inferencegraph.serving.kserve.io.v1alpha1.json",
@@ -43,15 +39,6 @@ SCHEMAS = {
 }
 # A Kubernetes label value (validation.IsValidLabelValue).
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-
-
-@functools.cache
-def example_project(name: str) -> ir.Project:
-    result = validate_file(ROOT / "examples" / name / "mlproject.yaml", display="mlproject.yaml")
-    assert result.spec is not None, result.diagnostics
-    return lower(
-        result.spec, result.document, spec_file="mlproject.yaml", spec_sha256=result.sha256
-    )
 
 
 def rendered(project: ir.Project) -> dict[str, bytes]:
@@ -66,10 +53,7 @@ def manifests(project: ir.Project) -> dict[str, dict[str, Any]]:
 def validator(kind: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    path = CRDS / SCHEMAS[kind]
-    if not path.is_file():
-        pytest.skip(f"CRD schemas not found at {CRDS} (shared/vendor/k8s-crds beside the repo)")
-    return Draft202012Validator(json.loads(path.read_text()))
+    return Draft202012Validator(crd_schema(SCHEMAS[kind]))
 
 
 def assert_valid(manifest: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ Refresh the golden files deliberately with
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import posixpath
 from pathlib import Path
@@ -25,29 +24,18 @@ import pytest
 from pydantic import ValidationError
 
 from compiler import ir
-from compiler.lower import lower
-from compiler.pipeline import validate_file
 from compiler.pipeline_layout import MODEL_FILE
 from targets import mlserver
 from targets.mlserver.schema import ModelSettings, ServerSettings
+from tests.examples import EXAMPLES, example_project
 from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "targets"
-EXAMPLES = ("churn", "demand", "minimal")
 ONLINE = ("churn", "minimal")
 SETTINGS = f"{mlserver.SERVING_DIR}/{mlserver.SETTINGS_FILE}"
 # mlserver.settings.ModelSettings.parse_file is deprecated in pydantic 2; MLServer still calls it.
 pydantic_parse_file = pytest.mark.filterwarnings("ignore:The `parse_file` method is deprecated")
-
-
-@functools.cache
-def example_project(name: str) -> ir.Project:
-    result = validate_file(ROOT / "examples" / name / "mlproject.yaml", display="mlproject.yaml")
-    assert result.spec is not None, result.diagnostics
-    return lower(
-        result.spec, result.document, spec_file="mlproject.yaml", spec_sha256=result.sha256
-    )
 
 
 def rendered(project: ir.Project) -> dict[str, bytes]:

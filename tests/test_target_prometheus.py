@@ -13,8 +13,6 @@ Refresh the golden files deliberately with
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 import shutil
 import subprocess
@@ -26,18 +24,15 @@ import yaml
 
 from compiler import ir
 from compiler import monitoring_contract as contract
-from compiler.lower import lower
-from compiler.pipeline import validate_file
 from targets import prometheus
 from targets.prometheus import scrape
 from targets.prometheus.rules import alerts
 from targets.prometheus.schedule import duration, longest_interval, overdue_after
+from tests.examples import EXAMPLES, crd_schema, example_project
 from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-CRDS = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "k8s-crds"
 GOLDEN = ROOT / "tests" / "golden" / "targets"
-EXAMPLES = ("churn", "demand", "minimal")
 PROMTOOL = shutil.which("promtool")
 AMTOOL = shutil.which("amtool")
 needs_promtool = pytest.mark.skipif(
@@ -46,15 +41,6 @@ needs_promtool = pytest.mark.skipif(
 needs_amtool = pytest.mark.skipif(
     AMTOOL is None, reason="amtool not installed (Debian package 'prometheus-alertmanager')"
 )
-
-
-@functools.cache
-def example_project(name: str) -> ir.Project:
-    result = validate_file(ROOT / "examples" / name / "mlproject.yaml", display="mlproject.yaml")
-    assert result.spec is not None, result.diagnostics
-    return lower(
-        result.spec, result.document, spec_file="mlproject.yaml", spec_sha256=result.sha256
-    )
 
 
 def rendered(project: ir.Project) -> dict[str, bytes]:
@@ -272,20 +258,11 @@ def test_amtool_routes_by_severity(labels: list[str], receivers: str, tmp_path: 
 # ── PrometheusRule ──────────────────────────────────────────────────────────
 
 
-@functools.cache
-def _crd_schema(name: str) -> dict[str, Any]:
-    path = CRDS / name
-    if not path.is_file():
-        pytest.skip(f"CRD schemas not found at {CRDS} (shared/vendor/k8s-crds beside the repo)")
-    schema: dict[str, Any] = json.loads(path.read_text())
-    return schema
-
-
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_prometheus_rule_is_valid_and_holds_the_rules(example: str) -> None:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(_crd_schema("prometheusrule.monitoring.coreos.com.v1.json"))
+    validator = Draft202012Validator(crd_schema("prometheusrule.monitoring.coreos.com.v1.json"))
     files = rendered(example_project(example))
     manifest = yaml.safe_load(files[prometheus.PROMETHEUS_RULE_FILE])
     assert [e.message for e in validator.iter_errors(manifest)] == []

@@ -1,0 +1,39 @@
+"""What several target tests share: the examples lowered to IR, and the vendored CRD schemas."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import ir
+from compiler.lower import lower
+from compiler.pipeline import validate_file
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ("churn", "demand", "minimal")
+# Strict JSON Schemas converted from the upstream CRDs (shared/vendor/k8s-crds beside the repo).
+CRDS = ROOT.parent / "shared" / "vendor" / "k8s-crds"
+
+
+@functools.cache
+def example_project(name: str) -> ir.Project:
+    """examples/<name>/mlproject.yaml, validated and lowered as compile does."""
+    result = validate_file(ROOT / "examples" / name / "mlproject.yaml", display="mlproject.yaml")
+    assert result.spec is not None, result.diagnostics
+    return lower(
+        result.spec, result.document, spec_file="mlproject.yaml", spec_sha256=result.sha256
+    )
+
+
+@functools.cache
+def crd_schema(filename: str) -> dict[str, Any]:
+    """One CRD's schema; the test skips, saying why, when the vendored schemas are absent."""
+    path = CRDS / filename
+    if not path.is_file():
+        pytest.skip(f"CRD schemas not found at {CRDS} (shared/vendor/k8s-crds beside the repo)")
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
