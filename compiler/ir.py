@@ -13,9 +13,11 @@ loads them back with type checks, in a few milliseconds and without pydantic.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
+
+from compiler.records import FROZEN_METHODS, set_plans
 
 IR_VERSION = 1
 
@@ -30,7 +32,9 @@ class Node:
 
     Subclasses are declared with :func:`node`, which makes them dataclasses
     (``dataclasses.fields`` and ``dataclasses.replace`` work) but takes the
-    methods from here. ``@dataclass(frozen=True, slots=True, kw_only=True)``
+    methods from here: a keyword-only ``__init__`` and pickling for slots, and
+    the frozen-record methods of :mod:`compiler.records` (repr, equality, hash,
+    immutability). ``@dataclass(frozen=True, slots=True, kw_only=True)``
     would generate ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
     ``__setattr__`` and ``__delattr__`` for each of the 30-odd classes, and that
     code generation alone cost ~15 ms of every import of this module.
@@ -44,7 +48,6 @@ class Node:
     __dataclass_fields__: ClassVar[dict[str, Any]]
     # (name, default, default_factory, is_float) per field; set by ``node``
     _init_plan: ClassVar[tuple[tuple[str, Any, Any, bool], ...]]
-    _compared: ClassVar[tuple[str, ...]]
 
     def __init__(self, **values: Any) -> None:
         for name, default, factory, is_float in self._init_plan:
@@ -67,26 +70,12 @@ class Node:
                 f"{next(iter(values))!r}"
             )
 
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, *_ in self._init_plan)
-        return f"{type(self).__qualname__}({shown})"
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._compared)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Node) or other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+    # repr, field-wise equality and hash, immutability: the same methods as every frozen record
+    __repr__ = FROZEN_METHODS["__repr__"]
+    __eq__ = FROZEN_METHODS["__eq__"]
+    __hash__ = FROZEN_METHODS["__hash__"]
+    __setattr__ = FROZEN_METHODS["__setattr__"]
+    __delattr__ = FROZEN_METHODS["__delattr__"]
 
     def __getstate__(self) -> list[Any]:  # copy and pickle: slots and no __setattr__
         return [getattr(self, name) for name, *_ in self._init_plan]
@@ -109,7 +98,7 @@ def node(cls: type[_T]) -> type[_T]:
     made._init_plan = tuple(
         (f.name, f.default, f.default_factory, _is_float(f.type)) for f in declared
     )
-    made._compared = tuple(f.name for f in declared if f.compare)
+    set_plans(made, declared)
     return made
 
 

@@ -22,7 +22,7 @@ that shadow fields.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, field, fields
 from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
@@ -109,6 +109,23 @@ _ORDER = {
 }
 
 
+# repr, equality, hash and immutability of a frozen record; they read the class's
+# ``__record_repr__`` and ``__record_compare__`` (see ``set_plans``). ``ir.Node`` uses them too.
+FROZEN_METHODS: dict[str, Any] = {
+    "__repr__": _repr,
+    "__eq__": _eq,
+    "__hash__": _hash,
+    "__setattr__": _frozen_setattr,
+    "__delattr__": _frozen_delattr,
+}
+
+
+def set_plans(made: type[Any], declared: tuple[Field[Any], ...]) -> None:
+    """Record on the class which fields its ``repr`` shows and its equality compares."""
+    made.__record_repr__ = tuple(f.name for f in declared if f.repr)
+    made.__record_compare__ = tuple(f.name for f in declared if f.compare)
+
+
 def _make(cls: type[_T], frozen: bool, order: bool) -> type[_T]:
     made = dataclass(init=False, repr=False, eq=False)(cls)
     declared = fields(made)  # type: ignore[arg-type]
@@ -123,17 +140,12 @@ def _make(cls: type[_T], frozen: bool, order: bool) -> type[_T]:
             elif f.default is not MISSING:
                 late.append((f.name, lambda value=f.default: value))
     made.__record_late__ = tuple(late)  # type: ignore[attr-defined]
-    made.__record_repr__ = tuple(f.name for f in declared if f.repr)  # type: ignore[attr-defined]
-    made.__record_compare__ = tuple(f.name for f in declared if f.compare)  # type: ignore[attr-defined]
-    methods: dict[str, Any] = {"__init__": _init, "__repr__": _repr, "__eq__": _eq}
+    set_plans(made, declared)
+    methods: dict[str, Any] = {"__init__": _init}
     if frozen:
-        methods |= {
-            "__hash__": _hash,
-            "__setattr__": _frozen_setattr,
-            "__delattr__": _frozen_delattr,
-        }
-    else:
-        methods["__hash__"] = None  # as @dataclass(eq=True): mutable records are unhashable
+        methods |= FROZEN_METHODS
+    else:  # as @dataclass(eq=True): mutable records are unhashable
+        methods |= {"__repr__": _repr, "__eq__": _eq, "__hash__": None}
     if order:
         methods |= _ORDER
     for name, method in methods.items():
