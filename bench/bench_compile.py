@@ -93,7 +93,7 @@ def cold_start(runs: int) -> None:
     shutil.copytree(ROOT / "examples" / "churn", churn)
     (churn / ".git").mkdir()
     spec = str(churn / "mlproject.yaml")
-    cli = [sys.executable, "-m", "compiler"]
+    cli = [sys.executable, "-m", "mlcli"]
     timed([*cli, "compile", spec])  # create the outputs once, so --check finds them
     commands = {
         "baseline: import yaml, pydantic, jinja2, click": BASELINE,
@@ -147,7 +147,7 @@ def monorepo(count: int, full_runs: int) -> None:
     for _ in range(full_runs):
         work = make_monorepo(count)
         trees.append(work)
-        cli = [sys.executable, "-m", "compiler", "compile", str(work)]
+        cli = [sys.executable, "-m", "mlcli", "compile", str(work)]
         full.append(timed(cli, cwd=work))
     noop = [timed(cli, cwd=work) for _ in range(5)]
     check = [timed([*cli, "--check"], cwd=work) for _ in range(3)]
@@ -195,7 +195,7 @@ class _Clock:
 
 def _compile_in_process(count: int, profiler: cProfile.Profile | None = None) -> float:
     from compiler.pipeline import compile_specs, find_root, find_specs
-    from compiler.registry import available_targets
+    from compiler.target_registry import available_targets
 
     work = make_monorepo(count)
     start = time.perf_counter()
@@ -218,7 +218,7 @@ def stages(count: int) -> None:
     import compiler.emit
     import compiler.lower
     import compiler.pipeline
-    from compiler.registry import available_targets
+    from compiler.target_registry import available_targets
 
     clock = _Clock()
     clock.wrap(compiler.pipeline, "validate_file", "validate (load, schema, checks)")
@@ -257,7 +257,7 @@ def _stage_times(stats: pstats.Stats) -> list[tuple[str, float]]:
             if name == function and path.replace(os.sep, "/").endswith(path_suffix)
         )
 
-    from compiler.registry import available_targets
+    from compiler.target_registry import available_targets
 
     stages = [
         ("find specs", cumulative("compiler/pipeline.py", "find_specs")),

@@ -132,7 +132,7 @@ monitoring:
 """
     (project / "mlproject.yaml").write_text(spec)
     done = subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", "mlproject.yaml", "--root", "."],
+        [sys.executable, "-m", "mlcli", "compile", "mlproject.yaml", "--root", "."],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -162,7 +162,7 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float, str, int, floa
 
 def run_ours(work: Path, project: Path, repeat: int) -> dict[str, Any]:
     command = [
-        sys.executable, "-m", "compiler", "step", "monitor", "--project-dir", str(project),
+        sys.executable, "-m", "mlcli", "step", "monitor", "--project-dir", str(project),
         "--reference", str(work / "reference.parquet"), "--current", str(work / "current.parquet"),
         "--now", "2024-07-02T00:00:00Z",
     ]  # fmt: skip

@@ -200,10 +200,10 @@ def timed_command(cmd: str, repo: Path, env: dict[str, str]) -> tuple[float, flo
 
 
 def as_python(cmd: str, flags: list[str]) -> list[str]:
-    """A stage command as ``python <flags> ...`` (``mlproject`` is ``python -m compiler``)."""
+    """A stage command as ``python <flags> ...`` (``mlproject`` is ``python -m mlcli``)."""
     words = cmd.split()
     if words[0] == "mlproject":
-        return [sys.executable, *flags, "-m", "compiler", *words[1:]]
+        return [sys.executable, *flags, "-m", "mlcli", *words[1:]]
     if words[0] == "python":
         return [sys.executable, *flags, *words[1:]]
     raise ValueError(f"not a Python stage command: {cmd}")
@@ -329,7 +329,7 @@ def check_compile_imports(work: Path, env: dict[str, str]) -> None:
     repo.mkdir()
     run(["git", "init", "-q"], repo, env)
     shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
-    cmd = [sys.executable, "-X", "importtime", "-m", "compiler", "compile", "mlproject.yaml"]
+    cmd = [sys.executable, "-X", "importtime", "-m", "mlcli", "compile", "mlproject.yaml"]
     done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
     modules = imported_modules(done.stderr)
     found = sorted(m for m in modules if m.split(".")[0] in FORBIDDEN)

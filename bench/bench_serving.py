@@ -37,12 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from compiler.serving.calibration import calibrate  # noqa: E402
-from compiler.serving.loadgen import LoadPlan, LoadResult, run_load  # noqa: E402
-from compiler.serving.project import load_project  # noqa: E402
-from compiler.serving.report import percentile  # noqa: E402
-from compiler.serving.samples import reference_rows  # noqa: E402
-from compiler.serving.server import group_alive  # noqa: E402
+from mlruntime.serving.calibration import calibrate  # noqa: E402
+from mlruntime.serving.loadgen import LoadPlan, LoadResult, run_load  # noqa: E402
+from mlruntime.serving.project import load_project  # noqa: E402
+from mlruntime.serving.report import percentile  # noqa: E402
+from mlruntime.serving.samples import reference_rows  # noqa: E402
+from mlruntime.serving.server import group_alive  # noqa: E402
 from tests.test_serve_support import free_ports  # noqa: E402
 
 MODEL = "churn-classifier"
@@ -58,7 +58,7 @@ def prepare(work: Path) -> Path:
     project = work / "churn"
     shutil.copytree(ROOT / "examples" / "churn", project)
     run(["git", "init", "-q"], project)
-    cli = [sys.executable, "-m", "compiler"]
+    cli = [sys.executable, "-m", "mlcli"]
     targets = ["--target", "config", "--target", "dvc", "--target", "mlserver"]
     run([*cli, "compile", "mlproject.yaml", "--root", ".", *targets], project)
     run([*cli, "step", "-q", "split"], project)
@@ -89,7 +89,7 @@ def wait_ready(port: int, version: str, process: subprocess.Popen[bytes]) -> Non
 
 def start_mlproject(project: Path, log: Path) -> tuple[subprocess.Popen[bytes], int, str]:
     ports = free_ports(3)
-    cmd = [sys.executable, "-m", "compiler", "serve", "--project-dir", str(project)]
+    cmd = [sys.executable, "-m", "mlcli", "serve", "--project-dir", str(project)]
     cmd += ["--version", "workspace", "-q", "--port", str(ports[0])]
     cmd += ["--grpc-port", str(ports[1]), "--metrics-port", str(ports[2])]
     with log.open("wb") as sink:

@@ -61,9 +61,9 @@ def render_diagnostics_markdown() -> str:
     shown beside them is what mlproject prints today.
     """
     # The catalogue gathers every stage, and the CLI owns the exit codes.
-    from compiler.cli import EXIT_CODES
     from compiler.diagnostics import format_json, format_text
     from compiler.pipeline import validate_text
+    from mlcli.app import EXIT_CODES
 
     def reported(example: str) -> str | None:
         if not example.endswith("\n"):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, field
 from typing import Literal
 
-from compiler.records import record
+from mlcontract.records import record
 
 Severity = Literal["error", "warning"]
 Pointer = tuple[str | int, ...]

@@ -50,7 +50,7 @@ from compiler.manifest import (
     roll_forward,
     unsafe_path_reason,
 )
-from compiler.records import record
+from mlcontract.records import record
 
 CommentStyle = Literal["hash", "html", "none"]
 FileAction = Literal["create", "identical", "update", "stale", "conflict", "modified"]

@@ -22,7 +22,7 @@ import yaml
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError, Pointer, Position
-from compiler.records import record
+from mlcontract.records import record
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64

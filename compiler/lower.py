@@ -10,12 +10,12 @@ from __future__ import annotations
 import posixpath
 from typing import Literal
 
-from compiler import ir
 from compiler.diagnostics import Pointer
 from compiler.load import Document
-from compiler.metrics import CLASSIFICATION, DEFAULT_METRICS, METRICS
 from compiler.spec import v1_compiled as v1
 from compiler.spec.constraints import duration_seconds
+from mlcontract import ir
+from mlcontract.metrics import CLASSIFICATION, DEFAULT_METRICS, METRICS
 
 NUMERIC_TYPES = frozenset({"integer", "float", "boolean"})
 DEFAULT_ESTIMATORS: dict[str, tuple[str, dict[str, object]]] = {

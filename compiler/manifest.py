@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, DiagnosticError
-from compiler.records import record
+from mlcontract.records import record
 
 STATE_DIR = ".mlproject"
 TEMP_PREFIX = ".mlproject-tmp-"

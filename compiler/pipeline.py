@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError, Position
 from compiler.load import Document, load_document, load_text
-from compiler.records import record
+from mlcontract.records import record
 
 if TYPE_CHECKING:
     from compiler.emit import FilePlan, GeneratedFile, SpecOutput
-    from compiler.ir import Project
     from compiler.manifest import StatCache
     from compiler.spec.v1_compiled import ProjectSpec
+    from mlcontract.ir import Project
 
 
 @record
@@ -164,7 +164,7 @@ class CompileReport:
 
 def render_targets(project: Project, target_names: Sequence[str]) -> list[GeneratedFile]:
     """Every file the named targets generate for one project, in target order."""
-    from compiler.registry import available_targets, load_target
+    from compiler.target_registry import available_targets, load_target
 
     known = available_targets()  # cached: entry points are scanned once per process
     files: list[GeneratedFile] = []

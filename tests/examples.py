@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from compiler import ir
 from compiler.lower import lower
 from compiler.pipeline import validate_file
+from mlcontract import ir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("churn", "demand", "minimal")

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from compiler import ir
-from compiler.cli import cli
-from compiler.runtime.abtest import analyse, two_proportion, welch
+from mlcli.app import cli
+from mlcontract import ir
+from mlruntime.steps.abtest import analyse, two_proportion, welch
 from tests.test_monitor_support import make_project
 
 CONFIG = ir.AbTest(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler.cli import EXIT_CONFLICT, EXIT_DRIFT, EXIT_INVALID, EXIT_OK, cli
+from mlcli.app import EXIT_CONFLICT, EXIT_DRIFT, EXIT_INVALID, EXIT_OK, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -218,7 +218,7 @@ def test_missing_spec_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> Non
 
 
 def test_real_subprocess_end_to_end(churn: Path) -> None:
-    exe = [sys.executable, "-m", "compiler"]
+    exe = [sys.executable, "-m", "mlcli"]
     spec = str(churn / "mlproject.yaml")
     done = subprocess.run([*exe, "compile", spec], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -249,7 +249,7 @@ def test_an_internal_error_is_reported_without_a_traceback(
     monkeypatch.delenv("MLPROJECT_DEBUG", raising=False)
     spec = tmp_path / "mlproject.yaml"
     spec.write_text("x: 1\n", encoding="utf-8")
-    from compiler.cli import EXIT_INTERNAL, main
+    from mlcli.app import EXIT_INTERNAL, main
 
     with pytest.raises(SystemExit) as exc:
         main(["validate", str(spec)])

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 import compiler.pipeline
-from compiler.cli import EXIT_CONFLICT, EXIT_INVALID, EXIT_OK, cli
 from compiler.diagnostics import Diagnostic, DiagnosticError
 from compiler.manifest import STAT_CACHE, OutputTree, StatCache
+from mlcli.app import EXIT_CONFLICT, EXIT_INVALID, EXIT_OK, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = (ROOT / "examples" / "minimal" / "mlproject.yaml").read_text(encoding="utf-8")
@@ -184,7 +184,7 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
         spec.parent.mkdir(parents=True)
         spec.write_text(CHURN.replace("\n  name: churn\n", f"\n  name: churn-{i:04d}\n"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "compiler", "compile", "-j", "2", str(root)]
+    command = [sys.executable, "-m", "mlcli", "compile", "-j", "2", str(root)]
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )

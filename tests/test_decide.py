@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import ir
-from compiler.cli import cli
-from compiler.runtime.decide import Version, decide, github_output_value, registry_versions
+from mlcli.app import cli
+from mlcontract import ir
+from mlruntime.steps.decide import Version, decide, github_output_value, registry_versions
 from tests.test_monitor_support import git, make_project
 
 DAY = 86400.0

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from compiler.demo.plan import DEFAULT
+from mlruntime.demo.plan import DEFAULT
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def _demo(workdir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "compiler",
+        "mlcli",
         "demo",
         "--workdir",
         str(workdir),
@@ -132,7 +132,7 @@ def check_drift_is_first_detected_on_the_expected_window(demo_run: DemoRun) -> N
 
 def check_v2_is_in_production(demo_run: DemoRun) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "compiler", "lineage", "production", "--format", "json"],
+        [sys.executable, "-m", "mlcli", "lineage", "production", "--format", "json"],
         cwd=demo_run.workdir,
         env=demo_run.env,
         capture_output=True,

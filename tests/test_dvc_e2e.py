@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import ir
-from compiler import pipeline_layout as layout
 from compiler.emit import with_header
 from compiler.lower import lower
 from compiler.pipeline import compile_specs, validate_file
-from compiler.registry import load_target
+from compiler.target_registry import load_target
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 
 pytestmark = pytest.mark.slow
 

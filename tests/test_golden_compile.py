@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler.pipeline import compile_specs
-from compiler.registry import available_targets
+from compiler.target_registry import available_targets
 from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ HEAVY = ("sklearn", "pandas", "dvc", "mlserver", "scipy", "numpy", "joblib", "py
 # argv: the mlproject command line. Prints every module the command imported.
 PROBE = """
 import json, sys
-from compiler.cli import main
+from mlcli.app import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:

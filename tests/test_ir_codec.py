@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from compiler import ir, ir_codec
-from compiler import pipeline_layout as layout
-from compiler.runtime.config import load_context
-from compiler.runtime.errors import StepError
+from mlcontract import ir, ir_codec
+from mlcontract import pipeline_layout as layout
+from mlruntime.steps.config import load_context
+from mlruntime.steps.errors import StepError
 from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,15 +241,15 @@ PROBE = """
 import json, subprocess, sys
 from pathlib import Path
 project = Path(sys.argv[1])
-import compiler.ir
-from compiler.runtime.config import load_context
+import mlcontract.ir
+from mlruntime.steps.config import load_context
 context = load_context(project)
 assert context.project.name == "churn", context.project.name
 assert context.split.seed == 42
-from compiler.serving.project import load_project as serving_project
+from mlruntime.serving.project import load_project as serving_project
 assert serving_project(project).model_name == "churn-classifier"
 subprocess.run(["git", "init", "-q", str(project)], check=True)
-from compiler.lineage.project import load_project
+from mlruntime.lineage.project import load_project
 assert load_project(project).model_name == "churn-classifier"
 print("RESULT=" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")))
 """

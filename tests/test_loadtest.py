@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from compiler.cli import cli
-from compiler.serving.calibration import calibrate
-from compiler.serving.loadgen import LoadPlan, LoadResult, run_load
-from compiler.serving.report import (
+from mlcli.app import cli
+from mlruntime.serving.calibration import calibrate
+from mlruntime.serving.loadgen import LoadPlan, LoadResult, run_load
+from mlruntime.serving.report import (
     Limits,
     LoadReport,
     evaluate,
@@ -256,7 +256,7 @@ def test_loadtest_says_when_the_model_is_not_there(fake_v2: int, compiled: Path)
 def test_progress_falls_back_to_plain_lines_without_rich(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from compiler.serving.progress import progress_bar
+    from mlruntime.serving.progress import progress_bar
 
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if not installed
     with progress_bar("loadtest", requests=10, duration=None) as update:

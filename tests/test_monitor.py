@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from compiler import monitoring_contract as contract
-from compiler.cli import cli
+from mlcli.app import cli
+from mlcontract import monitoring_contract as contract
 from tests.test_monitor_support import (
     FEATURES,
     NOW_AFTER_REFERENCE,
@@ -315,7 +315,7 @@ def test_real_subprocess_exit_code_and_outputs(project: Path) -> None:
         [
             sys.executable,
             "-m",
-            "compiler",
+            "mlcli",
             "step",
             "monitor",
             "--current",

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from compiler import monitoring_contract as contract
-from compiler.cli import cli
+from mlcli.app import cli
+from mlcontract import monitoring_contract as contract
 from tests.test_monitor_support import NOW_AFTER_REFERENCE, baskets, copy_project, make_project
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from compiler import monitoring_contract as contract
-from compiler.cli import cli
-from compiler.runtime.monitor.render import previous_last_run
+from mlcli.app import cli
+from mlcontract import monitoring_contract as contract
+from mlruntime.steps.monitor.render import previous_last_run
 from tests.test_monitor_support import NOW_AFTER_REFERENCE, baskets, make_project
 
 MONITOR = ("step", "monitor", "--project-dir")
@@ -140,8 +140,8 @@ def test_error_run_keeps_last_run_and_drops_drift_gauges(project: Path) -> None:
 
 
 def test_label_values_are_escaped() -> None:
-    from compiler.runtime.monitor.render import render_prometheus
-    from compiler.runtime.monitor.result import MonitorResult
+    from mlruntime.steps.monitor.render import render_prometheus
+    from mlruntime.steps.monitor.result import MonitorResult
 
     result = MonitorResult(project='we"ird\\name', model="m\nx", now=0.0)
     text = render_prometheus(result)

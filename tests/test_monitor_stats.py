@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from compiler.runtime.monitor import stats as drift_stats
+from mlruntime.steps.monitor import stats as drift_stats
 
 
 def _sorted(values: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
-from compiler.cli import cli
+from mlcli.app import cli
 
 SPEC = """\
 apiVersion: mlproject/v1

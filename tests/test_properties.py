@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.pipeline import CompileReport, build_outputs, validate_text
-from compiler.registry import available_targets
+from compiler.target_registry import available_targets
 from tests.mutations import mutate, mutations
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""``compiler.records.record`` behaves as ``@dataclass`` for everything the code uses.
+"""``mlcontract.records.record`` behaves as ``@dataclass`` for everything the code uses.
 
 Each case declares the same class twice, with ``@dataclass`` and with ``@record``,
 and checks both answer alike.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from compiler.records import record
+from mlcontract.records import record
 
 
 @dataclass(frozen=True, order=True)

@@ -20,14 +20,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from compiler import pipeline_layout as layout
-from compiler.cli import cli
-from compiler.lineage import ModelVersion, RegistryError, resolve_version
-from compiler.lineage.champion import find_champion, write_champion_metrics
-from compiler.lineage.errors import NoHistoryError
-from compiler.lineage.lineage import lineage
-from compiler.lineage.registry import next_version, promote, register
 from compiler.pipeline import compile_specs
+from mlcli.app import cli
+from mlcontract import pipeline_layout as layout
+from mlruntime.lineage import ModelVersion, RegistryError, resolve_version
+from mlruntime.lineage.champion import find_champion, write_champion_metrics
+from mlruntime.lineage.errors import NoHistoryError
+from mlruntime.lineage.lineage import lineage
+from mlruntime.lineage.registry import next_version, promote, register
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "churn-classifier"

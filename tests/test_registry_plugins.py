@@ -46,7 +46,7 @@ def install_plugin(site: Path) -> None:
 PROBE = """
 import json
 from importlib.metadata import entry_points
-from compiler import registry
+from compiler import target_registry as registry
 print("RESULT=" + json.dumps({
     "shortcut": registry._may_declare_targets(),
     "importlib": sorted(ep.name for ep in entry_points(group=registry.ENTRY_POINT_GROUP)),
@@ -91,7 +91,7 @@ def test_an_installed_plugin_is_listed_and_compiled(tmp_path: Path) -> None:
     assert result["available"][-1] == "hello"
 
     listed = subprocess.run(
-        [sys.executable, "-m", "compiler", "targets"],
+        [sys.executable, "-m", "mlcli", "targets"],
         capture_output=True,
         text=True,
         env=env,
@@ -107,7 +107,7 @@ def test_an_installed_plugin_is_listed_and_compiled(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "compiler",
+            "mlcli",
             "compile",
             "--root",
             str(work),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compiler import pipeline_layout as layout
+from mlcontract import pipeline_layout as layout
 from tests.test_runtime_support import (
     BINARY_SPEC,
     binary_project,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import pipeline_layout as layout
+from mlcontract import pipeline_layout as layout
 from tests.test_runtime_support import (
     REGRESSION_SPEC,
     binary_project,

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import sklearn
 
-from compiler import pipeline_layout as layout
+from mlcontract import pipeline_layout as layout
 from tests.test_runtime_support import (
     BINARY_SPEC,
     MULTICLASS_SPEC,
@@ -207,7 +207,7 @@ def test_real_subprocess_runs_in_the_project_directory(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "error"}
     for name in STEPS:
         done = subprocess.run(
-            [sys.executable, "-m", "compiler", "step", name],
+            [sys.executable, "-m", "mlcli", "step", name],
             cwd=project,
             env=env,
             capture_output=True,
@@ -223,9 +223,9 @@ def test_real_subprocess_runs_in_the_project_directory(tmp_path: Path) -> None:
 
 def test_compile_path_does_not_import_the_runtime() -> None:
     code = (
-        "import sys, compiler.cli, compiler.pipeline; "
+        "import sys, mlcli.app, compiler.pipeline; "
         "heavy = {m for m in sys.modules if m.split('.')[0] in {'sklearn', 'pandas', 'numpy'}}; "
-        "heavy |= {m for m in sys.modules if m.startswith('compiler.runtime')}; "
+        "heavy |= {m for m in sys.modules if m.startswith('mlruntime.steps')}; "
         "print(sorted(heavy))"
     )
     done = subprocess.run(
@@ -239,7 +239,7 @@ def test_quiet_keeps_stderr_empty(tmp_path: Path, spec: str) -> None:
     project = make_project(tmp_path / "p", spec, {"data/customers.csv": churn_frame()})
     from click.testing import CliRunner
 
-    from compiler.cli import cli
+    from mlcli.app import cli
 
     result = CliRunner().invoke(
         cli, ["step", "-q", "split", "--project-dir", str(project)], catch_exceptions=False

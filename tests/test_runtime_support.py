@@ -15,10 +15,10 @@ import pandas as pd
 import yaml
 from click.testing import CliRunner, Result
 
-from compiler import pipeline_layout
-from compiler.cli import cli
 from compiler.lower import lower
 from compiler.pipeline import validate_text
+from mlcli.app import cli
+from mlcontract import pipeline_layout
 from targets import config
 
 HEADER = """\

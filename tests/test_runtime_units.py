@@ -14,13 +14,13 @@ from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from compiler import ir, ir_codec
-from compiler.metrics import METRICS
-from compiler.runtime import estimators, scoring
-from compiler.runtime.config import EstimatorChoice, load_context
-from compiler.runtime.data import apply_schema
-from compiler.runtime.errors import StepError
-from compiler.runtime.outputs import StagedOutputs, rounded
+from mlcontract import ir, ir_codec
+from mlcontract.metrics import METRICS
+from mlruntime.steps import estimators, scoring
+from mlruntime.steps.config import EstimatorChoice, load_context
+from mlruntime.steps.data import apply_schema
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.outputs import StagedOutputs, rounded
 from tests.test_runtime_support import (
     binary_project,
     run_pipeline,

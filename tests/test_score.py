@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from compiler import pipeline_layout as layout
-from compiler.cli import cli
+from mlcli.app import cli
+from mlcontract import pipeline_layout as layout
 from tests.test_serve_support import (
     SENSITIVE_SPEC,
     SERVED_SPEC,

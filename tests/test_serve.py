@@ -29,13 +29,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from compiler import pipeline_layout as layout
-from compiler.cli import cli
-from compiler.serving.artifacts import load_artifact
-from compiler.serving.errors import PortInUseError
-from compiler.serving.materialise import Ports, materialise
-from compiler.serving.project import load_project
-from compiler.serving.server import MLServer, group_alive
+from mlcli.app import cli
+from mlcontract import pipeline_layout as layout
+from mlruntime.serving.artifacts import load_artifact
+from mlruntime.serving.errors import PortInUseError
+from mlruntime.serving.materialise import Ports, materialise
+from mlruntime.serving.project import load_project
+from mlruntime.serving.server import MLServer, group_alive
 from tests.test_serve_support import (
     FEATURES,
     MODEL_NAME,
@@ -248,7 +248,7 @@ def test_port_taken_is_a_clear_error(
         [
             sys.executable,
             "-m",
-            "compiler",
+            "mlcli",
             "serve",
             "--project-dir",
             str(registered.project),
@@ -314,7 +314,7 @@ def test_sigint_stops_mlserver_and_its_whole_process_group(served: ServeProcess)
 
 def _serve(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ports = free_ports(3)
-    command = [sys.executable, "-m", "compiler", "serve", "--project-dir", str(project)]
+    command = [sys.executable, "-m", "mlcli", "serve", "--project-dir", str(project)]
     command += ["--port", str(ports[0]), "--grpc-port", str(ports[1])]
     command += ["--metrics-port", str(ports[2]), *args]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
@@ -357,7 +357,7 @@ def test_unknown_version_and_non_loopback_host_are_clear_errors(
 
 
 def test_first_signal_interrupts_and_later_ones_only_wait() -> None:
-    from compiler.cli_serving import _interrupt_once
+    from mlcli.serving import _interrupt_once
 
     previous = _interrupt_once()
     try:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler import pipeline_layout as layout
-from compiler.serving.artifacts import load_artifact
-from compiler.serving.materialise import Ports, materialise
-from compiler.serving.project import load_project
-from compiler.serving.samples import reference_rows, sample_rows
+from mlcontract import pipeline_layout as layout
+from mlruntime.serving.artifacts import load_artifact
+from mlruntime.serving.materialise import Ports, materialise
+from mlruntime.serving.project import load_project
+from mlruntime.serving.samples import reference_rows, sample_rows
 from tests.test_serve_support import (
     FEATURES,
     MODEL_NAME,

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import pipeline_layout as layout
 from compiler.lower import lower
 from compiler.pipeline import validate_text
+from mlcontract import pipeline_layout as layout
 from targets import mlserver
 from tests.test_runtime_support import churn_frame, make_project, run_step, set_params
 
@@ -155,7 +155,7 @@ class Registered:
 
 def register_project(root: Path) -> Registered:
     """Train, ``dvc commit``, git commit, register and promote to production; retrain."""
-    from compiler.lineage.registry import promote, register
+    from mlruntime.lineage.registry import promote, register
 
     project = served_project(root)
     train(project)
@@ -237,7 +237,7 @@ class ServeProcess:
 def start_serve(project: Path, stderr: Path, *args: str, timeout: float = 240.0) -> ServeProcess:
     """Start the CLI and read stdout up to "Press Ctrl-C" (or its early exit)."""
     ports = free_ports(3)
-    command = [sys.executable, "-m", "compiler", "serve", "--project-dir", str(project)]
+    command = [sys.executable, "-m", "mlcli", "serve", "--project-dir", str(project)]
     command += ["--port", str(ports[0]), "--grpc-port", str(ports[1])]
     command += ["--metrics-port", str(ports[2]), *args]
     with stderr.open("w") as sink:

@@ -4,7 +4,7 @@
 gate, and the ``champion`` stage that runs on every repro) must not import the
 ML stack, the compile path or, with nothing promoted, GTO and PyYAML; and every
 command runs with room on CPython's frame stack (see
-``compiler.cli._with_stack_headroom``).
+``mlcli.app._with_stack_headroom``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import pipeline_layout as layout
 from compiler.pipeline import compile_specs
+from mlcontract import pipeline_layout as layout
 from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ NOT_NEEDED = (
 
 PROBE = """
 import json, sys
-from compiler.cli import main
+from mlcli.app import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:
@@ -83,18 +83,18 @@ def unneeded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 def test_gate_step_imports_neither_the_ml_stack_nor_the_compile_path(churn: Path) -> None:
     champion = str(churn / layout.CHAMPION_METRICS)
     modules = imported(churn, "step", "gate", "--champion-metrics", champion)
-    assert "compiler.runtime.gate" in modules
+    assert "mlruntime.steps.gate" in modules
     assert unneeded(modules, NOT_NEEDED) == []
-    assert unneeded(modules, ("compiler.lineage", "compiler.cli_registry")) == []
+    assert unneeded(modules, ("mlruntime.lineage", "mlcli.models")) == []
 
 
 def test_champion_stage_with_nothing_promoted_asks_git_only(churn: Path) -> None:
     modules = imported(churn, "champion", "--out", layout.CHAMPION_METRICS)
     assert json.loads((churn / layout.CHAMPION_METRICS).read_text()) == {}
-    assert "compiler.lineage.champion" in modules
+    assert "mlruntime.lineage.champion" in modules
     assert unneeded(modules, NOT_NEEDED) == []
     # GTO, PyYAML (dvc.lock) and the lineage readers only once a version is promoted.
-    lazy = ("yaml", "compiler.lineage.lineage", "compiler.cli_steps", "compiler.runtime")
+    lazy = ("yaml", "mlruntime.lineage.lineage", "mlcli.steps", "mlruntime.steps")
     assert unneeded(modules, lazy) == []
 
 
@@ -104,7 +104,7 @@ LEAF = "def leaf():\n    " + " = ".join(f"v{i}" for i in range(48)) + " = None\n
 HEADROOM_PROBE = (
     """
 import json, resource
-from compiler.cli import _with_stack_headroom
+from mlcli.app import _with_stack_headroom
 
 CALLS = 2000
 """

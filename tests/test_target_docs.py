@@ -15,11 +15,11 @@ from typing import Any
 import jinja2
 import pytest
 
-from compiler import ir
 from compiler.emit import GeneratedFile
 from compiler.lower import lower
 from compiler.pipeline import validate_text
 from compiler.spec.validate import _MINIMAL
+from mlcontract import ir
 from targets import docs
 from targets.docs.markdown import cell, code, duration
 
@@ -516,7 +516,7 @@ def test_one_markdown_file_in_the_project_directory_with_an_html_header() -> Non
 
 
 def test_registered_as_builtin_target() -> None:
-    from compiler.registry import load_target
+    from compiler.target_registry import load_target
 
     target = load_target("docs")
     assert target.NAME == "docs"

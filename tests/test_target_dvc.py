@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import ir
-from compiler import pipeline_layout as layout
 from compiler.emit import GeneratedFile
 from compiler.lower import lower
 from compiler.pipeline import validate_file, validate_text
-from compiler.registry import available_targets, load_target
+from compiler.target_registry import available_targets, load_target
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 from targets import dvc
 from targets.dvc import inputs, repo_config
 

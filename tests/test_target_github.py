@@ -30,11 +30,11 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import ir
 from compiler.emit import with_header
 from compiler.lower import lower
 from compiler.pipeline import ValidationResult, validate_file, validate_text
-from compiler.registry import available_targets, load_target
+from compiler.target_registry import available_targets, load_target
+from mlcontract import ir
 from targets import github, kserve
 from targets.github import deploy, monitor, pr_check
 from targets.github.security import PINNED, glob_literal, literal, secret

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import ir
+from mlcontract import ir
 from targets import kserve, mlserver
 from targets.kserve.graph import percent
 from targets.kserve.inference_service import concurrency_target

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from compiler import ir
-from compiler.pipeline_layout import MODEL_FILE
+from mlcontract import ir
+from mlcontract.pipeline_layout import MODEL_FILE
 from targets import mlserver
 from targets.mlserver.schema import ModelSettings, ServerSettings
 from tests.examples import EXAMPLES, example_project

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import ir
-from compiler import monitoring_contract as contract
+from mlcontract import ir
+from mlcontract import monitoring_contract as contract
 from targets import prometheus
 from targets.prometheus import scrape
 from targets.prometheus.rules import alerts

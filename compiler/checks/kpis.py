@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from compiler.checks.examples import IRIS_COLUMNS, spec
 from compiler.checks.rule import CheckContext, Rule
 from compiler.diagnostics import Diagnostic, Pointer, did_you_mean
-from compiler.metrics import METRICS, metrics_for
+from mlcontract.metrics import METRICS, metrics_for
 
 
 def _kpi_links(ctx: CheckContext) -> Iterator[Diagnostic]:

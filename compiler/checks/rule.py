@@ -13,9 +13,9 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
-from compiler.records import record
 from compiler.spec.v1_compiled import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
+from mlcontract.records import record
 
 # Data that must not leak: the classes that need approval, no payload logging.
 SENSITIVE_CLASSES = frozenset({"confidential", "restricted"})

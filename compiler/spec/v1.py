@@ -2,7 +2,7 @@
 
 Validate stage. These models speak the user's vocabulary; they check shape and
 single-field constraints only. Cross references and policies are semantic rules
-in ``compiler.checks``; resolved defaults live in the IR (``compiler.ir``).
+in ``compiler.checks``; resolved defaults live in the IR (``mlcontract.ir``).
 
 They are the source of truth: the JSON Schema, docs/spec.md, the diagnostics'
 hints and ``compiler/spec/v1_compiled.py`` (the plain classes and core schema a
@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from compiler.metrics import TaskType
 from compiler.spec.constraints import check_data_source_location
 from compiler.spec.types import (
     SECRET_PATTERN,
@@ -28,6 +27,7 @@ from compiler.spec.types import (
     Identifier,
     Slug,
 )
+from mlcontract.metrics import TaskType
 
 API_VERSION = "mlproject/v1"
 

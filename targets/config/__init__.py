@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from compiler import ir, ir_codec
 from compiler.emit import GeneratedFile
-from compiler.pipeline_layout import CONFIG
+from mlcontract import ir, ir_codec
+from mlcontract.pipeline_layout import CONFIG
 
 NAME = "config"
 DESCRIPTION = "resolved project configuration the built-in steps read (mlproject.compiled.json)"

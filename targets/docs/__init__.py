@@ -16,8 +16,8 @@ from typing import Any
 
 import jinja2
 
-from compiler import ir
 from compiler.emit import GeneratedFile
+from mlcontract import ir
 from targets.docs import markdown
 from targets.docs.lifecycle import lifecycle
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from compiler import ir
-from compiler.records import record
+from mlcontract import ir
+from mlcontract.records import record
 from targets.docs.markdown import duration, percent
 
 Shape = Literal["box", "database", "decision", "rounded"]

@@ -6,7 +6,7 @@ A target: a pure function IR → files; no disk, no clock, no environment.
   evaluate (metrics and plots), gate, with the spec's custom stages mixed in
   (:mod:`targets.dvc.stages`, :mod:`targets.dvc.plots`).
 - ``params.yaml``: every tunable, shaped by
-  :func:`compiler.pipeline_layout.default_params`; the stages name the sections
+  :func:`mlcontract.pipeline_layout.default_params`; the stages name the sections
   they read, so ``dvc exp run -S key=value`` and ``dvc params diff`` work.
 - ``stage-inputs.yaml``: a fingerprint of the compiled
   configuration each stage reads, so a stage reruns only when its part of the
@@ -20,9 +20,9 @@ See ``targets/dvc/README.md`` for the choices and how to run the result.
 
 from __future__ import annotations
 
-from compiler import ir
-from compiler import pipeline_layout as layout
 from compiler.emit import GeneratedFile
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 from targets.dvc.inputs import INPUTS_FILE, stage_inputs
 from targets.dvc.repo_config import CONFIG_FILE, render_config
 from targets.dvc.stages import pipeline

@@ -1,7 +1,7 @@
 """Target ``dvc``: per-stage fingerprints of the compiled configuration a step reads.
 
 The built-in steps read the compiled configuration
-(:data:`compiler.pipeline_layout.CONFIG`), but a stage must not rerun whenever
+(:data:`mlcontract.pipeline_layout.CONFIG`), but a stage must not rerun whenever
 any byte of it changes: it carries the spec's hash, so editing a comment, an
 owner or an alert route would retrain the model. Nor should the whole
 configuration be a DVC param: every column of every source would then appear
@@ -20,7 +20,7 @@ import hashlib
 import json
 from typing import Any
 
-from compiler import ir, ir_codec
+from mlcontract import ir, ir_codec
 
 INPUTS_FILE = "stage-inputs.yaml"
 FINGERPRINT_CHARS = 16  # 64 bits: ample to notice a change, short in `dvc exp show`

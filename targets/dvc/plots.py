@@ -1,6 +1,6 @@
 """Target ``dvc``: the evaluate stage's plots, as DVC plot outputs with their properties.
 
-The evaluate step writes the CSV files named in :mod:`compiler.pipeline_layout`;
+The evaluate step writes the CSV files named in :mod:`mlcontract.pipeline_layout`;
 this module says how DVC draws them (``dvc plots show`` / ``dvc plots diff``):
 ROC and precision-recall curves and a confusion matrix for classification,
 predicted-vs-actual and residuals for regression.
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import ir
-from compiler import pipeline_layout as layout
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 
 
 @dataclass(frozen=True)

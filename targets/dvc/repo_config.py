@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from compiler import ir
+from mlcontract import ir
 
 REMOTE_NAME = "storage"
 CONFIG_FILE = ".dvc/config"

@@ -1,7 +1,7 @@
 """Target ``dvc``: the stages of ``dvc.yaml``, built as data from the IR.
 
 Built-in stages call ``mlproject step <name>`` and read and write exactly the
-paths of :mod:`compiler.pipeline_layout`. In pipeline order:
+paths of :mod:`mlcontract.pipeline_layout`. In pipeline order:
 
 ``import-<source>`` (a remote training source only) → ``validate`` → ``split``
 → ``train`` → ``baseline`` → ``evaluate`` → ``champion`` (beat-the-champion
@@ -32,8 +32,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from compiler import ir
-from compiler import pipeline_layout as layout
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 from targets.dvc.inputs import INPUTS_FILE
 from targets.dvc.plots import plot_outputs
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from compiler import ir
 from compiler.emit import GeneratedFile
+from mlcontract import ir
 from targets.github import batch, deploy, layout, monitor, pr_check, release, retrain
 from targets.github.security import slug
 from targets.github.yamlout import to_workflow_yaml

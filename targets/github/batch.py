@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import common, layout
 from targets.github.common import Step
 from targets.github.security import UPLOAD_ARTIFACT, SpecText, literal, slug

@@ -12,7 +12,7 @@ import functools
 import textwrap
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import layout
 from targets.github.security import CHECKOUT, SETUP_PYTHON, Permission, glob_literal, literal, slug
 

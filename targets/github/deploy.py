@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import common, kubectl, layout
 from targets.github.common import Job
 from targets.github.security import Permission, namespace, secret_name_for, slug

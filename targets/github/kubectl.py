@@ -21,7 +21,7 @@ rollout is deleted.
 
 from __future__ import annotations
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import common, layout
 from targets.github.common import Step
 from targets.github.security import secret, secret_name_for

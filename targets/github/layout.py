@@ -8,7 +8,7 @@ every job runs.
 
 from __future__ import annotations
 
-from compiler import ir
+from mlcontract import ir
 from targets.github.security import slug
 from targets.kserve import DEPLOY_DIR
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import common, layout
 from targets.github.common import RUN_URL, Job, Step
 from targets.github.monitoring import decide_step, monitor_steps

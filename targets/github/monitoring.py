@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import posixpath
 
-from compiler import ir
-from compiler import monitoring_contract as mc
-from compiler import pipeline_layout as pl
+from mlcontract import ir
+from mlcontract import monitoring_contract as mc
+from mlcontract import pipeline_layout as pl
 from targets.dvc.stages import import_stage_name
 from targets.github import common
 from targets.github.common import Step

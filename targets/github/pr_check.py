@@ -18,9 +18,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from compiler import ir
-from compiler import pipeline_layout as pl
 from compiler.manifest import STATE_DIR
+from mlcontract import ir
+from mlcontract import pipeline_layout as pl
 from targets.github import common, layout
 from targets.github.common import Job
 from targets.github.security import Permission, literal, slug

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from compiler import ir
-from compiler import pipeline_layout as pl
+from mlcontract import ir
+from mlcontract import pipeline_layout as pl
 from targets.github import common, layout
 from targets.github.common import Job, Step
 from targets.github.security import Permission, literal, slug

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.github import common, layout, release
 from targets.github.common import Job, Step
 from targets.github.monitoring import decide_step, monitor_steps

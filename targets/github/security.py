@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from compiler.records import record
+from mlcontract.records import record
 
 SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
 from compiler.emit import GeneratedFile
+from mlcontract import ir
 from targets.kserve.graph import experiment_environment, inference_graph
 from targets.kserve.inference_service import (
     CHALLENGER,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.kserve.inference_service import (
     CHALLENGER,
     CHAMPION,

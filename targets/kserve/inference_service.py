@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.kserve.storage import STORAGE_NOTE_ANNOTATION, model_artifact_uri, storage_note
 from targets.mlserver import runtime_environment
 from targets.prometheus.manifest import LABEL_DOMAIN, common_labels

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.kserve.graph import experiment_environment
 from targets.kserve.inference_service import CHALLENGER, CHAMPION, service_name
 from targets.mlserver import METRICS_ENDPOINT, METRICS_PORT

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from compiler import ir
+from mlcontract import ir
 
 KSERVE_SCHEMES = frozenset({"s3", "gs", "hdfs", "webhdfs"})
 MODELS_PREFIX = "models"

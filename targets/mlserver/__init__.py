@@ -6,7 +6,7 @@ A target: a pure function IR → files; no disk, no clock, no environment.
   HTTP, gRPC and metrics ports and the Prometheus metrics endpoint.
 - ``serving/mlserver/<model>/model-settings.json``: the registry model, served
   by MLServer's scikit-learn runtime from the file the training pipeline writes
-  (:data:`compiler.pipeline_layout.MODEL_FILE`, relative to the model-settings
+  (:data:`mlcontract.pipeline_layout.MODEL_FILE`, relative to the model-settings
   directory: MLServer resolves a relative ``uri`` against that directory).
 
 Only an online deployment is served; a batch project gets no files here.
@@ -30,10 +30,10 @@ import json
 import posixpath
 from typing import Any
 
-from compiler import ir
 from compiler.emit import GeneratedFile
-from compiler.pipeline_layout import MODEL_FILE
 from compiler.serialize import dump_json
+from mlcontract import ir
+from mlcontract.pipeline_layout import MODEL_FILE
 
 NAME = "mlserver"
 DESCRIPTION = "MLServer settings and model settings for local serving (serving/mlserver/)"

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import posixpath
 
-from compiler import ir
 from compiler.emit import GeneratedFile
+from mlcontract import ir
 from targets.prometheus.alertmanager import alertmanager_config
 from targets.prometheus.manifest import prometheus_rule
 from targets.prometheus.rule_tests import rule_tests

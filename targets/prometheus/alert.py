@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from compiler.records import record
+from mlcontract.records import record
 
 SERVING, DATA, MODEL, MONITORING = "serving", "data", "model", "monitoring"
 

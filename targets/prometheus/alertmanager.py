@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from compiler import ir
+from mlcontract import ir
 
 SECRETS_DIR = "/etc/alertmanager/secrets"
 SMTP_RELAY = "localhost:25"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.prometheus.rules import rule_groups
 
 LABEL_DOMAIN = "mlproject.dev"

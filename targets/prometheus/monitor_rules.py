@@ -1,7 +1,7 @@
 """Data, model and monitoring alerts from the monitor step's gauges (target: pure IR → files).
 
 The monitor step publishes its verdicts as gauges
-(:mod:`compiler.monitoring_contract`); these rules compare them with the spec's
+(:mod:`mlcontract.monitoring_contract`); these rules compare them with the spec's
 limits, or read the monitor's own verdict where the comparison depends on the
 method (drift: a p-value falls below its threshold, a distance rises above it)
 or on history (freshness, volume). Gauges keep their value between runs, so
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import field
 
-from compiler import ir
-from compiler import monitoring_contract as contract
-from compiler.records import record
+from mlcontract import ir
+from mlcontract import monitoring_contract as contract
+from mlcontract.records import record
 from targets.prometheus import scrape
 from targets.prometheus.alert import (
     DATA,

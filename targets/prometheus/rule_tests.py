@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.prometheus.alert import Alert, Case
 from targets.prometheus.rules import alerts, rule_labels
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ir
+from mlcontract import ir
 from targets.prometheus.alert import DATA, MODEL, MONITORING, SERVING, Alert
 from targets.prometheus.monitor_rules import data_alerts, model_alerts, monitor_run_alerts
 from targets.prometheus.schedule import duration

@@ -5,7 +5,7 @@ target labels to every series it scrapes from a model server, and the serving
 alert rules, which select and group by them. A local Prometheus scraping
 ``mlproject serve`` attaches the same labels in its scrape job
 (``static_configs[].labels``). The monitor step's gauges carry ``project`` and
-``model`` themselves (:mod:`compiler.monitoring_contract`).
+``model`` themselves (:mod:`mlcontract.monitoring_contract`).
 
 Metric names are MLServer 1.7's REST metrics: ``mlserver/rest/app.py`` adds
 ``starlette_exporter.PrometheusMiddleware`` with

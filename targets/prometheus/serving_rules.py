@@ -16,7 +16,7 @@ environment and arm (champion / challenger):
 
 from __future__ import annotations
 
-from compiler import ir
+from mlcontract import ir
 from targets.prometheus import scrape
 from targets.prometheus.alert import SERVING, Alert, Case, Series, flat, number, selector
 

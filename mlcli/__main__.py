@@ -1,0 +1,7 @@
+"""``python -m mlcli`` runs the mlproject CLI."""
+
+from __future__ import annotations
+
+from mlcli.app import main
+
+main()

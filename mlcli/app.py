@@ -1,0 +1,368 @@
+"""The ``mlproject`` command line: the only place that prints.
+
+Stages return data and diagnostics; this module renders them and maps outcomes
+onto the documented exit codes. Commands that need the heavy runtime
+(scikit-learn, DVC, MLServer) import it inside the command, so ``validate`` and
+``compile`` stay light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from compiler import __version__
+from compiler.diagnostics import Diagnostic, format_json, format_text
+from mlcli.options import FORMAT
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # the spec (or data, for steps) has errors
+EXIT_USAGE = 2  # wrong command-line usage (click's own code)
+EXIT_DRIFT = 3  # compile --check: generated files differ from what is on disk
+EXIT_CONFLICT = 4  # a generated file was edited by hand, or a foreign file is in the way
+EXIT_INTERNAL = 70  # a bug in mlproject: please report it
+
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_INVALID: "the spec has errors (diagnostics printed)",
+    EXIT_USAGE: "command-line usage error",
+    EXIT_DRIFT: "compile --check found generated files out of date",
+    EXIT_CONFLICT: "a generated file was edited by hand or a foreign file is in the way",
+    EXIT_INTERNAL: "internal error in mlproject (a bug; please report it)",
+}
+_CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303"})
+
+
+def _use_color(stream: object) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]) -> None:
+    if fmt == "json":
+        click.echo(format_json(diagnostics), nl=False)
+    elif diagnostics:
+        text = format_text(diagnostics, sources, color=_use_color(sys.stderr))
+        click.echo(text, nl=False, err=True)
+
+
+def _default_specs(specs: tuple[Path, ...]) -> list[Path]:
+    from compiler.pipeline import SPEC_NAMES, find_specs
+
+    if specs:
+        return find_specs(list(specs))
+    for name in SPEC_NAMES:
+        if Path(name).is_file():
+            return [Path(name)]
+    return find_specs([Path()])
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"mlproject: error: {message}", err=True)
+    sys.exit(code)
+
+
+SPECS = click.argument(
+    "specs", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True)
+)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: "
+    + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items())
+    + ". Docs: README.md, docs/spec.md, docs/diagnostics.md.",
+)
+@click.version_option(__version__, prog_name="mlproject")
+def cli() -> None:
+    """Compile one mlproject.yaml into the whole ML lifecycle.
+
+    Validate the spec, then generate DVC pipelines, serving configs, monitoring
+    rules, CI workflows and a model card from it.
+    """
+
+
+@cli.command()
+@SPECS
+@FORMAT
+def validate(specs: tuple[Path, ...], fmt: str) -> None:
+    """Check specs and report every problem with file:line:col.
+
+    SPECS are spec files or directories to search (default: ./mlproject.yaml,
+    else every mlproject.yaml below the current directory).
+    """
+    from compiler.pipeline import validate_file
+
+    paths = _default_specs(specs)
+    if not paths:
+        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+    results = [validate_file(p) for p in paths]
+    diagnostics = sorted({d for r in results for d in r.diagnostics}, key=lambda d: d.sort_key)
+    sources = {r.file: r.document.text for r in results if r.document is not None}
+    _report(diagnostics, fmt, sources)
+    failed = [r for r in results if not r.ok]
+    if fmt == "text":
+        for r in results:
+            if r.ok:
+                click.echo(f"ok: {r.file}")
+        if failed:
+            errors = sum(1 for d in diagnostics if d.severity == "error")
+            click.echo(f"{errors} error(s) in {len(failed)} of {len(results)} spec(s)", err=True)
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+@cli.command(name="compile")
+@SPECS
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Generate only this target (repeatable). Default: every target. See `mlproject targets`.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 3 if any generated file differs.")
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Re-render specs even when they and their outputs are unchanged since the last compile.",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output root (default: the git work tree holding the first spec).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Validate and render specs in N processes (default: the usable CPUs; 1: in this "
+    "process). Output and report are the same for every N.",
+)
+@FORMAT
+def compile_command(
+    specs: tuple[Path, ...],
+    targets: tuple[str, ...],
+    check: bool,
+    force: bool,
+    no_cache: bool,
+    root: Path | None,
+    jobs: int | None,
+    fmt: str,
+) -> None:
+    """Generate every file the specs imply, atomically, never clobbering hand edits."""
+    from compiler.pipeline import compile_specs, find_root, usable_cpus
+    from compiler.target_registry import available_targets
+
+    paths = _default_specs(specs)
+    if not paths:
+        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+    known = available_targets()
+    for name in targets:
+        if name not in known:
+            from compiler.diagnostics import did_you_mean
+
+            hint = did_you_mean(name, known) or f"known targets: {', '.join(known)}"
+            _fail(f"unknown target '{name}' ({hint})")
+    chosen = list(dict.fromkeys(targets)) if targets else list(known)
+    out_root = root if root is not None else find_root(paths[0])
+    report = compile_specs(
+        paths,
+        out_root,
+        chosen,
+        mode="check" if check else "write",
+        force=force,
+        use_cache=not no_cache,
+        jobs=jobs if jobs is not None else usable_cpus(),
+    )
+    diagnostics = report.all_diagnostics
+    sources = {v.file: v.document.text for v in report.validations if v.document is not None}
+    changed = [p for p in report.plans if p.action != "identical"]
+    if fmt == "json":
+        payload = json.loads(format_json(diagnostics))
+        payload["files"] = [
+            {"path": p.path, "action": p.action, "spec": p.spec_path, "reason": p.reason}
+            for p in report.plans
+        ]
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+    else:
+        _report(diagnostics, fmt, sources)
+        for p in report.plans:
+            if p.action != "identical":
+                reason = f"  ({p.reason})" if p.reason else ""
+                click.echo(f"{p.action:>9}  {p.path}{reason}")
+        if not report.has_errors:
+            verb = "would change" if check else "changed"
+            click.echo(
+                f"{report.spec_count} spec(s), {len(report.plans)} file(s), {len(changed)} {verb}"
+            )
+    if any(d.code in _CONFLICT_CODES for d in diagnostics):
+        sys.exit(EXIT_CONFLICT)
+    if report.has_errors:
+        sys.exit(EXIT_INVALID)
+    if check and changed:
+        if fmt == "text":
+            edited = [p.path for p in changed if p.action in {"modified", "conflict"}]
+            if edited:
+                click.echo(
+                    "edited by hand since generated: "
+                    + ", ".join(edited)
+                    + "; move the change into the spec (e.g. a value tried with "
+                    "`dvc exp run -S` belongs in mlproject.yaml), then run `mlproject compile`",
+                    err=True,
+                )
+            else:
+                click.echo("generated files are out of date: run `mlproject compile`", err=True)
+        sys.exit(EXIT_DRIFT)
+    sys.exit(EXIT_OK)
+
+
+@cli.command()
+def targets() -> None:
+    """List the targets compile can generate."""
+    from compiler.target_registry import available_targets, load_target
+
+    known = available_targets()
+    for name in known:
+        click.echo(f"{name:<12} {load_target(name, known).DESCRIPTION}")
+
+
+@cli.command()
+@click.option("--version", "api_version", default=None, help="apiVersion (default: latest).")
+def schema(api_version: str | None) -> None:
+    """Print the JSON Schema of mlproject.yaml (for editors and CI)."""
+    from compiler.schema import SCHEMA_VERSIONS, render_schema
+
+    version = api_version or max(SCHEMA_VERSIONS)
+    if version not in SCHEMA_VERSIONS:
+        _fail(f"unknown apiVersion '{version}'; supported: {', '.join(sorted(SCHEMA_VERSIONS))}")
+    click.echo(render_schema(version), nl=False)
+
+
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a diagnostic code, with a failing and a passing example.
+
+    CODE is a diagnostic code such as MLP207 (see docs/diagnostics.md).
+    """
+    from compiler.codes import all_codes
+    from compiler.diagnostics import did_you_mean
+
+    codes = all_codes()
+    doc = codes.get(code.strip().upper())
+    if doc is None:
+        hint = did_you_mean(code.upper(), codes) or "see docs/diagnostics.md for the list"
+        _fail(f"unknown diagnostic code '{code}' ({hint})")
+    click.echo(f"{doc.code}: {doc.title}\n\n{doc.summary}\n")
+    click.echo("Bad:\n" + _indent(doc.bad) + "\nGood:\n" + _indent(doc.good), nl=False)
+
+
+def _indent(text: str) -> str:
+    return "".join(f"    {line}\n" for line in text.splitlines())
+
+
+# Commands defined in other modules, imported only when invoked (keeps start-up light).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("mlcli.init", "init", "Write a commented starter mlproject.yaml."),
+    "step": ("mlcli.steps", "step", "Run a built-in pipeline step (validate-data...gate)."),
+    "register": ("mlcli.models", "register", "Register HEAD as the next model version."),
+    "promote": ("mlcli.models", "promote", "Promote a model version to an environment."),
+    "lineage": (
+        "mlcli.models",
+        "lineage",
+        "What produced a version: commit, data, params.",
+    ),
+    "champion": ("mlcli.models", "champion", "The model in production and its metrics."),
+    "demo": ("mlruntime.demo.command", "demo", "The whole lifecycle of an example, offline."),
+    "serve": ("mlcli.serving", "serve", "Serve a model version locally with MLServer."),
+    "loadtest": ("mlcli.serving", "loadtest", "Load-test a V2 endpoint against the SLOs."),
+}
+
+
+class _LazyCommand(click.Command):
+    """A command whose module is imported only when it runs or shows its help."""
+
+    def __init__(self, name: str, module: str, attribute: str, short_help: str) -> None:
+        super().__init__(name, short_help=short_help, add_help_option=False)
+        self._target = (module, attribute)
+
+    def _load(self) -> click.Command:
+        import importlib
+
+        module, attribute = self._target
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return self._load().make_context(info_name, args, parent, **extra)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or ""
+
+
+def _register_more() -> None:
+    for name, (module, attribute, short_help) in LAZY_COMMANDS.items():
+        cli.add_command(_LazyCommand(name, module, attribute, short_help))
+
+
+_register_more()
+
+
+def _with_stack_headroom(call: Callable[[], object]) -> None:
+    """Run ``call`` with ~56 KiB of CPython frame stack free above this frame.
+
+    CPython (3.11+) keeps Python frames in 16 KiB chunks and frees a chunk as
+    soon as the stack returns below it, so code that keeps calling across a
+    chunk boundary pays an mmap, a munmap and page faults per call (~14 us
+    here). Where the boundary falls depends on how deep the caller is: from
+    click's dispatch, importing scikit-learn and pandas in a pipeline step
+    crossed it 8 000-11 000 times more than a plain script does (strace),
+    0.15-0.2 s of CPU per step. This function's code declares a large value
+    stack (:data:`_HEADROOM_WORDS`), so its frame gets a chunk of its own with
+    room to spare, and everything the command calls stays inside it. A larger
+    ``co_stacksize`` than the code needs is safe: it only reserves memory.
+    """
+    call()
+
+
+_HEADROOM_WORDS = 8192  # 64 KiB of value stack: a 128 KiB chunk, ~56 KiB left for callees
+_with_stack_headroom.__code__ = _with_stack_headroom.__code__.replace(co_stacksize=_HEADROOM_WORDS)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(argv) if argv is not None else None
+    try:
+        _with_stack_headroom(lambda: cli.main(args=args, prog_name="mlproject"))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: bad input never gets here, it gets a diagnostic
+        if os.environ.get("MLPROJECT_DEBUG"):
+            raise
+        click.echo(
+            f"mlproject: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in mlproject. Rerun with MLPROJECT_DEBUG=1 for the traceback "
+            "and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,279 @@
+"""The ``serve``, ``loadtest`` and ``step score`` commands (runtime, not the compile path).
+
+Thin: options in, :mod:`mlruntime.serving` does the work, this module prints.
+Errors are one line (``mlproject <command>: error: ...``) plus a ``hint:`` and
+exit 1; a load test that misses a limit also exits 1, after its table.
+``serve`` exits 0 when stopped with Ctrl-C or SIGTERM, 1 when MLServer fails.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from mlcli.options import PROJECT_DIR
+from mlruntime.serving.errors import ServingError
+
+if TYPE_CHECKING:
+    from mlruntime.serving.artifacts import ModelArtifact
+    from mlruntime.serving.materialise import ServingDir
+    from mlruntime.serving.serve import Session
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+VERSION = click.option(
+    "--version",
+    "version",
+    metavar="VERSION",
+    default=None,
+    help="Model version (v1.2.0), environment (production) or 'workspace' (the work tree's "
+    "build/model/model.joblib). Default: the version in the last environment.",
+)
+
+
+def _fail(command: str, error: ServingError | str) -> NoReturn:
+    message = error.message if isinstance(error, ServingError) else error
+    click.echo(f"mlproject {command}: error: {message}", err=True)
+    if isinstance(error, ServingError) and error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def _interrupt_once() -> dict[int, Any]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt once; later ones only say "stopping"."""
+    stopping = [False]
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stopping[0]:
+            click.echo("mlproject serve: still stopping MLServer...", err=True)
+            return
+        stopping[0] = True
+        raise KeyboardInterrupt
+
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _announce(artifact: ModelArtifact, serving: ServingDir) -> None:
+    ref = artifact.ref
+    where = f"commit {ref.commit[:12]}" if ref.commit else "the work tree"
+    stage = f", {ref.stage}" if ref.stage else ""
+    click.echo(f"serving {ref.name} {ref.version} ({where}{stage}) from {artifact.origin}")
+    click.echo(f"starting MLServer in {serving.path} ...", err=True)
+
+
+def _print_endpoints(running: Session) -> None:
+    from mlruntime.serving.samples import curl_command
+
+    server = running.server
+    infer = f"{server.url}{server.infer_path}"
+    click.echo(
+        f"MLServer pid {server.pid} (process group {server.pgid}), "
+        f"ready in {running.ready_seconds:.1f} s"
+    )
+    click.echo(f"  inference  POST {infer}")
+    click.echo(f"  metadata   GET  {server.url}/v2/models/{running.serving.model_name}")
+    click.echo(f"  metrics    GET  {server.metrics_url}")
+    click.echo(f"  gRPC       {running.serving.host}:{running.serving.ports.grpc}")
+    click.echo(f"sample request ({running.sample.origin}):")
+    click.echo("  " + curl_command(infer, running.sample.request()))
+    click.echo("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+
+
+@click.command()
+@PROJECT_DIR
+@VERSION
+@click.option("--stage", metavar="ENV", default=None, help="Serve the version now in ENV.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+@click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default: settings.json).")
+@click.option("--grpc-port", type=click.IntRange(1, 65535), help="gRPC port.")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), help="Prometheus metrics port.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not echo MLServer's log on stderr.")
+def serve(
+    project_dir: Path,
+    version: str | None,
+    stage: str | None,
+    host: str,
+    port: int | None,
+    grpc_port: int | None,
+    metrics_port: int | None,
+    quiet: bool,
+) -> None:
+    """Serve the production model version (or another) locally with MLServer.
+
+    Prints the endpoint and a sample request; Ctrl-C stops the server (exit 0).
+    """
+    from mlruntime.serving.serve import ServeOptions, session
+
+    if version is not None and stage is not None:
+        _fail("serve", "give --version or --stage, not both")
+    options = ServeOptions(project_dir, version or stage, host, port, grpc_port, metrics_port)
+    echo = None if quiet else (lambda line: click.echo(line, err=True))
+    previous = _interrupt_once()
+    try:
+        with session(options, echo, _announce) as running:
+            _print_endpoints(running)
+            code = None
+            while code is None:
+                try:
+                    code = running.server.process.wait(1.0)
+                except subprocess.TimeoutExpired:
+                    continue
+            tail = running.server.output_tail()
+        _fail("serve", ServingError(f"MLServer exited unexpectedly (code {code}):\n{tail}"))
+    except KeyboardInterrupt:
+        click.echo("mlproject serve: stopped", err=True)
+        sys.exit(EXIT_OK)
+    except ServingError as exc:
+        _fail("serve", exc)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@click.command()
+@PROJECT_DIR
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="Server URL.")
+@click.option("--model", default=None, help="Model name (default: the spec's registry name).")
+@click.option(
+    "--rate", type=float, default=None, help="Requests/s (default: the spec's; 0: closed loop)."
+)
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True)
+@click.option("--duration", type=click.FloatRange(min=0.1), default=None, help="Seconds [10].")
+@click.option("--requests", type=click.IntRange(min=1), default=None, help="Request count.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Rows to send (CSV/Parquet; default: the training source). PII columns are dropped.",
+)
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Per request, s.")
+@click.option(
+    "--calibration-requests",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Requests against a trivial local server to measure the client (0: skip).",
+)
+@click.option("--p50-ms", type=float, default=None, help="Override the spec's p50 limit.")
+@click.option("--p95-ms", type=float, default=None, help="Override the spec's p95 limit.")
+@click.option("--p99-ms", type=float, default=None, help="Override the spec's p99 limit.")
+@click.option("--max-error-rate", type=float, default=None, help="Override the error-rate SLO.")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report for people (text) or machines (json).",
+)
+def loadtest(
+    project_dir: Path,
+    url: str,
+    model: str | None,
+    rate: float | None,
+    concurrency: int,
+    duration: float | None,
+    requests: int | None,
+    data: Path | None,
+    timeout: float,
+    calibration_requests: int,
+    p50_ms: float | None,
+    p95_ms: float | None,
+    p99_ms: float | None,
+    max_error_rate: float | None,
+    no_progress: bool,
+    fmt: str,
+) -> None:
+    """Load-test a V2 endpoint with real rows; exit 1 if the spec's limits are missed.
+
+    Limits: deployment.latency (p50/p95/p99) and monitoring.slos.error_rate.
+    """
+    from mlruntime.serving.loadtest import LoadOptions, run_loadtest
+    from mlruntime.serving.report import Limits, render_text
+
+    options = LoadOptions(
+        project_dir=project_dir,
+        url=url,
+        model=model,
+        rate=rate,
+        concurrency=concurrency,
+        duration=duration,
+        requests=requests,
+        data=data,
+        timeout=timeout,
+        calibration_requests=calibration_requests,
+        overrides=Limits(p50_ms, p95_ms, p99_ms, max_error_rate),
+        progress=not no_progress,
+    )
+    try:
+        report = run_loadtest(options)
+    except ServingError as exc:
+        _fail("loadtest", exc)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(report), nl=False)
+    sys.exit(EXIT_OK if report.passed else EXIT_FAILED)
+
+
+@click.command()
+@PROJECT_DIR
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A joblib model file (unregistered: model_version is workspace-<sha256>).",
+)
+@VERSION
+@click.option("--input", "input_name", metavar="NAME|PATH", help="Source name or data file.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Output .csv or .parquet (default: <deployment.batch.output>/predictions.csv).",
+)
+@click.option("--now", default=None, help="scored_at (ISO 8601; default: SOURCE_DATE_EPOCH).")
+def score(
+    project_dir: Path,
+    model_path: Path | None,
+    version: str | None,
+    input_name: str | None,
+    output: Path | None,
+    now: str | None,
+) -> None:
+    """Batch-score a dataset; predictions carry model version and input lineage."""
+    from mlcli import steps as cli_steps
+    from mlruntime.serving.score import run_score
+
+    # Log like the other steps ("mlproject step score: read ...", -q for quiet).
+    quiet = bool(click.get_current_context().meta.get(cli_steps._QUIET))
+    cli_steps._configure_logging("score", quiet)
+
+    try:
+        result = run_score(
+            project_dir,
+            model=model_path,
+            version=version,
+            input_name=input_name,
+            output=output,
+            now=now,
+        )
+    except ServingError as exc:
+        _fail("step score", exc)
+    ref = result.model
+    commit = f", commit {ref.commit[:12]}" if ref.commit else ""
+    click.echo(
+        f"scored {result.rows} rows of {result.input} with {ref.name} {ref.version}{commit} "
+        f"-> {result.output}"
+    )

@@ -1,0 +1,274 @@
+"""The ``mlproject step`` command group: the built-in steps generated pipelines run.
+
+Each subcommand imports its runtime module (``mlruntime.steps.*``, which needs
+scikit-learn and pandas) inside the command, so ``mlproject compile`` never
+loads them. Steps run in the project directory, read the compiled
+configuration and ``params.yaml``, and report here: a one-line error and exit 1
+for bad input or a failed check, click's exit 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from mlcli.options import PROJECT_DIR
+
+T = TypeVar("T")
+
+EXIT_FAILED = 1
+_LOGGER = "mlruntime.steps"
+_QUIET = "mlproject.step.quiet"
+
+
+class _EchoHandler(logging.Handler):
+    """Log records to the current stderr (resolved at emit time, so CliRunner sees them)."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__()
+        self.step = step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        click.echo(f"mlproject step {self.step}: {level}{record.getMessage()}", err=True)
+
+
+def _configure_logging(step: str, quiet: bool) -> None:
+    logger = logging.getLogger(_LOGGER)
+    for handler in list(logger.handlers):
+        if isinstance(handler, _EchoHandler):
+            logger.removeHandler(handler)
+    logger.addHandler(_EchoHandler(step))
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+
+
+def _fail(step: str, message: str, code: int = EXIT_FAILED) -> NoReturn:
+    click.echo(f"mlproject step {step}: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _runtime(module: str, step: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"mlruntime.steps.{module}")
+    except ModuleNotFoundError as exc:
+        _fail(
+            step,
+            f"the built-in steps need the runtime dependencies ({exc}): "
+            "pip install 'mlproject[runtime]'",
+        )
+
+
+def _run(step: str, project_dir: Path, body: Callable[[Any], T]) -> T:
+    """Load the project context and run ``body`` with it; StepError → one line, exit code."""
+    from mlruntime.steps.errors import StepError
+
+    _configure_logging(step, bool(click.get_current_context().meta.get(_QUIET)))
+    config = _runtime("config", step)
+    started = time.perf_counter()
+    try:
+        result = body(config.load_context(project_dir))
+    except StepError as exc:
+        _fail(step, exc.message, exc.exit_code)
+    logging.getLogger(_LOGGER).info("done in %.2f s", time.perf_counter() - started)
+    return result
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table: one header row, a rule, left-aligned columns."""
+    cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.6g}"
+
+
+@click.group(name="step")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.pass_context
+def step(ctx: click.Context, quiet: bool) -> None:
+    """Run a built-in pipeline step (the generated dvc.yaml calls these).
+
+    Steps read the compiled configuration (run `mlproject compile` first) and
+    params.yaml, never mlproject.yaml. Exit 1: bad input or a failed check.
+    """
+    ctx.meta[_QUIET] = quiet
+
+
+@step.command(name="validate-data")
+@click.option(
+    "--source", "source_name", metavar="NAME", help="Source to check (default: training)."
+)
+@PROJECT_DIR
+def validate_data(source_name: str | None, project_dir: Path) -> None:
+    """Check a source against its declared schema.
+
+    Writes reports/data-validation.json: per column and rule, the count of
+    violating rows (never the rows themselves).
+    """
+    validate = _runtime("validate", "validate-data")
+    result = _run("validate-data", project_dir, lambda c: validate.run(c, source_name))
+    from mlcontract.pipeline_layout import VALIDATION_REPORT
+
+    if result.passed:
+        click.echo(
+            f"data ok: source '{result.source}', {result.rows} rows, {len(result.columns)} "
+            f"columns, {len(result.checks)} checks passed -> {VALIDATION_REPORT}"
+        )
+        return
+    rows = [
+        (
+            c.column,
+            c.rule,
+            c.requirement,
+            "-" if c.rule in validate.TABLE_RULES else c.rows,
+            ", ".join(c.examples) or "-",
+        )
+        for c in result.failures
+    ]
+    click.echo(render_table(["column", "rule", "requirement", "rows", "examples"], rows), err=True)
+    _fail(
+        "validate-data",
+        f"{len(result.failures)} of {len(result.checks)} checks failed for source "
+        f"'{result.source}' ({result.rows} rows); report: {VALIDATION_REPORT}",
+    )
+
+
+@step.command()
+@PROJECT_DIR
+def split(project_dir: Path) -> None:
+    """Split the training data into train and test sets.
+
+    Writes build/split/train.parquet and test.parquet; PII columns are dropped.
+    """
+    module = _runtime("split", "split")
+    result = _run("split", project_dir, module.run)
+    how = f"{result.method}, stratified" if result.stratified else result.method
+    click.echo(f"split ({how}): {result.train_rows} train rows, {result.test_rows} test rows")
+
+
+@step.command()
+@PROJECT_DIR
+def train(project_dir: Path) -> None:
+    """Fit the model that params.yaml names.
+
+    Writes build/model/model.joblib and its sidecar build/model/model.json.
+    """
+    module = _runtime("train", "train")
+    result = _run("train", project_dir, module.run_train)
+    click.echo(f"trained {result.estimator} on {result.rows} rows, {result.features} features")
+
+
+@step.command()
+@PROJECT_DIR
+def baseline(project_dir: Path) -> None:
+    """Fit the baseline the model must beat.
+
+    A DummyClassifier/DummyRegressor strategy or the spec's own baseline
+    estimator; writes build/baseline/model.joblib.
+    """
+    module = _runtime("train", "baseline")
+    result = _run("baseline", project_dir, module.run_baseline)
+    click.echo(f"trained baseline {result.estimator} on {result.rows} rows")
+
+
+@step.command()
+@PROJECT_DIR
+def evaluate(project_dir: Path) -> None:
+    """Score model and baseline on the test set.
+
+    Writes metrics/model.json, metrics/baseline.json, plot data under plots/
+    and build/eval/predictions.csv.
+    """
+    module = _runtime("evaluate", "evaluate")
+    result = _run("evaluate", project_dir, module.run)
+    rows = [(name, value, result.baseline.get(name)) for name, value in result.model.items()]
+    click.echo(render_table(["metric", "model", "baseline"], rows))
+
+
+@step.command()
+@click.option(
+    "--champion-metrics",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Metrics JSON of the model in production (relative to the project directory); "
+    "an absent file or {} means no champion: the check is skipped.",
+)
+@PROJECT_DIR
+def gate(champion_metrics: Path | None, project_dir: Path) -> None:
+    """Decide whether the model may be registered.
+
+    Checks thresholds, the baseline and the champion; writes reports/gate.json
+    and exits 1 when any check fails.
+    """
+    module = _runtime("gate", "gate")
+    result = _run("gate", project_dir, lambda c: module.run(c, champion_metrics))
+    rows = [
+        (
+            c.check,
+            c.metric,
+            c.value,
+            "-" if c.required is None else f"{c.comparison} {c.required:.6g}",
+            c.margin,
+            _signed(c.difference),
+            c.reason if c.status == "skipped" else c.status.upper(),
+        )
+        for c in result.checks
+    ]
+    table = render_table(["check", "metric", "value", "required", "margin", "by", "result"], rows)
+    click.echo(table)
+    if not result.passed:
+        failed = ", ".join(
+            f"{c.check} {c.metric}" + (f" short by {-c.difference:.6g}" if c.difference else "")
+            for c in result.failures
+        )
+        _fail("gate", f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}")
+
+
+# Monitoring steps (monitor, decide, abtest): each command lives beside its
+# runtime module and is imported only when it runs.
+MONITORING_STEPS = (
+    ("monitor", "mlruntime.steps.monitor.command", "Current window vs reference: drift, quality."),
+    ("decide", "mlruntime.steps.decide", "Retrain or not: monitor result, schedule, cooldown."),
+    ("abtest", "mlruntime.steps.abtest", "Champion vs challenger: promote, keep or continue."),
+)
+
+
+def _add_monitoring_steps() -> None:
+    from mlcli.app import _LazyCommand  # mlcli.app loads this module lazily
+
+    for name, module, short_help in MONITORING_STEPS:
+        step.add_command(_LazyCommand(name, module, "command", short_help))
+
+
+_add_monitoring_steps()
+
+
+def _add_serving_steps() -> None:
+    from mlcli.app import _LazyCommand  # mlcli.app loads this module lazily
+
+    summary = "Batch predictions with model version and input lineage."
+    step.add_command(_LazyCommand("score", "mlcli.serving", "score", summary))
+
+
+_add_serving_steps()

@@ -1,0 +1,423 @@
+"""The IR: what targets and runtime steps read (lower stage output).
+
+The spec speaks the user's vocabulary; the IR speaks the targets'. Every default
+is resolved, every reference linked, environments expanded, collections in a
+deterministic order, durations in seconds. Targets never see raw YAML or the
+spec models. The IR is also serialised into the compiled project configuration
+(``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
+set of frozen dataclasses: one schema for both directions. They are plain
+dataclasses, not pydantic models, because every runtime step is a fresh process
+that loads this file: :mod:`mlcontract.ir_codec` dumps them to JSON-ready data and
+loads them back with type checks, in a few milliseconds and without pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
+
+from mlcontract.records import FROZEN_METHODS, set_plans
+
+IR_VERSION = 1
+
+# ``metadata`` of a field that stays out of dumps (source positions): see ir_codec.dump.
+EXCLUDE = MappingProxyType({"exclude": True})
+
+_T = TypeVar("_T", bound="Node")
+
+
+class Node:
+    """Base of every IR node: frozen, slotted, keyword-only, compared field by field.
+
+    Subclasses are declared with :func:`node`, which makes them dataclasses
+    (``dataclasses.fields`` and ``dataclasses.replace`` work) but takes the
+    methods from here: a keyword-only ``__init__`` and pickling for slots, and
+    the frozen-record methods of :mod:`mlcontract.records` (repr, equality, hash,
+    immutability). ``@dataclass(frozen=True, slots=True, kw_only=True)``
+    would generate ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
+    ``__setattr__`` and ``__delattr__`` for each of the 30-odd classes, and that
+    code generation alone cost ~15 ms of every import of this module.
+
+    A field declared ``float`` always holds a float: an ``int`` given for it is
+    converted on construction (as pydantic did), so the serialised IR says
+    ``1.0`` whatever the spec said, and the compiled outputs stay stable.
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    # (name, default, default_factory, is_float) per field; set by ``node``
+    _init_plan: ClassVar[tuple[tuple[str, Any, Any, bool], ...]]
+
+    def __init__(self, **values: Any) -> None:
+        for name, default, factory, is_float in self._init_plan:
+            if name in values:
+                value = values.pop(name)
+                if is_float and type(value) is int:
+                    value = float(value)
+            elif default is not MISSING:
+                value = default
+            elif factory is not MISSING:
+                value = factory()
+            else:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() missing required keyword argument: {name!r}"
+                )
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"{next(iter(values))!r}"
+            )
+
+    # repr, field-wise equality and hash, immutability: the same methods as every frozen record
+    __repr__ = FROZEN_METHODS["__repr__"]
+    __eq__ = FROZEN_METHODS["__eq__"]
+    __hash__ = FROZEN_METHODS["__hash__"]
+    __setattr__ = FROZEN_METHODS["__setattr__"]
+    __delattr__ = FROZEN_METHODS["__delattr__"]
+
+    def __getstate__(self) -> list[Any]:  # copy and pickle: slots and no __setattr__
+        return [getattr(self, name) for name, *_ in self._init_plan]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for (name, *_), value in zip(self._init_plan, state, strict=True):
+            object.__setattr__(self, name, value)
+
+
+def _is_float(annotation: object) -> bool:
+    """``float`` or ``float | None`` (annotations are strings: ``from __future__``)."""
+    return "float" in {part.strip() for part in str(annotation).split("|")}
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def node(cls: type[_T]) -> type[_T]:
+    """Declare an IR node: a frozen, slotted, keyword-only dataclass (see :class:`Node`)."""
+    made = dataclass(init=False, repr=False, eq=False, slots=True, kw_only=True)(cls)
+    declared = fields(made)
+    made._init_plan = tuple(
+        (f.name, f.default, f.default_factory, _is_float(f.type)) for f in declared
+    )
+    set_plans(made, declared)
+    return made
+
+
+@node
+class SourceRef(Node):
+    """Where in the spec a node came from, so later stages can still point at a line."""
+
+    line: int
+    col: int
+
+
+@node
+class Person(Node):
+    name: str
+    email: str | None
+    role: str | None
+
+
+@node
+class Kpi(Node):
+    name: str
+    description: str
+    target: str
+    owner: str | None
+    metrics: tuple[str, ...]
+
+
+@node
+class Metric(Node):
+    name: str
+    direction: Literal["higher", "lower"]
+    minimum: float | None
+    maximum: float | None
+    primary: bool
+    needs_scores: bool
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
+
+
+@node
+class Column(Node):
+    name: str
+    type: Literal["integer", "float", "string", "boolean", "category", "datetime"]
+    nullable: bool
+    min: float | None
+    max: float | None
+    categories: tuple[str | int, ...] | None
+    pii: bool
+
+
+@node
+class Source(Node):
+    name: str
+    path: str | None  # relative to the project directory
+    uri: str | None
+    format: Literal["csv", "parquet"]
+    target: str | None
+    timestamp: str | None
+    columns: tuple[Column, ...]
+    sensitivity: Literal["public", "internal", "confidential", "restricted"]
+    pii: tuple[str, ...]
+    freshness_seconds: int | None
+    sensitive: bool
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
+
+    @property
+    def location(self) -> str:
+        return self.path if self.path is not None else str(self.uri)
+
+
+@node
+class Split(Node):
+    method: Literal["random", "time"]
+    test_size: float
+    validation_size: float
+    seed: int
+    stratify: bool
+
+
+@node
+class Estimator(Node):
+    class_path: str
+    params: dict[str, Any]
+
+
+@node
+class CustomStage(Node):
+    name: str
+    cmd: str
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]
+    params: tuple[str, ...]
+    metrics: tuple[str, ...]
+    after: str | None
+
+
+@node
+class Training(Node):
+    source: str
+    target: str
+    features: tuple[str, ...]
+    numeric_features: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    split: Split
+    estimator: Estimator | None
+    custom_stages: tuple[CustomStage, ...]
+    baseline_strategy: str | None
+    baseline_estimator: Estimator | None
+
+
+@node
+class Threshold(Node):
+    metric: str
+    minimum: float | None
+    maximum: float | None
+
+
+@node
+class Comparison(Node):
+    metric: str
+    direction: Literal["higher", "lower"]
+    margin: float
+
+
+@node
+class Gates(Node):
+    thresholds: tuple[Threshold, ...]
+    beat_baseline: Comparison | None
+    beat_champion: Comparison | None
+
+
+@node
+class Latency(Node):
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+@node
+class Resources(Node):
+    cpu: str
+    memory: str
+    gpu: int
+
+
+@node
+class Environment(Node):
+    """One deployment environment, expanded with everything a target needs."""
+
+    name: str
+    order: int
+    namespace: str
+    min_replicas: int
+    max_replicas: int
+    approval: bool
+    promotion: Literal["automatic", "approval"]
+    resources: Resources
+    payload_logging: bool
+    at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
+
+
+@node
+class Batch(Node):
+    schedule: str
+    input: str
+    output: str
+
+
+@node
+class Deployment(Node):
+    mode: Literal["online", "batch"]
+    latency: Latency | None
+    throughput_rps: float | None
+    environments: tuple[Environment, ...]
+    batch: Batch | None
+
+
+@node
+class AbTest(Node):
+    challenger_share: float
+    metric: str
+    metric_type: Literal["proportion", "mean"]
+    minimum_samples: int
+    significance: float
+    max_duration_seconds: int
+
+
+@node
+class Shadow(Node):
+    sample: float
+
+
+@node
+class DriftTest(Node):
+    feature: str
+    method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+    threshold: float
+    kind: Literal["numeric", "categorical"]
+
+
+@node
+class Drift(Node):
+    features: tuple[DriftTest, ...]
+    default_method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"] = "psi"
+    default_threshold: float = 0.2  # the spec's default test, for features inferred at run time
+    prediction: DriftTest | None
+    reference: str
+    window_seconds: int
+    bins: int
+
+
+@node
+class DataQuality(Node):
+    max_missing_fraction: float
+    max_range_violations: float
+    schema_violations: Literal["error", "warn"]
+    new_categories: Literal["error", "warn", "ignore"]
+    min_rows: int
+
+
+@node
+class Performance(Node):
+    metric: str
+    direction: Literal["higher", "lower"]
+    minimum: float | None
+    maximum: float | None
+    label_delay_seconds: int
+
+
+@node
+class Slos(Node):
+    error_rate: float
+    availability: float
+
+
+@node
+class AlertRoute(Node):
+    name: str
+    type: Literal["email", "slack", "github_issue"]
+    to: tuple[str, ...]
+    webhook_secret: str | None
+    labels: tuple[str, ...]
+    severity: Literal["critical", "warning"]
+
+
+@node
+class Monitoring(Node):
+    schedule: str
+    drift: Drift | None
+    data_quality: DataQuality
+    performance: Performance | None
+    slos: Slos
+    alerts: tuple[AlertRoute, ...]
+
+
+@node
+class Retraining(Node):
+    schedule: str | None
+    triggers: tuple[str, ...]
+    cooldown_seconds: int
+    max_retrains: int
+    max_retrains_window_seconds: int
+
+
+@node
+class Registry(Node):
+    model_name: str
+    remote_url: str
+    remote_is_default: bool
+
+
+@node
+class Layout(Node):
+    """Where generated files go, relative to the output root (POSIX paths)."""
+
+    project_dir: str  # "" when the spec sits at the root
+    spec_file: str  # the spec's path relative to the root
+
+    def in_project(self, *parts: str) -> str:
+        return "/".join(p for p in (self.project_dir, *parts) if p)
+
+
+@node
+class Project(Node):
+    """A whole project, lowered: the single input of every target."""
+
+    ir_version: int = IR_VERSION
+    name: str
+    description: str
+    spec_sha256: str
+    layout: Layout
+    owners: tuple[Person, ...]
+    stakeholders: tuple[Person, ...]
+    problem: str
+    task: Literal["binary_classification", "multiclass_classification", "regression"]
+    scope_in: tuple[str, ...]
+    scope_out: tuple[str, ...]
+    kpis: tuple[Kpi, ...]
+    metrics: tuple[Metric, ...]
+    primary_metric: str
+    evaluation_metrics: tuple[str, ...]
+    sources: tuple[Source, ...]
+    sensitive: bool = field(
+        metadata={"description": "Any source confidential/restricted or holding PII."}
+    )
+    training: Training
+    gates: Gates
+    deployment: Deployment
+    ab_test: AbTest | None
+    shadow: Shadow | None
+    monitoring: Monitoring
+    retraining: Retraining
+    registry: Registry
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    @property
+    def training_source(self) -> Source:
+        return self.source(self.training.source)

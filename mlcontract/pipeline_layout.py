@@ -1,0 +1,89 @@
+"""The contract between the ``dvc`` target and the built-in training steps.
+
+Where each stage reads and writes (paths relative to the project directory),
+and the shape of ``params.yaml``: the dvc target writes these, the runtime
+steps read them. Pure data: compile-path safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlcontract import ir, ir_codec
+
+CONFIG = "mlproject.compiled.json"
+PARAMS = "params.yaml"
+
+SPLIT_DIR = "build/split"
+TRAIN_SET = "build/split/train.parquet"
+TEST_SET = "build/split/test.parquet"
+MODEL_DIR = "build/model"
+MODEL_FILE = "build/model/model.joblib"
+MODEL_SIDECAR = "build/model/model.json"
+BASELINE_DIR = "build/baseline"
+BASELINE_FILE = "build/baseline/model.joblib"
+PREDICTIONS = "build/eval/predictions.csv"
+METRICS_MODEL = "metrics/model.json"
+METRICS_BASELINE = "metrics/baseline.json"
+CHAMPION_METRICS = "metrics/champion.json"  # `mlproject champion` writes it; {} = none to beat
+PLOTS_DIR = "plots"
+VALIDATION_REPORT = "reports/data-validation.json"
+GATE_REPORT = "reports/gate.json"
+GATE_PASSED = "passed"  # the gate report is a JSON object; this boolean key is the verdict
+
+# Remote sources (``uri:``) are imported into the workspace by the dvc target's
+# ``import-<source>`` stage; every step reads a source's rows from data_path(source).
+IMPORT_DIR = "data/imported"
+
+# Plot data the evaluate step writes: CSV, one header row, these columns. For both
+# classification tasks all three classification files (multiclass: ROC and
+# precision-recall micro-averaged one-vs-rest), for regression both regression files.
+PLOT_ROC = "plots/roc.csv"  # fpr,tpr
+PLOT_PRECISION_RECALL = "plots/precision_recall.csv"  # recall,precision
+PLOT_CONFUSION = "plots/confusion.csv"  # actual,predicted (one row per test row)
+PLOT_PREDICTED_VS_ACTUAL = "plots/predicted_vs_actual.csv"  # actual,predicted (per test row)
+PLOT_RESIDUALS = "plots/residuals.csv"  # predicted,residual (residual = actual - predicted)
+
+
+def data_path(source: ir.Source) -> str:
+    """Where a source's file is in the workspace: its path, or where its import lands."""
+    if source.path is not None:
+        return source.path
+    return f"{IMPORT_DIR}/{source.name}.{source.format}"
+
+
+def default_params(project: ir.Project) -> dict[str, Any]:
+    """params.yaml: every tunable value, so ``dvc exp run -S key=value`` works.
+
+    Keys: ``split.{method,test_size,validation_size,seed,stratify}``,
+    ``train.{estimator,params.*}``, ``baseline.{strategy|estimator,params.*}``,
+    ``gate.thresholds.<metric>.{minimum,maximum}``, ``gate.beat_baseline.margin``,
+    ``gate.beat_champion.margin``.
+    """
+    t = project.training
+    params: dict[str, Any] = {
+        "split": ir_codec.dump(t.split),
+    }
+    if t.estimator is not None:
+        params["train"] = {"estimator": t.estimator.class_path, "params": dict(t.estimator.params)}
+    if t.baseline_estimator is not None:
+        params["baseline"] = {
+            "estimator": t.baseline_estimator.class_path,
+            "params": dict(t.baseline_estimator.params),
+        }
+    else:
+        params["baseline"] = {"strategy": t.baseline_strategy}
+    gate: dict[str, Any] = {
+        "thresholds": {
+            th.metric: {
+                k: v for k, v in (("minimum", th.minimum), ("maximum", th.maximum)) if v is not None
+            }
+            for th in project.gates.thresholds
+        }
+    }
+    if project.gates.beat_baseline is not None:
+        gate["beat_baseline"] = {"margin": project.gates.beat_baseline.margin}
+    if project.gates.beat_champion is not None:
+        gate["beat_champion"] = {"margin": project.gates.beat_champion.margin}
+    params["gate"] = gate
+    return params

@@ -1,0 +1,159 @@
+"""``mlproject demo``: the command line of the end-to-end demo (runtime, CLI stage).
+
+Registered lazily in :data:`mlcli.app.LAZY_COMMANDS`. Exit codes: 0 the whole
+lifecycle ran; 1 a step misbehaved (its output is shown); 2 usage, including
+a non-empty working directory without ``--force``; 130 interrupted. MLServer
+is stopped in every case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from mlruntime.demo import lifecycle, phases
+from mlruntime.demo.plan import DEFAULT, QUICK, Plan
+from mlruntime.demo.runner import DemoError, Runner
+from mlruntime.demo.state import Demo
+from mlruntime.demo.timeline import Timeline
+from mlruntime.demo.workspace import DEMO_DIR, environment, prepare
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+OUTPUT_LINES = 80  # of the failing step's output
+PHASES = (
+    phases.project,
+    phases.train,
+    phases.release,
+    phases.serve,
+    lifecycle.traffic,
+    lifecycle.monitor,
+    lifecycle.retrain,
+    lifecycle.abtest,
+)
+_BUNDLED_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn"
+
+
+def _example(path: Path) -> Path:
+    if (path / "mlproject.yaml").is_file():
+        return path
+    if path == Path("examples/churn") and (_BUNDLED_EXAMPLE / "mlproject.yaml").is_file():
+        return _BUNDLED_EXAMPLE  # run from outside a clone: the example beside the package
+    raise click.BadParameter(f"{path} holds no mlproject.yaml", param_hint="--example")
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _describe(plan: Plan) -> str:
+    shifts = ", ".join(f"{s:g}" for s in plan.shifts)
+    return (
+        f"{plan.name} plan: {len(plan.shifts)} daily windows of {plan.window_rows} requests "
+        f"(shift {shifts}; drift expected on window {plan.expected_drift_window}), "
+        f"{plan.ab_rows} A/B requests"
+    )
+
+
+def _show_failure(error: DemoError, logs: Path) -> None:
+    click.echo(f"\nmlproject demo: error: {error.step}: {error.message}", err=True)
+    if error.output.strip():
+        lines = error.output.rstrip().splitlines()
+        shown = lines[-OUTPUT_LINES:]
+        skipped = f" (last {len(shown)} of {len(lines)} lines)" if len(lines) > len(shown) else ""
+        click.echo(f"--- output of the failing step{skipped}:", err=True)
+        click.echo("\n".join(shown), err=True)
+        click.echo("---", err=True)
+    click.echo(f"every command's output: {logs}", err=True)
+
+
+def _run(demo: Demo) -> str:
+    for phase in PHASES:
+        phase(demo)
+    return lifecycle.promote(demo)
+
+
+@click.command(name="demo")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("runs/churn"),
+    show_default=True,
+    help="Fresh working directory: becomes the project's git repository, left for inspection.",
+)
+@click.option(
+    "--example",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("examples/churn"),
+    show_default=True,
+    help="The example project to run (its make_data.py generates the traffic).",
+)
+@click.option("--force", is_flag=True, help="Replace a previous run in --workdir.")
+@click.option("--quick", is_flag=True, help="Smaller traffic windows and load test (for CI).")
+def demo(workdir: Path, example: Path, force: bool, quick: bool) -> None:
+    """Run the whole lifecycle of the example end to end, offline, with real tools.
+
+    In a fresh git repository: compile, dvc repro (validate, train, evaluate,
+    gate), register v1 and promote it to production, serve it with MLServer and
+    load-test it, replay drifting traffic, monitor each window until drift,
+    decide to retrain, retrain and gate against the champion, A/B test v2
+    against v1, promote v2. Prints a timeline and the lineage of production.
+    """
+    plan = QUICK if quick else DEFAULT
+    source = _example(example).resolve()
+    workdir = workdir.absolute()
+    try:
+        prepare(workdir, force=force)
+        env = environment()
+    except DemoError as exc:
+        click.echo(f"mlproject demo: error: {exc.message}", err=True)
+        sys.exit(EXIT_USAGE if exc.step == "workdir" else EXIT_FAILED)
+    timeline = Timeline(sys.stdout, len(PHASES) + 1)
+    timeline.facts["plan"] = {"name": plan.name, "shifts": list(plan.shifts)}
+    timeline.echo(f"mlproject demo: the lifecycle of {source} in {workdir}")
+    timeline.echo(f"  {_describe(plan)}")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    failure: DemoError | None = None
+    interrupted = False
+    lineage_text = ""
+    out = workdir / DEMO_DIR
+    with contextlib.ExitStack() as stack:
+        state = Demo(
+            workdir=workdir,
+            example=source,
+            plan=plan,
+            env=env,
+            timeline=timeline,
+            runner=Runner(workdir, env, out / "logs", timeline),
+            stack=stack,
+        )
+        try:
+            lineage_text = _run(state)
+        except DemoError as exc:
+            failure = exc
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            stack.close()  # stops every MLServer, also on Ctrl-C
+            signal.signal(signal.SIGTERM, previous)
+            timeline.write(out / "timeline.json")
+    if interrupted:
+        click.echo("mlproject demo: interrupted; MLServer stopped", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if failure is not None:
+        _show_failure(failure, out / "logs")
+        sys.exit(EXIT_FAILED)
+    timeline.echo("\nTimeline")
+    timeline.echo(timeline.render())
+    timeline.echo("\n$ mlproject lineage production")
+    timeline.echo(lineage_text.rstrip())
+    timeline.echo("\nLeft for inspection")
+    for name, path in lifecycle.where(state).items():
+        timeline.echo(f"  {name:<27} {path}")
+    timeline.echo(f"\nmlproject demo: the whole lifecycle ran in {timeline.elapsed:.0f} s")

@@ -1,0 +1,202 @@
+"""Serving runtime: feature rows and V2 inference requests built from them.
+
+Rows come from the reference data (the training source, or a file given on
+the command line), typed by the declared schema as in training, reduced to the
+model's features: PII columns, the target and the timestamp are never sent.
+A row with a missing value in a column whose V2 datatype cannot carry ``null``
+is skipped (``FP64`` can: MLServer decodes ``null`` to NaN, which the trained
+imputer fills).
+
+The sample request ``mlproject serve`` prints uses one real row, except for a
+sensitive project (confidential data or PII), whose rows must not be copied
+to a terminal: it gets a synthetic row built from the declared column types
+and ranges instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlcontract import ir
+from mlcontract import pipeline_layout as layout
+from mlruntime.serving.errors import ServingError
+from mlruntime.serving.project import CompiledProject
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_NULLABLE_DATATYPES = frozenset({"FP64"})
+_SYNTHETIC_TEXT = {"string": "example", "datetime": "2024-01-01T00:00:00"}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Feature rows ready to send: column names, V2 datatypes and plain values."""
+
+    columns: tuple[str, ...]
+    datatypes: tuple[str, ...]
+    values: tuple[tuple[Any, ...], ...]
+    origin: str
+
+    def request(self, start: int = 0, count: int = 1) -> dict[str, Any]:
+        """A V2 inference request holding ``count`` rows from ``start`` (pandas codec)."""
+        chosen = self.values[start : start + count]
+        return {
+            "inputs": [
+                {
+                    "name": name,
+                    "datatype": datatype,
+                    "shape": [len(chosen), 1],
+                    "data": [row[i] for row in chosen],
+                }
+                for i, (name, datatype) in enumerate(zip(self.columns, self.datatypes, strict=True))
+            ]
+        }
+
+
+def feature_columns(project: ir.Project) -> list[str]:
+    """The model's input columns: declared features, else every non-PII declared column."""
+    source = project.training_source
+    if project.training.features:
+        return list(project.training.features)
+    excluded = {project.training.target, source.timestamp, *pii_columns(project)}
+    return [c.name for c in source.columns if c.name not in excluded]
+
+
+def pii_columns(project: ir.Project) -> set[str]:
+    return {name for s in project.sources for name in s.pii} | {
+        c.name for s in project.sources for c in s.columns if c.pii
+    }
+
+
+def reference_rows(project: CompiledProject, data: Path | None = None) -> Rows:
+    """Every sendable row of ``data`` (default: the training source), features only."""
+    import pandas as pd
+
+    from mlruntime.steps.data import apply_schema, read_source
+    from mlruntime.steps.errors import StepError
+
+    source = project.ir.training_source
+    try:
+        if data is None:
+            frame = read_source(project.path, source)
+            origin = layout.data_path(source)
+        else:
+            frame = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
+            origin = str(data)
+    except StepError as exc:
+        raise ServingError(exc.message, "pass the rows to send with --data PATH") from None
+    except (OSError, ValueError) as exc:
+        raise ServingError(f"cannot read {data}: {exc}") from None
+    frame = apply_schema(frame, source).frame
+    columns = [c for c in feature_columns(project.ir) if c not in pii_columns(project.ir)]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ServingError(f"{origin} lacks the feature column(s) {', '.join(missing)}")
+    return _rows(frame[columns], _datatypes(project.ir, frame[columns]), origin)
+
+
+def _datatypes(project: ir.Project, frame: pd.DataFrame) -> list[str]:
+    from targets.mlserver import model_inputs
+
+    declared = {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
+    return [declared.get(name) or _inferred(frame[name]) for name in frame.columns]
+
+
+def _inferred(values: pd.Series) -> str:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return "BOOL"
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return "INT64"
+    if pd.api.types.is_float_dtype(values.dtype):
+        return "FP64"
+    return "BYTES"
+
+
+def _rows(frame: pd.DataFrame, datatypes: list[str], origin: str) -> Rows:
+    import pandas as pd
+
+    values = []
+    for record in frame.itertuples(index=False, name=None):
+        row = tuple(
+            None if _missing(pd, v) else _plain(v, t)
+            for v, t in zip(record, datatypes, strict=True)
+        )
+        pairs = zip(row, datatypes, strict=True)
+        if all(v is not None or t in _NULLABLE_DATATYPES for v, t in pairs):
+            values.append(row)
+    if not values:
+        raise ServingError(f"{origin} has no row that can be sent (every row has a missing value)")
+    return Rows(tuple(frame.columns), tuple(datatypes), tuple(values), origin)
+
+
+def _missing(pd: Any, value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array is not a missing scalar
+        return False
+
+
+def _plain(value: Any, datatype: str) -> Any:
+    """A JSON value of ``datatype``."""
+    if datatype == "FP64":
+        return float(value)
+    if datatype == "INT64":
+        return int(value)
+    if datatype == "BOOL":
+        return bool(value)
+    return str(value)
+
+
+def synthetic_rows(project: ir.Project) -> Rows:
+    """One row from the declared schema: mid-range numbers, the first category."""
+    from targets.mlserver import model_inputs
+
+    declared = {c.name: c for c in project.training_source.columns}
+    datatypes = {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
+    columns = [c for c in feature_columns(project) if c in declared]
+    types = [datatypes.get(name) or _declared_datatype(declared[name]) for name in columns]
+    row = tuple(_synthetic(declared[n], t) for n, t in zip(columns, types, strict=True))
+    origin = "a synthetic row built from the declared schema (the data is sensitive)"
+    return Rows(tuple(columns), tuple(types), (row,), origin)
+
+
+def _declared_datatype(column: ir.Column) -> str:
+    return {"integer": "INT64", "float": "FP64", "boolean": "BOOL"}.get(column.type, "BYTES")
+
+
+def _synthetic(column: ir.Column, datatype: str) -> Any:
+    if column.categories:
+        return _plain(column.categories[0], datatype)
+    if datatype in {"INT64", "FP64"}:
+        low, high = column.min, column.max
+        middle = (low + high) / 2 if low is not None and high is not None else low or high or 0
+        return round(middle) if datatype == "INT64" else float(middle)
+    if datatype == "BOOL":
+        return False
+    return _SYNTHETIC_TEXT.get(column.type, "example")
+
+
+def sample_rows(project: CompiledProject) -> Rows:
+    """The row ``serve`` shows in its sample request (synthetic for sensitive data)."""
+    if project.ir.sensitive:
+        return synthetic_rows(project.ir)
+    try:
+        rows = reference_rows(project)
+    except ServingError:
+        return synthetic_rows(project.ir)
+    return Rows(rows.columns, rows.datatypes, rows.values[:1], f"the first row of {rows.origin}")
+
+
+def curl_command(url: str, request: dict[str, Any]) -> str:
+    body = json.dumps(request, separators=(",", ":"))
+    return (
+        f"curl -s -X POST {shlex.quote(url)} -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(body)}"
+    )

@@ -1,0 +1,212 @@
+"""Serving runtime: ``mlproject step score``, batch predictions that carry their lineage.
+
+Scores a data source (by name) or a file with a model version, and writes
+one output row per input row, in input order:
+
+- ``row``: the row's 0-based position in the input (the join key that is not PII);
+- every input column except PII columns (all sources' declared PII and every
+  column marked ``pii``), so the output can be joined, audited and monitored
+  without copying personal data; an ID column that is PII is dropped too;
+- ``prediction``; for a classifier with ``predict_proba``, one
+  ``probability_<class>`` column per class, in the model's class order;
+- lineage: ``model_name``, ``model_version``, ``model_commit`` (empty for a
+  model that is not registered), ``input_sha256`` (of the input file's bytes)
+  and ``scored_at`` (UTC, ISO 8601: ``--now``, else ``SOURCE_DATE_EPOCH``, else
+  the clock), so the same inputs give byte-identical outputs.
+
+The model defaults to the version in the last environment (production); the
+input and output default to the spec's ``deployment.batch`` (``input`` source,
+``<output>/predictions.csv``), whose ``schedule`` the generated batch workflow
+runs on. CSV unless the output ends in ``.parquet``. The output is written
+atomically (a temporary file renamed over it), so a failed run leaves the
+previous output in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlcontract import pipeline_layout as layout
+from mlruntime.serving.artifacts import load_artifact
+from mlruntime.serving.errors import ServingError
+from mlruntime.serving.project import CompiledProject, ModelRef, load_project, workspace_ref
+from mlruntime.serving.samples import feature_columns, pii_columns
+
+DEFAULT_OUTPUT_NAME = "predictions.csv"
+LINEAGE_COLUMNS = ("model_name", "model_version", "model_commit", "input_sha256", "scored_at")
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    rows: int
+    output: Path
+    model: ModelRef
+    input: str
+    input_sha256: str
+    scored_at: str
+    columns: tuple[str, ...]
+
+
+def scored_at(now: str | None) -> str:
+    """The scoring time: ``now`` (ISO 8601), else SOURCE_DATE_EPOCH, else the clock; UTC."""
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise ServingError(f"--now {now!r} is not an ISO 8601 date-time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    elif os.environ.get("SOURCE_DATE_EPOCH"):
+        epoch = os.environ["SOURCE_DATE_EPOCH"]
+        try:
+            moment = datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError):
+            raise ServingError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
+    else:
+        moment = datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _model(
+    project: CompiledProject, model: Path | None, version: str | None
+) -> tuple[Any, ModelRef]:
+    import joblib
+
+    if model is not None:
+        try:
+            content = model.read_bytes()
+        except OSError as exc:
+            raise ServingError(f"cannot read model {model}: {exc.strerror}") from None
+        ref = workspace_ref(project, hashlib.sha256(content).hexdigest())
+    else:
+        artifact = load_artifact(project, version)
+        content, ref = artifact.content, artifact.ref
+    try:
+        return joblib.load(io.BytesIO(content)), ref
+    except Exception as exc:  # unpickling can fail in any way a pickle chooses
+        raise ServingError(f"cannot load the model of {ref.name} {ref.version}: {exc}") from None
+
+
+def _input(project: CompiledProject, name: str | None) -> tuple[Any, Path, str]:
+    """The input frame (typed by the declared schema), its file and how to name it."""
+    import pandas as pd
+
+    from mlruntime.steps.data import apply_schema, read_source, source_file
+    from mlruntime.steps.errors import StepError
+
+    batch = project.ir.deployment.batch
+    chosen = name or (batch.input if batch is not None else project.ir.training.source)
+    known = {s.name: s for s in project.ir.sources}
+    try:
+        if chosen in known:
+            source = known[chosen]
+            return (
+                apply_schema(read_source(project.path, source), source).frame,
+                source_file(project.path, source),
+                f"source '{chosen}' ({layout.data_path(source)})",
+            )
+    except StepError as exc:
+        raise ServingError(exc.message) from None
+    path = Path(chosen)
+    path = path if path.is_absolute() else project.path / path
+    if not path.is_file():
+        raise ServingError(
+            f"--input {chosen} is neither a source of the spec nor a file",
+            f"sources: {', '.join(known)}",
+        )
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ServingError(f"cannot read {chosen}: {exc}") from None
+    return apply_schema(frame, project.ir.training_source).frame, path, str(chosen)
+
+
+def _output(project: CompiledProject, output: Path | None) -> Path:
+    if output is None:
+        batch = project.ir.deployment.batch
+        if batch is None:
+            raise ServingError(
+                "no --output and the spec has no deployment.batch to take it from",
+                "pass --output PATH (.csv or .parquet)",
+            )
+        output = Path(batch.output) / DEFAULT_OUTPUT_NAME
+    return output if output.is_absolute() else project.path / output
+
+
+def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:
+    try:
+        columns: dict[str, Any] = {"prediction": model.predict(features)}
+        if classification and hasattr(model, "predict_proba"):
+            proba = model.predict_proba(features)
+            for i, label in enumerate(model.classes_):
+                columns[f"probability_{label}"] = proba[:, i]
+    except (ValueError, TypeError, KeyError) as exc:
+        message = " ".join(str(exc).split())
+        raise ServingError(f"the model cannot score this input: {message}") from None
+    return columns
+
+
+def _write_atomic(frame: Any, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        if target.suffix == ".parquet":
+            frame.to_parquet(temp, index=False)
+        else:
+            frame.to_csv(temp, index=False, lineterminator="\n")
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def run_score(
+    project_dir: Path,
+    *,
+    model: Path | None = None,
+    version: str | None = None,
+    input_name: str | None = None,
+    output: Path | None = None,
+    now: str | None = None,
+) -> ScoreResult:
+    """Score the input with the model; write the output atomically."""
+    import pandas as pd
+
+    if model is not None and version is not None:
+        raise ServingError("give --model or --version, not both")
+    project = load_project(project_dir)
+    stamp = scored_at(now)
+    target = _output(project, output)
+    frame, path, label = _input(project, input_name)
+    features = feature_columns(project.ir)
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise ServingError(f"{label} lacks the feature column(s) {', '.join(missing)}")
+    estimator, ref = _model(project, model, version)
+    predicted = _predict(estimator, frame[features], project.ir.task != "regression")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    private = pii_columns(project.ir)
+    kept = [c for c in frame.columns if c not in private]
+    result = frame[kept].reset_index(drop=True)
+    result.insert(0, "row", range(len(result)))
+    lineage = (ref.name, ref.version, ref.commit or "", digest, stamp)
+    extra = {**predicted, **dict(zip(LINEAGE_COLUMNS, lineage, strict=True))}
+    result = pd.concat([result, pd.DataFrame(extra, index=result.index)], axis=1)
+    _write_atomic(result, target)
+    return ScoreResult(
+        rows=len(result),
+        output=target,
+        model=ref,
+        input=label,
+        input_sha256=digest,
+        scored_at=stamp,
+        columns=tuple(str(c) for c in result.columns),
+    )

@@ -1,0 +1,174 @@
+"""Runtime step ``evaluate``: model and baseline on the test set → metrics and plot data.
+
+Writes flat ``{metric: value}`` JSON files (floats rounded for stable diffs, None
+where a metric is undefined), plot data as CSV in the columns the ``dvc``
+target declares (``mlcontract.pipeline_layout.PLOT_*``), and the test-set
+predictions. No file carries a feature value: only labels, predictions and
+scores, and the test set holds no PII columns (``split`` drops them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
+from sklearn.preprocessing import label_binarize
+
+from mlcontract import pipeline_layout as layout
+from mlruntime.steps import scoring
+from mlruntime.steps.config import StepContext
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.model import integral_labels, read_split
+from mlruntime.steps.outputs import StagedOutputs, rounded
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = (
+    layout.METRICS_MODEL,
+    layout.METRICS_BASELINE,
+    layout.PREDICTIONS,
+    layout.PLOT_ROC,
+    layout.PLOT_PRECISION_RECALL,
+    layout.PLOT_CONFUSION,
+    layout.PLOT_PREDICTED_VS_ACTUAL,
+    layout.PLOT_RESIDUALS,
+)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    rows: int
+    model: dict[str, float | None]
+    baseline: dict[str, float | None]
+
+
+def load_model(ctx: StepContext, relative: str, step: str) -> Any:
+    import joblib
+
+    path = ctx.path(relative)
+    if not path.is_file():
+        raise StepError(f"{relative} not found: run `mlproject step {step}` first")
+    try:
+        return joblib.load(path)
+    except (ImportError, AttributeError, EOFError, ValueError, OSError) as exc:
+        raise StepError(
+            f"cannot load {relative}: {type(exc).__name__}: {exc}; "
+            f"run `mlproject step {step}` again with this environment"
+        ) from None
+
+
+def run(ctx: StepContext) -> EvaluationResult:
+    """Score model and baseline; write metrics, predictions and plot data together."""
+    classification = ctx.is_classification
+    names = ctx.project.evaluation_metrics
+    with StagedOutputs(ctx.root, OUTPUTS) as out:
+        model = load_model(ctx, layout.MODEL_FILE, "train")
+        baseline = load_model(ctx, layout.BASELINE_FILE, "baseline")
+        test = read_split(ctx, layout.TEST_SET)
+        if test.empty:
+            raise StepError(f"{layout.TEST_SET} has no rows")
+        features = _feature_names(ctx)
+        missing = [f for f in [*features, ctx.project.training.target] if f not in test.columns]
+        if missing:
+            raise StepError(f"column(s) missing from {layout.TEST_SET}: {', '.join(missing)}")
+        x = test[features]
+        actual = test[ctx.project.training.target]
+        actual = integral_labels(actual) if classification else actual.astype("float64")
+        y = scoring.predict(model, x, actual.to_numpy(), classification)
+        y_base = scoring.predict(baseline, x, actual.to_numpy(), classification)
+        model_metrics = scoring.compute(names, y, "model")
+        baseline_metrics = scoring.compute(names, y_base, "baseline")
+        out.write_json(layout.METRICS_MODEL, {k: rounded(v) for k, v in model_metrics.items()})
+        out.write_json(
+            layout.METRICS_BASELINE, {k: rounded(v) for k, v in baseline_metrics.items()}
+        )
+        if classification:
+            _classification_plots(out, y)
+        else:
+            _regression_plots(out, y)
+        _predictions(out, y, classification)
+    log.info("evaluated model and baseline on %d test rows: %s", len(test), ", ".join(names))
+    return EvaluationResult(len(test), model_metrics, baseline_metrics)
+
+
+def _feature_names(ctx: StepContext) -> list[str]:
+    path = ctx.path(layout.MODEL_SIDECAR)
+    try:
+        sidecar = json.loads(path.read_text(encoding="utf-8"))
+        return [str(f["name"]) for f in sidecar["features"]]
+    except FileNotFoundError:
+        raise StepError(f"{layout.MODEL_SIDECAR} not found: run `mlproject step train`") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StepError(f"{layout.MODEL_SIDECAR} is not a model sidecar: {exc}") from None
+
+
+def _label(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _curve_rows(first: np.ndarray, second: np.ndarray) -> list[tuple[Any, Any]]:
+    rows = [(rounded(float(a)), rounded(float(b))) for a, b in zip(first, second, strict=True)]
+    return [row for i, row in enumerate(rows) if i == 0 or row != rows[i - 1]]
+
+
+def _classification_plots(out: StagedOutputs, y: scoring.Predictions) -> None:
+    out.write_csv(
+        layout.PLOT_CONFUSION,
+        ["actual", "predicted"],
+        ((_label(a), _label(p)) for a, p in zip(y.actual, y.predicted, strict=True)),
+    )
+    truth, scores = _one_vs_rest(y)
+    roc: list[tuple[Any, Any]] = []
+    prc: list[tuple[Any, Any]] = []
+    if scores is not None and 0 < truth.sum() < len(truth):
+        fpr, tpr, _ = roc_curve(truth, scores)
+        precision, recall, _ = precision_recall_curve(truth, scores, drop_intermediate=True)
+        roc = _curve_rows(fpr, tpr)
+        prc = _curve_rows(recall[::-1], precision[::-1])
+    else:
+        log.warning("no ROC or precision-recall curve: no scores, or one class in the test set")
+    out.write_csv(layout.PLOT_ROC, ["fpr", "tpr"], roc)
+    out.write_csv(layout.PLOT_PRECISION_RECALL, ["recall", "precision"], prc)
+
+
+def _one_vs_rest(y: scoring.Predictions) -> tuple[np.ndarray, np.ndarray | None]:
+    """Binary: the positive class. Multiclass: every class one-vs-rest, micro-averaged."""
+    if len(y.classes) == 2:
+        return np.asarray(y.actual == y.positive, dtype=int), y.positive_scores
+    truth = label_binarize(y.actual, classes=y.classes)
+    if y.proba is None:
+        return truth.ravel(), None
+    return truth.ravel(), np.asarray(y.proba).ravel()
+
+
+def _regression_plots(out: StagedOutputs, y: scoring.Predictions) -> None:
+    actual = y.actual.astype("float64")
+    predicted = y.predicted.astype("float64")
+    out.write_csv(
+        layout.PLOT_PREDICTED_VS_ACTUAL,
+        ["actual", "predicted"],
+        ((rounded(a), rounded(p)) for a, p in zip(actual, predicted, strict=True)),
+    )
+    out.write_csv(
+        layout.PLOT_RESIDUALS,
+        ["predicted", "residual"],
+        ((rounded(p), rounded(a - p)) for a, p in zip(actual, predicted, strict=True)),
+    )
+
+
+def _predictions(out: StagedOutputs, y: scoring.Predictions, classification: bool) -> None:
+    frame = pd.DataFrame({"actual": y.actual, "predicted": y.predicted})
+    if classification and y.proba is not None:
+        if len(y.classes) == 2:
+            frame["score"] = np.round(y.proba[:, -1], 6)
+        else:
+            for i, label in enumerate(y.classes):
+                frame[f"proba_{label}"] = np.round(y.proba[:, i], 6)
+    elif not classification:
+        frame["predicted"] = np.round(frame["predicted"].astype("float64"), 6)
+    out.write_bytes(layout.PREDICTIONS, frame.to_csv(index=False, lineterminator="\n").encode())

@@ -1,0 +1,139 @@
+"""Monitor step: the self-contained HTML report (runtime, not the compile path).
+
+One file, no CDN, no script: the reference-vs-current distribution of every
+tested feature is an inline SVG bar chart (shares of rows per bin, bin ranges
+and values in each bar's tooltip). Rendered by Jinja2 with autoescaping and
+``StrictUndefined``; like the Markdown, it shows no value of a PII column and
+no unseen category of a sensitive source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from mlruntime.steps.monitor.render import STATUS_TEXT
+from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResult
+
+WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
+COLORS = ("#0969da", "#fb8500")
+MAX_LABELLED_BINS = 8  # fewer bins than this: a label under each (else first and last)
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def chart(histogram: Histogram) -> dict[str, Any]:
+    """Bar geometry of a histogram: two bars per bin, scaled to the tallest share."""
+    top = max([*histogram.reference, *histogram.current, 1e-12])
+    base = HEIGHT - BOTTOM
+    span = (WIDTH - LEFT) / max(len(histogram.labels), 1)
+    bar = max(span * 0.42, 0.5)
+    bars = []
+    for i, label in enumerate(histogram.labels):
+        for j, (share, who) in enumerate(
+            ((histogram.reference[i], "reference"), (histogram.current[i], "current"))
+        ):
+            height = (base - 4) * share / top
+            bars.append(
+                {
+                    "x": round(LEFT + i * span + j * bar + span * 0.08, 2),
+                    "y": round(base - height, 2),
+                    "w": round(bar, 2),
+                    "h": round(height, 2),
+                    "fill": COLORS[j],
+                    "title": f"{label}: {who} {share:.2%}",
+                }
+            )
+    few = len(histogram.labels) <= MAX_LABELLED_BINS
+    ticks = [
+        {"x": round(LEFT + (i + 0.5) * span, 2), "text": _short(label)}
+        for i, label in enumerate(histogram.labels)
+        if few
+    ]
+    return {
+        "ticks": ticks,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "base": base,
+        "top_label": f"{top:.0%}",
+        "bars": bars,
+        "first_label": histogram.labels[0] if histogram.labels and not few else "",
+        "last_label": histogram.labels[-1] if histogram.labels and not few else "",
+    }
+
+
+def _short(label: str, size: int = 9) -> str:
+    return label if len(label) <= size else label[: size - 1] + "…"
+
+
+def _test(t: FeatureDrift) -> dict[str, Any]:
+    return {
+        "feature": t.feature,
+        "kind": t.kind,
+        "method": t.method,
+        "statistic": _fmt(t.statistic),
+        "p_value": _fmt(t.p_value),
+        "threshold": f"{t.threshold:g}",
+        "drifted": t.drifted,
+        "chart": chart(t.histogram),
+    }
+
+
+def _describe(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {json.dumps(v)}" for k, v in mapping.items())
+
+
+def render_html(result: MonitorResult, generated_at: str) -> str:
+    tests = [*result.drift, *([result.prediction] if result.prediction else [])]
+    quality = [
+        {
+            "column": q.column,
+            "missing": f"{q.missing_fraction:.2%}",
+            "range": "–"
+            if q.range_violation_fraction is None
+            else f"{q.range_violation_fraction:.2%}",
+            "new": "–"
+            if q.new_categories is None
+            else f"{q.new_categories}"
+            + (f" ({', '.join(q.new_category_examples)})" if q.new_category_examples else ""),
+        }
+        for q in result.quality
+    ]
+    return _ENV.get_template("report.html.j2").render(
+        project=result.project,
+        model=result.model,
+        status=result.status,
+        status_text=STATUS_TEXT[result.status],
+        generated_at=generated_at,
+        reference_rows=_count(result.reference_rows),
+        current_rows=_count(result.current_rows),
+        reference_path=result.reference_path,
+        current_path=result.current_path,
+        errors=result.errors,
+        findings=[f.to_json() for f in result.findings],
+        tests=[_test(t) for t in tests],
+        quality=quality,
+        schema_violations=result.schema_violations,
+        performance=_describe(result.performance),
+        freshness=_describe(result.freshness),
+        volume=_describe(result.volume),
+        excluded_pii=", ".join(result.excluded_pii),
+        notes=result.notes,
+    )
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else str(value)

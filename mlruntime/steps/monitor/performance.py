@@ -1,0 +1,110 @@
+"""Monitor step: model performance on the labelled rows of the window (runtime).
+
+Labels arrive late (``monitoring.performance.label_delay``), so only rows with
+both a label and a prediction count. The prediction column holds either
+labels, or for binary classification the positive-class score in [0, 1]
+(the label is then ``score >= 0.5``); metrics that need scores say so when
+they get labels. The metric names map onto scikit-learn through
+:mod:`mlruntime.steps.scoring`, the same functions the evaluate step uses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from mlcontract import ir
+from mlcontract.metrics import METRICS
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.monitor.result import MonitorResult
+from mlruntime.steps.monitor.tables import Window
+
+if TYPE_CHECKING:
+    from mlruntime.steps.scoring import Predictions
+
+
+def check_performance(
+    project: ir.Project,
+    current: Window,
+    result: MonitorResult,
+    *,
+    target: str,
+    predictions: str,
+) -> None:
+    """Compute the configured metric; breach when it is outside its minimum/maximum."""
+    config = project.monitoring.performance
+    if config is None:
+        result.notes.append("performance not checked: the spec sets no monitoring.performance")
+        return
+    for column, what in ((target, "label"), (predictions, "prediction")):
+        if not current.has(column):
+            raise StepError(f"--labels: the current window has no {what} column '{column}'")
+    valid = [pc.is_valid(current.table.column(c)) for c in (target, predictions)]
+    labelled = current.table.filter(pc.and_(*valid))
+    rows = labelled.num_rows
+    result.performance = {"metric": config.metric, "labelled_rows": rows}
+    if rows == 0:
+        result.warn("performance", "no row of the window has both a label and a prediction yet")
+        return
+    actual = np.asarray(labelled.column(target).to_numpy(zero_copy_only=False))
+    predicted = np.asarray(labelled.column(predictions).to_numpy(zero_copy_only=False))
+    from mlruntime.steps import scoring
+
+    y = _predictions(project.task, actual, predicted)
+    if METRICS[config.metric].needs_scores and y.proba is None:
+        raise StepError(
+            f"{config.metric} needs scores but the prediction column '{predictions}' holds "
+            "labels: log the positive-class score, or monitor a label metric"
+        )
+    value = scoring.compute((config.metric,), y, "logged predictions")[config.metric]
+    result.performance |= {
+        "value": value,
+        "minimum": config.minimum,
+        "maximum": config.maximum,
+        "direction": config.direction,
+    }
+    if value is None:
+        result.warn("performance", f"{config.metric} is undefined on the labelled rows")
+        return
+    if config.minimum is not None and value < config.minimum:
+        result.breach(
+            "performance", f"{config.metric} = {value:.4g}, below the minimum {config.minimum:g}"
+        )
+    if config.maximum is not None and value > config.maximum:
+        result.breach(
+            "performance", f"{config.metric} = {value:.4g}, above the maximum {config.maximum:g}"
+        )
+
+
+def _predictions(task: str, actual: np.ndarray, predicted: np.ndarray) -> Predictions:
+    from mlruntime.steps.scoring import Predictions as make  # noqa: N813
+
+    if task == "regression":
+        return make(actual.astype(float), predicted.astype(float), [], None, None)
+    classes: list[Any] = sorted({*actual.tolist()})
+    is_score = (
+        task == "binary_classification"
+        and predicted.dtype.kind == "f"
+        and bool(np.all((predicted >= 0) & (predicted <= 1)))
+        and not np.all(np.isin(predicted, (0.0, 1.0)))
+    )
+    if is_score:
+        if len(classes) > 2:
+            raise StepError("the labels have more than two classes but the task is binary")
+        classes = classes if len(classes) == 2 else _pair(classes)
+        labels = np.asarray(np.where(predicted >= 0.5, classes[-1], classes[0]))
+        proba = np.column_stack([1.0 - predicted, predicted])
+        return make(actual, labels, classes, proba, None)
+    if predicted.dtype.kind == "f" and actual.dtype.kind in "iub":
+        predicted = predicted.astype(actual.dtype)
+    classes = sorted({*classes, *predicted.tolist()})
+    return make(actual, predicted, classes, None, None)
+
+
+def _pair(classes: list[Any]) -> list[Any]:
+    only = classes[0] if classes else 1
+    if only in (0, 1, True, False):
+        return [0, 1]
+    raise StepError("binary scores need both classes among the labels to name the positive one")

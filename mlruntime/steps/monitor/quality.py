@@ -1,0 +1,259 @@
+"""Monitor step: data quality, schema, broken data flows (runtime, not the compile path).
+
+- **schema**: every declared column (PII excluded) must be present with its
+  declared type. A column the monitor needs (a drift feature, the timestamp,
+  the target with ``--labels``) that is missing or mistyped is an error: no
+  verdict is possible. Any other declared column follows
+  ``data_quality.schema_violations``: ``error`` → a data-quality breach,
+  ``warn`` → a warning.
+- **missing values**: share of missing values per column above
+  ``max_missing_fraction`` → breach.
+- **ranges**: share of values outside the declared min/max above
+  ``max_range_violations`` → breach.
+- **new categories**: values of a categorical column outside its declared
+  ``categories`` (or, undeclared, outside the reference's): per
+  ``new_categories``, a breach, a warning, or nothing.
+- **freshness**: no row newer than the source's ``freshness`` before ``--now``
+  (by the timestamp column) → freshness breach.
+- **volume**: an empty window is an error; fewer than ``min_rows`` rows, or fewer
+  than ``VOLUME_FLOOR`` (half) of the reference's median rows per window of
+  ``monitoring.drift.window`` → volume breach (see :func:`check_volume`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import numpy as np
+
+from mlcontract import ir
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.monitor.result import ColumnQuality, MonitorResult, SchemaViolation
+from mlruntime.steps.monitor.tables import ACCEPTED, Window
+
+VOLUME_FLOOR = 0.5  # "far below the usual volume": under half the reference's median
+MAX_EXAMPLES = 5
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def type_problem(window: Window, column: str, declared: str) -> str | None:
+    """Why ``column`` does not hold the declared type, or None when it does."""
+    if not window.has(column):
+        return "missing"
+    stored = window.stored_type(column)
+    if stored not in ACCEPTED[declared]:
+        return f"declared {declared}, stored as {stored}"
+    if declared == "integer" and stored == "float":
+        values = window.numeric(column)
+        values = values[~np.isnan(values)]
+        if np.any(values != np.floor(values)):
+            return "declared integer, holds fractions"
+    if declared == "boolean" and stored == "integer":
+        values = window.numeric(column)
+        if np.any(~np.isin(values[~np.isnan(values)], (0.0, 1.0))):
+            return "declared boolean, holds integers other than 0 and 1"
+    if declared == "datetime" and stored == "string":
+        try:
+            window.epoch_seconds(column)
+        except StepError:
+            return "declared datetime, holds text that is not a date or time"
+    return None
+
+
+def check_schema(
+    source: ir.Source,
+    windows: Iterable[Window],
+    result: MonitorResult,
+    *,
+    needed: set[str],
+    skip: set[str],
+    policy: str,
+) -> set[str]:
+    """Record schema violations; return the columns that cannot be used."""
+    unusable: set[str] = set()
+    for window in windows:
+        for column in source.columns:
+            if column.pii or column.name in skip:
+                continue
+            problem = type_problem(window, column.name, column.type)
+            if problem is None:
+                continue
+            unusable.add(column.name)
+            result.schema_violations.append(SchemaViolation(column.name, window.role, problem))
+            message = f"{window.role} column '{column.name}': {problem}"
+            if column.name in needed:
+                result.errors.append(f"{message} (the monitor needs it)")
+            elif policy == "error":
+                result.breach("data_quality", message)
+            else:
+                result.warn("data_quality", message)
+    return unusable
+
+
+def check_columns(
+    quality: ir.DataQuality,
+    declared: dict[str, ir.Column],
+    columns: Iterable[tuple[str, bool]],
+    reference: Window,
+    current: Window,
+    result: MonitorResult,
+) -> None:
+    """Missing values, range violations and new categories per (column, categorical) pair."""
+    for name, categorical in columns:
+        if not current.has(name):
+            continue
+        column = declared.get(name)
+        missing = current.missing_fraction(name)
+        if missing > quality.max_missing_fraction:
+            result.breach(
+                "data_quality",
+                f"column '{name}': {missing:.2%} missing, more than the "
+                f"{quality.max_missing_fraction:.2%} allowed",
+            )
+        elif missing > 0 and column is not None and not column.nullable:
+            result.warn("data_quality", f"column '{name}' is not nullable but {missing:.2%} is")
+        out_of_range = _range_violations(current, column) if column else None
+        if out_of_range is not None and out_of_range > quality.max_range_violations:
+            result.breach(
+                "data_quality",
+                f"column '{name}': {out_of_range:.2%} of values outside "
+                f"[{column.min if column else ''}, {column.max if column else ''}], more than "
+                f"the {quality.max_range_violations:.2%} allowed",
+            )
+        new: list[str] | None = None
+        if categorical:
+            new = _new_categories(name, column, reference, current)
+            _report_new(name, new, quality.new_categories, result)
+        result.quality.append(
+            ColumnQuality(
+                column=name,
+                missing_fraction=missing,
+                range_violation_fraction=out_of_range,
+                new_categories=None if new is None else len(new),
+                new_category_examples=()
+                if new is None or result.sensitive
+                else tuple(new[:MAX_EXAMPLES]),
+            )
+        )
+
+
+def _range_violations(window: Window, column: ir.Column) -> float | None:
+    if column.min is None and column.max is None:
+        return None
+    if window.stored_type(column.name) not in {"integer", "float", "boolean"}:
+        return None
+    values = window.numeric(column.name)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return 0.0
+    outside = np.zeros(len(values), dtype=bool)
+    if column.min is not None:
+        outside |= values < column.min
+    if column.max is not None:
+        outside |= values > column.max
+    return float(outside.mean())
+
+
+def _new_categories(
+    name: str, column: ir.Column | None, reference: Window, current: Window
+) -> list[str]:
+    if column is not None and column.categories is not None:
+        known = {str(c) for c in column.categories}
+    elif reference.has(name):
+        known = reference.labels_present(name)
+    else:
+        return []
+    return sorted(current.labels_present(name) - known)
+
+
+def _report_new(name: str, new: list[str], policy: str, result: MonitorResult) -> None:
+    if not new or policy == "ignore":
+        return
+    message = (
+        f"column '{name}': {len(new)} categor{'y' if len(new) == 1 else 'ies'} never seen before"
+    )
+    if policy == "error":
+        result.breach("data_quality", message)
+    else:
+        result.warn("data_quality", message)
+
+
+def check_freshness(
+    source: ir.Source, current: Window, result: MonitorResult, *, usable: bool
+) -> None:
+    """Breach when the newest row is older than the source's freshness at ``result.now``."""
+    if source.freshness_seconds is None or source.timestamp is None:
+        result.notes.append("freshness not checked: the source declares no freshness/timestamp")
+        return
+    if not usable or not current.has(source.timestamp):
+        return  # reported as a schema problem
+    times = current.epoch_seconds(source.timestamp)
+    times = times[np.isfinite(times)]
+    limit = source.freshness_seconds
+    result.freshness = {"column": source.timestamp, "limit_seconds": limit}
+    if len(times) == 0:
+        result.breach("freshness", f"no row of the current window has a '{source.timestamp}'")
+        return
+    latest = float(times.max())
+    age = result.now - latest
+    result.freshness |= {"latest": iso(latest), "age_seconds": round(age, 3)}
+    if age > limit:
+        result.breach(
+            "freshness",
+            f"newest row is from {iso(latest)}, {age / 3600:.1f} h before {iso(result.now)}; "
+            f"the source expects new data every {limit / 3600:.1f} h",
+        )
+
+
+def check_volume(
+    quality: ir.DataQuality,
+    window_seconds: int | None,
+    timestamp: str | None,
+    reference: Window,
+    current: Window,
+    result: MonitorResult,
+) -> bool:
+    """Whether the window is big enough for a drift verdict; record volume breaches.
+
+    The usual volume is the median number of reference rows per window of
+    ``window_seconds``, counted over whole windows between the reference's first
+    and last timestamps (the two partial windows at the ends are dropped when
+    there are at least three). "Far below" is fewer than ``VOLUME_FLOOR`` of it.
+    """
+    rows = current.rows
+    result.volume = {"rows": rows, "min_rows": quality.min_rows}
+    if rows < quality.min_rows:
+        result.breach(
+            "volume",
+            f"current window has {rows} rows, fewer than min_rows={quality.min_rows}: "
+            "no drift verdict",
+        )
+        return False
+    if window_seconds is None or timestamp is None or not reference.has(timestamp):
+        result.notes.append("volume not compared with the reference: no timestamp or window")
+        return True
+    times = reference.epoch_seconds(timestamp)
+    times = times[np.isfinite(times)]
+    if len(times) == 0:
+        return True
+    buckets = np.bincount(((times - times.min()) // window_seconds).astype(np.int64))
+    if len(buckets) >= 3:
+        buckets = buckets[1:-1]
+    usual = float(np.median(buckets))
+    result.volume |= {
+        "window_seconds": window_seconds,
+        "reference_median_rows_per_window": usual,
+        "floor": VOLUME_FLOOR,
+        "rule": f"rows < {VOLUME_FLOOR} x reference median rows per window",
+    }
+    if rows < VOLUME_FLOOR * usual:
+        result.breach(
+            "volume",
+            f"current window has {rows} rows, under {VOLUME_FLOOR:.0%} of the usual "
+            f"{usual:g} rows per {window_seconds / 3600:g} h window",
+        )
+    return True

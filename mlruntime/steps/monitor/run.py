@@ -1,0 +1,362 @@
+"""Monitor step: one run, reference vs current window, every check, every report.
+
+Runtime, not the compile path. The order: read both windows, check the
+schema, data quality, freshness and volume, then drift per feature and of the
+predictions, then performance when labels are present. Every problem is
+collected (one failing feature does not hide the others); the reports are
+written together (atomically) whatever the outcome, including for an error.
+
+The reference is an explicit file, or ``training``: the training split of the
+pipeline (``mlcontract.pipeline_layout.TRAIN_SET``). The split has no
+predictions, so for prediction drift the evaluate step's test-set
+predictions (``pipeline_layout.PREDICTIONS``) serve as the reference when
+they hold the prediction column.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from mlcontract import ir, pipeline_layout
+from mlcontract import monitoring_contract as contract
+from mlruntime.steps.config import StepContext
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.monitor import drift, quality
+from mlruntime.steps.monitor.html import render_html
+from mlruntime.steps.monitor.performance import check_performance
+from mlruntime.steps.monitor.render import previous_last_run, render_markdown, render_prometheus
+from mlruntime.steps.monitor.result import FeatureDrift, MonitorResult
+from mlruntime.steps.monitor.tables import Window, read_window
+from mlruntime.steps.outputs import StagedOutputs, json_bytes
+
+TRAINING = "training"
+MAX_WORKERS = 4  # threads for the per-feature tests (each holds a few copies of a column)
+REPORTS = {
+    "json": Path(contract.REPORT_JSON).name,
+    "md": Path(contract.REPORT_MARKDOWN).name,
+    "html": Path(contract.REPORT_HTML).name,
+    "prom": Path(contract.TEXTFILE).name,
+}
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    current: Path
+    reference: str | None = None  # a path, "training", or None: the spec's choice
+    predictions_col: str = "prediction"
+    predictions_col_given: bool = False
+    labels: bool = False
+    last_window: bool = False  # keep only the last monitoring.drift.window of --current
+    now: float = 0.0  # Unix seconds
+    out_dir: Path | None = None  # default: <project>/reports
+
+
+@dataclass(frozen=True)
+class Test:
+    feature: str
+    column: str
+    method: str
+    threshold: float
+    kind: str
+
+
+def run(ctx: StepContext, options: MonitorOptions) -> tuple[MonitorResult, Path]:
+    """Monitor, write the four reports, return the result and the report directory."""
+    project = ctx.project
+    source = project.training_source
+    result = MonitorResult(
+        project=project.name,
+        model=project.registry.model_name,
+        now=options.now,
+        excluded_pii=tuple(sorted({*source.pii, *(c.name for c in source.columns if c.pii)})),
+        sensitive=project.sensitive,
+    )
+    try:
+        _evaluate(ctx, options, result)
+    except StepError as exc:
+        result.errors.append(exc.message)
+    out_dir = options.out_dir or ctx.root / "reports"
+    _write(result, out_dir)
+    return result, out_dir
+
+
+def _write(result: MonitorResult, out_dir: Path) -> None:
+    generated_at = quality.iso(result.now)
+    prom = out_dir / REPORTS["prom"]
+    try:
+        previous = prom.read_text(encoding="utf-8") if prom.is_file() else None
+    except OSError:
+        previous = None
+    try:
+        with StagedOutputs(out_dir, REPORTS.values()) as staged:
+            staged.write_bytes(REPORTS["json"], json_bytes(result.to_json(generated_at)))
+            staged.write_bytes(REPORTS["md"], render_markdown(result, generated_at).encode())
+            staged.write_bytes(REPORTS["html"], render_html(result, generated_at).encode())
+            text = render_prometheus(result, previous_last_run(previous))
+            staged.write_bytes(REPORTS["prom"], text.encode())
+    except OSError as exc:
+        raise StepError(f"cannot write the reports to {out_dir}: {exc.strerror}") from None
+
+
+def _reference_path(ctx: StepContext, options: MonitorOptions) -> Path:
+    choice = options.reference
+    drift_config = ctx.project.monitoring.drift
+    if choice is None:
+        if drift_config is not None and drift_config.reference != TRAINING:
+            raise StepError(
+                f"the spec's reference is a trailing window ({drift_config.reference}): "
+                "pass the file holding it with --reference PATH"
+            )
+        choice = TRAINING
+    if choice == TRAINING:
+        path = ctx.path(pipeline_layout.TRAIN_SET)
+        if not path.is_file():
+            raise StepError(
+                f"reference 'training' not found: {pipeline_layout.TRAIN_SET} does not exist in "
+                f"{ctx.root}; run `dvc repro split` (or `dvc pull`), or pass --reference PATH"
+            )
+        return path
+    return Path(choice)
+
+
+def _read(path: Path, role: str, text: frozenset[str], result: MonitorResult) -> Window | None:
+    try:
+        window = read_window(path, role, text)
+    except StepError as exc:
+        result.errors.append(exc.message)
+        return None
+    if window.rows == 0:
+        result.errors.append(f"the {role} window {path} has no rows: no verdict is possible")
+    return window
+
+
+def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) -> None:
+    project = ctx.project
+    source = project.training_source
+    pii = set(result.excluded_pii)
+    text = frozenset(c.name for c in source.columns if c.type in {"string", "category"})
+    result.current_path = str(options.current)
+    reference_file: Path | None = None
+    try:
+        reference_file = _reference_path(ctx, options)
+    except StepError as exc:
+        result.errors.append(exc.message)
+    current = _read(options.current, "current", text, result)
+    if current is not None and options.last_window and current.rows:
+        current = _last_window(project, source, current, result)
+    reference = None
+    if reference_file is not None:
+        result.reference_path = str(reference_file)
+        reference = _read(reference_file, "reference", text, result)
+    if current is not None:
+        result.current_rows = current.rows
+    if reference is not None:
+        result.reference_rows = reference.rows
+    if current is None or reference is None or result.errors:
+        return
+    tests = _tests(project, source, reference, options.predictions_col, pii, result)
+    target = source.target or project.training.target
+    needed = {t.column for t in tests}
+    if source.timestamp and (source.freshness_seconds or project.monitoring.drift):
+        needed.add(source.timestamp)
+    if options.labels and target:
+        needed.add(target)
+    skip = {target} if target and not options.labels else set()
+    unusable = quality.check_schema(
+        source,
+        (reference, current),
+        result,
+        needed=needed,
+        skip=skip | {options.predictions_col},
+        policy=project.monitoring.data_quality.schema_violations,
+    )
+    for test in tests:
+        if test.column not in unusable:
+            for window in (reference, current):
+                if not window.has(test.column):
+                    unusable.add(test.column)
+                    result.errors.append(f"{window.role} column '{test.column}': missing")
+    declared = {c.name: c for c in source.columns if not c.pii}
+    checked = {t.column: t.kind == "categorical" for t in tests if t.column not in unusable}
+    for name, column in declared.items():
+        if name not in checked and name != target and name not in unusable:
+            checked[name] = column.type == "category"
+    if current.has(options.predictions_col):
+        checked.setdefault(options.predictions_col, False)
+    dq = project.monitoring.data_quality
+    quality.check_columns(dq, declared, sorted(checked.items()), reference, current, result)
+    timestamp_ok = source.timestamp is not None and source.timestamp not in unusable
+    quality.check_freshness(source, current, result, usable=timestamp_ok)
+    window_seconds = project.monitoring.drift.window_seconds if project.monitoring.drift else None
+    enough = quality.check_volume(
+        dq, window_seconds, source.timestamp if timestamp_ok else None, reference, current, result
+    )
+    if enough:
+        _drift(project, tests, unusable, reference, current, ctx, options, result)
+    if options.labels:
+        check_performance(
+            project, current, result, target=target, predictions=options.predictions_col
+        )
+    elif project.monitoring.performance is not None:
+        result.notes.append("performance not checked: pass --labels when the window has labels")
+
+
+def _last_window(
+    project: ir.Project, source: ir.Source, current: Window, result: MonitorResult
+) -> Window:
+    """The rows of the last window, counted back from the newest timestamp (not from
+    --now, so that stale data is still judged, and reported as stale)."""
+    drift_config = project.monitoring.drift
+    if source.timestamp is None or drift_config is None or not current.has(source.timestamp):
+        raise StepError(
+            "--last-window needs the source's timestamp column and monitoring.drift.window"
+        )
+    times = current.epoch_seconds(source.timestamp)
+    if not np.isfinite(times).any():
+        return current
+    keep = times > np.nanmax(times) - drift_config.window_seconds
+    result.notes.append(
+        f"--last-window: {int(keep.sum())} of {current.rows} rows are in the last "
+        f"{drift_config.window_seconds / 3600:g} h before the newest '{source.timestamp}'"
+    )
+    return Window(current.role, current.path, current.table.filter(pa.array(keep)))
+
+
+def _tests(
+    project: ir.Project,
+    source: ir.Source,
+    reference: Window,
+    predictions: str,
+    pii: set[str],
+    result: MonitorResult,
+) -> list[Test]:
+    config = project.monitoring.drift
+    if config is None:
+        result.notes.append("drift not checked: the spec disables monitoring.drift")
+        return []
+    for t in config.features:
+        if t.feature in pii:
+            result.notes.append(f"feature '{t.feature}' is PII: excluded from drift")
+    tests = [
+        Test(t.feature, t.feature, t.method, t.threshold, t.kind)
+        for t in config.features
+        if t.feature not in pii
+    ]
+    if tests or project.training.features:
+        return tests
+    skip = {source.target, project.training.target, source.timestamp, predictions, *pii}
+    method, threshold = config.default_method, config.default_threshold
+    for name in reference.columns:
+        stored = reference.stored_type(name)
+        if name in skip or stored not in {"integer", "float", "string", "boolean"}:
+            continue
+        kind = "numeric" if stored in {"integer", "float"} else "categorical"
+        tests.append(Test(name, name, method, threshold, kind))
+    result.notes.append(
+        f"the spec declares no columns: {len(tests)} features inferred from the reference's "
+        f"types, tested with {method} at {threshold}"
+    )
+    return tests
+
+
+def _drift(
+    project: ir.Project,
+    tests: list[Test],
+    unusable: set[str],
+    reference: Window,
+    current: Window,
+    ctx: StepContext,
+    options: MonitorOptions,
+    result: MonitorResult,
+) -> None:
+    config = project.monitoring.drift
+    if config is None:
+        return
+    show_unseen = not result.sensitive
+
+    def one(test: Test) -> FeatureDrift | StepError:
+        try:
+            return drift.drift_test(
+                test.feature,
+                test.column,
+                test.method,
+                test.threshold,
+                test.kind,
+                reference,
+                current,
+                bins=config.bins,
+                show_unseen=show_unseen,
+            )
+        except StepError as exc:
+            return exc
+
+    # NumPy sorts and reductions release the GIL: features run side by side on
+    # several cores; results keep the tests' order.
+    usable = [t for t in tests if t.column not in unusable]
+    workers = max(1, min(len(usable), os.cpu_count() or 1, MAX_WORKERS))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for outcome in pool.map(one, usable):
+            if isinstance(outcome, StepError):
+                result.errors.append(outcome.message)
+            else:
+                result.drift.append(outcome)
+    if result.drifted_features:
+        names = ", ".join(result.drifted_features)
+        result.breach("drift", f"{len(result.drifted_features)} of {len(tests)} drifted: {names}")
+    _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
+
+
+def _prediction_drift(
+    config: ir.Drift,
+    reference: Window,
+    current: Window,
+    ctx: StepContext,
+    options: MonitorOptions,
+    result: MonitorResult,
+    show_unseen: bool,
+) -> None:
+    test, column = config.prediction, options.predictions_col
+    if test is None:
+        return
+    if not current.has(column):
+        message = f"no prediction column '{column}' in the current window"
+        if options.predictions_col_given:
+            result.errors.append(message)
+        else:
+            result.notes.append(f"prediction drift not checked: {message}")
+        return
+    if not reference.has(column):
+        evaluated = ctx.path(pipeline_layout.PREDICTIONS)
+        candidate = read_window(evaluated, "reference") if evaluated.is_file() else None
+        if candidate is None or not candidate.has(column) or candidate.rows == 0:
+            result.notes.append(
+                f"prediction drift not checked: the reference has no '{column}' column"
+            )
+            return
+        reference = candidate
+    kind = test.kind
+    if current.stored_type(column) == "float" and reference.stored_type(column) == "float":
+        kind = "numeric"  # scores, not labels
+    try:
+        result.prediction = drift.drift_test(
+            "prediction",
+            column,
+            test.method,
+            test.threshold,
+            kind,
+            reference,
+            current,
+            bins=config.bins,
+            show_unseen=show_unseen,
+        )
+    except StepError as exc:
+        result.errors.append(exc.message)
+        return
+    if result.prediction.drifted:
+        result.breach("drift", f"predictions drifted ({test.method})")

@@ -1,0 +1,218 @@
+"""Monitor step: read a data window into typed NumPy columns (runtime, not the compile path).
+
+pyarrow reads CSV and Parquet without a detour through pandas: numeric columns
+become float64 arrays with NaN for missing values, text columns dictionary
+codes (-1 for missing) over a small vocabulary, time columns Unix seconds.
+Nothing here logs or returns a raw value except category labels, which the
+callers only show for columns that are not PII.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from mlruntime.steps.errors import StepError
+
+Floats = NDArray[np.float64]
+Codes = NDArray[np.int64]
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+# The type of a column as stored, in the spec's vocabulary (plus "null": no value at all).
+StoredType = str
+
+# Declared spec type -> stored types that satisfy it ("integer" stored as float is
+# accepted when every value is whole: pandas writes integer columns with gaps so).
+ACCEPTED: dict[str, frozenset[str]] = {
+    "integer": frozenset({"integer", "float", "null"}),
+    "float": frozenset({"integer", "float", "null"}),
+    "boolean": frozenset({"boolean", "integer", "null"}),
+    "string": frozenset({"string", "null"}),
+    "category": frozenset({"string", "integer", "boolean", "null"}),
+    "datetime": frozenset({"datetime", "string", "null"}),
+}
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """Dictionary codes (-1 = missing) over ``labels`` (unique, in first-seen order)."""
+
+    codes: Codes
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One data window: its rows and the stored type of each column."""
+
+    role: str  # "reference" or "current"
+    path: Path
+    table: pa.Table
+
+    @property
+    def rows(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.table.column_names)
+
+    def has(self, name: str) -> bool:
+        return name in self.table.column_names
+
+    def stored_type(self, name: str) -> StoredType:
+        return stored_type(self.table.schema.field(name).type)
+
+    def _array(self, name: str) -> pa.Array:
+        return self.table.column(name).combine_chunks()
+
+    def missing_fraction(self, name: str) -> float:
+        return self.table.column(name).null_count / self.rows if self.rows else 1.0
+
+    def numeric(self, name: str) -> Floats:
+        """float64 values, NaN where missing (booleans 0/1, times Unix seconds)."""
+        if self.stored_type(name) == "datetime":
+            return self.epoch_seconds(name)
+        array = self._array(name)
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+        if pa.types.is_null(array.type):
+            return np.full(len(array), np.nan)
+        if not pa.types.is_float64(array.type):
+            array = pc.cast(array, pa.float64())
+        # Zero-copy for a float64 column without nulls; nulls become NaN in a copy.
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def categorical(self, name: str) -> Categorical:
+        array = self._array(name)
+        if not pa.types.is_dictionary(array.type):
+            array = pc.dictionary_encode(array)
+        indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        raw = [_label(v) for v in array.dictionary.to_pylist()]
+        labels, inverse = np.unique(np.array(raw, dtype=object), return_inverse=True)
+        if len(labels) == len(raw) and list(labels) == raw:
+            return Categorical(indices, tuple(raw))
+        remap = np.append(inverse.astype(np.int64), -1)  # index -1 stays missing
+        return Categorical(remap[indices], tuple(str(v) for v in labels))
+
+    def labels_present(self, name: str) -> set[str]:
+        """The distinct non-missing values, as category labels (cheaper than ``categorical``)."""
+        array = self._array(name)
+        if pa.types.is_dictionary(array.type):
+            indices = pc.drop_null(array.indices).to_numpy(zero_copy_only=False)
+            used = np.bincount(indices, minlength=len(array.dictionary)) > 0
+            values = array.dictionary.to_pylist()
+            return {_label(v) for v, u in zip(values, used, strict=True) if u}
+        return {_label(v) for v in pc.unique(pc.drop_null(array)).to_pylist()}
+
+    def epoch_seconds(self, name: str) -> Floats:
+        """Unix seconds (naive times are UTC); a value that is not a time raises StepError."""
+        array = self._array(name)
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+        if pa.types.is_null(array.type):
+            return np.full(len(array), np.nan)
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            array = _parse_times(array, f"{self.role} column '{name}'")
+        if pa.types.is_date(array.type):
+            array = pc.cast(array, pa.timestamp("s"))
+        if not pa.types.is_timestamp(array.type):
+            raise StepError(f"{self.role} column '{name}' does not hold times")
+        unit = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[array.type.unit]
+        ints = pc.cast(array, pa.int64()).to_numpy(zero_copy_only=False)
+        return np.asarray(ints, dtype=np.float64) / unit
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 1.0 and 1 are the same category
+    return str(value)
+
+
+def _parse_times(array: pa.Array, what: str) -> pa.Array:
+    for target in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+        try:
+            return pc.cast(array, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    raise StepError(f"{what} holds text that is not an ISO 8601 date or time")
+
+
+def stored_type(data_type: pa.DataType) -> StoredType:
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    checks = (
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_integer, "integer"),
+        (pa.types.is_floating, "float"),
+        (pa.types.is_decimal, "float"),
+        (pa.types.is_string, "string"),
+        (pa.types.is_large_string, "string"),
+        (pa.types.is_timestamp, "datetime"),
+        (pa.types.is_date, "datetime"),
+        (pa.types.is_null, "null"),
+    )
+    return next((name for check, name in checks if check(data_type)), str(data_type))
+
+
+def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset()) -> Window:
+    """Read a CSV or Parquet file; ``text_columns`` stay text even when they look numeric."""
+    name = path.name.lower()
+    if not path.exists():
+        raise StepError(f"{role} data {path} does not exist")
+    if not path.is_file():
+        raise StepError(f"{role} data {path} is not a file")
+    try:
+        if name.endswith(PARQUET_SUFFIXES):
+            table = _read_parquet(path)
+        elif name.endswith(CSV_SUFFIXES):
+            table = _read_csv(path, text_columns)
+        else:
+            raise StepError(
+                f"{role} data {path}: unknown format; use .csv or .parquet "
+                f"(known suffixes: {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})"
+            )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StepError(f"{role} data {path} cannot be read: {first}") from None
+    return Window(role=role, path=path, table=table)
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    # ParquetFile, not read_table: the dataset layer would import pandas (slow to start).
+    schema = pq.read_schema(path)
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    return pq.ParquetFile(path, read_dictionary=text).read()
+
+
+def _read_csv(path: Path, text_columns: frozenset[str]) -> pa.Table:
+    from pyarrow import csv
+
+    options = csv.ConvertOptions(
+        strings_can_be_null=True,
+        column_types={c: pa.string() for c in text_columns},
+    )
+    return csv.read_csv(path, convert_options=options)
+
+
+def align(reference: Categorical, current: Categorical) -> tuple[Codes, Codes, tuple[str, ...]]:
+    """Both windows' codes over one vocabulary: the reference's labels, then unseen ones."""
+    labels = list(reference.labels)
+    position = {label: i for i, label in enumerate(labels)}
+    for label in current.labels:
+        if label not in position:
+            position[label] = len(labels)
+            labels.append(label)
+    lookup = np.array([position[label] for label in current.labels] + [-1], dtype=np.int64)
+    return reference.codes, lookup[current.codes], tuple(labels)

@@ -1,0 +1,136 @@
+"""Atomic step outputs: all of a step's files appear together, or none of them do.
+
+A step declares every path it may write. On entry the stale copies from an
+earlier run are removed (a failed step must not leave last run's model behind
+for DVC to pick up); each write goes to a temporary file beside its target; on
+success every temporary file is renamed over its target with ``os.replace``;
+on any exception the temporary files are deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from mlruntime.steps.errors import StepError
+
+FLOAT_DIGITS = 6
+
+
+def rounded(value: float | None, digits: int = FLOAT_DIGITS) -> float | None:
+    """A float fit for a stable diff: rounded, with NaN and infinities as None."""
+    if value is None or not math.isfinite(value):
+        return None
+    result = round(float(value), digits)
+    return 0.0 if result == 0 else result  # no "-0.0" in diffs
+
+
+def json_bytes(payload: object) -> bytes:
+    """Deterministic JSON: sorted keys, two-space indent, LF, a final newline."""
+    text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib  # only train hashes a file: the gate need not load OpenSSL (~2 ms)
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class StagedOutputs:
+    """The outputs of one step run, replaced together when the run succeeds.
+
+    Use as a context manager; writes are only visible after a clean exit.
+    """
+
+    def __init__(self, root: Path, declared: Iterable[str]) -> None:
+        self.root = root
+        self.declared = tuple(dict.fromkeys(declared))
+        self._staged: dict[str, Path] = {}
+
+    def __enter__(self) -> StagedOutputs:
+        for relative in self.declared:
+            (self.root / relative).unlink(missing_ok=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def temp_path(self, relative: str) -> Path:
+        """A fresh temporary file beside ``relative``; it becomes ``relative`` on commit."""
+        if relative not in self.declared:
+            raise ValueError(f"{relative} is not declared as an output of this step")
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative in self._staged:
+            self._staged.pop(relative).unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        self._staged[relative] = Path(name)
+        return Path(name)
+
+    def write_bytes(self, relative: str, content: bytes) -> None:
+        self.temp_path(relative).write_bytes(content)
+
+    def write_json(self, relative: str, payload: object) -> None:
+        self.write_bytes(relative, json_bytes(payload))
+
+    def write_csv(
+        self, relative: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> None:
+        self.write_bytes(relative, csv_bytes(header, rows))
+
+    def write_parquet(self, relative: str, frame: Any) -> None:
+        try:
+            frame.to_parquet(self.temp_path(relative), index=False)
+        except (ValueError, TypeError) as exc:  # pyarrow: a column of mixed types
+            # pyarrow's message quotes the offending value: name the column only.
+            found = re.search(r"for column (.+?) with type", str(exc))
+            what = f"column '{found.group(1)}'" if found else "a column"
+            raise StepError(
+                f"cannot write {relative} as Parquet: {what} holds values of mixed types"
+            ) from None
+
+    def write_joblib(self, relative: str, obj: object) -> None:
+        import joblib
+
+        joblib.dump(obj, self.temp_path(relative))
+
+    def commit(self) -> None:
+        for relative, temp in self._staged.items():
+            os.replace(temp, self.root / relative)
+        self._staged.clear()
+
+    def discard(self) -> None:
+        for temp in self._staged.values():
+            temp.unlink(missing_ok=True)
+        self._staged.clear()
