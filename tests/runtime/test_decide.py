@@ -1,0 +1,316 @@
+"""``mlproject step decide``: triggers, schedule, cooldown and max retrains, state in git tags."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mlcli.app import cli
+from mlcontract import ir
+from mlruntime.steps.decide import Version, decide, github_output_value, registry_versions
+from tests.runtime.test_monitor_support import git, make_project
+
+DAY = 86400.0
+POLICY = ir.Retraining(
+    schedule="0 3 * * 1",  # Mondays 03:00 UTC
+    triggers=("drift", "performance", "schedule"),
+    cooldown_seconds=86400,
+    max_retrains=3,
+    max_retrains_window_seconds=30 * 86400,
+)
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def monitor(status: str = "breach", **breaches: bool) -> dict[str, object]:
+    kinds = ("drift", "data_quality", "performance", "freshness", "volume")
+    return {
+        "schema": "mlproject.monitor/v1",
+        "project": "shop",
+        "status": status,
+        "breaches": {k: breaches.get(k, False) for k in kinds},
+        "errors": [],
+        "current": {"rows": 500},
+        "freshness": {"latest": "2024-07-10T00:00:00Z"},
+    }
+
+
+DRIFT = monitor(drift=True)
+QUIET = monitor("healthy")
+LAST = Version("shop@v1.0.0", at("2024-07-09T12:00:00"))  # a Tuesday
+
+
+def test_no_trigger_no_retrain() -> None:
+    decision = decide(POLICY, QUIET, [LAST], at("2024-07-10T12:00:00"))
+    assert decision.retrain is False
+    assert decision.reason.startswith("no retrain trigger fired")
+    assert decision.next_allowed == "2024-07-10T12:00:00Z"
+
+
+def test_drift_retrains_after_the_cooldown() -> None:
+    decision = decide(POLICY, DRIFT, [LAST], at("2024-07-10T12:00:00"))  # exactly 1 day later
+    assert decision.retrain is True
+    assert decision.triggers == ("drift",)
+    assert decision.reason == "retrain: drift fired"
+
+
+def test_cooldown_boundary() -> None:
+    just_before = decide(POLICY, DRIFT, [LAST], at("2024-07-10T11:59:59"))
+    assert just_before.retrain is False
+    assert "cooldown until 2024-07-10T12:00:00Z" in just_before.reason
+    assert just_before.next_allowed == "2024-07-10T12:00:00Z"
+    assert decide(POLICY, DRIFT, [LAST], at("2024-07-10T12:00:00")).retrain is True
+
+
+def test_signal_that_is_not_a_trigger_is_ignored() -> None:
+    policy = replace(POLICY, triggers=("performance",))
+    decision = decide(policy, DRIFT, [LAST], at("2024-07-12T00:00:00"))
+    assert decision.retrain is False
+    assert "drift, new_data on, but not a trigger" in decision.reason
+    assert decision.signals["drift"] is True
+
+
+def test_schedule_due_since_the_last_retrain() -> None:
+    # Last retrain Tuesday 9 July; the next scheduled run is Monday 15 July 03:00.
+    before = decide(POLICY, QUIET, [LAST], at("2024-07-15T02:59:59"))
+    assert before.retrain is False
+    due = decide(POLICY, QUIET, [LAST], at("2024-07-15T03:00:00"))
+    assert due.retrain is True
+    assert due.triggers == ("schedule",)
+    later = decide(POLICY, QUIET, [LAST], at("2024-07-17T00:00:00"))  # missed run still due
+    assert later.retrain is True
+
+
+def test_schedule_with_no_version_yet_is_due() -> None:
+    decision = decide(POLICY, QUIET, [], at("2024-07-10T00:00:00"))
+    assert decision.retrain is True
+    assert decision.last_retrain is None
+
+
+def test_new_data_trigger() -> None:
+    policy = replace(POLICY, triggers=("new_data",))
+    newer = decide(policy, QUIET, [LAST], at("2024-07-11T00:00:00"))  # newest row 10 July
+    assert newer.retrain is True
+    assert newer.triggers == ("new_data",)
+    old = [Version("shop@v1.1.0", at("2024-07-10T06:00:00"))]
+    assert decide(policy, QUIET, old, at("2024-07-12T00:00:00")).retrain is False
+
+
+def test_monitor_error_never_retrains() -> None:
+    broken = monitor("error", drift=True)
+    broken["errors"] = ["current column 'amount': missing"]
+    decision = decide(POLICY, broken, [LAST], at("2024-07-20T00:00:00"))
+    assert decision.retrain is False
+    assert "no verdict (current column 'amount': missing)" in decision.reason
+
+
+def test_max_retrains_per_window() -> None:
+    versions = [
+        Version("shop@v1.0.0", at("2024-07-01T00:00:00")),
+        Version("shop@v1.1.0", at("2024-07-05T00:00:00")),
+        Version("shop@v1.2.0", at("2024-07-09T00:00:00")),
+    ]
+    blocked = decide(POLICY, DRIFT, versions, at("2024-07-20T00:00:00"))
+    assert blocked.retrain is False
+    assert blocked.escalate is True
+    assert blocked.retrains_in_window == 3
+    assert "max_retrains=3" in blocked.reason
+    # The oldest of the three leaves the 30-day window on 31 July.
+    assert blocked.next_allowed == "2024-07-31T00:00:00Z"
+    assert decide(POLICY, DRIFT, versions, at("2024-07-30T23:59:59")).retrain is False
+    allowed = decide(POLICY, DRIFT, versions, at("2024-07-31T00:00:00"))
+    assert allowed.retrain is True
+    assert allowed.retrains_in_window == 2
+
+
+def test_flapping_drift_retrains_at_most_once_per_cooldown() -> None:
+    """Drift on, off, on ... every hour for a week: one retrain per day, never closer."""
+    start = at("2024-07-02T00:00:00")
+    policy = replace(POLICY, triggers=("drift",), max_retrains=100)
+    versions: list[Version] = []
+    for hour in range(7 * 24):
+        now = start + hour * 3600
+        signal = DRIFT if hour % 2 == 0 else QUIET
+        if decide(policy, signal, versions, now).retrain:
+            versions.append(Version(f"shop@v1.{len(versions)}.0", now))
+    times = [v.created for v in versions]
+    assert len(times) == 7
+    assert all(b - a >= DAY for a, b in itertools.pairwise(times))
+
+
+def test_github_output_values_are_one_safe_line() -> None:
+    assert github_output_value("a\nb\r\nc\x00d") == "a b c d"
+    assert github_output_value(True) == "true"
+    assert github_output_value(("drift", "schedule")) == "drift,schedule"
+    assert github_output_value(None) == ""
+
+
+# ── with a real git repository and the CLI ──────────────────────────────────
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "shop", reference_rows=500)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init", date="2024-06-01T00:00:00Z")
+    return root
+
+
+def tag(repo: Path, name: str, when: str) -> None:
+    git(repo, "tag", "-a", name, "-m", name, date=when)
+
+
+def write_monitor(repo: Path, payload: dict[str, object]) -> Path:
+    path = repo / "reports" / "monitor.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def run(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner(env=env).invoke(
+        cli, ["step", "decide", "--project-dir", str(repo), *args], catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+def test_registry_versions_read_tag_creator_dates(repo: Path) -> None:
+    tag(repo, "shop@v1.0.0", "2024-07-01T10:00:00Z")
+    tag(repo, "shop@v1.1.0", "2024-07-03T10:00:00Z")
+    tag(repo, "shop#production#1", "2024-07-04T10:00:00Z")  # a GTO promotion, not a retrain
+    tag(repo, "other@v9.0.0", "2024-07-04T10:00:00Z")  # another model
+    versions = registry_versions(repo, "shop")
+    assert [v.tag for v in versions] == ["shop@v1.0.0", "shop@v1.1.0"]
+    assert versions[1].created == at("2024-07-03T10:00:00")
+
+
+def test_cli_across_the_cooldown_with_real_tags(repo: Path, tmp_path: Path) -> None:
+    tag(repo, "shop@v1.0.0", "2024-07-09T12:00:00Z")
+    path = write_monitor(repo, DRIFT)
+    code, output = run(repo, "--monitor", str(path), "--now", "2024-07-10T11:00:00Z")
+    assert code == 0
+    assert output.startswith("retrain: no\n")
+    assert "cooldown until 2024-07-10T12:00:00Z" in output
+    out = tmp_path / "github_output"
+    code, output = run(
+        repo,
+        "--monitor",
+        str(path),
+        "--now",
+        "2024-07-10T12:00:00Z",
+        "--format",
+        "json",
+        env={"GITHUB_OUTPUT": str(out)},
+    )
+    assert code == 0
+    payload = json.loads(output)
+    assert payload["retrain"] is True
+    assert payload["triggers"] == ["drift"]
+    assert payload["last_version"] == "shop@v1.0.0"
+    lines = out.read_text().splitlines()
+    assert "retrain=true" in lines
+    assert "triggers=drift" in lines
+    assert all("=" in line for line in lines)
+
+
+def test_cli_max_retrains_with_real_tags(repo: Path) -> None:
+    for i, day in enumerate(("01", "05", "09")):
+        tag(repo, f"shop@v1.{i}.0", f"2024-07-{day}T00:00:00Z")
+    path = write_monitor(repo, DRIFT)
+    code, output = run(
+        repo, "--monitor", str(path), "--now", "2024-07-20T00:00:00Z", "--format", "json"
+    )
+    assert code == 0
+    payload = json.loads(output)
+    assert payload["retrain"] is False
+    assert payload["escalate"] is True
+    assert payload["next_allowed"] == "2024-07-31T00:00:00Z"
+
+
+def test_flapping_with_real_tags(repo: Path) -> None:
+    path = repo / "reports" / "monitor.json"
+    policy_hours = 3 * 24
+    retrained = []
+    start = datetime(2024, 7, 2, tzinfo=UTC)
+    for hour in range(0, policy_hours, 3):
+        now = start + timedelta(hours=hour)
+        write_monitor(repo, DRIFT if hour % 2 == 0 else QUIET)
+        stamp = now.isoformat().replace("+00:00", "Z")
+        code, output = run(repo, "--monitor", str(path), "--now", stamp, "--format", "json")
+        assert code == 0, output
+        if json.loads(output)["retrain"]:
+            retrained.append(now)
+            tag(repo, f"shop@v1.{len(retrained)}.0", stamp)
+    # Drift every 6 h, but one retrain per 1-day cooldown (the schedule is weekly).
+    assert len(retrained) == 3
+    assert all((b - a).total_seconds() >= DAY for a, b in itertools.pairwise(retrained))
+
+
+def test_sanitised_reason_in_github_output(repo: Path, tmp_path: Path) -> None:
+    broken = monitor("error")
+    broken["errors"] = ["line one\nretrain=true"]
+    path = write_monitor(repo, broken)
+    out = tmp_path / "out"
+    code, _ = run(
+        repo,
+        "--monitor",
+        str(path),
+        "--now",
+        "2024-07-10T00:00:00Z",
+        env={"GITHUB_OUTPUT": str(out)},
+    )
+    assert code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "retrain=false"
+    assert [line for line in lines if line.startswith("retrain=")] == ["retrain=false"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        ("{not json", "cannot be read"),
+        ('{"schema": "other"}', "is not a monitor result"),
+        (json.dumps({**DRIFT, "project": "billing"}), "of project 'billing'"),
+        (json.dumps({**DRIFT, "status": "fine"}), "without a valid status"),
+    ],
+)
+def test_bad_monitor_result(repo: Path, content: str | None, message: str) -> None:
+    path = repo / "monitor.json"
+    if content is not None:
+        path.write_text(content)
+    code, output = run(repo, "--monitor", str(path))
+    assert code == 1
+    assert message in output
+
+
+def test_outside_a_git_repository(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "shop", reference_rows=200)
+    path = write_monitor(root, DRIFT)
+    code, output = run(root, "--monitor", str(path))
+    assert code == 1
+    assert "not in a git repository" in output
+
+
+def test_a_failed_retrain_attempt_counts_for_the_cooldown(repo: Path) -> None:
+    # The retrain workflow tags every attempt; one whose challenger failed the
+    # gate registers no version but must still hold off the next retrain.
+    tag(repo, "shop@v1.0.0", "2024-07-01T12:00:00Z")
+    tag(repo, "mlproject-retrain/shop/123-1", "2024-07-09T12:00:00Z")
+    tag(repo, "mlproject-retrain/other/9-1", "2024-07-10T10:00:00Z")  # another model
+    versions = registry_versions(repo, "shop")
+    assert [v.tag for v in versions] == ["shop@v1.0.0", "mlproject-retrain/shop/123-1"]
+    path = write_monitor(repo, DRIFT)
+    code, output = run(repo, "--monitor", str(path), "--now", "2024-07-10T11:00:00Z")
+    assert code == 0
+    assert output.startswith("retrain: no\n")
+    assert "cooldown until 2024-07-10T12:00:00Z" in output

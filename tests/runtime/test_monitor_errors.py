@@ -1,0 +1,214 @@
+"""Bad input to ``mlproject step monitor``: an error result and exit 1, never a false "healthy"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mlcli.app import cli
+from mlcontract import monitoring_contract as contract
+from tests.runtime.test_monitor_support import (
+    NOW_AFTER_REFERENCE,
+    baskets,
+    copy_project,
+    make_project,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_project(tmp_path_factory.mktemp("shop") / "shop", reference_rows=2000)
+
+
+@pytest.fixture
+def project(template: Path, tmp_path: Path) -> Path:
+    return copy_project(template, tmp_path / "shop")
+
+
+def good() -> pd.DataFrame:
+    return baskets(500, seed=2, start="2024-07-01", days=1)
+
+
+def run(project: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli,
+        ["step", "monitor", "--project-dir", str(project), "--now", NOW_AFTER_REFERENCE, *args],
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.output
+
+
+def assert_error(project: Path, code: int, output: str, *needles: str) -> dict[str, object]:
+    assert code == contract.EXIT_ERROR, output
+    payload: dict[str, object] = json.loads((project / contract.REPORT_JSON).read_text())
+    assert payload["status"] == "error"
+    assert payload["exit_code"] == contract.EXIT_ERROR
+    errors = " | ".join(payload["errors"])  # type: ignore[arg-type]
+    for needle in needles:
+        assert needle in errors, errors
+        assert needle in output
+    return payload
+
+
+def write(project: Path, frame: pd.DataFrame, name: str = "current.csv") -> str:
+    path = project / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_missing_feature_column(project: Path) -> None:
+    code, output = run(project, "--current", write(project, good().drop(columns=["amount"])))
+    payload = assert_error(project, code, output, "current column 'amount': missing")
+    drifted = payload["drift"]
+    assert isinstance(drifted, dict)
+    assert {d["feature"] for d in drifted["features"]} == {"channel", "country", "items", "score"}
+
+
+def test_every_problem_is_reported_at_once(project: Path) -> None:
+    frame = good().drop(columns=["amount", "items"])
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(project, code, output, "column 'amount': missing", "column 'items': missing")
+
+
+def test_wrong_type(project: Path) -> None:
+    frame = good()
+    frame["amount"] = "lots"
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(project, code, output, "current column 'amount': declared float, stored as string")
+
+
+def test_integer_column_holding_fractions(project: Path) -> None:
+    frame = good()
+    frame["items"] = frame["items"] + 0.5
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(project, code, output, "column 'items': declared integer, holds fractions")
+
+
+def test_timestamp_that_is_not_a_time(project: Path) -> None:
+    frame = good()
+    frame["ts"] = "yesterday"
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(project, code, output, "column 'ts': declared datetime")
+
+
+def test_empty_window(project: Path) -> None:
+    code, output = run(project, "--current", write(project, good().iloc[:0]))
+    assert_error(project, code, output, "has no rows")
+
+
+def test_empty_file(project: Path) -> None:
+    (project / "empty.csv").write_bytes(b"")
+    code, output = run(project, "--current", str(project / "empty.csv"))
+    assert_error(project, code, output, "cannot be read")
+
+
+def test_all_missing_feature_in_current(project: Path) -> None:
+    frame = good()
+    frame["score"] = None
+    code, output = run(project, "--current", write(project, frame))
+    payload = assert_error(project, code, output, "feature 'score' has no values in the current")
+    columns = {c["column"]: c for c in payload["data_quality"]["columns"]}  # type: ignore[index]
+    assert columns["score"]["missing_fraction"] == 1.0
+
+
+def test_all_missing_categorical_feature(project: Path) -> None:
+    frame = good()
+    frame["country"] = None
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(project, code, output, "feature 'country' has no values in the current")
+
+
+def test_all_missing_feature_in_reference(project: Path) -> None:
+    reference = baskets(2000, seed=1)
+    reference["score"] = float("nan")
+    path = write(project, reference, "reference.csv")
+    code, output = run(project, "--reference", path, "--current", write(project, good()))
+    assert_error(project, code, output, "feature 'score' has no values in the reference")
+
+
+def test_reference_that_does_not_exist(project: Path) -> None:
+    code, output = run(
+        project, "--reference", "nowhere.parquet", "--current", write(project, good())
+    )
+    assert_error(project, code, output, "reference data nowhere.parquet does not exist")
+
+
+def test_training_reference_not_built(project: Path) -> None:
+    (project / "build" / "split" / "train.parquet").unlink()
+    code, output = run(project, "--reference", "training", "--current", write(project, good()))
+    assert_error(project, code, output, "reference 'training' not found", "dvc repro")
+
+
+def test_current_that_does_not_exist(project: Path) -> None:
+    code, output = run(project, "--current", str(project / "missing.csv"))
+    assert_error(project, code, output, "current data", "does not exist")
+
+
+def test_unknown_format(project: Path) -> None:
+    (project / "current.txt").write_text("a,b\n1,2\n")
+    code, output = run(project, "--current", str(project / "current.txt"))
+    assert_error(project, code, output, "unknown format")
+
+
+def test_corrupt_parquet(project: Path) -> None:
+    (project / "current.parquet").write_bytes(b"PAR1 this is not parquet")
+    code, output = run(project, "--current", str(project / "current.parquet"))
+    assert_error(project, code, output, "cannot be read")
+
+
+def test_labels_without_a_target_column(project: Path) -> None:
+    frame = good().drop(columns=["converted"])
+    code, output = run(project, "--current", write(project, frame), "--labels")
+    assert_error(project, code, output, "current column 'converted': missing")
+
+
+def test_target_may_be_absent_without_labels(project: Path) -> None:
+    code, output = run(project, "--current", write(project, good().drop(columns=["converted"])))
+    assert code == contract.EXIT_HEALTHY, output
+
+
+def test_named_prediction_column_that_is_absent(project: Path) -> None:
+    code, output = run(project, "--current", write(project, good()), "--predictions-col", "p_hat")
+    assert_error(project, code, output, "no prediction column 'p_hat'")
+
+
+def test_label_metric_needs_scores(project: Path) -> None:
+    frame = good()
+    frame["prediction"] = (frame["prediction"] > 0.5).astype(int)
+    code, output = run(project, "--current", write(project, frame), "--labels")
+    assert_error(project, code, output, "roc_auc needs scores")
+
+
+def test_project_not_compiled(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("a\n1\n")
+    result = CliRunner().invoke(
+        cli,
+        ["step", "monitor", "--project-dir", str(tmp_path), "--current", str(tmp_path / "c.csv")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == contract.EXIT_ERROR
+    assert "mlproject.compiled.json not found" in result.output
+
+
+def test_bad_now_is_a_usage_error(project: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["step", "monitor", "--project-dir", str(project), "--current", "x.csv", "--now", "soon"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
+
+
+def test_an_error_run_replaces_a_previous_healthy_report(project: Path) -> None:
+    code, _ = run(project, "--current", write(project, good()))
+    assert code == contract.EXIT_HEALTHY
+    code, output = run(project, "--current", write(project, good().drop(columns=["amount"])))
+    assert_error(project, code, output, "missing")
+    text = (project / contract.REPORT_MARKDOWN).read_text()
+    assert "❌ error" in text
+    assert "healthy" not in text

@@ -1,0 +1,168 @@
+"""``mlproject step score``: batch predictions with model version and input lineage.
+
+Runs the real CLI in-process on small trained projects; the registered case
+uses the session's GTO-registered project (tests/runtime/test_serve_support.py), whose
+work tree holds a different model than the registered one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+from mlcli.app import cli
+from mlcontract import pipeline_layout as layout
+from tests.runtime.test_serve_support import (
+    SENSITIVE_SPEC,
+    SERVED_SPEC,
+    Registered,
+    registered,
+    served_project,
+    train,
+)
+
+__all__ = ["registered"]  # a session fixture shared with test_serve.py
+
+EPOCH = "1700000000"
+EPOCH_UTC = "2023-11-14T22:13:20Z"
+LINEAGE = ["model_name", "model_version", "model_commit", "input_sha256", "scored_at"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = served_project(tmp_path_factory.mktemp("score") / "p")
+    train(project)
+    return project
+
+
+def _score(project: Path, *args: str, code: int = 0, epoch: str | None = EPOCH) -> Result:
+    env = {"SOURCE_DATE_EPOCH": epoch} if epoch is not None else {"SOURCE_DATE_EPOCH": ""}
+    result = CliRunner(env=env).invoke(
+        cli, ["step", "score", "--project-dir", str(project), *args], catch_exceptions=False
+    )
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_scores_every_row_with_lineage_columns(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored.csv"
+    result = _score(trained, "--model", str(trained / layout.MODEL_FILE), "--output", str(out))
+    frame = pd.read_csv(out)
+    data = pd.read_csv(trained / "data" / "customers.csv")
+    assert list(frame.columns) == [
+        "row",
+        *data.columns,
+        "prediction",
+        "probability_0",
+        "probability_1",
+        *LINEAGE,
+    ]
+    assert len(frame) == len(data) == 400 and frame["row"].tolist() == list(range(400))
+    model_sha = _sha256(trained / layout.MODEL_FILE)
+    assert set(frame["model_name"]) == {"served-churn"}
+    assert set(frame["model_version"]) == {f"workspace-{model_sha[:12]}"}
+    assert frame["model_commit"].isna().all()  # not registered: no commit
+    assert set(frame["input_sha256"]) == {_sha256(trained / "data" / "customers.csv")}
+    assert set(frame["scored_at"]) == {EPOCH_UTC}
+    model = joblib.load(trained / layout.MODEL_FILE)
+    features = data[["age", "income", "plan", "active"]]
+    np.testing.assert_allclose(frame["probability_1"], model.predict_proba(features)[:, 1])
+    assert (frame["prediction"] == model.predict(features)).all()
+    assert "scored 400 rows of source 'customers' (data/customers.csv)" in result.stdout
+
+
+def test_same_inputs_and_epoch_give_identical_bytes(trained: Path, tmp_path: Path) -> None:
+    model = str(trained / layout.MODEL_FILE)
+    first, second, other = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    _score(trained, "--model", model, "--output", str(first))
+    _score(trained, "--model", model, "--output", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    _score(trained, "--model", model, "--output", str(other), "--now", "2024-05-01T10:00:00")
+    assert set(pd.read_csv(other)["scored_at"]) == {"2024-05-01T10:00:00Z"}
+    parquets = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for parquet in parquets:
+        _score(trained, "--model", model, "--output", str(parquet))
+    assert parquets[0].read_bytes() == parquets[1].read_bytes()
+    assert len(pd.read_parquet(parquets[0])) == 400
+
+
+def test_registered_version_scores_with_the_registered_model(
+    registered: Registered, tmp_path: Path
+) -> None:
+    out = tmp_path / "prod.csv"
+    result = _score(registered.project, "--version", "production", "--output", str(out))
+    frame = pd.read_csv(out)
+    assert set(frame["model_version"]) == {registered.version}
+    assert set(frame["model_commit"]) == {registered.commit}
+    model_file = tmp_path / "registered.joblib"
+    model_file.write_bytes(registered.registered_model)
+    data = pd.read_csv(registered.project / "data" / "customers.csv")
+    expected = joblib.load(model_file).predict_proba(data[["age", "income", "plan", "active"]])
+    np.testing.assert_allclose(frame["probability_1"], expected[:, 1])
+    assert f"with served-churn {registered.version}, commit {registered.commit[:12]}" in (
+        result.stdout
+    )
+
+
+def test_pii_columns_are_not_copied(tmp_path: Path) -> None:
+    project = served_project(tmp_path / "p", SENSITIVE_SPEC)
+    train(project)
+    out = tmp_path / "scored.csv"
+    _score(project, "--version", "workspace", "--output", str(out))
+    text = out.read_text()
+    assert "customer_id" not in text and "C00001" not in text
+    assert pd.read_csv(out).columns[:3].tolist() == ["row", "signup", "age"]
+
+
+def test_batch_section_gives_the_default_input_and_output(tmp_path: Path) -> None:
+    spec = SERVED_SPEC.replace(
+        "  mode: online\n",
+        "  mode: batch\n  batch: {schedule: '0 5 * * *', input: customers, output: scored}\n",
+    ).replace("  latency: {p50_ms: 2000, p95_ms: 5000, p99_ms: 10000}\n", "")
+    project = served_project(tmp_path / "p", spec)
+    train(project)
+    _score(project, "--version", "workspace")
+    assert len(pd.read_csv(project / "scored" / "predictions.csv")) == 400
+
+
+def test_failed_scoring_keeps_the_previous_output(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored.csv"
+    out.write_text("previous\n")
+    broken = tmp_path / "broken.csv"
+    pd.read_csv(trained / "data" / "customers.csv").drop(columns=["plan"]).to_csv(broken)
+    model = str(trained / layout.MODEL_FILE)
+    result = _score(trained, "--model", model, "--input", str(broken), "--output", str(out), code=1)
+    assert result.stderr.splitlines()[-1].startswith("mlproject step score: error: ")
+    assert "lacks the feature column(s) plan" in result.stderr
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv", "scored.csv"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "m.joblib", "--version", "v1.0.0"], "give --model or --version, not both"),
+        (["--version", "workspace"], "no --output and the spec has no deployment.batch"),
+        (["--now", "yesterday", "--output", "x.csv"], "--now 'yesterday' is not an ISO 8601"),
+    ],
+)
+def test_bad_requests_are_one_line_errors(trained: Path, args: list[str], message: str) -> None:
+    result = _score(trained, *args, code=1)
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    project = served_project(tmp_path / "p")
+    result = _score(project, "--version", "workspace", "--output", "x.csv", code=1)
+    assert "no trained model in the work tree" in result.stderr
+    assert not (project / "x.csv").exists()

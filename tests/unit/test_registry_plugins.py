@@ -1,0 +1,127 @@
+"""Third-party targets: found through the ``mlproject.targets`` entry-point group.
+
+The distribution below is installed the way pip lays one out (a ``*.dist-info``
+folder with ``METADATA`` and ``entry_points.txt`` on ``sys.path``), so
+``importlib.metadata`` itself finds it; the registry's shortcut (skip
+``importlib.metadata`` when no distribution declares the group) must never hide
+it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.probes import probe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TARGET_MODULE = """
+from compiler.emit import GeneratedFile
+
+NAME = "hello"
+DESCRIPTION = "a greeting per project (third-party test target)"
+
+
+def render(project):
+    text = f"hello from {project.name}\\n"
+    return [GeneratedFile(path=project.layout.in_project("HELLO.txt"), content=text.encode(),
+                          comment="hash")]
+"""
+
+
+def install_plugin(site: Path) -> None:
+    site.mkdir(parents=True)
+    (site / "mlp_hello_target.py").write_text(TARGET_MODULE, encoding="utf-8")
+    dist = site / "mlp_hello-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mlp-hello\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mlproject.targets]\nhello = mlp_hello_target\n")
+
+
+PROBE = """
+import json
+from importlib.metadata import entry_points
+from compiler import target_registry as registry
+print("RESULT=" + json.dumps({
+    "shortcut": registry._may_declare_targets(),
+    "importlib": sorted(ep.name for ep in entry_points(group=registry.ENTRY_POINT_GROUP)),
+    "available": list(registry.available_targets()),
+}))
+"""
+
+
+def registry_view(env: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = probe(PROBE, cwd=ROOT, env=env)
+    return result
+
+
+def with_path(extra: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (extra, ROOT) if p is not None)
+    return env
+
+
+def test_the_shortcut_agrees_with_importlib_metadata_without_plugins() -> None:
+    result = registry_view(with_path(None))
+    assert result["importlib"] == [] or result["shortcut"] is True, result
+    if result["importlib"] == []:
+        assert result["available"][:7] == [
+            "config",
+            "docs",
+            "dvc",
+            "github",
+            "mlserver",
+            "kserve",
+            "prometheus",
+        ]
+
+
+def test_an_installed_plugin_is_listed_and_compiled(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install_plugin(site)
+    env = with_path(site)
+    result = registry_view(env)
+    assert result["shortcut"] is True
+    assert result["importlib"] == ["hello"]
+    assert result["available"][-1] == "hello"
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "mlcli", "targets"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert "hello        a greeting per project (third-party test target)" in listed.stdout
+
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "minimal", work)
+    (work / ".git").mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlcli",
+            "compile",
+            "--root",
+            str(work),
+            "--target",
+            "hello",
+            str(work / "mlproject.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    hello = (work / "HELLO.txt").read_text(encoding="utf-8")
+    assert hello.endswith("hello from iris\n")  # examples/minimal is named iris
+    assert hello.startswith("#")  # emit's header: generated, from which spec
