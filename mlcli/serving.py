@@ -163,6 +163,13 @@ def serve(
     show_default=True,
     help="Requests against a trivial local server to measure the client (0: skip).",
 )
+@click.option(
+    "--warmup-requests",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Unmeasured requests to the endpoint before the run (0: none).",
+)
 @click.option("--p50-ms", type=float, default=None, help="Override the spec's p50 limit.")
 @click.option("--p95-ms", type=float, default=None, help="Override the spec's p95 limit.")
 @click.option("--p99-ms", type=float, default=None, help="Override the spec's p99 limit.")
@@ -187,6 +194,7 @@ def loadtest(
     data: Path | None,
     timeout: float,
     calibration_requests: int,
+    warmup_requests: int,
     p50_ms: float | None,
     p95_ms: float | None,
     p99_ms: float | None,
@@ -214,6 +222,7 @@ def loadtest(
         calibration_requests=calibration_requests,
         overrides=Limits(p50_ms, p95_ms, p99_ms, max_error_rate),
         progress=not no_progress,
+        warmup_requests=warmup_requests,
     )
     try:
         report = run_loadtest(options)

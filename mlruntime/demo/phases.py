@@ -132,28 +132,45 @@ def release(demo: Demo) -> None:
         phase.outcome = f"{demo.tags['v1']} in {order.split(' -> ')[-1]}"
 
 
+def _measured(report: dict[str, Any]) -> str:
+    """Percentiles and sustained rate against the spec's limits, in one line."""
+    summary = report["summary"]
+    limits = {c["name"].split()[0]: c["limit"] for c in report["checks"] if c["unit"] == "ms"}
+
+    def against(name: str) -> str:
+        value = f"{name} {summary[f'{name}_ms']:.1f} ms" if summary[f"{name}_ms"] else f"{name} -"
+        return value + (f" (limit {limits[name]:g})" if name in limits else "")
+
+    declared = report.get("declared_throughput_rps")
+    rate = f"sustained {summary['throughput_rps']:.1f} rps" + (
+        f" (spec {declared:g})" if declared else ""
+    )
+    return (
+        ", ".join(against(name) for name in ("p50", "p95", "p99"))
+        + f"; {rate}; {summary['errors']} errors in {summary['requests']} requests"
+    )
+
+
 def _loadtest_outcome(result: Result) -> str:
     report = json.loads(result.stdout)
-    summary = report["summary"]
-    limits = "/".join(f"{c['limit']:g}" for c in report["checks"] if c["unit"] == "ms")
     verdict = "passed" if report.get("passed") else "MISSED"
-    return (
-        f"{verdict}: p50 {summary['p50_ms']:.1f} ms, p95 {summary['p95_ms']:.1f} ms, "
-        f"p99 {summary['p99_ms']:.1f} ms (limits {limits} ms); "
-        f"{summary['errors']} errors in {summary['requests']} requests"
-    )
+    return f"{verdict}: {_measured(report)}"
+
+
+def _missed_checks(result: Result) -> list[str]:
+    """The checks the load test missed, one line each."""
+    report = json.loads(result.stdout)
+    return [
+        f"{c['name']}: observed {c['observed']}, limit {c['limit']}, missed by {c['missed_by']}"
+        for c in report["checks"]
+        if not c["passed"]
+    ]
 
 
 def _loadtest_failure(result: Result) -> DemoError:
     """The checks the load test missed, one per line (the whole report is in the log)."""
     try:
-        report = json.loads(result.stdout)
-        lines = [
-            f"{c['name']}: observed {c['observed']}, limit {c['limit']}"
-            + ("" if c["passed"] else f"  MISSED by {c['missed_by']}")
-            for c in report["checks"]
-        ]
-        lines.append(_loadtest_outcome(result))
+        lines = [*_missed_checks(result), _loadtest_outcome(result)]
     except (ValueError, KeyError, TypeError):
         lines = [result.output]
     return DemoError(
@@ -162,6 +179,17 @@ def _loadtest_failure(result: Result) -> DemoError:
         "(deployment.latency, monitoring.slos)",
         "\n".join([*lines, result.stderr.strip()]).strip(),
     )
+
+
+def _only_latency_missed(result: Result) -> bool:
+    """True when the only misses are latency limits (the machine), not errors (the model)."""
+    try:
+        report = json.loads(result.stdout)
+        return all(c["passed"] or c["unit"] == "ms" for c in report["checks"]) and bool(
+            report["summary"]["succeeded"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def serve(demo: Demo) -> None:
@@ -195,8 +223,15 @@ def serve(demo: Demo) -> None:
             ok=(0, 1),
             outcome=_loadtest_outcome,
         )
-        if result.returncode != 0:
+        if result.returncode != 0 and (demo.strict or not _only_latency_missed(result)):
             raise _loadtest_failure(result)
+        if result.returncode != 0:
+            for line in _missed_checks(result):
+                demo.timeline.note(f"this machine misses a latency limit: {line}")
+            demo.timeline.note(
+                "the latency gate failed here (busy or slow machine); the demo goes on "
+                "(`mlproject demo --strict` stops on a miss)"
+            )
         phase.outcome = (
             f"{demo.versions['v1']} on 127.0.0.1:{server.port}; {_loadtest_outcome(result)}"
         )

@@ -1,6 +1,6 @@
 """Demo: every command runs as a real subprocess, is logged, and fails loudly.
 
-``mlproject`` commands run as ``sys.executable -m compiler ...`` (exactly what
+``mlproject`` commands run as ``sys.executable -m mlcli ...`` (exactly what
 the console script runs); tools (git, DVC) by name or module. Each run is
 recorded on the timeline and written to ``demo/logs/NN-<step>.log`` with its
 command line, exit code, stdout and stderr. An unexpected exit code raises
@@ -55,7 +55,7 @@ def display(argv: Sequence[str]) -> str:
     shown = list(argv)
     if len(shown) >= 3 and shown[0] == sys.executable and shown[1] == "-m":
         module = shown[2]
-        shown = [{"compiler": "mlproject"}.get(module, module), *shown[3:]]
+        shown = [{"mlcli": "mlproject"}.get(module, module), *shown[3:]]
     return shlex.join(shown)
 
 

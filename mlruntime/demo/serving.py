@@ -64,7 +64,7 @@ class ServedModel:
         argv = [
             sys.executable,
             "-m",
-            "compiler",
+            "mlcli",
             "serve",
             "--project-dir",
             ".",

@@ -44,6 +44,7 @@ class Demo:
     timeline: Timeline
     runner: Runner
     stack: contextlib.ExitStack
+    strict: bool = False  # a missed latency limit stops the demo
     make_window: Callable[..., Any] | None = None
     project: ir.Project | None = None
     versions: dict[str, str] = field(default_factory=dict)  # "v1"/"v2" -> "v1.0.0"

@@ -10,6 +10,8 @@ A registered version names a commit. Its model is found, in this order:
 
 Every copy is checked against the md5 DVC recorded. A version whose model is
 nowhere local gives a :class:`ModelMissingError` that says how to fetch it.
+The model's sidecar (the features it was trained on, :mod:`mlruntime.features`)
+is found the same way; a model trained before sidecars existed has none.
 The work tree's own model (:data:`~mlruntime.serving.project.WORKSPACE`) is
 simply :data:`mlcontract.pipeline_layout.MODEL_FILE`.
 """
@@ -28,6 +30,7 @@ from typing import Any
 import yaml
 
 from mlcontract import pipeline_layout as layout
+from mlruntime.features import SIDECAR_IN_DIR, Features, parse_sidecar, workspace_features
 from mlruntime.serving.errors import ModelMissingError, ServingError
 from mlruntime.serving.project import (
     WORKSPACE,
@@ -50,6 +53,7 @@ class ModelArtifact:
     content: bytes
     sha256: str
     origin: str
+    features: Features | None = None  # what the model was trained on (its sidecar)
 
 
 def load_artifact(project: CompiledProject, version: str | None) -> ModelArtifact:
@@ -65,11 +69,14 @@ def load_artifact(project: CompiledProject, version: str | None) -> ModelArtifac
     if version == WORKSPACE:
         content = _workspace_model(project)
         digest = hashlib.sha256(content).hexdigest()
-        return ModelArtifact(workspace_ref(project, digest), content, digest, layout.MODEL_FILE)
+        ref = workspace_ref(project, digest)
+        features = workspace_features(project.path)
+        return ModelArtifact(ref, content, digest, layout.MODEL_FILE, features)
     ref = resolve_registered(project, version)
     assert ref.commit is not None
     content, origin = _registered_model(project, ref)
-    return ModelArtifact(ref, content, hashlib.sha256(content).hexdigest(), origin)
+    features = parse_sidecar(_registered_sidecar(project, str(ref.commit)))
+    return ModelArtifact(ref, content, hashlib.sha256(content).hexdigest(), origin, features)
 
 
 def _workspace_model(project: CompiledProject) -> bytes:
@@ -127,6 +134,27 @@ def _registered_model(project: CompiledProject, ref: ModelRef) -> tuple[bytes, s
     raise _not_local(label, file_md5, stores)
 
 
+def _registered_sidecar(project: CompiledProject, commit: str) -> bytes | None:
+    """The model sidecar at ``commit``: from git, else by its DVC hash; None if nowhere."""
+    committed = _git_show(project, commit, layout.MODEL_SIDECAR)
+    if committed is not None:
+        return committed
+    entry = _locked_model_dir(_git_show(project, commit, LOCK_FILE))
+    if entry is None:
+        return None
+    dir_md5, legacy = entry
+    stores = _object_stores(project.path)
+    listing = _read_object(stores, dir_md5, legacy)
+    md5 = _md5_in_listing(listing, SIDECAR_IN_DIR) if listing is not None else None
+    if md5 is None:
+        return None
+    workspace = project.path / layout.MODEL_SIDECAR
+    if workspace.is_file() and _md5(workspace.read_bytes()) == md5:
+        return workspace.read_bytes()
+    content = _read_object(stores, md5, legacy)
+    return content if content is not None and _md5(content) == md5 else None
+
+
 def _locked_model_dir(lock_bytes: bytes | None) -> tuple[str, bool] | None:
     """(md5 of the model directory's ``.dir`` object, whether it is a DVC 2 hash)."""
     if not lock_bytes:
@@ -143,15 +171,22 @@ def _locked_model_dir(lock_bytes: bytes | None) -> tuple[str, bool] | None:
     return None
 
 
-def _file_in_listing(listing: bytes, label: str) -> str:
+def _md5_in_listing(listing: bytes, relpath: str) -> str | None:
     try:
         entries: Any = json.loads(listing)
     except ValueError:
         entries = None
     for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("relpath") == MODEL_IN_DIR:
+        if isinstance(entry, dict) and entry.get("relpath") == relpath and entry.get("md5"):
             return str(entry["md5"])
-    raise ModelMissingError(f"the model directory of {label} holds no {MODEL_IN_DIR}")
+    return None
+
+
+def _file_in_listing(listing: bytes, label: str) -> str:
+    md5 = _md5_in_listing(listing, MODEL_IN_DIR)
+    if md5 is None:
+        raise ModelMissingError(f"the model directory of {label} holds no {MODEL_IN_DIR}")
+    return md5
 
 
 def _md5(content: bytes) -> str:

@@ -6,17 +6,23 @@ columns dropped, one row per request. The rate defaults to the spec's
 ``deployment.throughput_rps`` (open loop); without one the loop is closed.
 Before the real run the same client, at the same rate and concurrency, runs
 briefly against a trivial local server (:mod:`.calibration`): its latency is
-this client's own overhead, reported beside the figures it inflates.
+this client's own overhead, reported beside the figures it inflates. Then
+the real endpoint is warmed up (closed loop, same bodies and concurrency,
+``--warmup-requests``): a fresh MLServer worker pays for its first requests
+(lazy imports, caches, connection set-up), and those costs are not its latency.
+Warm-up answers are not measured; the report says how many succeeded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlruntime.features import Features, TrainedFeature
 from mlruntime.serving.calibration import calibrate
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.loadgen import LoadPlan, run_load
@@ -27,6 +33,7 @@ from mlruntime.serving.samples import reference_rows
 
 DEFAULT_DURATION = 10.0
 MAX_BODIES = 2000  # distinct request bodies kept in memory; rows beyond are not sent
+DEFAULT_WARMUP_REQUESTS = 50
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class LoadOptions:
     calibration_requests: int
     overrides: Limits
     progress: bool = True
+    warmup_requests: int = DEFAULT_WARMUP_REQUESTS
 
 
 def _endpoint(url: str) -> tuple[str, int, str]:
@@ -72,6 +80,22 @@ def _check_ready(host: str, port: int, prefix: str, model: str) -> None:
         )
 
 
+def _served_features(host: str, port: int, prefix: str, model: str) -> Features | None:
+    """The inputs the served model declares (its metadata), None when it declares none."""
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request("GET", f"{prefix}/v2/models/{model}")
+        response = connection.getresponse()
+        body = response.read() if response.status == 200 else b"{}"
+        inputs = json.loads(body or b"{}").get("inputs") or []
+        features = tuple(TrainedFeature.from_v2(str(i["name"]), str(i["datatype"])) for i in inputs)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    finally:
+        connection.close()
+    return features or None
+
+
 def _served_version(body: bytes | None) -> str | None:
     try:
         version = json.loads(body or b"{}").get("model_version")
@@ -80,16 +104,27 @@ def _served_version(body: bytes | None) -> str | None:
     return str(version) if version else None
 
 
+def warm_up(plan: LoadPlan, requests: int) -> int:
+    """Send ``requests`` unmeasured requests (closed loop); how many succeeded."""
+    if requests <= 0:
+        return 0
+    warm = dataclasses.replace(plan, rate=None, requests=requests, duration=None)
+    return len(run_load(warm).latencies)
+
+
 def run_loadtest(options: LoadOptions) -> LoadReport:
     """Check the endpoint, calibrate the client, run the load, judge the limits."""
     if options.concurrency < 1:
         raise ServingError("--concurrency must be at least 1")
+    if options.warmup_requests < 0:
+        raise ServingError("--warmup-requests must be 0 or more")
     if options.rate is not None and options.rate < 0:
         raise ServingError("--rate must be positive (0: closed loop)")
     project = load_project(options.project_dir)
     model = options.model or project.model_name
     host, port, prefix = _endpoint(options.url)
-    rows = reference_rows(project, options.data)
+    _check_ready(host, port, prefix, model)
+    rows = reference_rows(project, options.data, _served_features(host, port, prefix, model))
     count = min(len(rows.values), MAX_BODIES)
     bodies = tuple(
         json.dumps(rows.request(i), separators=(",", ":")).encode() for i in range(count)
@@ -111,10 +146,10 @@ def run_loadtest(options: LoadOptions) -> LoadReport:
         duration=duration,
         timeout=options.timeout,
     )
-    _check_ready(host, port, prefix, model)
     overhead = None
     if options.calibration_requests > 0:
         overhead = summarise(calibrate(plan, options.calibration_requests))
+    warmed = warm_up(plan, options.warmup_requests)
     with progress_bar("loadtest", options.requests, duration, options.progress) as progress:
         result = run_load(plan, progress)
     summary = summarise(result)
@@ -127,6 +162,7 @@ def run_loadtest(options: LoadOptions) -> LoadReport:
         rows=count,
         mode=f"open loop at {rate:g} rps" if rate is not None else "closed loop",
         concurrency=options.concurrency,
+        warmup_requests=warmed,
         summary=summary,
         overhead=overhead,
         declared_throughput_rps=declared,

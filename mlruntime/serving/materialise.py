@@ -8,7 +8,10 @@ changes only what a local run must decide:
 - ``host`` and the three ports (HTTP, gRPC, metrics) of this run;
 - ``parameters.uri``: the copied model file, next to its model-settings;
 - ``parameters.version``: the registry version, so every MLServer response
-  carries ``model_version`` and a prediction names the model that made it.
+  carries ``model_version`` and a prediction names the model that made it;
+- ``inputs``, when the spec declares no column types: the features the model
+  was trained on, from its sidecar (:mod:`mlruntime.features`), so requests are decoded
+  into the columns the model expects.
 
 When the project was not compiled with the ``mlserver`` target (a batch
 project, or ``--target`` without it) the same documents are built from the IR
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlruntime.features import v2_inputs
 from mlruntime.serving.artifacts import ModelArtifact
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject
@@ -76,6 +80,8 @@ def materialise(
     parameters = dict(model_settings.get("parameters") or {})
     parameters.update(uri=f"./{MODEL_FILE_NAME}", version=artifact.ref.version)
     model_settings = {**model_settings, "name": name, "parameters": parameters}
+    if not model_settings.get("inputs") and artifact.features:
+        model_settings["inputs"] = v2_inputs(artifact.features)
     model_dir = directory / name
     model_dir.mkdir(parents=True)
     (model_dir / MODEL_FILE_NAME).write_bytes(artifact.content)

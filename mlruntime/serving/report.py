@@ -147,6 +147,7 @@ class LoadReport:
     overhead: Summary | None
     declared_throughput_rps: float | None
     checks: list[Check]
+    warmup_requests: int = 0  # answered before measuring, not counted
 
     @property
     def passed(self) -> bool:
@@ -180,7 +181,8 @@ def render_text(report: LoadReport) -> str:
     lines = [
         f"target      {report.url} (model {report.model}{version})",
         f"load        {report.mode}, concurrency {report.concurrency}, "
-        f"{s.requests} requests in {s.elapsed_s:.2f} s",
+        f"{s.requests} requests in {s.elapsed_s:.2f} s"
+        + (f" after {report.warmup_requests} warm-up answers" if report.warmup_requests else ""),
         f"data        {report.rows} row(s) of {report.data} (PII columns dropped)",
         f"latency     {_latencies(s)}",
         f"throughput  {s.throughput_rps:.1f} rps"

@@ -3,6 +3,9 @@
 Rows come from the reference data (the training source, or a file given on
 the command line), typed by the declared schema as in training, reduced to the
 model's features: PII columns, the target and the timestamp are never sent.
+The features are the spec's when it lists them, else the ones the model was
+trained on (its sidecar, :mod:`mlruntime.features`), else the declared columns, else
+the data's columns chosen as training chooses them.
 A row with a missing value in a column whose V2 datatype cannot carry ``null``
 is skipped (``FP64`` can: MLServer decodes ``null`` to NaN, which the trained
 imputer fills).
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlcontract import ir
 from mlcontract import pipeline_layout as layout
+from mlruntime.features import Features
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject
 
@@ -58,13 +62,32 @@ class Rows:
         }
 
 
-def feature_columns(project: ir.Project) -> list[str]:
-    """The model's input columns: declared features, else every non-PII declared column."""
+def feature_columns(project: ir.Project, trained: Features | None = None) -> list[str]:
+    """The model's input columns: declared features, else the trained ones, else every
+    non-PII declared column (empty: nothing declared, the data's columns decide)."""
     source = project.training_source
     if project.training.features:
         return list(project.training.features)
-    excluded = {project.training.target, source.timestamp, *pii_columns(project)}
-    return [c.name for c in source.columns if c.name not in excluded]
+    if trained:
+        return [f.name for f in trained]
+    return [c.name for c in source.columns if c.name not in _not_features(project)]
+
+
+def _not_features(project: ir.Project) -> set[str]:
+    source = project.training_source
+    return {project.training.target, source.timestamp or "", *pii_columns(project)}
+
+
+def data_features(project: ir.Project, frame: pd.DataFrame) -> list[str]:
+    """What training takes from ``frame`` when nothing is declared (datetimes excluded)."""
+    import pandas as pd
+
+    excluded = _not_features(project)
+    return [
+        str(c)
+        for c in frame.columns
+        if c not in excluded and not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
+    ]
 
 
 def pii_columns(project: ir.Project) -> set[str]:
@@ -73,7 +96,9 @@ def pii_columns(project: ir.Project) -> set[str]:
     }
 
 
-def reference_rows(project: CompiledProject, data: Path | None = None) -> Rows:
+def reference_rows(
+    project: CompiledProject, data: Path | None = None, trained: Features | None = None
+) -> Rows:
     """Every sendable row of ``data`` (default: the training source), features only."""
     import pandas as pd
 
@@ -93,18 +118,22 @@ def reference_rows(project: CompiledProject, data: Path | None = None) -> Rows:
     except (OSError, ValueError) as exc:
         raise ServingError(f"cannot read {data}: {exc}") from None
     frame = apply_schema(frame, source).frame
-    columns = [c for c in feature_columns(project.ir) if c not in pii_columns(project.ir)]
+    columns = feature_columns(project.ir, trained) or data_features(project.ir, frame)
+    columns = [c for c in columns if c not in pii_columns(project.ir)]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ServingError(f"{origin} lacks the feature column(s) {', '.join(missing)}")
-    return _rows(frame[columns], _datatypes(project.ir, frame[columns]), origin)
+    return _rows(frame[columns], _datatypes(project.ir, frame[columns], trained), origin)
 
 
-def _datatypes(project: ir.Project, frame: pd.DataFrame) -> list[str]:
+def _datatypes(
+    project: ir.Project, frame: pd.DataFrame, trained: Features | None = None
+) -> list[str]:
     from targets.mlserver import model_inputs
 
-    declared = {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
-    return [declared.get(name) or _inferred(frame[name]) for name in frame.columns]
+    known = {f.name: f.datatype for f in trained or ()}
+    known |= {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
+    return [known.get(name) or _inferred(frame[name]) for name in frame.columns]
 
 
 def _inferred(values: pd.Series) -> str:
@@ -154,15 +183,24 @@ def _plain(value: Any, datatype: str) -> Any:
     return str(value)
 
 
-def synthetic_rows(project: ir.Project) -> Rows:
-    """One row from the declared schema: mid-range numbers, the first category."""
+def synthetic_rows(project: ir.Project, trained: Features | None = None) -> Rows:
+    """One row from the declared schema (mid-range numbers, the first category), or
+    from the trained features' types when the spec declares no columns."""
     from targets.mlserver import model_inputs
 
     declared = {c.name: c for c in project.training_source.columns}
-    datatypes = {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
-    columns = [c for c in feature_columns(project) if c in declared]
-    types = [datatypes.get(name) or _declared_datatype(declared[name]) for name in columns]
-    row = tuple(_synthetic(declared[n], t) for n, t in zip(columns, types, strict=True))
+    datatypes = {f.name: f.datatype for f in trained or ()}
+    datatypes |= {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
+    columns = [c for c in feature_columns(project, trained) if c in declared or c in datatypes]
+    untyped = ir.Column(
+        name="", type="string", nullable=True, min=None, max=None, categories=None, pii=False
+    )
+    types = [
+        datatypes.get(name) or _declared_datatype(declared.get(name, untyped)) for name in columns
+    ]
+    row = tuple(
+        _synthetic(declared.get(n, untyped), t) for n, t in zip(columns, types, strict=True)
+    )
     origin = "a synthetic row built from the declared schema (the data is sensitive)"
     return Rows(tuple(columns), tuple(types), (row,), origin)
 
@@ -183,14 +221,14 @@ def _synthetic(column: ir.Column, datatype: str) -> Any:
     return _SYNTHETIC_TEXT.get(column.type, "example")
 
 
-def sample_rows(project: CompiledProject) -> Rows:
+def sample_rows(project: CompiledProject, trained: Features | None = None) -> Rows:
     """The row ``serve`` shows in its sample request (synthetic for sensitive data)."""
     if project.ir.sensitive:
-        return synthetic_rows(project.ir)
+        return synthetic_rows(project.ir, trained)
     try:
-        rows = reference_rows(project)
+        rows = reference_rows(project, trained=trained)
     except ServingError:
-        return synthetic_rows(project.ir)
+        return synthetic_rows(project.ir, trained)
     return Rows(rows.columns, rows.datatypes, rows.values[:1], f"the first row of {rows.origin}")
 
 

@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from mlcontract import pipeline_layout as layout
+from mlruntime.features import Features, parse_sidecar
 from mlruntime.serving.artifacts import load_artifact
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject, ModelRef, load_project, workspace_ref
-from mlruntime.serving.samples import feature_columns, pii_columns
+from mlruntime.serving.samples import data_features, feature_columns, pii_columns
 
 DEFAULT_OUTPUT_NAME = "predictions.csv"
 LINEAGE_COLUMNS = ("model_name", "model_version", "model_commit", "input_sha256", "scored_at")
@@ -74,9 +75,17 @@ def scored_at(now: str | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _sidecar_beside(model: Path) -> Features | None:
+    try:
+        return parse_sidecar(model.with_suffix(".json").read_bytes())
+    except OSError:
+        return None
+
+
 def _model(
     project: CompiledProject, model: Path | None, version: str | None
-) -> tuple[Any, ModelRef]:
+) -> tuple[Any, ModelRef, Features | None]:
+    """The estimator, which version it is, and the features it was trained on."""
     import joblib
 
     if model is not None:
@@ -85,11 +94,12 @@ def _model(
         except OSError as exc:
             raise ServingError(f"cannot read model {model}: {exc.strerror}") from None
         ref = workspace_ref(project, hashlib.sha256(content).hexdigest())
+        trained = _sidecar_beside(model)
     else:
         artifact = load_artifact(project, version)
-        content, ref = artifact.content, artifact.ref
+        content, ref, trained = artifact.content, artifact.ref, artifact.features
     try:
-        return joblib.load(io.BytesIO(content)), ref
+        return joblib.load(io.BytesIO(content)), ref, trained
     except Exception as exc:  # unpickling can fail in any way a pickle chooses
         raise ServingError(f"cannot load the model of {ref.name} {ref.version}: {exc}") from None
 
@@ -186,11 +196,11 @@ def run_score(
     stamp = scored_at(now)
     target = _output(project, output)
     frame, path, label = _input(project, input_name)
-    features = feature_columns(project.ir)
+    estimator, ref, trained = _model(project, model, version)
+    features = feature_columns(project.ir, trained) or data_features(project.ir, frame)
     missing = [c for c in features if c not in frame.columns]
     if missing:
         raise ServingError(f"{label} lacks the feature column(s) {', '.join(missing)}")
-    estimator, ref = _model(project, model, version)
     predicted = _predict(estimator, frame[features], project.ir.task != "regression")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     private = pii_columns(project.ir)

@@ -80,6 +80,7 @@ def session(
         server = start(serving, echo)
         try:
             ready = server.wait_ready()
-            yield Session(project, artifact, serving, server, ready, sample_rows(project))
+            sample = sample_rows(project, artifact.features)
+            yield Session(project, artifact, serving, server, ready, sample)
         finally:
             server.stop()

@@ -39,6 +39,7 @@ BODY = b'{"inputs":[]}'
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    posts = 0  # inference requests answered, all paths
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -63,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).posts += 1
         if "/silent/" in self.path:
             time.sleep(2.0)
         answer = json.dumps({"model_name": "m", "model_version": "v9.9.9"}).encode()
@@ -227,6 +229,24 @@ def test_loadtest_command_end_to_end_against_a_fake_endpoint(fake_v2: int, compi
     text = CliRunner().invoke(cli, [*args, "--p99-ms", "0.001"], catch_exceptions=False)
     assert text.exit_code == 1
     assert "p99 latency  0.001 ms" in text.stdout and "MISSED" in text.stdout
+
+
+def test_loadtest_warms_the_endpoint_up_before_measuring(fake_v2: int, compiled: Path) -> None:
+    args = ["loadtest", "--project-dir", str(compiled), "--url", f"http://127.0.0.1:{fake_v2}"]
+    args += ["--requests", "30", "--rate", "0", "--calibration-requests", "0"]
+    before = _Handler.posts
+    result = CliRunner().invoke(
+        cli, [*args, "--warmup-requests", "7", "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["warmup_requests"] == 7 and report["summary"]["requests"] == 30
+    assert _Handler.posts - before == 37  # warm-up answers are sent, not measured
+    text = CliRunner().invoke(cli, [*args, "--warmup-requests", "7"], catch_exceptions=False)
+    assert "30 requests in" in text.stdout and "after 7 warm-up answers" in text.stdout
+    before = _Handler.posts
+    CliRunner().invoke(cli, [*args, "--warmup-requests", "0"], catch_exceptions=False)
+    assert _Handler.posts - before == 30
 
 
 def test_loadtest_says_when_nothing_answers(compiled: Path) -> None:

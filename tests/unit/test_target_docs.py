@@ -495,7 +495,8 @@ def test_lowered_minimal_spec_renders_and_says_what_is_absent() -> None:
     text = files[0].content.decode()
     assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
     assert "No business KPIs are stated" in text
-    assert "| Features | none listed |" in text
+    assert "| Features | not listed: every column of the data except the target" in text
+    assert "(`build/model/model.json`)" in text
     assert ("decide", "retrain", "manual only") in parse_flowchart(text)[1]
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from mlcontract import ir, pipeline_layout
 from mlcontract import monitoring_contract as contract
+from mlruntime.features import Features, workspace_features
 from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import drift, quality
@@ -160,7 +161,8 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         result.reference_rows = reference.rows
     if current is None or reference is None or result.errors:
         return
-    tests = _tests(project, source, reference, options.predictions_col, pii, result)
+    trained = workspace_features(ctx.root)
+    tests = _tests(project, source, reference, options.predictions_col, pii, result, trained)
     target = source.target or project.training.target
     needed = {t.column for t in tests}
     if source.timestamp and (source.freshness_seconds or project.monitoring.drift):
@@ -235,6 +237,7 @@ def _tests(
     predictions: str,
     pii: set[str],
     result: MonitorResult,
+    trained: Features | None = None,
 ) -> list[Test]:
     config = project.monitoring.drift
     if config is None:
@@ -252,15 +255,22 @@ def _tests(
         return tests
     skip = {source.target, project.training.target, source.timestamp, predictions, *pii}
     method, threshold = config.default_method, config.default_threshold
-    for name in reference.columns:
+    names: tuple[str, ...] = reference.columns
+    if trained:  # the features the model was trained on are the ones to watch
+        names = tuple(f.name for f in trained if f.name in reference.columns)
+    for name in names:
         stored = reference.stored_type(name)
         if name in skip or stored not in {"integer", "float", "string", "boolean"}:
             continue
         kind = "numeric" if stored in {"integer", "float"} else "categorical"
         tests.append(Test(name, name, method, threshold, kind))
+    origin = (
+        f"the model's trained features ({pipeline_layout.MODEL_SIDECAR})"
+        if trained
+        else "features inferred from the reference's types"
+    )
     result.notes.append(
-        f"the spec declares no columns: {len(tests)} features inferred from the reference's "
-        f"types, tested with {method} at {threshold}"
+        f"the spec declares no columns: {len(tests)} {origin}, tested with {method} at {threshold}"
     )
     return tests
 
