@@ -198,6 +198,10 @@ def test_pre_commit_accepts_the_hooks_manifest() -> None:
 # --- .ci/run runs the README's test command -----------------------------------
 
 
+# The test line: pytest, optionally after the pip install of what the tests need.
+_TEST_LINE = re.compile(r"^(python3? -m pip install .+ && )?(python3? -m )?pytest\b")
+
+
 def _readme_test_command(readme: str) -> str | None:
     """The first pytest command line in a fenced block, else in inline code."""
     in_fence = False
@@ -207,7 +211,7 @@ def _readme_test_command(readme: str) -> str | None:
             in_fence = not in_fence
             continue
         command = stripped.removeprefix("$ ").strip()
-        if in_fence and re.match(r"^(python3? -m )?pytest\b", command):
+        if in_fence and _TEST_LINE.match(command):
             return command
     inline = re.search(r"`((?:python3? -m )?pytest\b[^`]*)`", readme)
     return inline.group(1).strip() if inline else None
