@@ -202,6 +202,19 @@ class _Built:
     name_position: Position | None = None
     files: tuple[GeneratedFile, ...] | None = None  # None: a target refused (``refusal``)
     refusal: tuple[Diagnostic, ...] = ()
+    inputs: tuple[str, ...] = ()  # declared data sources, from the output root: never written
+
+
+def _declared_inputs(spec: ProjectSpec, shown: str) -> tuple[str, ...]:
+    """The spec's data source paths, relative to the output root (emit never touches them)."""
+    import posixpath
+
+    base = posixpath.dirname(shown)
+    return tuple(
+        posixpath.normpath(posixpath.join(base, source.path))
+        for source in spec.data.sources
+        if source.path is not None
+    )
 
 
 def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Built:
@@ -218,13 +231,14 @@ def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Bui
         return _Built(kept)
     name = result.spec.metadata.name
     where = result.document.position_of(("metadata", "name"))
+    inputs = _declared_inputs(result.spec, shown)
     project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
     try:
         files = render_targets(project, target_names)
     except DiagnosticError as exc:  # a target may refuse what no rule caught
         kept.document = result.document  # for the excerpts
-        return _Built(kept, name, where, None, tuple(exc.diagnostics))
-    return _Built(kept, name, where, tuple(files))
+        return _Built(kept, name, where, None, tuple(exc.diagnostics), inputs)
+    return _Built(kept, name, where, tuple(files), (), inputs)
 
 
 PARALLEL_MIN_SPECS = 8  # below this, starting worker processes costs more than it saves
@@ -328,6 +342,7 @@ def build_outputs(
     use_cache: bool = False,
     jobs: int = 1,
     stats: StatCache | None = None,
+    partial: bool = False,
 ) -> list[SpecOutput]:
     """Validate, check, lower and render each spec; diagnostics go into ``report``.
 
@@ -416,6 +431,8 @@ def build_outputs(
                 files=one.files,
                 fingerprint=stamp,
                 project=one.name,
+                inputs=one.inputs,
+                partial=partial,
             )
         )
     return outputs
@@ -430,11 +447,14 @@ def compile_specs(
     force: bool = False,
     use_cache: bool = True,
     jobs: int = 1,
+    partial: bool = False,
 ) -> CompileReport:
     """Compile specs into ``root``. ``mode``: ``write``, ``check`` (write nothing) or ``plan``.
 
     ``jobs``: processes to validate and render over (1: all in this process; the CLI
     passes the number of usable CPUs). The outcome does not depend on it.
+    ``partial``: ``target_names`` is a subset chosen with ``--target``; files of the
+    other targets are kept (and stay in the manifest), never deleted as stale.
     """
     from compiler.emit import apply, check, plan
     from compiler.manifest import StatCache
@@ -443,7 +463,14 @@ def compile_specs(
     root = root.resolve()
     stats = StatCache.open(root)
     outputs = build_outputs(
-        specs, root, target_names, report, use_cache=use_cache, jobs=jobs, stats=stats
+        specs,
+        root,
+        target_names,
+        report,
+        use_cache=use_cache,
+        jobs=jobs,
+        stats=stats,
+        partial=partial,
     )
     if report.has_errors:
         if mode == "write":

@@ -36,7 +36,7 @@ EXIT_CODES = {
     EXIT_CONFLICT: "a generated file was edited by hand or a foreign file is in the way",
     EXIT_INTERNAL: "internal error in mlproject (a bug; please report it)",
 }
-_CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303"})
+_CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303", "MLP307"})
 
 
 def _use_color(stream: object) -> bool:
@@ -126,7 +126,8 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     "targets",
     multiple=True,
     metavar="NAME",
-    help="Generate only this target (repeatable). Default: every target. See `mlproject targets`.",
+    help="Write only this target's files (repeatable); the other targets' files are kept. "
+    "Default: every built-in target. See `mlproject targets`.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if any generated file differs.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
@@ -163,7 +164,7 @@ def compile_command(
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
     from compiler.pipeline import compile_specs, find_root, usable_cpus
-    from compiler.target_registry import available_targets
+    from compiler.target_registry import BUILTIN_TARGETS, available_targets
 
     paths = _default_specs(specs)
     if not paths:
@@ -175,7 +176,8 @@ def compile_command(
 
             hint = did_you_mean(name, known) or f"known targets: {', '.join(known)}"
             _fail(f"unknown target '{name}' ({hint})")
-    chosen = list(dict.fromkeys(targets)) if targets else list(known)
+    # Targets as declared, not as installed: a third-party target runs only when named.
+    chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
     out_root = root if root is not None else find_root(paths[0])
     report = compile_specs(
         paths,
@@ -185,6 +187,7 @@ def compile_command(
         force=force,
         use_cache=not no_cache,
         jobs=jobs if jobs is not None else usable_cpus(),
+        partial=bool(targets) and set(chosen) != set(BUILTIN_TARGETS),
     )
     diagnostics = report.all_diagnostics
     sources = {v.file: v.document.text for v in report.validations if v.document is not None}
