@@ -1,10 +1,18 @@
-"""``mlproject init``: write a commented starter spec (CLI; no compile stage)."""
+"""``mlproject init``: write a commented starter spec (CLI; no compile stage).
+
+``--from-data FILE`` profiles the file (:mod:`mlruntime.profile`, pandas: run
+time, imported only then) and writes its schema into the starter: columns with
+types, nullability, observed ranges and categories; the target, timestamp, PII
+and task guessed and marked ``REVIEW``; a first metric threshold taken from the
+data (what a trivial model scores), not a made-up number.
+"""
 
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +22,8 @@ TASKS = ("binary_classification", "multiclass_classification", "regression")
 PRIMARY = {
     "binary_classification": ("roc_auc", "minimum", 0.75),
     "multiclass_classification": ("accuracy", "minimum", 0.8),
-    "regression": ("rmse", "maximum", 10.0),
+    # r2 > 0: better than always predicting the mean, whatever the target's unit
+    "regression": ("r2", "minimum", 0.0),
 }
 
 STARTER = """\
@@ -39,20 +48,16 @@ kpis:
   # Model metrics with their thresholds; exactly one is primary (champion vs challenger).
   metrics:
     - name: {metric}
-      {bound}: {value}
+      {bound}: {value}{metric_note}
       primary: true
 
 data:
   sources:
     - name: training_data
       path: {data_path}      # relative to this file; or uri: s3://... gs://... azure://... https://...
-      format: csv
-      target: {target}
-      sensitivity: internal   # public | internal | confidential | restricted
-      # pii: [email]          # PII columns are never model features nor shown in reports
-      # columns: declare the schema to get data validation and drift per feature
-
-deployment:
+      format: {data_format}
+{source_body}
+{training}deployment:
   mode: {mode}               # online (MLServer/KServe) or batch (scheduled scoring)
 {batch}
 # Sections you can add next: training, evaluation, experiments, monitoring, retraining,
@@ -65,6 +70,17 @@ def _quote(text: str) -> str:
     return f'"{escaped}"'
 
 
+PLAIN_SOURCE = """\
+      target: {target}
+      # timestamp: created_at # the event-time column, if rows have one (time split, freshness,
+      #                       # drift windows); without it a date column is just another feature
+      sensitivity: internal   # public | internal | confidential | restricted
+      # pii: [email]          # PII columns are never model features nor shown in reports
+      # columns: declare the schema to get data validation and drift per feature;
+      #          `mlproject init --from-data FILE` writes it from the data
+"""
+
+
 def render_starter(
     *,
     name: str,
@@ -75,9 +91,17 @@ def render_starter(
     data_path: str,
     target: str,
     schema_url: str,
+    data_format: str = "csv",
+    source_body: str | None = None,
+    training: str = "",
+    primary: tuple[str, str, float, str] | None = None,
 ) -> str:
     metric, bound, value = PRIMARY[task]
+    note = "  # > 0: better than always predicting the mean" if task == "regression" else ""
+    if primary is not None:
+        metric, bound, value, note = primary
     batch = '  batch:\n    schedule: "0 3 * * *"\n' if mode == "batch" else ""
+    body = source_body if source_body is not None else PLAIN_SOURCE.format(target=_quote(target))
     return STARTER.format(
         schema_url=schema_url,
         name=name,
@@ -89,8 +113,11 @@ def render_starter(
         metric=metric,
         bound=bound,
         value=value,
+        metric_note=note,
         data_path=_quote(data_path),
-        target=_quote(target),
+        data_format=data_format,
+        source_body=body,
+        training=training,
         mode=mode,
         batch=batch,
     )
@@ -104,7 +131,15 @@ def render_starter(
 @click.option("--owner", default=None, help="Owner's name.")
 @click.option("--email", default=None, help="Owner's e-mail.")
 @click.option("--data", "data_path", default=None, help="Training data path (CSV).")
+@click.option(
+    "--from-data",
+    "from_data",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Infer the schema, target, timestamp and task from this CSV/Parquet file.",
+)
 @click.option("--target", default=None, help="Label column.")
+@click.option("--timestamp", default=None, help="Event-time column (with --from-data).")
 @click.option("-i", "--interactive", is_flag=True, help="Ask for each value.")
 @click.option("--force", is_flag=True, help="Overwrite an existing mlproject.yaml.")
 def init(
@@ -115,11 +150,18 @@ def init(
     owner: str | None,
     email: str | None,
     data_path: str | None,
+    from_data: Path | None,
     target: str | None,
+    timestamp: str | None,
     interactive: bool,
     force: bool,
 ) -> None:
-    """Write a commented starter mlproject.yaml into DIRECTORY."""
+    """Write a commented starter mlproject.yaml into DIRECTORY.
+
+    With --from-data FILE the data section is inferred from the file: every
+    column with its type, missing values, observed range and categories; the
+    target, timestamp, PII and task guessed and marked REVIEW.
+    """
     from compiler.pipeline import validate_text
 
     spec_path = directory / "mlproject.yaml"
@@ -141,6 +183,15 @@ def init(
     if not re.match(SLUG_PATTERN, name):
         click.echo(f"mlproject: error: name '{name}' is not a slug ({SLUG_PATTERN})", err=True)
         sys.exit(2)
+    inferred: dict[str, Any] = {}  # render_starter arguments taken from the data
+    if from_data is not None:
+        if data_path is not None:
+            click.echo("mlproject: error: give --data or --from-data, not both", err=True)
+            sys.exit(2)
+        inferred = _from_data(directory, from_data, target, timestamp, task)
+    elif timestamp is not None:
+        click.echo("mlproject: error: --timestamp needs --from-data", err=True)
+        sys.exit(2)
     values = {
         "name": name,
         "task": ask(task, "Task", "binary_classification", TASKS),
@@ -151,7 +202,7 @@ def init(
         "target": ask(target, "Label column", "label"),
     }
     text = render_starter(
-        **values,
+        **{**values, **inferred},
         schema_url="https://mlproject.dev/schemas/mlproject.v1.json",
     )
     result = validate_text(text, str(spec_path))
@@ -165,3 +216,40 @@ def init(
     click.echo(
         f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`"
     )
+
+
+def _from_data(
+    directory: Path, data: Path, target: str | None, timestamp: str | None, task: str | None
+) -> dict[str, Any]:
+    """render_starter's arguments inferred from ``data`` (exits 1 with a message if unreadable)."""
+    import os
+
+    from mlcli import starter_data
+    from mlruntime.profile import ProfileError, profile
+
+    try:
+        found = profile(data, target=target, timestamp=timestamp)
+    except ProfileError as exc:
+        click.echo(f"mlproject init: error: {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(1)
+    if found.target is None:
+        click.echo(f"mlproject init: error: no column of {data} can be the target", err=True)
+        click.echo("  hint: name it with --target COLUMN", err=True)
+        sys.exit(1)
+    relative = Path(os.path.relpath(data.resolve(), directory.resolve())).as_posix()
+    chosen_task = task or found.task or "binary_classification"
+    if task is not None and task != found.task:
+        found.task = task
+    return {
+        "data_path": relative,
+        "target": found.target,
+        "task": chosen_task,
+        "data_format": found.format,
+        "source_body": starter_data.source_body(
+            found, target_given=target is not None, timestamp_given=timestamp is not None
+        ),
+        "training": starter_data.training_body(found),
+        "primary": starter_data.primary_metric(found),
+    }

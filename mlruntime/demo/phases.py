@@ -181,12 +181,16 @@ def _loadtest_failure(result: Result) -> DemoError:
     )
 
 
-def _only_latency_missed(result: Result) -> bool:
-    """True when the only misses are latency limits (the machine), not errors (the model)."""
+def _machine_only_misses(result: Result) -> bool:
+    """True when every miss is this machine's speed: latency limits, or an error rate made
+    only of timeouts. HTTP errors or refused connections are the model's or server's fault."""
     try:
         report = json.loads(result.stdout)
-        return all(c["passed"] or c["unit"] == "ms" for c in report["checks"]) and bool(
-            report["summary"]["succeeded"]
+        summary = report["summary"]
+        timeouts_only = set(summary["error_kinds"]) <= {"timeout"}
+        missed = [c for c in report["checks"] if not c["passed"]]
+        return bool(summary["succeeded"]) and all(
+            c["unit"] == "ms" or timeouts_only for c in missed
         )
     except (ValueError, KeyError, TypeError):
         return False
@@ -223,13 +227,14 @@ def serve(demo: Demo) -> None:
             ok=(0, 1),
             outcome=_loadtest_outcome,
         )
-        if result.returncode != 0 and (demo.strict or not _only_latency_missed(result)):
+        if result.returncode != 0 and (demo.strict or not _machine_only_misses(result)):
             raise _loadtest_failure(result)
         if result.returncode != 0:
             for line in _missed_checks(result):
-                demo.timeline.note(f"this machine misses a latency limit: {line}")
+                demo.timeline.note(f"this machine misses a limit: {line}")
             demo.timeline.note(
-                "the latency gate failed here (busy or slow machine); the demo goes on "
+                "the latency gate failed here: this machine is too busy or too slow for the "
+                "spec's limits (timeouts are latency too); the demo goes on "
                 "(`mlproject demo --strict` stops on a miss)"
             )
         phase.outcome = (

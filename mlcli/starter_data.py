@@ -1,0 +1,158 @@
+"""``mlproject init --from-data``: the parts of the starter spec that come from the data.
+
+Turns a :class:`mlruntime.profile.DataProfile` into YAML text for the data
+source (target, timestamp, PII, columns), an optional ``training.features``
+list (when identifier columns must stay out) and the primary metric's first
+threshold. Every guess carries a ``REVIEW`` comment saying what it was
+guessed from. Values are written as JSON scalars, which YAML reads back as
+the same strings and numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlruntime.profile import ColumnProfile, DataProfile
+
+INDENT = "      "  # a key of the source mapping
+
+
+def _scalar(value: str | int | float) -> str:
+    if isinstance(value, str):
+        plain = value.replace("_", "").isalnum() and not value[0].isdigit()
+        reserved = value.lower() in {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+        return value if plain and not reserved else json.dumps(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{value:.1f}"
+    return repr(value)
+
+
+def _column(c: ColumnProfile) -> str:
+    parts = [f"name: {c.name}", f"type: {c.type}"]
+    if c.nullable:
+        parts.append("nullable: true")
+    for key, bound in (("min", c.min), ("max", c.max)):
+        if bound is not None:
+            value = int(bound) if c.type == "integer" and float(bound).is_integer() else bound
+            parts.append(f"{key}: {_scalar(value)}")
+    if c.categories is not None:
+        parts.append("categories: [" + ", ".join(_scalar(v) for v in c.categories) + "]")
+    note = ""
+    if c.identifier and not c.pii:
+        note = "  # unique on every row: an identifier, not a feature"
+    return f"{INDENT}  - {{{', '.join(parts)}}}{note}"
+
+
+def _target_note(profile: DataProfile) -> str:
+    assert profile.target is not None
+    column = profile.column(profile.target)
+    how = (
+        "named like a label"
+        if profile.target.lower() in _target_names()
+        else "the last usable column"
+    )
+    values = f"{column.distinct} distinct {column.type} values"
+    return f"REVIEW: guessed ({how}); {values} -> task {profile.task}"
+
+
+def _target_names() -> tuple[str, ...]:
+    from mlruntime.profile import TARGET_NAMES
+
+    return TARGET_NAMES
+
+
+def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bool) -> str:
+    lines = []
+    if profile.target is None:
+        lines.append(f"{INDENT}# target: ...          # REVIEW: no column looked like a label")
+    else:
+        note = "given with --target" if target_given else _target_note(profile)
+        lines.append(f"{INDENT}target: {profile.target}  # {note}")
+    if profile.timestamp is not None:
+        note = (
+            "given with --timestamp"
+            if timestamp_given
+            else "REVIEW: guessed (a date/time column with no missing value)"
+        )
+        lines.append(
+            f"{INDENT}timestamp: {profile.timestamp}  # {note}; the event time: time split, "
+            "freshness, drift windows"
+        )
+    else:
+        lines.append(
+            f"{INDENT}# timestamp: ...       # no date/time column found; name the event-time "
+            "column here if rows have one"
+        )
+    pii = [c.name for c in profile.columns if c.pii]
+    sensitivity = "confidential" if pii else "internal"
+    lines.append(
+        f"{INDENT}sensitivity: {sensitivity}  # public | internal | confidential | restricted"
+    )
+    if pii:
+        lines.append(
+            f"{INDENT}pii: [{', '.join(pii)}]  # REVIEW: guessed from the names; never features, "
+            "never shown in reports"
+        )
+    else:
+        lines.append(f"{INDENT}# pii: [email]          # PII columns: never features nor shown")
+    lines.append(
+        f"{INDENT}# columns: inferred from {profile.rows} rows of the data (types, missing values, "
+        "observed ranges, categories);"
+    )
+    lines.append(
+        f"{INDENT}#   REVIEW: widen a range or add a category that new data may legitimately hold"
+    )
+    lines.append(f"{INDENT}columns:")
+    lines.extend(_column(c) for c in profile.columns)
+    return "\n".join(lines) + "\n"
+
+
+def training_body(profile: DataProfile) -> str:
+    """``training.features`` when identifier columns must be kept out; else nothing."""
+    identifiers = [c.name for c in profile.columns if c.identifier and not c.pii]
+    if not identifiers:
+        return ""
+    excluded = {profile.target, profile.timestamp, *identifiers}
+    excluded |= {c.name for c in profile.columns if c.pii}
+    features = [c.name for c in profile.columns if c.name not in excluded]
+    return (
+        "training:\n"
+        f"  # every column but the target, the timestamp, PII and identifiers "
+        f"({', '.join(identifiers)})\n"
+        f"  features: [{', '.join(features)}]\n\n"
+    )
+
+
+def _up(value: float, digits: int = 2) -> float:
+    scale = 10.0**digits
+    return math.ceil(value * scale) / scale
+
+
+def primary_metric(profile: DataProfile) -> tuple[str, str, float, str] | None:
+    """The first gate, from what a trivial model scores on this data."""
+    stats = profile.target_stats
+    if profile.task == "regression" and "std" in stats:
+        std = stats["std"]
+        value = float(f"{std:.3g}") if std > 0 else 1.0
+        return (
+            "rmse",
+            "maximum",
+            value,
+            f"  # the target's standard deviation ({std:.4g}): the rmse of always predicting "
+            "the mean; tighten it once you know what is achievable",
+        )
+    if profile.task == "multiclass_classification" and "majority_share" in stats:
+        share = stats["majority_share"]
+        return (
+            "accuracy",
+            "minimum",
+            min(_up(share), 0.99),
+            f"  # the majority class's share ({share:.3f}): the accuracy of always predicting "
+            "it; tighten it once you know what is achievable",
+        )
+    if profile.task == "binary_classification":
+        return ("roc_auc", "minimum", 0.6, "  # 0.5 is chance; tighten it once you know more")
+    return None

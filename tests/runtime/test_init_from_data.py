@@ -1,0 +1,176 @@
+"""``mlproject init --from-data FILE``: a validated spec whose schema comes from the data.
+
+The CLI runs in-process on small frames written to CSV/Parquet at test time;
+each written spec must pass ``validate`` as it is, and its guesses must be
+marked for review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from mlcli.app import cli
+from mlruntime.profile import ColumnProfile, infer_task, profile
+
+
+def _frame(rows: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.normal(3000, 500, rows).round(2)
+    income[::17] = np.nan
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(rows)],
+            "email": [f"c{i}@example.com" for i in range(rows)],
+            "signup_date": pd.date_range("2024-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+            "age": rng.integers(18, 90, rows),
+            "income": income,
+            "plan": rng.choice(["basic", "plus", "pro"], rows),
+            "active": rng.random(rows) < 0.5,
+            "churned": (rng.random(rows) < 0.3).astype(int),
+        }
+    )
+
+
+def _init(directory: Path, *args: str, code: int = 0) -> Result:
+    result = CliRunner().invoke(cli, ["init", str(directory), *args], catch_exceptions=False)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
+
+
+def _source(directory: Path) -> dict:  # type: ignore[type-arg]
+    spec = yaml.safe_load((directory / "mlproject.yaml").read_text())
+    return spec["data"]["sources"][0]  # type: ignore[no-any-return]
+
+
+def _validate(directory: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(directory / "mlproject.yaml")])
+    assert result.exit_code == 0, result.output
+
+
+def test_binary_csv_to_a_validated_spec_in_one_command(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    _frame().to_csv(tmp_path / "data" / "customers.csv", index=False)
+    _init(tmp_path, "--from-data", str(tmp_path / "data" / "customers.csv"))
+    _validate(tmp_path)
+    text = (tmp_path / "mlproject.yaml").read_text()
+    source = _source(tmp_path)
+    assert source["path"] == "data/customers.csv" and source["format"] == "csv"
+    assert source["target"] == "churned" and source["timestamp"] == "signup_date"
+    assert source["pii"] == ["email"] and source["sensitivity"] == "confidential"
+    columns = {c["name"]: c for c in source["columns"]}
+    assert list(columns) == list(_frame().columns)  # every column, none dropped
+    assert columns["age"]["type"] == "integer" and 18 <= columns["age"]["min"] <= 20
+    assert columns["income"] == {**columns["income"], "type": "float", "nullable": True}
+    assert columns["plan"]["categories"] == ["basic", "plus", "pro"]
+    assert columns["active"]["type"] == "boolean"
+    assert columns["signup_date"]["type"] == "datetime"
+    spec = yaml.safe_load(text)
+    assert spec["objective"]["task"] == "binary_classification"
+    assert spec["training"]["features"] == ["age", "income", "plan", "active"]  # no id, no PII
+    for guess in ("target: churned  # REVIEW", "timestamp: signup_date  # REVIEW", "pii: [email]"):
+        assert guess in text
+    assert "customer_id, type: string}  # unique on every row: an identifier" in text
+
+
+def test_observed_ranges_hold_for_the_data_they_came_from(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": [0.1234567, 4.4, 9.87654321, 2.0], "y": [1, 2, 1, 2]})
+    found = profile(_write(tmp_path, frame, "d.csv"))
+    x = found.column("x")
+    assert x.min is not None and x.max is not None
+    assert x.min <= 0.1234567 and x.max >= 9.87654321
+    assert (x.min, x.max) == (0.123456, 9.87655)
+
+
+def _write(directory: Path, frame: pd.DataFrame, name: str) -> Path:
+    path = directory / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def test_regression_threshold_comes_from_the_data(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "price": rng.normal(50, 12.5, 200)})
+    _init(tmp_path, "--from-data", str(_write(tmp_path, frame, "sales.parquet")))
+    _validate(tmp_path)
+    spec = yaml.safe_load((tmp_path / "mlproject.yaml").read_text())
+    assert spec["objective"]["task"] == "regression"
+    assert spec["data"]["sources"][0]["format"] == "parquet"
+    metric = spec["kpis"]["metrics"][0]
+    assert metric["name"] == "rmse"
+    assert metric["maximum"] == float(f"{frame['price'].std(ddof=0):.3g}")  # predicting the mean
+
+
+def test_multiclass_threshold_is_the_majority_share(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": range(100), "species": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    _init(tmp_path, "--from-data", str(_write(tmp_path, frame, "flowers.csv")))
+    _validate(tmp_path)
+    spec = yaml.safe_load((tmp_path / "mlproject.yaml").read_text())
+    assert spec["objective"]["task"] == "multiclass_classification"
+    assert spec["kpis"]["metrics"][0] == {"name": "accuracy", "minimum": 0.5, "primary": True}
+    assert "# no date/time column found" in (tmp_path / "mlproject.yaml").read_text()
+
+
+def test_given_target_and_timestamp_override_the_guesses(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    path = _write(tmp_path / "p", _frame(), "c.csv")
+    _init(tmp_path / "p", "--from-data", str(path), "--target", "age", "--timestamp", "signup_date")
+    source = _source(tmp_path / "p")
+    assert source["target"] == "age" and source["path"] == "c.csv"
+    assert "# given with --target" in (tmp_path / "p" / "mlproject.yaml").read_text()
+    outside = _init(tmp_path / "q", "--from-data", str(path), code=1)
+    assert "error[MLP105]" in outside.stderr and not (tmp_path / "q").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "task"),
+    [
+        (ColumnProfile("y", "boolean", False, distinct=2), "binary_classification"),
+        (ColumnProfile("y", "integer", False, 0, 1, distinct=2), "binary_classification"),
+        (ColumnProfile("y", "integer", False, 0, 9, distinct=10), "multiclass_classification"),
+        (
+            ColumnProfile("y", "category", False, categories=("a", "b", "c"), distinct=3),
+            "multiclass_classification",
+        ),
+        (ColumnProfile("y", "integer", False, 0, 500, distinct=300), "regression"),
+        (ColumnProfile("y", "float", False, 0.0, 1.0, distinct=3), "regression"),
+    ],
+)
+def test_task_is_inferred_from_the_target(column: ColumnProfile, task: str) -> None:
+    assert infer_task(column) == task
+
+
+def test_bad_data_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    missing = _init(tmp_path, "--from-data", str(tmp_path / "nope.csv"), code=1)
+    assert "nope.csv: no such file" in missing.stderr
+    spaced = _write(tmp_path, pd.DataFrame({"mean radius": [1.0, 2.0], "y": [0, 1]}), "s.csv")
+    bad = _init(tmp_path, "--from-data", str(spaced), code=1)
+    assert "not identifiers" in bad.stderr and "'mean radius' -> mean_radius" in bad.stderr
+    path = _write(tmp_path, _frame(), "c.csv")
+    wrong = _init(tmp_path, "--from-data", str(path), "--target", "nope", code=1)
+    assert "--target nope: no such column" in wrong.stderr
+    text = _write(tmp_path, pd.DataFrame({"a": [1]}), "x.json")
+    assert "unknown format" in _init(tmp_path, "--from-data", str(text), code=1).stderr
+    assert not (tmp_path / "mlproject.yaml").exists()
+
+
+def test_the_plain_starter_hints_at_a_timestamp_and_regression_needs_no_made_up_number(
+    tmp_path: Path,
+) -> None:
+    _init(tmp_path, "--task", "regression")
+    text = (tmp_path / "mlproject.yaml").read_text()
+    assert "# timestamp: created_at" in text and "init --from-data FILE" in text
+    assert yaml.safe_load(text)["kpis"]["metrics"][0] == {
+        "name": "r2",
+        "minimum": 0.0,
+        "primary": True,
+    }
+    _validate(tmp_path)
