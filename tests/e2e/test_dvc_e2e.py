@@ -322,7 +322,7 @@ def test_a_remote_source_is_imported_and_reimported_when_it_changes(tmp_path: Pa
         for generated in load_target(name).render(project):
             target = repo / generated.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(with_header(generated, "mlproject.yaml", project.spec_sha256))
+            target.write_bytes(with_header(generated, "mlproject.yaml"))
     commit(repo, "compile")
     done = repro(repo)
     assert "Running stage 'import-iris'" in done.stdout

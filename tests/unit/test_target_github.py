@@ -132,7 +132,7 @@ def write_workflows(project: ir.Project, root: Path) -> list[Path]:
     for file in github.render(project):
         path = root / file.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(with_header(file, project.layout.spec_file, project.spec_sha256))
+        path.write_bytes(with_header(file, project.layout.spec_file))
         paths.append(path)
     return paths
 
