@@ -84,6 +84,7 @@ class SpecOutput:
     inputs: tuple[str, ...] = ()
     # Only some targets were rendered (``--target``): files of the others are kept, not stale.
     partial: bool = False
+    requirement: str = ""
 
 
 @record(frozen=True)
@@ -333,7 +334,9 @@ def _plan_spec(
         # The other targets' files still come from the spec and targets recorded before:
         # keep that record, so the next full compile knows it must render them again.
         spec_sha256, stamp = manifest.spec_sha256, manifest.fingerprint
-    data = Manifest(output.spec_path, spec_sha256, records, stamp, output.project).to_bytes()
+    data = Manifest(
+        output.spec_path, spec_sha256, records, stamp, output.project, output.requirement
+    ).to_bytes()
     if manifest_bytes == data:
         work.plans.append(FilePlan(path, "identical", output.spec_path))
     else:

@@ -298,6 +298,18 @@ def _evaluation_metrics(spec: v1.ProjectSpec, gates: ir.Gates) -> tuple[str, ...
 DEFAULT_STORAGE_DIR = ".dvc-storage"
 
 
+# URI schemes KServe's storage initializer reads and a DVC remote can also be.
+STORE_SCHEMES = ("s3://", "gs://", "hdfs://", "webhdfs://")
+
+
+def _default_model_store(remote: str | None, name: str) -> str:
+    """Where serving reads versions when the spec does not say: ``<remote>/models`` when
+    the cluster can read the DVC remote's kind, else a PVC the platform fills."""
+    if remote is not None and remote.startswith(STORE_SCHEMES):
+        return f"{remote.rstrip('/')}/models"
+    return f"pvc://{name}-models/models"
+
+
 def _default_remote(spec_file: str, name: str) -> str:
     """The local DVC remote used when the spec names none, relative to the project directory.
 
@@ -376,5 +388,9 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
             model_name=spec.registry.model_name or spec.metadata.name,
             remote_url=spec.registry.remote or _default_remote(spec_file, spec.metadata.name),
             remote_is_default=spec.registry.remote is None,
+            model_store=spec.registry.model_store
+            or _default_model_store(spec.registry.remote, spec.metadata.name),
+            service_account=spec.registry.service_account,
+            ci_secrets=tuple(spec.registry.ci_secrets),
         ),
     )

@@ -133,6 +133,7 @@ class Manifest:
     files: Mapping[str, FileRecord]
     fingerprint: str = ""  # mlproject version + targets: what produced the files
     project: str = ""  # the project name (unique in a repository)
+    requirement: str = ""  # what the generated jobs install (compiler.install)
 
     def to_bytes(self) -> bytes:
         """Sorted-key JSON, one line per file (a changed file is a one-line diff).
@@ -153,6 +154,7 @@ class Manifest:
             f'{{\n  "files": {files},\n  "fingerprint": {_json(self.fingerprint)},\n'
             '  "generator": "mlproject",\n'
             f'  "project": {_json(self.project)},\n'
+            f'  "requirement": {_json(self.requirement)},\n'
             f'  "spec": {_json(self.spec)},\n  "spec_sha256": {_json(self.spec_sha256)},\n'
             f'  "version": {FORMAT_VERSION}\n}}\n'
         ).encode()
@@ -188,7 +190,10 @@ class Manifest:
         project = raw.get("project", "")
         if not isinstance(project, str):
             raise _corrupt(where, "manifest: 'project' must be a string")
-        return cls(spec, spec_sha256, records, fingerprint, project)
+        requirement = raw.get("requirement", "")
+        if not isinstance(requirement, str):
+            raise _corrupt(where, "manifest: 'requirement' must be a string")
+        return cls(spec, spec_sha256, records, fingerprint, project, requirement)
 
 
 @record(frozen=True)

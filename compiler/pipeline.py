@@ -203,6 +203,7 @@ class _Built:
     files: tuple[GeneratedFile, ...] | None = None  # None: a target refused (``refusal``)
     refusal: tuple[Diagnostic, ...] = ()
     inputs: tuple[str, ...] = ()  # declared data sources, from the output root: never written
+    requirement: str = ""
 
 
 def _declared_inputs(spec: ProjectSpec, shown: str) -> tuple[str, ...]:
@@ -233,12 +234,14 @@ def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Bui
     where = result.document.position_of(("metadata", "name"))
     inputs = _declared_inputs(result.spec, shown)
     project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
+    from compiler.install import requirement
+
     try:
         files = render_targets(project, target_names)
     except DiagnosticError as exc:  # a target may refuse what no rule caught
         kept.document = result.document  # for the excerpts
         return _Built(kept, name, where, None, tuple(exc.diagnostics), inputs)
-    return _Built(kept, name, where, tuple(files), (), inputs)
+    return _Built(kept, name, where, tuple(files), (), inputs, requirement(project))
 
 
 PARALLEL_MIN_SPECS = 8  # below this, starting worker processes costs more than it saves
@@ -433,6 +436,7 @@ def build_outputs(
                 project=one.name,
                 inputs=one.inputs,
                 partial=partial,
+                requirement=one.requirement,
             )
         )
     return outputs

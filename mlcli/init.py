@@ -216,6 +216,14 @@ def init(
     click.echo(
         f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`"
     )
+    from compiler.install import DISTRIBUTION, LOCK_FILES, distribution_version
+
+    click.echo(
+        f"The generated CI jobs install {DISTRIBUTION}=={distribution_version()} (the version "
+        f"that compiles them, recorded in .mlproject/manifest.json), or the pins of "
+        f"{' or '.join(LOCK_FILES)} beside the spec when there is one (it must pin "
+        f"{DISTRIBUTION}==X.Y.Z)."
+    )
 
 
 def _from_data(

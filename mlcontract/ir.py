@@ -367,6 +367,9 @@ class Registry(Node):
     model_name: str
     remote_url: str
     remote_is_default: bool
+    model_store: str = ""  # the URI serving reads versions under: <model_store>/<model>/<version>
+    service_account: str | None = None
+    ci_secrets: tuple[str, ...] = ()
 
 
 @node

@@ -15,8 +15,16 @@ from mlcontract import ir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("churn", "demand", "minimal")
-# Strict JSON Schemas converted from the upstream CRDs (shared/vendor/k8s-crds beside the repo).
-CRDS = ROOT.parent / "shared" / "vendor" / "k8s-crds"
+# Strict JSON Schemas converted from the upstream CRDs (shared/vendor/k8s-crds beside the repo,
+# or beside the directory of its git worktrees).
+CRDS = next(
+    (
+        base / "shared" / "vendor" / "k8s-crds"
+        for base in (ROOT.parent, ROOT.parent.parent)
+        if (base / "shared" / "vendor" / "k8s-crds").is_dir()
+    ),
+    ROOT.parent / "shared" / "vendor" / "k8s-crds",
+)
 
 
 @functools.cache

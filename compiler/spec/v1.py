@@ -491,6 +491,36 @@ class Registry(Spec):
         ),
         examples=["s3://ml-artifacts/churn"],
     )
+    model_store: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9+.-]*://\S+$",
+        description=(
+            "Where serving reads model versions: a URI KServe's storage initializer reads "
+            "(s3://, gs://, azure://, https://, pvc://). The train workflow publishes each "
+            "registered version's model directory to <model_store>/<model name>/<version>/ "
+            "(`mlproject publish`) and the InferenceService points there. Default: "
+            "<remote>/models for an s3:// or gs:// remote, else pvc://<name>-models/models."
+        ),
+        examples=["s3://ml-models/churn"],
+    )
+    service_account: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description=(
+            "Kubernetes service account the InferenceService runs as: the secret attached to "
+            "it holds the credentials KServe's storage initializer uses to read model_store."
+        ),
+        examples=["churn-models-reader"],
+    )
+    ci_secrets: list[Annotated[str, Field(pattern=SECRET_PATTERN)]] = Field(
+        default_factory=list,
+        description=(
+            "GitHub secrets the jobs that touch the DVC remote or the model store get as "
+            "environment variables of the same name (e.g. AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, GOOGLE_APPLICATION_CREDENTIALS)."
+        ),
+        examples=[["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]],
+    )
 
 
 # ── the document ────────────────────────────────────────────────────────────

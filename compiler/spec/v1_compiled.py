@@ -435,9 +435,12 @@ class Retraining(PlainSpec):
 class Registry(PlainSpec):
     """Where model versions and artifacts live (git tags via GTO; DVC remote)."""
 
-    _fields = ("model_name", "remote")
+    _fields = ("model_name", "remote", "model_store", "service_account", "ci_secrets")
     model_name: str | None
     remote: str | None
+    model_store: str | None
+    service_account: str | None
+    ci_secrets: list[str]
 
 
 class ProjectSpec(PlainSpec):
@@ -621,7 +624,13 @@ def _default_retraining() -> Retraining:
 
 
 def _default_registry() -> Registry:
-    values: dict[str, Any] = {"model_name": None, "remote": None}
+    values: dict[str, Any] = {
+        "model_name": None,
+        "remote": None,
+        "model_store": None,
+        "service_account": None,
+        "ci_secrets": [],
+    }
     return build(Registry, values)
 
 
@@ -2331,6 +2340,42 @@ _REGISTRY: dict[str, Any] = {
                     "type": "default",
                     "schema": {"type": "nullable", "schema": {"type": "str"}},
                     "default": None,
+                },
+            },
+            "model_store": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "str", "pattern": "^[a-z][a-z0-9+.-]*://\\S+$"},
+                    },
+                    "default": None,
+                },
+            },
+            "service_account": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {
+                            "type": "str",
+                            "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+                        },
+                    },
+                    "default": None,
+                },
+            },
+            "ci_secrets": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "list",
+                        "items_schema": {"type": "str", "pattern": "^[A-Z][A-Z0-9_]{0,99}$"},
+                    },
+                    "default_factory": list,
                 },
             },
         },

@@ -137,15 +137,17 @@ def setup_python() -> Step:
 
 
 INSTALL = """
-    if [ -f requirements.txt ]; then
-      python -m pip install --requirement requirements.txt
+    # The pins of a lock file beside the spec, else exactly the mlproject that compiled
+    # this workflow (the manifest's requirement): never an unpinned package.
+    lock=""
+    for file in requirements.lock requirements.txt; do [ -f "$file" ] && lock="$file" && break; done
+    if [ -n "$lock" ]; then
+      grep -Eiq '^mlproject-gitops(\\[[a-z,]+\\])? *==' "$lock" ||
+        { echo "::error title=mlproject::$lock must pin mlproject-gitops==X.Y.Z"; exit 1; }
+      python -m pip install --requirement "$lock"
     else
-      note="no requirements.txt beside the spec: installing the latest mlproject[runtime]"
-      echo "::warning title=mlproject::$note; pin mlproject and dvc there for repeatable runs"
-      python -m pip install "mlproject[runtime]"
+      python -m pip install "$(jq -r .requirement .mlproject/manifest.json)"
     fi
-    mlproject --version
-    dvc --version
 """
 
 DVC_PULL = """
@@ -162,7 +164,7 @@ GIT_IDENTITY = f"""
 
 
 def setup(*, history: bool = False, ref: str | None = None) -> list[Step]:
-    """Check out, set up Python, install mlproject (pinned by ``requirements.txt``)."""
+    """Check out, set up Python, install mlproject pinned (:mod:`compiler.install`)."""
     return [
         checkout(history=history, ref=ref),
         setup_python(),

@@ -121,6 +121,8 @@ def inference_service(
         },
         **_scaling(project, role, high),
     }
+    if project.registry.service_account:  # its secret lets the storage initializer read
+        predictor["serviceAccountName"] = project.registry.service_account
     if environment.payload_logging:
         predictor["logger"] = {"mode": "all", "url": logger_url(project, environment)}
     metadata: dict[str, Any] = {

@@ -175,6 +175,7 @@ def test_init_non_interactive_then_validate(runner: CliRunner, tmp_path: Path) -
         cli, ["init", str(target), "--name", "fraud", "--task", "regression", "--mode", "batch"]
     )
     assert result.exit_code == EXIT_OK, result.output
+    assert "install mlproject-gitops==" in result.output and "requirements.lock" in result.output
     text = (target / "mlproject.yaml").read_text(encoding="utf-8")
     assert "name: fraud" in text and "task: regression" in text and "schedule:" in text
     check = runner.invoke(cli, ["validate", str(target / "mlproject.yaml")])

@@ -170,7 +170,7 @@ def test_manifest_records_bytes_written(tmp_path: Path) -> None:
     apply(tmp_path, [churn()])
     raw = (tmp_path / MANIFEST).read_text()
     manifest = json.loads(raw, object_pairs_hook=sorted_pairs)
-    assert raw.count("\n") == len(manifest["files"]) + 10  # one line per file
+    assert raw.count("\n") == len(manifest["files"]) + 11  # one line per file
     assert manifest["spec"] == SPEC
     assert manifest["spec_sha256"] == sha("apiVersion: mlproject/v1\n")
     assert set(manifest["files"]) == {p for p in contents(tmp_path) if p != MANIFEST}
@@ -651,3 +651,21 @@ def test_emit_codes_are_documented() -> None:
         assert doc.title
         assert doc.summary
         assert doc.bad != doc.good
+
+
+def test_manifest_records_the_pinned_requirement_jobs_install(tmp_path: Path) -> None:
+    import shutil
+
+    from compiler.install import distribution_version
+    from compiler.pipeline import compile_specs
+
+    root = Path(__file__).resolve().parents[2]
+
+    spec = tmp_path / "mlproject.yaml"
+    spec.write_text((root / "examples" / "churn" / "mlproject.yaml").read_text())
+    shutil.copytree(root / "examples" / "churn" / "data", tmp_path / "data")
+    report = compile_specs([spec], tmp_path, ["github"])
+    assert not report.has_errors
+    manifest = json.loads((tmp_path / ".mlproject" / "manifest.json").read_text())
+    # churn has latency limits and environments: CI serves it for the latency gate.
+    assert manifest["requirement"] == f"mlproject-gitops[runtime,serve]=={distribution_version()}"

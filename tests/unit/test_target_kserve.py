@@ -182,7 +182,7 @@ def test_version_placeholders_are_replaceable_everywhere() -> None:
         assert LABEL_VALUE.match(value) and len(value) <= 63, value
 
 
-def test_storage_uri_from_the_dvc_remote() -> None:
+def test_storage_uri_from_the_model_store() -> None:
     project = example_project("churn")
     assert project.registry.remote_is_default
     local = manifests(project)["deploy/kserve/production/inferenceservice.yaml"]
@@ -190,14 +190,20 @@ def test_storage_uri_from_the_dvc_remote() -> None:
     assert uri == f"pvc://churn-models/models/churn-classifier/{kserve.VERSION_PLACEHOLDER}"
     assert "churn-models" in local["metadata"]["annotations"]["mlproject.dev/storage-note"]
     registry = replace(
-        project.registry, remote_url="s3://ml-artifacts/churn/", remote_is_default=False
+        project.registry,
+        remote_url="s3://ml-artifacts/churn/",
+        remote_is_default=False,
+        model_store="s3://ml-artifacts/churn/models",
+        service_account="churn-models-reader",
     )
     remote = manifests(_replace(project, registry=registry))
     service = remote["deploy/kserve/production/inferenceservice.yaml"]
     assert service["spec"]["predictor"]["model"]["storageUri"] == (
         f"s3://ml-artifacts/churn/models/churn-classifier/{kserve.VERSION_PLACEHOLDER}"
     )
+    assert service["spec"]["predictor"]["serviceAccountName"] == "churn-models-reader"
     assert "annotations" not in service["metadata"]
+    assert not list(validator("InferenceService").iter_errors(service))
     assert kserve.model_artifact_uri(_replace(project, registry=registry), "v3") == (
         "s3://ml-artifacts/churn/models/churn-classifier/v3"
     )
