@@ -24,6 +24,8 @@ DEFAULT_ESTIMATORS: dict[str, tuple[str, dict[str, object]]] = {
     "regression": ("sklearn.ensemble.HistGradientBoostingRegressor", {"random_state": 0}),
 }
 NUMERIC_ONLY_METHODS = frozenset({"ks", "wasserstein"})
+AUTO_ALPHA = 0.01  # auto's significance level (mlruntime.steps.monitor.verdict.DEFAULT_ALPHA)
+THRESHOLD_DEFAULT = 0.2  # every other method's default threshold, as before auto
 
 
 def _at(doc: Document, pointer: Pointer) -> ir.SourceRef | None:
@@ -211,6 +213,14 @@ def _deployment(spec: v1.ProjectSpec, doc: Document, sensitive: bool) -> ir.Depl
     )
 
 
+def _drift_test(test: v1.DriftTest) -> tuple[ir.DriftMethod, float]:
+    """Method and threshold with their defaults: auto at 0.01; a lone threshold means psi
+    (the default method before auto), so specs written for it keep their meaning."""
+    method = test.method or ("psi" if test.threshold is not None else "auto")
+    default = AUTO_ALPHA if method == "auto" else THRESHOLD_DEFAULT
+    return method, test.threshold if test.threshold is not None else default
+
+
 def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
     m = spec.monitoring
     drift = None
@@ -221,25 +231,26 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
                 "categorical" if feature in training.categorical_features else "numeric"
             )
             chosen = m.drift.features.get(feature)
-            method = (chosen or m.drift.default).method
+            method, threshold = _drift_test(chosen or m.drift.default)
             if chosen is None and kind == "categorical" and method in NUMERIC_ONLY_METHODS:
                 method = "chi_squared"  # the default cannot apply to categories
-            threshold = (chosen or m.drift.default).threshold
             tests.append(
                 ir.DriftTest(feature=feature, method=method, threshold=threshold, kind=kind)
             )
         prediction = None
         if m.drift.prediction is not None:
+            method, threshold = _drift_test(m.drift.prediction)
             prediction = ir.DriftTest(
                 feature="prediction",
-                method=m.drift.prediction.method,
-                threshold=m.drift.prediction.threshold,
+                method=method,
+                threshold=threshold,
                 kind="categorical" if spec.objective.task in CLASSIFICATION else "numeric",
             )
+        default_method, default_threshold = _drift_test(m.drift.default)
         drift = ir.Drift(
             features=tuple(sorted(tests, key=lambda t: t.feature)),
-            default_method=m.drift.default.method,
-            default_threshold=m.drift.default.threshold,
+            default_method=default_method,
+            default_threshold=default_threshold,
             prediction=prediction,
             reference=m.drift.reference,
             window_seconds=duration_seconds(m.drift.window),
@@ -256,6 +267,7 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
         )
     return ir.Monitoring(
         schedule=m.schedule,
+        engine=m.engine,
         drift=drift,
         data_quality=ir.DataQuality(
             max_missing_fraction=m.data_quality.max_missing_fraction,

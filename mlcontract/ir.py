@@ -290,10 +290,13 @@ class Shadow(Node):
     sample: float
 
 
+DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+
+
 @node
 class DriftTest(Node):
     feature: str
-    method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+    method: DriftMethod
     threshold: float
     kind: Literal["numeric", "categorical"]
 
@@ -301,8 +304,8 @@ class DriftTest(Node):
 @node
 class Drift(Node):
     features: tuple[DriftTest, ...]
-    default_method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"] = "psi"
-    default_threshold: float = 0.2  # the spec's default test, for features inferred at run time
+    default_method: DriftMethod = "auto"
+    default_threshold: float = 0.01  # the spec's default test, for features inferred at run time
     prediction: DriftTest | None
     reference: str
     window_seconds: int
@@ -351,6 +354,7 @@ class Monitoring(Node):
     performance: Performance | None
     slos: Slos
     alerts: tuple[AlertRoute, ...]
+    engine: Literal["auto", "memory", "duckdb", "spark"] = "auto"
 
 
 @node

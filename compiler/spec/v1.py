@@ -32,7 +32,7 @@ from mlcontract.metrics import TaskType
 API_VERSION = "mlproject/v1"
 
 Sensitivity = Literal["public", "internal", "confidential", "restricted"]
-DriftMethod = Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
 
 
 class Spec(BaseModel):
@@ -365,21 +365,27 @@ class Experiments(Spec):
 class DriftTest(Spec):
     """A drift test: method and threshold."""
 
-    method: DriftMethod = Field(
-        default="psi",
+    method: DriftMethod | None = Field(
+        default=None,
         description=(
+            "auto (the default): a significance test (Kolmogorov–Smirnov for numbers, "
+            "chi-squared for categories) at the threshold as significance level, plus an "
+            "effect-size floor per column type so that large windows do not alarm on negligible "
+            "changes, plus a change of the missing rate as a signal of its own; "
             "psi: population stability index; ks: two-sample Kolmogorov–Smirnov test; "
             "jensen_shannon: Jensen–Shannon distance (base 2, 0..1); chi_squared: chi-squared "
             "test of category frequencies; wasserstein: Wasserstein distance in units of the "
-            "reference standard deviation."
+            "reference standard deviation. A threshold given without a method keeps the "
+            "method of earlier versions: psi."
         ),
     )
-    threshold: float = Field(
-        default=0.2,
+    threshold: float | None = Field(
+        default=None,
         gt=0,
         description=(
             "Drift is reported when the statistic (psi, jensen_shannon, wasserstein) is at or "
-            "above the threshold, or when the p-value (ks, chi_squared) is below it."
+            "above the threshold, or when the p-value (auto, ks, chi_squared) is below it. "
+            "Default: 0.01 for auto, 0.2 for the other methods."
         ),
         examples=[0.2, 0.05],
     )
@@ -445,6 +451,17 @@ class Monitoring(Spec):
     """What healthy means in production, how often it is checked, and who is told."""
 
     schedule: Cron = "0 * * * *"
+    engine: Literal["auto", "memory", "duckdb", "spark"] = Field(
+        default="auto",
+        description=(
+            "What computes the monitor's statistics. memory: both windows are read into memory "
+            "(NumPy, exact statistics); duckdb: SQL aggregates (counts, fine histograms) "
+            "streamed over Parquet by DuckDB in-process, memory bounded by columns x bins, not "
+            "rows; spark: the same SQL aggregates on Apache Spark (the `spark` extra), for "
+            "windows beyond one machine; auto: memory for windows that fit comfortably, duckdb "
+            "for larger Parquet windows."
+        ),
+    )
     drift: Drift | None = Field(default_factory=Drift)
     data_quality: DataQuality = Field(default_factory=DataQuality)
     performance: Performance | None = None

@@ -331,8 +331,8 @@ class DriftTest(PlainSpec):
     """A drift test: method and threshold."""
 
     _fields = ("method", "threshold")
-    method: Literal["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
-    threshold: float
+    method: Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"] | None
+    threshold: float | None
 
 
 class Drift(PlainSpec):
@@ -404,8 +404,9 @@ class AlertRoute(PlainSpec):
 class Monitoring(PlainSpec):
     """What healthy means in production, how often it is checked, and who is told."""
 
-    _fields = ("schedule", "drift", "data_quality", "performance", "slos", "alerts")
+    _fields = ("schedule", "engine", "drift", "data_quality", "performance", "slos", "alerts")
     schedule: str
+    engine: Literal["auto", "memory", "duckdb", "spark"]
     drift: Drift | None
     data_quality: DataQuality
     performance: Performance | None
@@ -563,7 +564,7 @@ def _default_experiments() -> Experiments:
 
 
 def _default_drift_test() -> DriftTest:
-    values: dict[str, Any] = {"method": "psi", "threshold": 0.2}
+    values: dict[str, Any] = {"method": None, "threshold": None}
     return build(DriftTest, values)
 
 
@@ -598,6 +599,7 @@ def _default_slos() -> Slos:
 def _default_monitoring() -> Monitoring:
     values: dict[str, Any] = {
         "schedule": "0 * * * *",
+        "engine": "auto",
         "drift": _default_drift(),
         "data_quality": _default_data_quality(),
         "performance": None,
@@ -1866,15 +1868,29 @@ _DRIFT_TEST: dict[str, Any] = {
                 "schema": {
                     "type": "default",
                     "schema": {
-                        "type": "literal",
-                        "expected": ["psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"],
+                        "type": "nullable",
+                        "schema": {
+                            "type": "literal",
+                            "expected": [
+                                "auto",
+                                "psi",
+                                "ks",
+                                "jensen_shannon",
+                                "chi_squared",
+                                "wasserstein",
+                            ],
+                        },
                     },
-                    "default": "psi",
+                    "default": None,
                 },
             },
             "threshold": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "float", "gt": 0}, "default": 0.2},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "float", "gt": 0}},
+                    "default": None,
+                },
             },
         },
         "model_name": "DriftTest",
@@ -2170,6 +2186,17 @@ _MONITORING: dict[str, Any] = {
                     "type": "default",
                     "schema": {"type": "str", "min_length": 9, "max_length": 100},
                     "default": "0 * * * *",
+                },
+            },
+            "engine": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "literal",
+                        "expected": ["auto", "memory", "duckdb", "spark"],
+                    },
+                    "default": "auto",
                 },
             },
             "drift": {

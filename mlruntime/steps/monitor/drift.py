@@ -11,6 +11,8 @@ suits features of any unit.
 
 Verdicts: drift when the statistic is at or above the threshold (psi,
 jensen_shannon, wasserstein), or when the p-value is below it (ks, chi_squared).
+The default, ``auto``, is a test, an effect-size floor and the missing rate
+(:mod:`~mlruntime.steps.monitor.verdict`).
 A test that cannot run (no values, a method that needs numbers on text) raises
 :class:`StepError`; the caller records it as an error, never as "no drift".
 """
@@ -24,6 +26,7 @@ from numpy.typing import NDArray
 
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import stats
+from mlruntime.steps.monitor import verdict as auto
 from mlruntime.steps.monitor.result import P_VALUE_METHODS, FeatureDrift, Histogram
 from mlruntime.steps.monitor.tables import Floats, Window, align
 
@@ -55,9 +58,13 @@ def drift_test(
                 f"feature '{feature}' is numeric but holds text "
                 f"(stored as {' and '.join(sorted(ref_types))})"
             )
+        if method == auto.AUTO:
+            return _numeric_auto(feature, column, threshold, reference, current)
         return _numeric(feature, column, method, threshold, reference, current, bins)
     if method in NUMERIC_ONLY:
         raise StepError(f"feature '{feature}' is categorical: {method} needs numbers")
+    if method == auto.AUTO:
+        return _categorical_auto(feature, column, threshold, reference, current, show_unseen)
     return _categorical(feature, column, method, threshold, reference, current, show_unseen)
 
 
@@ -119,6 +126,100 @@ def _numeric(
         reference_values=len(ref),
         current_values=len(cur),
         histogram=_numeric_histogram(ref, cur, ref_all, cur_all, display),
+    )
+
+
+def _numeric_auto(
+    feature: str, column: str, alpha: float, reference: Window, current: Window
+) -> FeatureDrift:
+    ref_all = reference.numeric(column)
+    cur_all = current.numeric(column)
+    ref_sorted = np.sort(_finite(ref_all, feature, reference))
+    cur_sorted = np.sort(_finite(cur_all, feature, current))
+    distance, p_value = stats.ks_2samp(ref_sorted, cur_sorted)
+    missing = auto.missing_shift(
+        len(ref_all) - len(ref_sorted),
+        len(ref_all),
+        len(cur_all) - len(cur_sorted),
+        len(cur_all),
+        alpha,
+    )
+    display = _sorted_quantiles(ref_sorted, DISPLAY_RANGE)
+    return FeatureDrift(
+        feature=feature,
+        kind="numeric",
+        method=auto.AUTO,
+        threshold=alpha,
+        statistic=distance,
+        p_value=p_value,
+        drifted=auto.decide("numeric", alpha, distance, p_value, missing),
+        reference_values=len(ref_sorted),
+        current_values=len(cur_sorted),
+        histogram=_numeric_histogram(ref_sorted, cur_sorted, ref_all, cur_all, display),
+        effect_floor=auto.NUMERIC_EFFECT_FLOOR,
+        missing=missing,
+    )
+
+
+def _categorical_auto(
+    feature: str,
+    column: str,
+    alpha: float,
+    reference: Window,
+    current: Window,
+    show_unseen: bool,
+) -> FeatureDrift:
+    ref_categories = reference.categorical(column)
+    ref_codes, cur_codes, labels = align(ref_categories, current.categorical(column))
+    ref_counts = stats.code_counts(ref_codes, len(labels))
+    cur_counts = stats.code_counts(cur_codes, len(labels))
+    return categorical_auto_result(
+        feature, alpha, labels, len(ref_categories.labels), ref_counts, cur_counts, show_unseen,
+        reference=reference, current=current,
+    )  # fmt: skip
+
+
+def categorical_auto_result(
+    feature: str,
+    alpha: float,
+    labels: tuple[str, ...],
+    seen: int,
+    ref_counts: stats.Counts,
+    cur_counts: stats.Counts,
+    show_unseen: bool,
+    *,
+    reference: Window | None = None,
+    current: Window | None = None,
+) -> FeatureDrift:
+    """``auto`` on category counts (missing last), from any engine."""
+    for role, counts in (("reference", ref_counts), ("current", cur_counts)):
+        if counts[:-1].sum() == 0:
+            raise StepError(
+                f"feature '{feature}' has no values in the {role} window "
+                f"({int(counts.sum())} rows, all missing): no drift verdict is possible"
+            )
+    _, p_value, _ = stats.chi_squared(ref_counts[:-1], cur_counts[:-1])
+    distance = auto.total_variation(ref_counts[:-1], cur_counts[:-1])
+    missing = auto.missing_shift(
+        int(ref_counts[-1]),
+        int(ref_counts.sum()),
+        int(cur_counts[-1]),
+        int(cur_counts.sum()),
+        alpha,
+    )
+    return FeatureDrift(
+        feature=feature,
+        kind="categorical",
+        method=auto.AUTO,
+        threshold=alpha,
+        statistic=distance,
+        p_value=p_value,
+        drifted=auto.decide("categorical", alpha, distance, p_value, missing),
+        reference_values=int(ref_counts[:-1].sum()),
+        current_values=int(cur_counts[:-1].sum()),
+        histogram=_category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
+        effect_floor=auto.CATEGORICAL_EFFECT_FLOOR,
+        missing=missing,
     )
 
 

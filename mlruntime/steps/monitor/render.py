@@ -152,7 +152,7 @@ def render_prometheus(result: MonitorResult, previous: float | None = None) -> s
         for t in tests:
             labels = {"feature": t.feature, "method": t.method}
             series[contract.DRIFT_SCORE].append((labels, t.score))
-            series[contract.DRIFT_THRESHOLD].append((labels, t.threshold))
+            series[contract.DRIFT_THRESHOLD].append((labels, t.score_limit))
             series[contract.DRIFT_DETECTED].append(({"feature": t.feature}, float(t.drifted)))
     for q in result.quality:
         feature = {"feature": q.column}

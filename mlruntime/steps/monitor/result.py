@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlcontract import monitoring_contract as contract
+from mlruntime.steps.monitor.verdict import AUTO, MissingShift
 from mlruntime.steps.outputs import rounded
 
 Status = Literal["healthy", "breach", "error"]
@@ -51,6 +52,8 @@ class FeatureDrift:
     reference_values: int  # non-missing values compared
     current_values: int
     histogram: Histogram
+    effect_floor: float | None = None  # auto: the statistic must reach it too
+    missing: MissingShift | None = None  # auto: the missing share, its own signal
 
     @property
     def score(self) -> float:
@@ -59,7 +62,25 @@ class FeatureDrift:
             return self.p_value
         return self.statistic
 
+    @property
+    def score_limit(self) -> float:
+        """What ``score`` is compared with: the effect floor for auto, else the threshold."""
+        return self.effect_floor if self.effect_floor is not None else self.threshold
+
+    @property
+    def rule(self) -> str:
+        if self.method == AUTO:
+            return (
+                "(p_value < threshold and statistic >= effect_floor) or the missing share changed"
+            )
+        return "p_value < threshold" if self.method in P_VALUE_METHODS else "statistic >= threshold"
+
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.effect_floor is not None:
+            extra["effect_floor"] = self.effect_floor
+        if self.missing is not None:
+            extra["missing"] = self.missing.to_json()
         return {
             "feature": self.feature,
             "kind": self.kind,
@@ -68,9 +89,8 @@ class FeatureDrift:
             "p_value": significant(self.p_value),
             "score": significant(self.score),
             "threshold": self.threshold,
-            "rule": "p_value < threshold"
-            if self.method in P_VALUE_METHODS
-            else "statistic >= threshold",
+            "rule": self.rule,
+            **extra,
             "drifted": self.drifted,
             "reference_values": self.reference_values,
             "current_values": self.current_values,
