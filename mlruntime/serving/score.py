@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcontract import pipeline_layout as layout
+from mlcontract.project_paths import inside_project
 from mlruntime.features import Features, parse_sidecar
 from mlruntime.serving.artifacts import load_artifact
 from mlruntime.serving.errors import ServingError
@@ -146,8 +147,24 @@ def _output(project: CompiledProject, output: Path | None) -> Path:
                 "no --output and the spec has no deployment.batch to take it from",
                 "pass --output PATH (.csv or .parquet)",
             )
-        output = Path(batch.output) / DEFAULT_OUTPUT_NAME
-    return output if output.is_absolute() else project.path / output
+        relative = f"{batch.output}/{DEFAULT_OUTPUT_NAME}"
+        unsafe = inside_project(project.path, relative)
+        if unsafe is not None:  # `check` reports it too (MLP229); a compiled config may be old
+            raise ServingError(
+                f"deployment.batch.output: {batch.output!r} {unsafe}",
+                "set deployment.batch.output to a directory inside the project",
+            )
+        return project.path / relative
+    target = output if output.is_absolute() else project.path / output
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ServingError(
+                    f"cannot write {output}: {parent} is a file, not a directory",
+                    "pass an --output whose directory is a directory",
+                )
+            break
+    return target
 
 
 def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:

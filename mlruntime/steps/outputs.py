@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from mlcontract.project_paths import inside_project
 from mlruntime.steps.errors import StepError
 
 FLOAT_DIGITS = 6
@@ -71,6 +72,8 @@ class StagedOutputs:
 
     def __enter__(self) -> StagedOutputs:
         for relative in self.declared:
+            self._check(relative)  # before the stale copy is removed, too
+        for relative in self.declared:
             (self.root / relative).unlink(missing_ok=True)
         return self
 
@@ -85,10 +88,16 @@ class StagedOutputs:
         else:
             self.discard()
 
+    def _check(self, relative: str) -> None:
+        unsafe = inside_project(self.root, relative)
+        if unsafe is not None:
+            raise StepError(f"refusing to write {relative}: the path {unsafe}")
+
     def temp_path(self, relative: str) -> Path:
         """A fresh temporary file beside ``relative``; it becomes ``relative`` on commit."""
         if relative not in self.declared:
             raise ValueError(f"{relative} is not declared as an output of this step")
+        self._check(relative)
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative in self._staged:
