@@ -59,13 +59,51 @@ SECRET_PATTERNS = (
         "{0}…:…@",
     ),
     SecretPattern(
+        "an Azure SAS token",
+        re.compile(r"(?i)(?:^|[?&\s])(sig=)[A-Za-z0-9%+/=]{16,}"),
+        "{0}…",
+    ),
+    SecretPattern(
+        "an Azure storage key",
+        re.compile(r"(?i)\b(AccountKey=)[A-Za-z0-9+/=]{20,}"),
+        "{0}…",
+    ),
+    SecretPattern("a Google API key", re.compile(r"\b(AIza)[0-9A-Za-z_-]{35}"), "{0}…"),
+    SecretPattern("a Google OAuth token", re.compile(r"\b(ya29\.)[0-9A-Za-z_-]{20,}"), "{0}…"),
+    SecretPattern(
+        "a Google service account key",
+        re.compile(r'("type"\s*:\s*"service_account")'),
+        "{0}",
+    ),
+    SecretPattern(
         "a credential assignment",
         re.compile(
-            r"(?i)\b(password|passwd|pwd|secret|token|api_?key|access_?key)\s*=\s*"
+            r"(?i)\b(password|passwd|pwd|secret|token|api_?key|access_?key|"
+            r"secret_?access_?key|client_?secret|auth)\s*=\s*"
             + _NOT_PLACEHOLDER
             + r"[^\s&;,'\"]{4,}"
         ),
         "{0}=…",
+    ),
+    SecretPattern(
+        "a credential assignment",
+        # `password: hunter22` in prose: the value must hold a digit, so that
+        # "token: rotate it weekly" is not taken for one.
+        re.compile(
+            r"(?i)\b(password|passwd|pwd|secret|token|api_?key|access_?key|client_?secret)"
+            r"\s*:\s*" + _NOT_PLACEHOLDER + r"(?=[^\s&;,'\"]*[0-9])[^\s&;,'\"]{6,}"
+        ),
+        "{0}: …",
+    ),
+    SecretPattern(
+        "an AWS secret access key",
+        # 40 characters of base64 alone in a value, mixed case and a digit (a hex hash has
+        # no upper case; a name has no digits in every class).
+        re.compile(
+            r"^(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
+            r"()[A-Za-z0-9/+]{40}$"
+        ),
+        "40 characters",
     ),
 )
 
@@ -82,6 +120,24 @@ def _strings(node: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, str, b
             yield from _strings(value, (*pointer, index))
     elif isinstance(node, str):
         yield pointer, node, False
+
+
+# A mapping key that names a credential: its string value is one (unless a placeholder).
+_CREDENTIAL_KEY = re.compile(
+    r"(?i)(password|passwd|secret|token|api_?key|access_?key|private_?key|credential|sas)"
+)
+_NAME_ONLY = re.compile(r"^[A-Z][A-Z0-9_]*$")  # a secret's name (SLACK_URL), not its value
+
+
+def _under_credential_key(pointer: Pointer, text: str) -> bool:
+    key = pointer[-1] if pointer else None
+    return (
+        isinstance(key, str)
+        and _CREDENTIAL_KEY.search(key) is not None
+        and len(text) >= 8
+        and not text.startswith(("$", "<", "{", "*"))
+        and _NAME_ONLY.fullmatch(text) is None
+    )
 
 
 def _classify(text: str) -> tuple[str, str] | None:
@@ -104,6 +160,8 @@ def find_literal_secrets(doc: Document) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for pointer, text, key in _strings(doc.data):
         secret = _classify(text)
+        if secret is None and not key and _under_credential_key(pointer, text):
+            secret = (f"a value under the key '{pointer[-1]}'", "not shown")
         if secret is not None:
             kind, shown = secret
             # A key can be the secret itself: the reported path must not repeat it either.
@@ -138,10 +196,12 @@ RULES = [
         "no-literal-secrets",
         "literal secret in the spec",
         "The spec lives in git: tokens, keys, passwords and webhook URLs written in it are "
-        "leaked. Every string (and key) is scanned for GitHub, AWS and Slack credentials, "
-        "private keys, JSON Web Tokens, `password=`-style assignments and URLs with a "
-        "password. Refer to secrets by name (`{secret: NAME}`) instead; the message never "
-        "repeats the secret.",
+        "leaked. Every string (and key) is scanned for GitHub, AWS (access key ids and secret "
+        "keys), Azure (SAS tokens, storage keys), Google (API keys, OAuth tokens, service "
+        "account keys) and Slack credentials, private keys, JSON Web Tokens, "
+        "`password=`/`token: ...`-style text, values under keys such as `password` or "
+        "`secret_access_key`, and URLs with a password. Refer to secrets by name "
+        "(`{secret: NAME}`) instead; the message never repeats the secret.",
         spec("registry:\n  remote: https://ml:hunter22@dvc.example.com/iris\n"),
         spec("registry:\n  remote: s3://ml-models/iris\n"),
         _literal_secrets,
