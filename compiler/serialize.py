@@ -26,6 +26,12 @@ kept. Scalars:
 - ints in decimal, floats in a form both versions read back as the same float
   (``1.0e-05``, ``.inf``, ``-.inf``, ``.nan``), ``true``/``false``, ``null``.
 
+Key order: as built, or sorted with ``sort_keys``; and, with ``key_order``, the
+order a reader of the format expects (:data:`KUBERNETES`, :data:`PROMETHEUS`,
+:data:`DVC`, :data:`GITHUB_ACTIONS`): a mapping recognised by a key only its
+kind holds (``apiVersion``, ``alert``, ``cmd``, ``runs-on``...) has its
+conventional keys first, in the conventional order, then the others.
+
 Two hooks for ``str`` subclasses: one named in ``quoted`` (e.g. free spec text
 in a workflow) is always double-quoted on one line, any other is a plain
 string; and ``comment`` may give such a value a ``#`` comment on its line (e.g.
@@ -36,11 +42,80 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
-__all__ = ["dump_json", "dump_yaml"]
+__all__ = [
+    "DVC",
+    "GITHUB_ACTIONS",
+    "KUBERNETES",
+    "PROMETHEUS",
+    "KeyOrder",
+    "dump_json",
+    "dump_yaml",
+]
+
+
+@dataclass(frozen=True)
+class KeyOrder:
+    """The conventional key order of one kind of mapping.
+
+    A mapping holding ``marker`` is of this kind: its ``keys`` come first, in this
+    order, then its other keys (as built, or sorted). ``children`` gives the order of
+    the mapping under one of its keys (a Kubernetes object's ``metadata``).
+    """
+
+    marker: str
+    keys: tuple[str, ...]
+    children: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+_K8S_METADATA = ("name", "namespace", "labels", "annotations")
+KUBERNETES = (
+    KeyOrder(
+        "apiVersion", ("apiVersion", "kind", "metadata", "spec"), (("metadata", _K8S_METADATA),)
+    ),
+)
+PROMETHEUS = (
+    KeyOrder("alert", ("alert", "expr", "for", "labels", "annotations")),
+    KeyOrder("record", ("record", "expr", "labels")),
+    KeyOrder("rules", ("name", "interval", "rules")),  # a rule group
+)
+# ``desc`` is a stage's title: first, like a job's or a step's name.
+_DVC_STAGE = ("desc", "cmd", "wdir", "deps", "params", "outs", "metrics", "plots")
+DVC = (KeyOrder("cmd", (*_DVC_STAGE, "frozen", "always_changed")),)
+_JOB = (
+    "name",
+    "runs-on",
+    "needs",
+    "if",
+    "permissions",
+    "environment",
+    "concurrency",
+    "timeout-minutes",
+    "outputs",
+    "defaults",
+    "env",
+    "steps",
+)
+_STEP = ("name", "id", "if", "uses", "with", "env", "run", "continue-on-error")
+GITHUB_ACTIONS = (
+    KeyOrder("jobs", ("name", "on", "permissions", "concurrency", "env", "defaults", "jobs")),
+    KeyOrder("runs-on", _JOB),
+    KeyOrder("steps", _JOB),
+    KeyOrder("uses", _STEP),
+    KeyOrder("run", _STEP),
+)
+
+
+def _in_order(items: Iterable[tuple[Any, Any]], keys: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """``items`` with ``keys`` first, in that order; the others after, as they came."""
+    rank = {key: i for i, key in enumerate(keys)}
+    last = len(keys)
+    return sorted(items, key=lambda item: rank.get(item[0], last))  # stable: the rest keep order
+
 
 # Characters that may not begin a plain scalar (YAML's indicators, and blanks).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` \t")
@@ -206,7 +281,15 @@ def _key(key: object, quoted: tuple[type[str], ...], pad: str) -> str:
 class _Emitter:
     """One document's lines; methods append whole lines to ``out``."""
 
-    __slots__ = ("comment", "indent_sequences", "keep", "out", "quoted", "sort_keys")
+    __slots__ = (
+        "comment",
+        "indent_sequences",
+        "keep",
+        "key_order",
+        "out",
+        "quoted",
+        "sort_keys",
+    )
 
     def __init__(
         self,
@@ -216,24 +299,45 @@ class _Emitter:
         quoted: tuple[type[str], ...],
         comment: Callable[[str], str | None] | None,
         keep: bool,
+        key_order: tuple[KeyOrder, ...] = (),
     ) -> None:
         self.out: list[str] = []
+        self.key_order = key_order
         self.sort_keys = sort_keys
         self.indent_sequences = indent_sequences
         self.quoted = quoted
         self.comment = comment
         self.keep = keep
 
-    def mapping(self, data: dict[Any, Any], pad: str) -> None:
+    def _order(
+        self, data: dict[Any, Any], keys: tuple[str, ...] | None
+    ) -> tuple[Iterable[tuple[Any, Any]], dict[str, tuple[str, ...]]]:
+        """``data``'s items in the order to write them, and the orders of its children."""
+        items: Iterable[tuple[Any, Any]] = sorted(data.items()) if self.sort_keys else data.items()
+        children: dict[str, tuple[str, ...]] = {}
+        if keys is None:
+            for rule in self.key_order:
+                if rule.marker in data:
+                    keys, children = rule.keys, dict(rule.children)
+                    break
+        if keys is not None:
+            items = _in_order(items, keys)
+        return items, children
+
+    def mapping(self, data: dict[Any, Any], pad: str, keys: tuple[str, ...] | None = None) -> None:
         out = self.out
         append = out.append
-        values, keys = _values, _keys
+        values, keys_seen = _values, _keys
         inner = pad + "  "
         seq_pad = inner if self.indent_sequences else pad
-        items = sorted(data.items()) if self.sort_keys else data.items()
+        children: dict[str, tuple[str, ...]] = {}
+        if self.key_order or keys is not None:
+            items, children = self._order(data, keys)
+        else:
+            items = sorted(data.items()) if self.sort_keys else data.items()
         for key, value in items:
             kind = type(key)
-            text = keys.get(key) if kind is str else None
+            text = keys_seen.get(key) if kind is str else None
             if text is None:
                 text = _key(key, self.quoted, pad)
             kind = type(value)
@@ -247,7 +351,7 @@ class _Emitter:
             elif kind is dict:
                 if value:
                     append(f"{pad}{text}:\n")
-                    self.mapping(value, inner)
+                    self.mapping(value, inner, children.get(key) if children else None)
                 else:
                     append(f"{pad}{text}: {{}}\n")
             elif kind is list:
@@ -350,10 +454,13 @@ def dump_yaml(
     indent_sequences: bool = False,
     quoted: tuple[type[str], ...] = (),
     comment: Callable[[str], str | None] | None = None,
+    key_order: tuple[KeyOrder, ...] = (),
 ) -> bytes:
     """YAML bytes of plain data (dicts, lists, str, int, float, bool, None).
 
-    Key order as given, or sorted with ``sort_keys``. ``indent_sequences`` writes a
+    Key order as given, or sorted with ``sort_keys``; with ``key_order``, a mapping
+    one of its rules recognises has that rule's keys first (see :class:`KeyOrder`).
+    ``indent_sequences`` writes a
     sequence that is a mapping value indented under its key (``deps:\\n  - a``)
     rather than level with it. Strings whose type is in ``quoted`` are always
     double-quoted on one line. ``comment`` is asked about every value that is an
@@ -367,6 +474,7 @@ def dump_yaml(
         quoted=quoted,
         comment=comment,
         keep=True,
+        key_order=key_order,
     )
     text = emitter.document(data)
     if text.endswith("\n\n"):

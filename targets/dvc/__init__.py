@@ -26,7 +26,7 @@ from mlcontract import pipeline_layout as layout
 from targets.dvc.inputs import INPUTS_FILE, stage_inputs
 from targets.dvc.repo_config import CONFIG_FILE, render_config
 from targets.dvc.stages import pipeline
-from targets.dvc.yamlout import sorted_nested, to_yaml
+from targets.dvc.yamlout import pipeline_yaml, sorted_nested, to_yaml
 
 NAME = "dvc"
 DESCRIPTION = (
@@ -45,7 +45,7 @@ def render(project: ir.Project) -> list[GeneratedFile]:
     return [
         GeneratedFile(
             path=project.layout.in_project(PIPELINE_FILE),
-            content=to_yaml(pipeline(project)),
+            content=pipeline_yaml(pipeline(project)),
             comment="hash",
         ),
         GeneratedFile(

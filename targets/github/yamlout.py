@@ -1,7 +1,9 @@
 """Target ``github``: serialise a workflow built as data (target: pure IR → files).
 
-:func:`compiler.serialize.dump_yaml`: keys in the order they were built (name,
-on, permissions, concurrency, jobs), block style, no anchors, no line folding;
+:func:`compiler.serialize.dump_yaml`: keys in the order GitHub's documentation
+writes them (:data:`compiler.serialize.GITHUB_ACTIONS`: a workflow's name, on,
+permissions, concurrency, env, jobs; a job's name, runs-on, needs, if, ...; a
+step's name, id, if, uses, with, env, run), block style, no anchors, no line folding;
 scripts as ``|`` blocks and spec text (:class:`~targets.github.security.SpecText`)
 double-quoted on one line, so no line of the output ever starts with spec text.
 YAML data cannot carry comments, so two are added: the reason after each job
@@ -17,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.serialize import dump_yaml
+from compiler.serialize import GITHUB_ACTIONS, dump_yaml
 from targets.github.security import PINNED, Permission, SpecText
 
 _VERSIONS = {action.ref: action.version for action in PINNED}
@@ -42,7 +44,9 @@ def _permission_reason(value: str) -> str | None:
 def to_workflow_yaml(workflow: dict[str, Any], header: Sequence[str] = ()) -> bytes:
     """``workflow`` as YAML, with ``header`` as leading ``#`` comment lines (emit adds its own
     generated-by header above them)."""
-    text = dump_yaml(workflow, quoted=(SpecText,), comment=_permission_reason).decode()
+    text = dump_yaml(
+        workflow, quoted=(SpecText,), comment=_permission_reason, key_order=GITHUB_ACTIONS
+    ).decode()
     body = _USES.sub(_pin_comment, text)
     comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
     return (comments + body).encode()

@@ -1,17 +1,23 @@
 """YAML for the ``prometheus`` and ``kserve`` targets (target: pure IR → files).
 
 Rules, manifests and routes are built as plain data and serialised by
-:func:`compiler.serialize.dump_yaml`: sorted keys (their order is free in every
-file written here), block style, no line folding (a long PromQL expression stays
-on one line), so the same data always gives the same bytes.
+:func:`compiler.serialize.dump_yaml`: block style, no line folding (a long
+PromQL expression stays on one line), so the same data always gives the same
+bytes. Keys in the order a reader expects: a Kubernetes object's ``apiVersion``,
+``kind``, ``metadata`` (``name``, ``namespace``, ``labels``, ``annotations``),
+``spec``; an alert's ``alert``, ``expr``, ``for``, ``labels``, ``annotations``; a
+record rule's ``record``, ``expr``, ``labels``; a group's ``name`` before its
+``rules``. Every other key is sorted (its order is free in these files).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from compiler.serialize import dump_yaml
+from compiler.serialize import KUBERNETES, PROMETHEUS, dump_yaml
+
+_KEY_ORDER = KUBERNETES + PROMETHEUS
 
 
 def to_yaml(data: Any) -> bytes:
-    return dump_yaml(data, sort_keys=True)
+    return dump_yaml(data, sort_keys=True, key_order=_KEY_ORDER)
