@@ -12,6 +12,7 @@ plus a ``hint:`` line and exit code 1, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 import click
 
 from mlcli.options import FORMAT, PROJECT_DIR
+from mlcontract import pipeline_layout as layout
 from mlruntime.lineage.errors import RegistryError
 
 if TYPE_CHECKING:
@@ -65,21 +67,33 @@ def _version_json(version: ModelVersion, **extra: Any) -> str:
     show_default=True,
     help="Which part of the latest version to increase (the first version bumps v0.0.0).",
 )
+@click.option(
+    "--card-only",
+    is_flag=True,
+    help=f"Only rewrite {layout.EVALUATED_CARD} from the versions already registered.",
+)
 @FORMAT
-def register(project_dir: Path, bump: str, fmt: str) -> None:
+def register(project_dir: Path, bump: str, card_only: bool, fmt: str) -> None:
     """Register HEAD as the next version of the project's model (a git tag, via GTO).
 
     Refuses when the work tree has uncommitted changes, when the gate report
     committed at HEAD did not pass, or when `dvc status` says the pipeline is
-    not up to date with dvc.lock.
+    not up to date with dvc.lock. Then writes the evaluated part of the model
+    card (MODEL_CARD.evaluated.md: metrics, version, commit and data hashes of
+    every registered version); commit it with your next change.
     """
+    from mlruntime.lineage.evaluated import write_evaluated
     from mlruntime.lineage.registry import register as register_version
 
-    version = _run(lambda: register_version(project_dir, cast("Bump", bump)))
+    version = None if card_only else _run(lambda: register_version(project_dir, cast("Bump", bump)))
+    card = _run(lambda: write_evaluated(project_dir))
+    shown = os.path.relpath(card)
     if fmt == "json":
-        click.echo(_version_json(version))
+        click.echo(_version_json(version, card=shown) if version else json.dumps({"card": shown}))
+    elif version is not None:
+        click.echo(f"registered {version.tag} at {version.commit[:12]}; wrote {shown}")
     else:
-        click.echo(f"registered {version.tag} at {version.commit[:12]}")
+        click.echo(f"wrote {shown}")
 
 
 @click.command()

@@ -30,6 +30,9 @@ PLOTS_DIR = "plots"
 VALIDATION_REPORT = "reports/data-validation.json"
 GATE_REPORT = "reports/gate.json"
 GATE_PASSED = "passed"  # the gate report is a JSON object; this boolean key is the verdict
+# What each registered version measured: `mlproject register` writes it (it names the
+# version's commit, so it cannot be in that commit); the compiled model card links it.
+EVALUATED_CARD = "MODEL_CARD.evaluated.md"
 
 # Remote sources (``uri:``) are imported into the workspace by the dvc target's
 # ``import-<source>`` stage; every step reads a source's rows from data_path(source).

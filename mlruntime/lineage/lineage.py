@@ -139,8 +139,11 @@ def trained_model_hash(lock: dict[str, Any]) -> str | None:
 
 def lineage(project_dir: Path, ref: str | None = None) -> Lineage:
     """The lineage of the version ``ref`` names (see :func:`resolve_version`)."""
-    project = load_project(project_dir)
-    version = resolve_version(project_dir, ref)
+    return lineage_of(load_project(project_dir), resolve_version(project_dir, ref))
+
+
+def lineage_of(project: ProjectRef, version: ModelVersion) -> Lineage:
+    """The lineage of ``version`` of ``project``'s model, read at the version's commit."""
     commit = version.commit
     config = _parse(_read(project, commit, layout.CONFIG) or b"", layout.CONFIG)
     lock = _parse(_read(project, commit, LOCK_FILE) or b"", LOCK_FILE)

@@ -163,6 +163,20 @@ def resolve_version(project_dir: Path, ref: str | None = None) -> ModelVersion:
         return _find(project, artifact, ref)
 
 
+def registered_versions(project_dir: Path) -> list[ModelVersion]:
+    """Every registered version of the project's model, oldest first (by version number)."""
+    project = load_project(project_dir)
+    with _gto(project.root) as registry:
+        artifact = _artifact(registry, project.model_name)
+        versions = [_model_version(project, artifact, v) for v in _registered(artifact)]
+    return sorted(versions, key=lambda v: _version_key(v.version))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    match = _VERSION.match(version)
+    return tuple(int(part) for part in match.groups()) if match else (-1,)
+
+
 def next_version(current: str | None, bump: Bump) -> str:
     """``current`` bumped; the first version is the bump applied to v0.0.0."""
     major, minor, patch = (0, 0, 0)
@@ -179,7 +193,10 @@ def next_version(current: str | None, bump: Bump) -> str:
 
 
 def _require_clean(ref: ProjectRef) -> None:
-    dirty = gitrepo.uncommitted(ref.root)
+    # The evaluated card names registered commits, so it is always written after one:
+    # it may wait for the next commit (see mlruntime.lineage.evaluated).
+    card = ref.in_repo(layout.EVALUATED_CARD)
+    dirty = [path for path in gitrepo.uncommitted(ref.root) if path != card]
     if dirty:
         shown = ", ".join(dirty[:_SHOWN_CHANGES]) + (" ..." if len(dirty) > _SHOWN_CHANGES else "")
         raise RegistryError(

@@ -18,6 +18,7 @@ import jinja2
 
 from compiler.emit import GeneratedFile
 from mlcontract import ir
+from mlcontract import pipeline_layout as layout
 from targets.docs import markdown
 from targets.docs.lifecycle import lifecycle
 
@@ -245,6 +246,7 @@ def model_card_context(project: ir.Project) -> dict[str, Any]:
         "trigger_summary": _trigger_summary(project.retraining),
         "promotion_md": _promotion_summary(project),
         "diagram": lifecycle(project),
+        "evaluated_card": layout.EVALUATED_CARD,
     }
 
 

@@ -36,6 +36,7 @@ SECTIONS = (
     "Monitoring",
     "Retraining",
     "Registry",
+    "Evaluated",
     "Lifecycle",
 )
 
@@ -888,3 +889,17 @@ def test_a_stale_precompiled_template_is_not_used(monkeypatch: pytest.MonkeyPatc
         assert fallback.render(docs.model_card_context(full_project())) == card(full_project())
     finally:
         docs.template.cache_clear()
+
+
+def test_features_row_lists_each_feature_as_its_own_code_span() -> None:
+    project = lowered(CHURN_SPEC)
+    row = next(line for line in card(project).splitlines() if line.startswith("| Features |"))
+    listed = row.split(": ", 1)[1].removesuffix(" |").split(", ")
+    assert listed == [f"`{name}`" for name in project.training.features]
+
+
+def test_evaluated_section_links_the_file_register_writes() -> None:
+    text = card(lowered(CHURN_SPEC))
+    section = text.split("## Evaluated\n", 1)[1].split("\n## ", 1)[0]
+    assert "[MODEL_CARD.evaluated.md](MODEL_CARD.evaluated.md)" in section
+    assert "`mlproject register`" in section
