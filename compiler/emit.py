@@ -419,11 +419,19 @@ def refusals(plans: Sequence[FilePlan], *, force: bool = False) -> list[Diagnost
     return found
 
 
-def plan(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> list[FilePlan]:
+def plan(
+    root: Path,
+    outputs: Sequence[SpecOutput],
+    *,
+    force: bool = False,
+    contents: dict[str, bytes] | None = None,
+) -> list[FilePlan]:
     """What :func:`apply` would do, file by file. Reads the disk, writes nothing.
 
     A journal left by an interrupted apply is replayed virtually (apply replays it
-    for real) and reported as an ``update`` of the journal path.
+    for real) and reported as an ``update`` of the journal path. ``contents``, when
+    given, receives the bytes apply would write at each path it would write
+    (manifests included): what ``mlproject plan`` diffs against the disk.
     """
     disk = OutputTree(root)
     specs = [output.spec_path for output in outputs]
@@ -432,7 +440,13 @@ def plan(root: Path, outputs: Sequence[SpecOutput], *, force: bool = False) -> l
         disk.replay_virtually(steps)
     reason = "an interrupted compile left pending renames; `mlproject compile` finishes them"
     replays = [FilePlan(path, "update", spec, reason) for spec, path, _ in pending]
-    return replays + _flatten(_plan(disk, outputs, force))
+    work = _plan(disk, outputs, force)
+    if contents is not None:
+        for spec in work:
+            contents.update((write.path, write.data) for write in spec.writes)
+            if spec.manifest is not None:
+                contents[spec.manifest.path] = spec.manifest.data
+    return replays + _flatten(work)
 
 
 def apply(

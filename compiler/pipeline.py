@@ -151,6 +151,7 @@ class CompileReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unchanged: list[FilePlan] = field(default_factory=list)  # specs skipped: nothing changed
     spec_count: int = 0
+    contents: dict[str, bytes] = field(default_factory=dict)  # plan mode: path → bytes to write
 
     @property
     def all_diagnostics(self) -> list[Diagnostic]:
@@ -486,7 +487,7 @@ def compile_specs(
         elif mode == "check":
             report.plans = check(root, outputs)
         else:
-            report.plans = plan(root, outputs, force=force)
+            report.plans = plan(root, outputs, force=force, contents=report.contents)
     except DiagnosticError as exc:
         report.diagnostics.extend(exc.diagnostics)
     if mode == "write":  # --check and plan write nothing, not even the cache

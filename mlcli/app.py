@@ -54,7 +54,7 @@ def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]
         click.echo(text, nl=False, err=True)
 
 
-def _default_specs(specs: tuple[Path, ...]) -> list[Path]:
+def default_specs(specs: tuple[Path, ...]) -> list[Path]:
     from compiler.pipeline import SPEC_NAMES, find_specs
 
     if specs:
@@ -101,7 +101,7 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     """
     from compiler.pipeline import validate_file
 
-    paths = _default_specs(specs)
+    paths = default_specs(specs)
     if not paths:
         _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     results = [validate_file(p) for p in paths]
@@ -166,7 +166,7 @@ def compile_command(
     from compiler.pipeline import compile_specs, find_root, usable_cpus
     from compiler.target_registry import BUILTIN_TARGETS, available_targets
 
-    paths = _default_specs(specs)
+    paths = default_specs(specs)
     if not paths:
         _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     known = available_targets()
@@ -279,6 +279,7 @@ def _indent(text: str) -> str:
 # Commands defined in other modules, imported only when invoked (keeps start-up light).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("mlcli.init", "init", "Write a commented starter mlproject.yaml."),
+    "plan": ("mlcli.plan", "plan", "What compile would change, per file and as a diff."),
     "step": ("mlcli.steps", "step", "Run a built-in pipeline step (validate-data...gate)."),
     "register": ("mlcli.models", "register", "Register HEAD as the next model version."),
     "promote": ("mlcli.models", "promote", "Promote a model version to an environment."),

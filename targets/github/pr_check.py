@@ -1,10 +1,12 @@
 """Target ``github``: the pull-request check workflow (target: pure IR → files).
 
 On every pull request touching the project: ``mlproject validate``,
-``mlproject compile --check`` and ``dvc repro``, then one comment on the pull
+``mlproject plan --detailed-exitcode`` (``compile --check`` that also shows
+what compile would change) and ``dvc repro``, then one comment on the pull
 request, updated in place on every push (found again by a hidden marker): the
-plan of generated-file changes, ``dvc params diff`` and ``dvc metrics diff``
-against the base commit and the release-gate verdict. The comment is
+plan of generated-file changes (one collapsed diff per file), ``dvc params
+diff`` and ``dvc metrics diff`` against the base commit and the release-gate
+verdict. The comment is
 posted by a second job, the only one that may write to pull requests, and only
 for branches of this repository (a fork's token cannot comment).
 
@@ -31,11 +33,12 @@ VALIDATE = """
     mlproject validate "$MLPROJECT_SPEC" 2>&1 | tee "$RUNNER_TEMP/mlproject-validate.txt"
 """
 
+# `compile --check` that also says what compile would change: one collapsed diff per file.
 COMPILE_CHECK = """
-    plan="$RUNNER_TEMP/mlproject-plan.json"
+    plan="$RUNNER_TEMP/mlproject-plan.md"
     status=0
-    mlproject compile --check --format json "$MLPROJECT_SPEC" > "$plan" || status=$?
-    jq -r '.files[]? | select(.action != "identical") | "\\(.action)  \\(.path)"' "$plan"
+    mlproject plan --detailed-exitcode --format markdown "$MLPROJECT_SPEC" > "$plan" || status=$?
+    cat "$plan"
     exit "$status"
 """
 
@@ -66,9 +69,9 @@ REPORT_START = """
     if [ "$COMPILE_OUTCOME" = success ]; then
       echo "Up to date with the spec." >> "$report"
     elif [ "$COMPILE_OUTCOME" = failure ]; then
-      { echo "**Out of date**: run \\`mlproject compile\\` and commit the result. The plan:"; echo
-        jq -r '.files[]? | select(.action != "identical") | "- \\(.action): \\(.path)"' \\
-          "$RUNNER_TEMP/mlproject-plan.json" || true; } >> "$report"
+      { echo "**Out of date**: run \\`mlproject compile\\` and commit the result." \\
+          "What it would change (\\`mlproject plan\\`):"; echo
+        cat "$RUNNER_TEMP/mlproject-plan.md" || true; } >> "$report"
     else
       echo "Not checked." >> "$report"
     fi
@@ -184,7 +187,7 @@ def _check_job(project: ir.Project) -> Job:
         *common.setup(history=True),
         common.step("mlproject validate", VALIDATE, step_id="validate", continue_on_error=True),
         common.step(
-            "mlproject compile --check",
+            "mlproject plan (compile --check)",
             COMPILE_CHECK,
             step_id="compile",
             condition=_VALIDATED,

@@ -1,0 +1,126 @@
+"""``mlproject plan``: what compile would change, per file and as a diff (CLI stage).
+
+Like ``terraform plan``: renders every spec, compares with the disk and writes
+nothing (not even the stat cache). The work is done by
+:func:`compiler.pipeline.compile_specs` in ``plan`` mode and
+:mod:`compiler.change_plan`; this module parses arguments, prints and exits.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.diagnostics import format_json, format_text
+from mlcli.app import (
+    _CONFLICT_CODES,
+    EXIT_CONFLICT,
+    EXIT_DRIFT,
+    EXIT_INVALID,
+    EXIT_OK,
+    SPECS,
+    _fail,
+    _use_color,
+    default_specs,
+)
+
+
+@click.command()
+@SPECS
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Plan only this target's files (repeatable); the other targets' files are kept.",
+)
+@click.option("--force", is_flag=True, help="Plan as `compile --force` would run.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help=f"Exit {EXIT_DRIFT} when compile would change any file (0: nothing to change).",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output root (default: the git work tree holding the first spec).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="For people (text: diffs), machines (json) or a pull-request comment (markdown: "
+    "one collapsed section per file).",
+)
+def plan(
+    specs: tuple[Path, ...],
+    targets: tuple[str, ...],
+    force: bool,
+    detailed_exitcode: bool,
+    root: Path | None,
+    fmt: str,
+) -> None:
+    """Show what `mlproject compile` would change, file by file, as a unified diff.
+
+    Writes nothing. Exit codes: 0 success (with --detailed-exitcode: nothing to
+    change), 1 the spec has errors, 3 with --detailed-exitcode: files would
+    change, 4 compile would refuse: a generated file was edited by hand or a
+    file mlproject did not write is in the way (rerun with --force to plan over it).
+    """
+    from compiler.change_plan import (
+        changes,
+        has_changes,
+        refused,
+        render_markdown,
+        render_text,
+        to_json,
+    )
+    from compiler.pipeline import compile_specs, find_root
+    from compiler.target_registry import BUILTIN_TARGETS, available_targets
+
+    paths = default_specs(specs)
+    if not paths:
+        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+    known = available_targets()
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        _fail(f"unknown target '{unknown[0]}' (known targets: {', '.join(known)})")
+    chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
+    out_root = (root if root is not None else find_root(paths[0])).resolve()
+    report = compile_specs(
+        paths,
+        out_root,
+        chosen,
+        mode="plan",
+        force=force,
+        partial=bool(targets) and set(chosen) != set(BUILTIN_TARGETS),
+    )
+    diagnostics = report.all_diagnostics
+    found = changes(out_root, report.plans, report.contents)
+    if fmt == "json":
+        payload = json.loads(format_json(diagnostics))
+        payload.update(to_json(found))
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+    else:
+        if diagnostics:
+            sources = {v.file: v.document.text for v in report.validations if v.document}
+            text = format_text(diagnostics, sources, color=_use_color(sys.stderr))
+            click.echo(text, nl=False, err=True)
+        if not report.has_errors:
+            if fmt == "markdown":
+                click.echo(render_markdown(found), nl=False)
+            else:
+                click.echo(render_text(found, color=_use_color(sys.stdout)), nl=False)
+    if any(d.code in _CONFLICT_CODES for d in diagnostics):
+        sys.exit(EXIT_CONFLICT)
+    if report.has_errors:
+        sys.exit(EXIT_INVALID)
+    if refused(found):
+        sys.exit(EXIT_CONFLICT)
+    sys.exit(EXIT_DRIFT if detailed_exitcode and has_changes(found) else EXIT_OK)
