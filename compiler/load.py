@@ -11,6 +11,7 @@ them are raised together in one :class:`DiagnosticError`.
 from __future__ import annotations
 
 import math
+import os
 import re
 import stat
 from collections.abc import Callable, Mapping
@@ -27,6 +28,8 @@ from mlcontract.records import record
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_EXPANDED_CHARS = 2 * MAX_BYTES  # text after alias expansion: a small file cannot amplify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOM = b"\xef\xbb\xbf"
@@ -83,15 +86,26 @@ class Document:
 def load_document(path: Path, display: str | None = None) -> Document:
     """Read and load one spec file; every problem is raised as a :class:`DiagnosticError`."""
     file = display or str(path)
+    return load_text(read_spec(path, file), file)
+
+
+def read_spec(path: Path, file: str | None = None) -> bytes:
+    """The bytes of a spec file: a regular file, read at most ``MAX_BYTES`` + 1 bytes.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO, a device
+    (``/dev/zero``) or a file swapped for one after a look-up never hangs the read.
+    """
+    file = file or str(path)
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(21, "it is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "it is not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise DiagnosticError([_too_big(file, info.st_size)])
-        with path.open("rb") as stream:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(21, "it is a directory")
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(0, "it is not a regular file")
+            if info.st_size > MAX_BYTES:
+                raise DiagnosticError([_too_big(file, info.st_size)])
             raw = stream.read(MAX_BYTES + 1)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -100,7 +114,9 @@ def load_document(path: Path, display: str | None = None) -> Document:
             hint = "pass the spec file itself, e.g. mlproject.yaml inside that directory"
         message = f"cannot read the file: {reason.lower()}"
         raise DiagnosticError([Diagnostic("MLP001", message, file, None, hint)]) from None
-    return load_text(raw, file)
+    if len(raw) > MAX_BYTES:  # grew after the fstat
+        raise DiagnosticError([_too_big(file, len(raw))])
+    return raw
 
 
 def load_text(source: str | bytes, file: str) -> Document:
@@ -201,10 +217,13 @@ def _resolve_plain(value: str) -> Any:
 class _Frame:
     """An open mapping or sequence while its events are folded in."""
 
-    __slots__ = ("anchor", "container", "discard", "key", "key_ok", "pointer", "start")
+    __slots__ = ("anchor", "chars", "container", "discard", "key", "key_ok", "pointer", "start")
 
-    def __init__(self, container: Any, pointer: Pointer, discard: bool, start: int) -> None:
+    def __init__(
+        self, container: Any, pointer: Pointer, discard: bool, start: int, chars: int = 0
+    ) -> None:
         self.container, self.pointer, self.start = container, pointer, start
+        self.chars = chars  # the builder's expanded characters when this frame opened
         self.discard = discard  # inside a complex key or a rejected entry: built, not kept
         self.anchor: str | None = None
         self.key: str | None = None  # mappings: None while a key is expected next
@@ -227,6 +246,8 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.stack: list[_Frame] = []
         self.nodes = 0  # after alias expansion
+        self.chars = 0  # characters of scalar text, after alias expansion
+        self.anchor_chars: dict[str, int] = {}
         self.root: Any = None
 
     def problem(self, code: str, message: str, pos: Position | None, hint: str, **kw: Any) -> None:
@@ -297,9 +318,13 @@ class _Builder:
             value = self.alias(anchor or "", pos)
         else:
             value = self.collection(event, pos)
-        if self.nodes > MAX_NODES:
+        if self.nodes > MAX_NODES or self.chars > MAX_EXPANDED_CHARS:
             hint = "anchors and aliases may share small blocks, not multiply them"
-            message = f"the document expands to more than {MAX_NODES:,} values"
+            message = (
+                f"the document expands to more than {MAX_NODES:,} values"
+                if self.nodes > MAX_NODES
+                else f"the document expands to more than {MAX_EXPANDED_CHARS:,} characters"
+            )
             self.problem("MLP010", message, pos, hint)
             raise _GiveUpError
         if anchor is not None and kind is not yaml.AliasEvent:
@@ -308,6 +333,7 @@ class _Builder:
                 self.open_anchors.add(anchor)
             else:
                 self.anchors[anchor] = (value, 1)
+                self.anchor_chars[anchor] = len(value) if isinstance(value, str) else 8
 
     def attach(self, value: Any, pos: Position, text: str | None = None) -> Pointer | None:
         """Put ``value`` where its parent expects it: its pointer, or None when not kept.
@@ -361,6 +387,13 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent, pos: Position) -> Any:
         tag, value, plain = event.tag, event.value, not event.style  # libyaml: '', Python: None
         resolved: Any = value
+        self.chars += len(value or "")
+        if value and _CONTROL_CHAR.search(value):
+            found = _CONTROL_CHAR.search(value)
+            code = f"\\x{ord(found.group()):02x}" if found else "?"
+            message = f"a string holds the control character {code} (written as an escape)"
+            hint = "remove the escape: spec text is printable (tabs and newlines are fine)"
+            self.problem("MLP016", message, pos, hint)
         if tag is None and plain:
             resolved = _resolve_plain(value)
         elif tag is not None and tag not in ("!", _CORE + "str"):
@@ -393,7 +426,7 @@ class _Builder:
             raise _GiveUpError
         value: dict[str, Any] | list[Any] = {} if is_map else []
         pointer = self.attach(value, pos)
-        self.stack.append(_Frame(value, pointer or (), pointer is None, self.nodes))
+        self.stack.append(_Frame(value, pointer or (), pointer is None, self.nodes, self.chars))
         return value
 
     def close(self) -> None:
@@ -401,6 +434,7 @@ class _Builder:
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = (frame.container, self.nodes - frame.start + 1)
+            self.anchor_chars[frame.anchor] = self.chars - frame.chars
 
     def alias(self, name: str, pos: Position) -> Any:
         if name in self.open_anchors:
@@ -413,6 +447,7 @@ class _Builder:
             value, size = None, 1
         else:
             value, size = self.anchors[name]
+            self.chars += self.anchor_chars.get(name, 0)
         self.nodes += size - 1
         self.attach(value, pos)
         return value
@@ -494,7 +529,8 @@ LOAD_CODES: list[CodeDoc] = [
             "Reported at the second occurrence; the hint names the line of the first.",
             _bad("  name: iris\n", "  name: iris\n  name: irises\n"), _GOOD),
     CodeDoc("MLP010", "too many values after alias expansion",
-            f"The document expands to more than {MAX_NODES:,} values (a 'billion laughs' "
+            f"The document expands to more than {MAX_NODES:,} values or "
+            f"{MAX_EXPANDED_CHARS:,} characters of text (a 'billion laughs' "
             "bomb of nested aliases), or an alias refers to a node that contains it.",
             _GOOD + "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a]\n"
             "c: &c [*b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c]\n"
@@ -520,5 +556,11 @@ LOAD_CODES: list[CodeDoc] = [
             "Keys are strings. Unquoted 1, 1.5, true or null read as other types; lists and "
             "mappings cannot be keys; YAML merge keys ('<<') are not supported.",
             _bad("    - {name: accuracy,", "    - {1: accuracy,"), _GOOD),
+    CodeDoc("MLP016", "control character in a string",
+            "A quoted string holds a control character written as an escape (\\0, \\x07, "
+            "\\e, ...). It would reach generated files, shells and terminals unseen; tabs and "
+            "newlines are the only ones allowed.",
+            _bad("Classify iris flowers by species.", '"Classify \\0 iris flowers by species."'),
+            _GOOD),
 ]
 # fmt: on

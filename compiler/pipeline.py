@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from compiler.codes import CodeDoc
 from compiler.diagnostics import Diagnostic, DiagnosticError, Position
-from compiler.load import Document, load_document, load_text
+from compiler.load import Document, load_document, load_text, read_spec
 from mlcontract.records import record
 
 if TYPE_CHECKING:
@@ -76,11 +76,12 @@ def validate_file(path: Path, display: str | None = None) -> ValidationResult:
     shown = display or str(path)
     result = ValidationResult(file=shown)
     try:
-        document = load_document(path, display=shown)
+        raw = read_spec(path, shown)
+        document = load_text(raw, shown)
     except DiagnosticError as exc:
         result.diagnostics.extend(exc.diagnostics)
         return result
-    result.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    result.sha256 = hashlib.sha256(raw).hexdigest()
     return _validate(document, result)
 
 
@@ -118,13 +119,25 @@ def find_specs(paths: Sequence[Path]) -> list[Path]:
         if path.is_dir():
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-                found.extend(Path(dirpath) / f for f in sorted(filenames) if f in SPEC_NAMES)
+                found.extend(
+                    Path(dirpath) / f
+                    for f in sorted(filenames)
+                    if f in SPEC_NAMES and _regular(Path(dirpath) / f)
+                )
         else:
             found.append(path)
     unique: dict[Path, None] = {}
     for spec in found:
         unique.setdefault(spec, None)
     return list(unique)
+
+
+def _regular(path: Path) -> bool:
+    """Discovery keeps regular files (symlinks to them too): a FIFO would block the read."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def find_root(start: Path) -> Path:
@@ -372,9 +385,9 @@ def build_outputs(
             if where is None:
                 continue
             try:
-                digest = hashlib.sha256(spec_path.read_bytes()).hexdigest()
-            except OSError:
-                continue
+                digest = hashlib.sha256(read_spec(spec_path)).hexdigest()
+            except DiagnosticError:
+                continue  # validating it reports why
             cached[index] = up_to_date(tree, where, digest, stamp, stats=stats)
     todo = [
         index

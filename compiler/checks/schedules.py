@@ -31,6 +31,7 @@ FIELDS = (
 # What POSIX cron (and so GitHub Actions) reads: croniter also takes L, # and ?.
 _NUMERIC = re.compile(r"[0-9*,/-]+")
 _NAMED = re.compile(r"(?:[0-9*,/-]|[A-Za-z]{3})+")
+GITHUB_MIN_INTERVAL = 300  # GitHub Actions: "the shortest interval ... is once every 5 minutes"
 # A fixed starting point, so that intervals do not depend on when the compiler runs.
 REFERENCE = datetime(2024, 1, 1, tzinfo=UTC)
 _RUNS = 100  # enough consecutive runs to meet the shortest gap of any practical schedule
@@ -129,6 +130,13 @@ def _schedules(ctx: CheckContext) -> Iterator[tuple[Pointer, str]]:
 def _cron(ctx: CheckContext) -> Iterator[Diagnostic]:
     for pointer, expression in _schedules(ctx):
         problem = cron_problem(expression)
+        if problem is None:
+            gap = shortest_interval(expression)
+            if gap is not None and gap < GITHUB_MIN_INTERVAL:
+                problem = (
+                    f"it runs every {gap // 60} minute{'s' * (gap != 60)} at times; GitHub "
+                    f"Actions runs a schedule at most every {GITHUB_MIN_INTERVAL // 60} minutes"
+                )
         if problem is not None:
             yield ctx.error(
                 "MLP210",
@@ -145,7 +153,9 @@ RULES = [
         "invalid cron expression",
         "`monitoring.schedule`, `retraining.schedule` and `deployment.batch.schedule` are "
         "five-field cron expressions in UTC (minute hour day-of-month month day-of-week), as "
-        "GitHub Actions reads them. The message names the field that is wrong.",
+        "GitHub Actions reads them. The message names the field that is wrong. GitHub runs a "
+        "schedule at most every 5 minutes, so a schedule that fires more often is refused "
+        "rather than silently thinned out.",
         spec("monitoring:\n  schedule: '0 25 * * *'\n"),
         spec("monitoring:\n  schedule: '0 5 * * *'\n"),
         _cron,

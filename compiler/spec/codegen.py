@@ -98,8 +98,8 @@ _NODES: dict[str, dict[str, int]] = {
     },
     "literal": {"expected": _DATA},
     "str": {"pattern": _DATA, "min_length": _DATA, "max_length": _DATA},
-    "int": {"ge": _DATA, "gt": _DATA, "le": _DATA, "lt": _DATA},
-    "float": {"ge": _DATA, "gt": _DATA, "le": _DATA, "lt": _DATA},
+    "int": {"ge": _DATA, "gt": _DATA, "le": _DATA, "lt": _DATA, "strict": _DATA},
+    "float": {"ge": _DATA, "gt": _DATA, "le": _DATA, "lt": _DATA, "allow_inf_nan": _DATA},
     "bool": {},
     "any": {},
     "function-after": {"function": _FUNCTION, "schema": _SCHEMA, "ref": _REF},
@@ -115,7 +115,7 @@ _CORE_DEFAULTS: dict[str, object] = {
     "validate_by_alias": True,
 }
 _CONFIG_KEYS = frozenset(
-    {"extra_fields_behavior", "title", "validate_by_alias", "validate_by_name"}
+    {"allow_inf_nan", "extra_fields_behavior", "title", "validate_by_alias", "validate_by_name"}
 )
 _FUNCTION_KINDS = frozenset({"no-info"})
 

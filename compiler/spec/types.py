@@ -16,8 +16,9 @@ from compiler.spec.constraints import (
     duration_seconds,
 )
 
-# Frozen, closed models: an unknown key is an error, never silently ignored.
-STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# Frozen, closed models: an unknown key is an error, never silently ignored; numbers are
+# finite (`.inf` or `.nan` is never a meaningful limit).
+STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 Slug = Annotated[
     str,

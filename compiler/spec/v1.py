@@ -175,7 +175,9 @@ class Split(Spec):
     method: Literal["random", "time"] = "random"
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     validation_size: float = Field(default=0.0, ge=0.0, lt=1.0)
-    seed: int = Field(default=42, ge=0)
+    seed: int = Field(
+        default=42, ge=0, lt=2**32, strict=True, description="Random seed: 0 to 2**32 - 1."
+    )
     stratify: bool = Field(default=True, description="Stratify a random split by the target.")
 
 
@@ -291,14 +293,14 @@ class Resources(Spec):
 
     cpu: str = Field(default="1", pattern=r"^[0-9]+(\.[0-9]+)?m?$", examples=["500m", "2"])
     memory: str = Field(default="1Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
-    gpu: int = Field(default=0, ge=0)
+    gpu: int = Field(default=0, ge=0, strict=True)
 
 
 class Replicas(Spec):
     """Autoscaling bounds."""
 
-    min: int = Field(default=1, ge=0, le=1000)
-    max: int = Field(default=1, ge=1, le=1000)
+    min: int = Field(default=1, ge=0, le=1000, strict=True)
+    max: int = Field(default=1, ge=1, le=1000, strict=True)
 
 
 class Environment(Spec):
@@ -340,7 +342,7 @@ class AbTest(Spec):
     challenger_share: float = Field(description="Share of traffic (0, 0.5] sent to the challenger.")
     metric: Identifier = Field(description="The success metric measured on outcomes.")
     metric_type: Literal["proportion", "mean"] = "proportion"
-    minimum_samples: int = Field(default=1000, ge=10)
+    minimum_samples: int = Field(default=1000, ge=10, strict=True)
     significance: float = Field(default=0.05, gt=0, lt=0.5)
     max_duration: Duration = "14d"
 
@@ -401,7 +403,7 @@ class Drift(Spec):
         default="training", description="'training' or a trailing window such as 30d."
     )
     window: Duration = Field(default="1d", description="The current window compared each run.")
-    bins: int = Field(default=10, ge=2, le=100)
+    bins: int = Field(default=10, ge=2, le=100, strict=True)
 
 
 class DataQuality(Spec):
@@ -411,7 +413,7 @@ class DataQuality(Spec):
     max_range_violations: Fraction = 0.0
     schema_violations: Literal["error", "warn"] = "error"
     new_categories: Literal["error", "warn", "ignore"] = "warn"
-    min_rows: int = Field(default=1, ge=1)
+    min_rows: int = Field(default=1, ge=1, strict=True)
 
 
 class Performance(Spec):
@@ -477,7 +479,7 @@ Trigger = Literal["drift", "performance", "new_data", "schedule"]
 class MaxRetrains(Spec):
     """At most `count` retrains within `window`."""
 
-    count: int = Field(default=4, ge=1)
+    count: int = Field(default=4, ge=1, strict=True)
     window: Duration = "30d"
 
 

@@ -670,7 +670,12 @@ _PERSON: dict[str, Any] = {
         },
         "model_name": "Person",
     },
-    "config": {"title": "Person", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Person",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Person",
 }
 
@@ -714,7 +719,12 @@ _METADATA: dict[str, Any] = {
         },
         "model_name": "Metadata",
     },
-    "config": {"title": "Metadata", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Metadata",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Metadata",
 }
 
@@ -744,7 +754,12 @@ _SCOPE: dict[str, Any] = {
         },
         "model_name": "Scope",
     },
-    "config": {"title": "Scope", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Scope",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Scope",
 }
 
@@ -776,7 +791,12 @@ _OBJECTIVE: dict[str, Any] = {
         },
         "model_name": "Objective",
     },
-    "config": {"title": "Objective", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Objective",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Objective",
 }
 
@@ -817,7 +837,12 @@ _BUSINESS_KPI: dict[str, Any] = {
         },
         "model_name": "BusinessKpi",
     },
-    "config": {"title": "BusinessKpi", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "BusinessKpi",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "BusinessKpi",
 }
 
@@ -854,7 +879,12 @@ _MODEL_METRIC: dict[str, Any] = {
         },
         "model_name": "ModelMetric",
     },
-    "config": {"title": "ModelMetric", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "ModelMetric",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "ModelMetric",
 }
 
@@ -879,7 +909,12 @@ _KPIS: dict[str, Any] = {
         },
         "model_name": "Kpis",
     },
-    "config": {"title": "Kpis", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Kpis",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Kpis",
 }
 
@@ -944,7 +979,12 @@ _COLUMN: dict[str, Any] = {
         },
         "model_name": "Column",
     },
-    "config": {"title": "Column", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Column",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Column",
 }
 
@@ -1064,6 +1104,7 @@ _DATA_SOURCE: dict[str, Any] = {
         "config": {
             "title": "DataSource",
             "extra_fields_behavior": "forbid",
+            "allow_inf_nan": False,
             "validate_by_name": True,
         },
     },
@@ -1083,7 +1124,12 @@ _DATA: dict[str, Any] = {
         },
         "model_name": "Data",
     },
-    "config": {"title": "Data", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Data",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Data",
 }
 
@@ -1119,7 +1165,11 @@ _SPLIT: dict[str, Any] = {
             },
             "seed": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "int", "ge": 0}, "default": 42},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "int", "strict": True, "ge": 0, "lt": 4294967296},
+                    "default": 42,
+                },
             },
             "stratify": {
                 "type": "model-field",
@@ -1128,7 +1178,12 @@ _SPLIT: dict[str, Any] = {
         },
         "model_name": "Split",
     },
-    "config": {"title": "Split", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Split",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Split",
 }
 
@@ -1161,7 +1216,12 @@ _ESTIMATOR: dict[str, Any] = {
         },
         "model_name": "Estimator",
     },
-    "config": {"title": "Estimator", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Estimator",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Estimator",
 }
 
@@ -1190,7 +1250,12 @@ _BASELINE: dict[str, Any] = {
         },
         "model_name": "Baseline",
     },
-    "config": {"title": "Baseline", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Baseline",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Baseline",
 }
 
@@ -1257,7 +1322,12 @@ _CUSTOM_STAGE: dict[str, Any] = {
         },
         "model_name": "CustomStage",
     },
-    "config": {"title": "CustomStage", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "CustomStage",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "CustomStage",
 }
 
@@ -1326,7 +1396,12 @@ _TRAINING: dict[str, Any] = {
         },
         "model_name": "Training",
     },
-    "config": {"title": "Training", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Training",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Training",
 }
 
@@ -1355,7 +1430,12 @@ _THRESHOLD: dict[str, Any] = {
         },
         "model_name": "Threshold",
     },
-    "config": {"title": "Threshold", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Threshold",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Threshold",
 }
 
@@ -1390,6 +1470,7 @@ _BEAT_BASELINE: dict[str, Any] = {
     "config": {
         "title": "BeatBaseline",
         "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
         "validate_by_name": True,
     },
     "ref": "BeatBaseline",
@@ -1426,6 +1507,7 @@ _BEAT_CHAMPION: dict[str, Any] = {
     "config": {
         "title": "BeatChampion",
         "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
         "validate_by_name": True,
     },
     "ref": "BeatChampion",
@@ -1468,7 +1550,12 @@ _GATES: dict[str, Any] = {
         },
         "model_name": "Gates",
     },
-    "config": {"title": "Gates", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Gates",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Gates",
 }
 
@@ -1502,7 +1589,12 @@ _EVALUATION: dict[str, Any] = {
         },
         "model_name": "Evaluation",
     },
-    "config": {"title": "Evaluation", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Evaluation",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Evaluation",
 }
 
@@ -1539,7 +1631,12 @@ _LATENCY: dict[str, Any] = {
         },
         "model_name": "Latency",
     },
-    "config": {"title": "Latency", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Latency",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Latency",
 }
 
@@ -1567,12 +1664,21 @@ _RESOURCES: dict[str, Any] = {
             },
             "gpu": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "int", "ge": 0}, "default": 0},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "int", "strict": True, "ge": 0},
+                    "default": 0,
+                },
             },
         },
         "model_name": "Resources",
     },
-    "config": {"title": "Resources", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Resources",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Resources",
 }
 
@@ -1586,7 +1692,7 @@ _REPLICAS: dict[str, Any] = {
                 "type": "model-field",
                 "schema": {
                     "type": "default",
-                    "schema": {"type": "int", "ge": 0, "le": 1000},
+                    "schema": {"type": "int", "strict": True, "ge": 0, "le": 1000},
                     "default": 1,
                 },
             },
@@ -1594,14 +1700,19 @@ _REPLICAS: dict[str, Any] = {
                 "type": "model-field",
                 "schema": {
                     "type": "default",
-                    "schema": {"type": "int", "ge": 1, "le": 1000},
+                    "schema": {"type": "int", "strict": True, "ge": 1, "le": 1000},
                     "default": 1,
                 },
             },
         },
         "model_name": "Replicas",
     },
-    "config": {"title": "Replicas", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Replicas",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Replicas",
 }
 
@@ -1652,7 +1763,12 @@ _ENVIRONMENT: dict[str, Any] = {
         },
         "model_name": "Environment",
     },
-    "config": {"title": "Environment", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Environment",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Environment",
 }
 
@@ -1684,7 +1800,12 @@ _BATCH: dict[str, Any] = {
         },
         "model_name": "Batch",
     },
-    "config": {"title": "Batch", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Batch",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Batch",
 }
 
@@ -1749,7 +1870,12 @@ _DEPLOYMENT: dict[str, Any] = {
         },
         "model_name": "Deployment",
     },
-    "config": {"title": "Deployment", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Deployment",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Deployment",
 }
 
@@ -1774,7 +1900,11 @@ _AB_TEST: dict[str, Any] = {
             },
             "minimum_samples": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "int", "ge": 10}, "default": 1000},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "int", "strict": True, "ge": 10},
+                    "default": 1000,
+                },
             },
             "significance": {
                 "type": "model-field",
@@ -1799,7 +1929,12 @@ _AB_TEST: dict[str, Any] = {
         },
         "model_name": "AbTest",
     },
-    "config": {"title": "AbTest", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "AbTest",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "AbTest",
 }
 
@@ -1824,7 +1959,12 @@ _SHADOW: dict[str, Any] = {
         },
         "model_name": "Shadow",
     },
-    "config": {"title": "Shadow", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Shadow",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Shadow",
 }
 
@@ -1853,7 +1993,12 @@ _EXPERIMENTS: dict[str, Any] = {
         },
         "model_name": "Experiments",
     },
-    "config": {"title": "Experiments", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Experiments",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Experiments",
 }
 
@@ -1895,7 +2040,12 @@ _DRIFT_TEST: dict[str, Any] = {
         },
         "model_name": "DriftTest",
     },
-    "config": {"title": "DriftTest", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "DriftTest",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "DriftTest",
 }
 
@@ -1970,14 +2120,19 @@ _DRIFT: dict[str, Any] = {
                 "type": "model-field",
                 "schema": {
                     "type": "default",
-                    "schema": {"type": "int", "ge": 2, "le": 100},
+                    "schema": {"type": "int", "strict": True, "ge": 2, "le": 100},
                     "default": 10,
                 },
             },
         },
         "model_name": "Drift",
     },
-    "config": {"title": "Drift", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Drift",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Drift",
 }
 
@@ -2021,12 +2176,21 @@ _DATA_QUALITY: dict[str, Any] = {
             },
             "min_rows": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "int", "ge": 1}, "default": 1},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "int", "strict": True, "ge": 1},
+                    "default": 1,
+                },
             },
         },
         "model_name": "DataQuality",
     },
-    "config": {"title": "DataQuality", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "DataQuality",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "DataQuality",
 }
 
@@ -2071,7 +2235,12 @@ _PERFORMANCE: dict[str, Any] = {
         },
         "model_name": "Performance",
     },
-    "config": {"title": "Performance", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Performance",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Performance",
 }
 
@@ -2100,7 +2269,12 @@ _SLOS: dict[str, Any] = {
         },
         "model_name": "Slos",
     },
-    "config": {"title": "Slos", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Slos",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Slos",
 }
 
@@ -2117,7 +2291,12 @@ _SECRET_REF: dict[str, Any] = {
         },
         "model_name": "SecretRef",
     },
-    "config": {"title": "SecretRef", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "SecretRef",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "SecretRef",
 }
 
@@ -2170,7 +2349,12 @@ _ALERT_ROUTE: dict[str, Any] = {
         },
         "model_name": "AlertRoute",
     },
-    "config": {"title": "AlertRoute", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "AlertRoute",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "AlertRoute",
 }
 
@@ -2238,7 +2422,12 @@ _MONITORING: dict[str, Any] = {
         },
         "model_name": "Monitoring",
     },
-    "config": {"title": "Monitoring", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Monitoring",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Monitoring",
 }
 
@@ -2250,7 +2439,11 @@ _MAX_RETRAINS: dict[str, Any] = {
         "fields": {
             "count": {
                 "type": "model-field",
-                "schema": {"type": "default", "schema": {"type": "int", "ge": 1}, "default": 4},
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "int", "strict": True, "ge": 1},
+                    "default": 4,
+                },
             },
             "window": {
                 "type": "model-field",
@@ -2267,7 +2460,12 @@ _MAX_RETRAINS: dict[str, Any] = {
         },
         "model_name": "MaxRetrains",
     },
-    "config": {"title": "MaxRetrains", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "MaxRetrains",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "MaxRetrains",
 }
 
@@ -2340,7 +2538,12 @@ _RETRAINING: dict[str, Any] = {
         },
         "model_name": "Retraining",
     },
-    "config": {"title": "Retraining", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Retraining",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Retraining",
 }
 
@@ -2408,7 +2611,12 @@ _REGISTRY: dict[str, Any] = {
         },
         "model_name": "Registry",
     },
-    "config": {"title": "Registry", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "Registry",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "Registry",
 }
 
@@ -2486,7 +2694,12 @@ _PROJECT_SPEC: dict[str, Any] = {
         },
         "model_name": "ProjectSpec",
     },
-    "config": {"title": "ProjectSpec", "extra_fields_behavior": "forbid", "validate_by_name": True},
+    "config": {
+        "title": "ProjectSpec",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
     "ref": "ProjectSpec",
 }
 

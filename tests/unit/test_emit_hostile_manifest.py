@@ -140,3 +140,17 @@ def test_target_limits_what_is_written_never_what_is_kept(tmp_path: Path) -> Non
     assert {p for p in work.rglob("*") if p.is_file()} == before
     full = _cli("compile", "-j", "1", "--check", ".", cwd=work)
     assert full.returncode == 0, full.stdout + full.stderr
+
+
+def test_discovery_skips_a_fifo_and_compile_does_not_hang(tmp_path: Path) -> None:
+    import os
+
+    from compiler.pipeline import find_specs
+
+    (tmp_path / ".git").mkdir()
+    os.mkfifo(tmp_path / "mlproject.yaml")
+    assert find_specs([tmp_path]) == []
+    given = _cli("compile", "-j", "1", "mlproject.yaml", cwd=tmp_path)
+    assert given.returncode == 1, given.stdout + given.stderr
+    assert "error[MLP001]" in given.stdout + given.stderr
+    assert "not a regular file" in given.stdout + given.stderr

@@ -223,8 +223,34 @@ def test_mlp001_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     def denied(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", denied)
-    assert problems(path) == [("MLP001", None, None)]
+    monkeypatch.setattr(os, "open", denied)  # the loader opens with os.open (O_NONBLOCK)
+    found = problems(path)
+    monkeypatch.undo()
+    assert found == [("MLP001", None, None)]
+
+
+def test_mlp001_device_is_not_read(tmp_path: Path) -> None:
+    assert problems(Path("/dev/zero")) == [("MLP001", None, None)]
+
+
+def test_mlp010_expanded_text_is_bounded() -> None:
+    big = "x" * 50_000
+    text = f"a: &a '{big}'\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    text += "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+    assert len(text) < 60_000  # 26,000 values, far below the value limit, 25 MB of text
+    with pytest.raises(DiagnosticError) as info:
+        load_text(text, "x.yaml")
+    assert [d.code for d in info.value.diagnostics] == ["MLP010"]
+    assert "characters" in info.value.diagnostics[0].message
+
+
+def test_mlp016_control_character_escape() -> None:
+    with pytest.raises(DiagnosticError) as info:
+        load_text('a: "x\\0y"\nb: "bell\\a"\nc: "tab\\tnewline\\n"\n', "x.yaml")
+    assert [(d.code, d.position.line if d.position else None) for d in info.value.diagnostics] == [
+        ("MLP016", 1),
+        ("MLP016", 2),
+    ]
 
 
 def test_mlp002_too_large(tmp_path: Path) -> None:
@@ -398,7 +424,7 @@ def test_problems_of_different_kinds_are_collected(tmp_path: Path) -> None:
 
 
 def test_every_code_is_documented_and_its_examples_behave(tmp_path: Path) -> None:
-    assert [doc.code for doc in LOAD_CODES] == [f"MLP{n:03d}" for n in range(1, 16)]
+    assert [doc.code for doc in LOAD_CODES] == [f"MLP{n:03d}" for n in range(1, 17)]
     for doc in LOAD_CODES:
         assert doc.title
         assert doc.summary
