@@ -30,8 +30,9 @@ CHANGE = {
     "identical": "unchanged",
     "modified": "modified",  # edited by hand: compile refuses without --force
     "conflict": "conflict",  # not mlproject's file: compile refuses without --force
+    "unsafe": "unsafe",  # named in a manifest, not provably ours: never touched (MLP307)
 }
-_ORDER = ("create", "update", "delete", "modified", "conflict")
+_ORDER = ("create", "update", "delete", "modified", "conflict", "unsafe")
 _MANIFEST_NOTE = "mlproject's record of the generated files and their hashes"
 MARKDOWN_DIFF_LINES = 400  # per file, in a pull-request comment
 _BACKTICKS = re.compile(r"`{3,}")
@@ -42,7 +43,7 @@ class FileChange:
     """One file of the plan: what compile would do there, why, and the content diff."""
 
     path: str
-    change: str  # create | update | delete | unchanged | modified | conflict
+    change: str  # create | update | delete | unchanged | modified | conflict | unsafe
     spec_path: str
     reason: str | None
     diff: str  # a unified diff ("" when the content does not change or is unknown)
@@ -115,7 +116,7 @@ def has_changes(found: Sequence[FileChange]) -> bool:
 
 def refused(found: Sequence[FileChange]) -> list[FileChange]:
     """Files compile would refuse to touch without --force (edited by hand, not ours)."""
-    return [c for c in found if c.change in {"modified", "conflict"} and not _forced(c)]
+    return [c for c in found if c.change in {"modified", "conflict", "unsafe"} and not _forced(c)]
 
 
 def _forced(change: FileChange) -> bool:
@@ -127,7 +128,7 @@ def _summary_line(found: Sequence[FileChange]) -> str:
     if not has_changes(found):
         return f"No changes: {counts['unchanged']} generated file(s) up to date."
     parts = [f"{counts[name]} to {name}" for name in ("create", "update", "delete")]
-    refusals = counts["modified"] + counts["conflict"]
+    refusals = counts["modified"] + counts["conflict"] + counts["unsafe"]
     if refusals:
         parts.append(f"{refusals} edited by hand or not mlproject's")
     return f"Plan: {', '.join(parts)}; {counts['unchanged']} unchanged."
