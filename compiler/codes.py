@@ -26,12 +26,13 @@ class CodeDoc:
 def all_codes() -> dict[str, CodeDoc]:
     """Every documented code, ordered by code."""
     from compiler.checks import CHECK_CODES
+    from compiler.checks.data_codes import DATA_CODES
     from compiler.emit import EMIT_CODES
     from compiler.load import LOAD_CODES
     from compiler.pipeline import WORKSPACE_CODES
     from compiler.spec.validate import SCHEMA_CODES
 
-    docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *WORKSPACE_CODES, *EMIT_CODES]
+    docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *DATA_CODES, *WORKSPACE_CODES, *EMIT_CODES]
     return {doc.code: doc for doc in sorted(docs, key=lambda d: d.code)}
 
 

@@ -93,11 +93,20 @@ def cli() -> None:
 @cli.command()
 @SPECS
 @FORMAT
-def validate(specs: tuple[Path, ...], fmt: str) -> None:
+@click.option(
+    "--data",
+    "with_data",
+    is_flag=True,
+    help="Also check each valid spec against its data files and estimator (reads data).",
+)
+def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
     """Check specs and report every problem with file:line:col.
 
     SPECS are spec files or directories to search (default: ./mlproject.yaml,
-    else every mlproject.yaml below the current directory).
+    else every mlproject.yaml below the current directory). With --data, a
+    valid spec is also checked against the data it names: files exist, the
+    target, timestamp, PII and features are columns, declared types and ranges
+    hold on a sample, the estimator class imports (MLP260-MLP266).
     """
     from compiler.pipeline import validate_file
 
@@ -105,6 +114,12 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     if not paths:
         _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     results = [validate_file(p) for p in paths]
+    if with_data:
+        from mlruntime.datacheck import check_data
+
+        for path, r in zip(paths, results, strict=True):
+            if r.ok and r.spec is not None and r.document is not None:
+                r.diagnostics.extend(check_data(r.spec, r.document, path.parent))
     diagnostics = sorted({d for r in results for d in r.diagnostics}, key=lambda d: d.sort_key)
     sources = {r.file: r.document.text for r in results if r.document is not None}
     _report(diagnostics, fmt, sources)

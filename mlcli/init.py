@@ -206,6 +206,10 @@ def init(
         schema_url="https://mlproject.dev/schemas/mlproject.v1.json",
     )
     result = validate_text(text, str(spec_path))
+    if result.ok and from_data is not None and result.spec and result.document:
+        from mlruntime.datacheck import check_data
+
+        result.diagnostics.extend(check_data(result.spec, result.document, directory))
     if not result.ok:
         from compiler.diagnostics import format_text
 

@@ -2,7 +2,8 @@
 
 On every pull request touching the project: ``mlproject validate``,
 ``mlproject plan --detailed-exitcode`` (``compile --check`` that also shows
-what compile would change) and ``dvc repro``, then one comment on the pull
+what compile would change), ``mlproject validate --data`` (the spec against the
+pulled data) and ``dvc repro``, then one comment on the pull
 request, updated in place on every push (found again by a hidden marker): the
 plan of generated-file changes (one collapsed diff per file), ``dvc params
 diff`` and ``dvc metrics diff`` against the base commit and the release-gate
@@ -31,6 +32,12 @@ REPORT_LIMIT = 60000  # bytes; a GitHub comment holds at most 65,536 characters
 
 VALIDATE = """
     mlproject validate "$MLPROJECT_SPEC" 2>&1 | tee "$RUNNER_TEMP/mlproject-validate.txt"
+"""
+
+# The spec against the pulled data (paths, columns, types, ranges, estimator), then the pipeline.
+REPRO = """
+    mlproject validate --data "$MLPROJECT_SPEC"
+    dvc repro
 """
 
 # `compile --check` that also says what compile would change: one collapsed diff per file.
@@ -195,8 +202,8 @@ def _check_job(project: ir.Project) -> Job:
         ),
         common.dvc_pull(_VALIDATED),
         common.step(
-            "dvc repro",
-            "dvc repro\n",
+            "mlproject validate --data, dvc repro",
+            REPRO,
             step_id="repro",
             condition=_VALIDATED,
             continue_on_error=True,

@@ -1,0 +1,149 @@
+"""``mlproject validate --data``: the spec against the data it names (MLP260-MLP266).
+
+Every finding is a coded diagnostic at the spec line it is about; plain
+``validate`` reads no data (tests/unit/test_import_budget.py keeps pandas out).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+from mlcli.app import cli
+
+HEAD = """\
+apiVersion: mlproject/v1
+metadata:
+  name: shop
+  owners: [{name: Ada Lovelace, email: ada@example.com}]
+objective:
+  problem: Predict churn.
+  task: binary_classification
+kpis:
+  metrics:
+    - {name: roc_auc, minimum: 0.6, primary: true}
+data:
+  sources:
+"""
+
+
+def _project(tmp_path: Path, source: str, tail: str = "") -> Path:
+    frame = pd.DataFrame(
+        {
+            "age": [20, 35, 51, 97, 44, 30],
+            "plan": ["basic", "pro", "plus", "gold", "pro", "basic"],
+            "email": [f"u{i}@x.org" for i in range(6)],
+            "churned": [0, 1, 0, 1, 0, 1],
+        }
+    )
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "c.csv", index=False)
+    (tmp_path / "mlproject.yaml").write_text(HEAD + source + tail)
+    return tmp_path / "mlproject.yaml"
+
+
+def _validate(spec: Path, *args: str, code: int) -> Result:
+    result = CliRunner().invoke(cli, ["validate", str(spec), *args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def _codes(result: Result) -> list[tuple[str, int, str]]:
+    return [
+        (d["code"], d["position"]["line"], d["severity"])
+        for d in json.loads(result.stdout)["diagnostics"]
+    ]
+
+
+def test_plain_validate_reads_no_data_and_data_validate_finds_every_problem(
+    tmp_path: Path,
+) -> None:
+    spec = _project(
+        tmp_path,
+        "    - name: c\n"  # line 13
+        "      path: data/c.csv\n"
+        "      target: churnd\n"  # 15
+        "      pii: [e_mail]\n",  # 16
+        "training:\n"
+        "  features: [age, plna]\n"  # 18
+        "  estimator:\n"
+        "    class: sklearn.ensemble.RandomForrestClassifier\n",  # 20
+    )
+    _validate(spec, code=0)  # nothing to see without the data
+    result = _validate(spec, "--data", "--format", "json", code=1)
+    assert _codes(result) == [
+        ("MLP261", 15, "error"),
+        ("MLP261", 16, "error"),
+        ("MLP261", 18, "error"),
+        ("MLP265", 20, "error"),
+    ]
+    text = _validate(spec, "--data", code=1).output
+    assert "target 'churnd' is not a column of data/c.csv" in text
+    assert "did you mean 'churned'?" in text and "did you mean 'plan'?" in text
+    assert "did you mean 'RandomForestClassifier'?" in text
+    assert f"{spec}:15:15: error[MLP261]" in text
+
+
+def test_declared_types_and_ranges_are_checked_on_a_sample(tmp_path: Path) -> None:
+    spec = _project(
+        tmp_path,
+        "    - name: c\n"
+        "      path: data/c.csv\n"
+        "      target: churned\n"
+        "      pii: [email]\n"
+        "      columns:\n"  # 17
+        "        - {name: age, type: integer, min: 18, max: 90}\n"  # 18
+        "        - {name: plan, type: category, categories: [basic, plus, pro]}\n"  # 19
+        "        - {name: email, type: integer}\n"  # 20
+        "        - {name: churned, type: integer}\n",
+    )
+    result = _validate(spec, "--data", "--format", "json", code=1)
+    assert _codes(result) == [
+        ("MLP263", 18, "error"),
+        ("MLP263", 19, "error"),
+        ("MLP262", 20, "error"),
+    ]
+    findings = json.loads(result.stdout)["diagnostics"]
+    assert "1 row(s) of data/c.csv (6 rows read) break 'max: <= 90'" in findings[0]["message"]
+    assert "e.g." not in findings[2]["message"]  # a PII source shows no values
+
+
+def test_a_partial_schema_warns_that_columns_would_be_dropped(tmp_path: Path) -> None:
+    spec = _project(
+        tmp_path,
+        "    - name: c\n"
+        "      path: data/c.csv\n"
+        "      target: churned\n"
+        "      columns:\n"  # 16
+        "        - {name: age, type: integer}\n"
+        "        - {name: churned, type: integer}\n",
+    )
+    result = _validate(spec, "--data", code=0)  # a warning does not fail validation
+    assert "warning[MLP264]" in result.output
+    assert "2 column(s) of data/c.csv are not declared, so the model will not use them: " in (
+        result.output
+    )
+    assert "plan, email" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "code"),
+    [("data/none.csv", "csv", "MLP260"), ("data/c.csv", "parquet", "MLP266")],
+)
+def test_missing_or_unreadable_data(tmp_path: Path, path: str, fmt: str, code: str) -> None:
+    spec = _project(
+        tmp_path,
+        f"    - {{name: c, path: {path}, format: {fmt}, target: churned}}\n",
+    )
+    result = _validate(spec, "--data", "--format", "json", code=1)
+    assert _codes(result) == [(code, 13, "error")]
+
+
+def test_every_data_code_is_explained() -> None:
+    for code in ("MLP260", "MLP261", "MLP262", "MLP263", "MLP264", "MLP265", "MLP266"):
+        result = CliRunner().invoke(cli, ["explain", code])
+        assert result.exit_code == 0 and "validate --data" in result.output
