@@ -114,7 +114,7 @@ def _numeric(
         edges, display = np.unique(found[:-2]), found[-2:]
         ref_counts = stats.numeric_counts(np.where(np.isinf(ref_all), np.nan, ref_all), edges)
         cur_counts = stats.numeric_counts(np.where(np.isinf(cur_all), np.nan, cur_all), edges)
-        statistic, p_value = _binned(method, ref_counts, cur_counts)
+        statistic, p_value = binned(method, ref_counts, cur_counts)
     return FeatureDrift(
         feature=feature,
         kind="numeric",
@@ -217,7 +217,7 @@ def categorical_auto_result(
         drifted=auto.decide("categorical", alpha, distance, p_value, missing),
         reference_values=int(ref_counts[:-1].sum()),
         current_values=int(cur_counts[:-1].sum()),
-        histogram=_category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
+        histogram=category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
         effect_floor=auto.CATEGORICAL_EFFECT_FLOOR,
         missing=missing,
     )
@@ -231,7 +231,7 @@ def _sorted_quantiles(values: Floats, qs: Floats) -> Floats:
     return np.asarray(values[below] + (values[above] - values[below]) * (position - below))
 
 
-def _binned(
+def binned(
     method: str, reference: stats.Counts, current: stats.Counts
 ) -> tuple[float, float | None]:
     if method == "psi":
@@ -263,7 +263,7 @@ def _categorical(
                 f"feature '{feature}' has no values in the {window.role} window "
                 f"({window.rows} rows, all missing): no drift verdict is possible"
             )
-    statistic, p_value = _binned(method, ref_counts, cur_counts)
+    statistic, p_value = binned(method, ref_counts, cur_counts)
     seen = len(ref_categories.labels)  # align() keeps the reference's labels first
     return FeatureDrift(
         feature=feature,
@@ -275,7 +275,7 @@ def _categorical(
         drifted=verdict(method, threshold, statistic, p_value),
         reference_values=int(ref_counts[:-1].sum()),
         current_values=int(cur_counts[:-1].sum()),
-        histogram=_category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
+        histogram=category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
     )
 
 
@@ -293,14 +293,26 @@ def _numeric_histogram(
         low, high = float(min(ref.min(), cur.min())), float(max(ref.max(), cur.max()))
     if not high > low:
         high = low + 1.0
-    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
     scale = HISTOGRAM_BINS / (high - low)
     ref_counts = np.bincount(_bin(ref, low, scale), minlength=HISTOGRAM_BINS)
     cur_counts = np.bincount(_bin(cur, low, scale), minlength=HISTOGRAM_BINS)
-    labels = [f"{a:.4g}..{b:.4g}" for a, b in itertools.pairwise(edges)]
-    labels[0], labels[-1] = f"≤ {edges[1]:.4g}", f"> {edges[-2]:.4g}"
     ref_missing = len(ref_all) - len(ref)
     cur_missing = len(cur_all) - len(cur)
+    return display_histogram(ref_counts, cur_counts, ref_missing, cur_missing, low, high)
+
+
+def display_histogram(
+    ref_counts: NDArray[np.int64],
+    cur_counts: NDArray[np.int64],
+    ref_missing: int,
+    cur_missing: int,
+    low: float,
+    high: float,
+) -> Histogram:
+    """The report's histogram from its ``HISTOGRAM_BINS`` counts (any engine)."""
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    labels = [f"{a:.4g}..{b:.4g}" for a, b in itertools.pairwise(edges)]
+    labels[0], labels[-1] = f"≤ {edges[1]:.4g}", f"> {edges[-2]:.4g}"
     ref_full = np.append(ref_counts, ref_missing)
     cur_full = np.append(cur_counts, cur_missing)
     return Histogram((*labels, "(missing)"), _shares(ref_full), _shares(cur_full))
@@ -311,7 +323,7 @@ def _bin(values: Floats, low: float, scale: float) -> NDArray[np.int64]:
     return position.astype(np.int64)
 
 
-def _category_histogram(
+def category_histogram(
     labels: tuple[str, ...],
     seen: int,
     ref_counts: stats.Counts,

@@ -24,13 +24,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from mlcontract import ir
-from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor.result import ColumnQuality, MonitorResult, SchemaViolation
 from mlruntime.steps.monitor.tables import ACCEPTED, Window
+
+if TYPE_CHECKING:
+    from mlruntime.steps.monitor.engines import AggregateWindow
+
+# The checks ask a window questions, never for its rows: a window in memory and one
+# known by its SQL aggregates (the duckdb and spark engines) answer alike.
+AnyWindow = Union[Window, "AggregateWindow"]
 
 VOLUME_FLOOR = 0.5  # "far below the usual volume": under half the reference's median
 MAX_EXAMPLES = 5
@@ -40,33 +47,25 @@ def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
-def type_problem(window: Window, column: str, declared: str) -> str | None:
+def type_problem(window: AnyWindow, column: str, declared: str) -> str | None:
     """Why ``column`` does not hold the declared type, or None when it does."""
     if not window.has(column):
         return "missing"
     stored = window.stored_type(column)
     if stored not in ACCEPTED[declared]:
         return f"declared {declared}, stored as {stored}"
-    if declared == "integer" and stored == "float":
-        values = window.numeric(column)
-        values = values[~np.isnan(values)]
-        if np.any(values != np.floor(values)):
-            return "declared integer, holds fractions"
-    if declared == "boolean" and stored == "integer":
-        values = window.numeric(column)
-        if np.any(~np.isin(values[~np.isnan(values)], (0.0, 1.0))):
-            return "declared boolean, holds integers other than 0 and 1"
-    if declared == "datetime" and stored == "string":
-        try:
-            window.epoch_seconds(column)
-        except StepError:
-            return "declared datetime, holds text that is not a date or time"
+    if declared == "integer" and stored == "float" and window.has_fractions(column):
+        return "declared integer, holds fractions"
+    if declared == "boolean" and stored == "integer" and window.has_non_binary(column):
+        return "declared boolean, holds integers other than 0 and 1"
+    if declared == "datetime" and stored == "string" and not window.parses_as_time(column):
+        return "declared datetime, holds text that is not a date or time"
     return None
 
 
 def check_schema(
     source: ir.Source,
-    windows: Iterable[Window],
+    windows: Iterable[AnyWindow],
     result: MonitorResult,
     *,
     needed: set[str],
@@ -98,8 +97,8 @@ def check_columns(
     quality: ir.DataQuality,
     declared: dict[str, ir.Column],
     columns: Iterable[tuple[str, bool]],
-    reference: Window,
-    current: Window,
+    reference: AnyWindow,
+    current: AnyWindow,
     result: MonitorResult,
 ) -> None:
     """Missing values, range violations and new categories per (column, categorical) pair."""
@@ -141,25 +140,16 @@ def check_columns(
         )
 
 
-def _range_violations(window: Window, column: ir.Column) -> float | None:
+def _range_violations(window: AnyWindow, column: ir.Column) -> float | None:
     if column.min is None and column.max is None:
         return None
     if window.stored_type(column.name) not in {"integer", "float", "boolean"}:
         return None
-    values = window.numeric(column.name)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return 0.0
-    outside = np.zeros(len(values), dtype=bool)
-    if column.min is not None:
-        outside |= values < column.min
-    if column.max is not None:
-        outside |= values > column.max
-    return float(outside.mean())
+    return window.fraction_outside(column.name, column.min, column.max)
 
 
 def _new_categories(
-    name: str, column: ir.Column | None, reference: Window, current: Window
+    name: str, column: ir.Column | None, reference: AnyWindow, current: AnyWindow
 ) -> list[str]:
     if column is not None and column.categories is not None:
         known = {str(c) for c in column.categories}
@@ -183,7 +173,7 @@ def _report_new(name: str, new: list[str], policy: str, result: MonitorResult) -
 
 
 def check_freshness(
-    source: ir.Source, current: Window, result: MonitorResult, *, usable: bool
+    source: ir.Source, current: AnyWindow, result: MonitorResult, *, usable: bool
 ) -> None:
     """Breach when the newest row is older than the source's freshness at ``result.now``."""
     if source.freshness_seconds is None or source.timestamp is None:
@@ -191,14 +181,13 @@ def check_freshness(
         return
     if not usable or not current.has(source.timestamp):
         return  # reported as a schema problem
-    times = current.epoch_seconds(source.timestamp)
-    times = times[np.isfinite(times)]
+    found = current.latest_epoch(source.timestamp)
     limit = source.freshness_seconds
     result.freshness = {"column": source.timestamp, "limit_seconds": limit}
-    if len(times) == 0:
+    if found is None:
         result.breach("freshness", f"no row of the current window has a '{source.timestamp}'")
         return
-    latest = float(times.max())
+    latest = found
     age = result.now - latest
     result.freshness |= {"latest": iso(latest), "age_seconds": round(age, 3)}
     if age > limit:
@@ -213,8 +202,8 @@ def check_volume(
     quality: ir.DataQuality,
     window_seconds: int | None,
     timestamp: str | None,
-    reference: Window,
-    current: Window,
+    reference: AnyWindow,
+    current: AnyWindow,
     result: MonitorResult,
 ) -> bool:
     """Whether the window is big enough for a drift verdict; record volume breaches.
@@ -236,11 +225,9 @@ def check_volume(
     if window_seconds is None or timestamp is None or not reference.has(timestamp):
         result.notes.append("volume not compared with the reference: no timestamp or window")
         return True
-    times = reference.epoch_seconds(timestamp)
-    times = times[np.isfinite(times)]
-    if len(times) == 0:
+    buckets = reference.rows_per_window(timestamp, window_seconds)
+    if len(buckets) == 0:
         return True
-    buckets = np.bincount(((times - times.min()) // window_seconds).astype(np.int64))
     if len(buckets) >= 3:
         buckets = buckets[1:-1]
     usual = float(np.median(buckets))

@@ -28,9 +28,11 @@ from mlcontract import monitoring_contract as contract
 from mlruntime.features import Features, workspace_features
 from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
-from mlruntime.steps.monitor import drift, quality
+from mlruntime.steps.monitor import drift, drift_aggregated, quality, streamed
+from mlruntime.steps.monitor.engines import AggregateWindow
 from mlruntime.steps.monitor.html import render_html
 from mlruntime.steps.monitor.performance import check_performance
+from mlruntime.steps.monitor.quality import AnyWindow
 from mlruntime.steps.monitor.render import previous_last_run, render_markdown, render_prometheus
 from mlruntime.steps.monitor.result import FeatureDrift, MonitorResult
 from mlruntime.steps.monitor.tables import Window, read_window
@@ -126,9 +128,15 @@ def _reference_path(ctx: StepContext, options: MonitorOptions) -> Path:
     return Path(choice)
 
 
-def _read(path: Path, role: str, text: frozenset[str], result: MonitorResult) -> Window | None:
+def _read(
+    path: Path, role: str, text: frozenset[str], result: MonitorResult, engine: str
+) -> AnyWindow | None:
     try:
-        window = read_window(path, role, text)
+        window: AnyWindow = (
+            read_window(path, role, text)
+            if engine == streamed.MEMORY
+            else streamed.shell(path, role)
+        )
     except StepError as exc:
         result.errors.append(exc.message)
         return None
@@ -148,13 +156,21 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         reference_file = _reference_path(ctx, options)
     except StepError as exc:
         result.errors.append(exc.message)
-    current = _read(options.current, "current", text, result)
+    engine = streamed.choose(project.monitoring.engine, (reference_file, options.current))
+    if engine != streamed.MEMORY:
+        result.notes.append(
+            f"engine {engine}: statistics from SQL aggregates streamed over the Parquet windows"
+        )
+    current = _read(options.current, "current", text, result, engine)
     if current is not None and options.last_window and current.rows:
+        if not isinstance(current, Window):
+            result.errors.append("--last-window needs monitoring.engine: memory")
+            return
         current = _last_window(project, source, current, result)
     reference = None
     if reference_file is not None:
         result.reference_path = str(reference_file)
-        reference = _read(reference_file, "reference", text, result)
+        reference = _read(reference_file, "reference", text, result, engine)
     if current is not None:
         result.current_rows = current.rows
     if reference is not None:
@@ -170,6 +186,18 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     if options.labels and target:
         needed.add(target)
     skip = {target} if target and not options.labels else set()
+    window_seconds = project.monitoring.drift.window_seconds if project.monitoring.drift else None
+    if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
+        streamed.aggregate(
+            engine, reference, current,
+            numeric={t.column for t in tests if t.kind == "numeric"} | {options.predictions_col},
+            categorical={t.column for t in tests if t.kind == "categorical"}
+            | {options.predictions_col},
+            source=source, window_seconds=window_seconds,
+        )  # fmt: skip
+        if options.labels:
+            result.errors.append(f"--labels needs monitoring.engine: memory (not {engine})")
+            return
     unusable = quality.check_schema(
         source,
         (reference, current),
@@ -195,13 +223,12 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     quality.check_columns(dq, declared, sorted(checked.items()), reference, current, result)
     timestamp_ok = source.timestamp is not None and source.timestamp not in unusable
     quality.check_freshness(source, current, result, usable=timestamp_ok)
-    window_seconds = project.monitoring.drift.window_seconds if project.monitoring.drift else None
     enough = quality.check_volume(
         dq, window_seconds, source.timestamp if timestamp_ok else None, reference, current, result
     )
     if enough:
         _drift(project, tests, unusable, reference, current, ctx, options, result)
-    if options.labels:
+    if options.labels and isinstance(current, Window):
         check_performance(
             project, current, result, target=target, predictions=options.predictions_col
         )
@@ -233,7 +260,7 @@ def _last_window(
 def _tests(
     project: ir.Project,
     source: ir.Source,
-    reference: Window,
+    reference: AnyWindow,
     predictions: str,
     pii: set[str],
     result: MonitorResult,
@@ -279,8 +306,8 @@ def _drift(
     project: ir.Project,
     tests: list[Test],
     unusable: set[str],
-    reference: Window,
-    current: Window,
+    reference: AnyWindow,
+    current: AnyWindow,
     ctx: StepContext,
     options: MonitorOptions,
     result: MonitorResult,
@@ -292,7 +319,7 @@ def _drift(
 
     def one(test: Test) -> FeatureDrift | StepError:
         try:
-            return drift.drift_test(
+            return _drift_test(
                 test.feature,
                 test.column,
                 test.method,
@@ -322,10 +349,37 @@ def _drift(
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
 
 
+def _drift_test(
+    feature: str,
+    column: str,
+    method: str,
+    threshold: float,
+    kind: str,
+    reference: AnyWindow,
+    current: AnyWindow,
+    *,
+    bins: int,
+    show_unseen: bool,
+) -> FeatureDrift:
+    """One test, from the raw values or from the engine's aggregates."""
+    if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
+        grid = reference.grids.get(column)
+        return drift_aggregated.drift_test(
+            feature, column, method, threshold, kind, reference, current, grid,
+            bins=bins, show_unseen=show_unseen,
+        )  # fmt: skip
+    if isinstance(reference, Window) and isinstance(current, Window):
+        return drift.drift_test(
+            feature, column, method, threshold, kind, reference, current,
+            bins=bins, show_unseen=show_unseen,
+        )  # fmt: skip
+    raise StepError("the reference and the current window were read by different engines")
+
+
 def _prediction_drift(
     config: ir.Drift,
-    reference: Window,
-    current: Window,
+    reference: AnyWindow,
+    current: AnyWindow,
     ctx: StepContext,
     options: MonitorOptions,
     result: MonitorResult,
@@ -341,6 +395,9 @@ def _prediction_drift(
         else:
             result.notes.append(f"prediction drift not checked: {message}")
         return
+    if not reference.has(column) and isinstance(reference, AggregateWindow):
+        result.notes.append(f"prediction drift not checked: the reference has no '{column}' column")
+        return
     if not reference.has(column):
         evaluated = ctx.path(pipeline_layout.PREDICTIONS)
         candidate = read_window(evaluated, "reference") if evaluated.is_file() else None
@@ -354,7 +411,7 @@ def _prediction_drift(
     if current.stored_type(column) == "float" and reference.stored_type(column) == "float":
         kind = "numeric"  # scores, not labels
     try:
-        result.prediction = drift.drift_test(
+        result.prediction = _drift_test(
             "prediction",
             column,
             test.method,

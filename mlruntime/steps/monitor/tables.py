@@ -112,6 +112,49 @@ class Window:
             return {_label(v) for v, u in zip(values, used, strict=True) if u}
         return {_label(v) for v in pc.unique(pc.drop_null(array)).to_pylist()}
 
+    def _finite(self, name: str) -> Floats:
+        values = self.numeric(name)
+        return values[~np.isnan(values)]
+
+    def fraction_outside(self, name: str, low: float | None, high: float | None) -> float:
+        """Share of the non-missing values below ``low`` or above ``high``."""
+        values = self._finite(name)
+        if len(values) == 0:
+            return 0.0
+        outside = np.zeros(len(values), dtype=bool)
+        if low is not None:
+            outside |= values < low
+        if high is not None:
+            outside |= values > high
+        return float(outside.mean())
+
+    def has_fractions(self, name: str) -> bool:
+        values = self._finite(name)
+        return bool(np.any(values != np.floor(values)))
+
+    def has_non_binary(self, name: str) -> bool:
+        return bool(np.any(~np.isin(self._finite(name), (0.0, 1.0))))
+
+    def parses_as_time(self, name: str) -> bool:
+        try:
+            self.epoch_seconds(name)
+        except StepError:
+            return False
+        return True
+
+    def latest_epoch(self, name: str) -> float | None:
+        times = self.epoch_seconds(name)
+        times = times[np.isfinite(times)]
+        return float(times.max()) if len(times) else None
+
+    def rows_per_window(self, name: str, seconds: int) -> NDArray[np.int64]:
+        """Rows per window of ``seconds``, from the first time on (empty: no time)."""
+        times = self.epoch_seconds(name)
+        times = times[np.isfinite(times)]
+        if len(times) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.bincount(((times - times.min()) // seconds).astype(np.int64))
+
     def epoch_seconds(self, name: str) -> Floats:
         """Unix seconds (naive times are UTC); a value that is not a time raises StepError."""
         array = self._array(name)

@@ -1,0 +1,281 @@
+"""Monitor step: the engines that run :mod:`~mlruntime.steps.monitor.aggregates`' SQL.
+
+Runtime, not the compile path. ``duckdb`` runs in-process over Parquet (a file
+or a directory of files) with a memory limit; ``spark`` runs the same SQL on
+a ``SparkSession`` (local mode here: ``local[*]`` bound to 127.0.0.1, no UI; on a
+cluster, whatever ``spark-submit`` configured). Both are optional imports: a
+missing one is a :class:`StepError` naming the extra to install.
+
+:class:`AggregateWindow` is a window known only by its aggregates: it answers
+the questions the data-quality checks ask (rows, missing share, categories,
+range violations, newest time, rows per window) without holding a row.
+"""
+
+# SQL is built here from column names quoted by the dialect, numbers written with repr()
+# and file paths with quotes doubled: no other text reaches a query.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from mlruntime.steps.errors import StepError
+from mlruntime.steps.monitor import aggregates as agg
+from mlruntime.steps.monitor.tables import stored_type
+
+DUCKDB_MEMORY_LIMIT = os.environ.get("MLPROJECT_DUCKDB_MEMORY", "2GB")
+
+
+class Engine(Protocol):
+    dialect: agg.Dialect
+
+    def register(self, path: Path, name: str) -> str: ...
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def close(self) -> None: ...
+
+
+def parquet_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq"))
+        if not files:
+            raise StepError(f"{path} holds no .parquet files")
+        return files
+    if not path.is_file():
+        raise StepError(f"{path} does not exist")
+    if not path.name.lower().endswith((".parquet", ".pq")):
+        raise StepError(
+            f"{path}: the duckdb and spark engines read Parquet (a file or a directory of "
+            "files); convert the window, or set monitoring.engine: memory"
+        )
+    return [path]
+
+
+class DuckDBEngine:
+    dialect = agg.DUCKDB
+
+    def __init__(self) -> None:
+        try:
+            import duckdb
+        except ImportError:
+            raise StepError(
+                "monitoring.engine duckdb needs the duckdb package: "
+                "pip install 'mlproject-gitops[runtime]'"
+            ) from None
+        self.connection = duckdb.connect(":memory:")
+        self.connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        self.connection.execute("SET preserve_insertion_order = false")
+        self.connection.execute("SET enable_progress_bar = false")
+        self.connection.execute("SET TimeZone = 'UTC'")
+
+    def register(self, path: Path, name: str) -> str:
+        files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in parquet_files(path))
+        self.connection.execute(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{files}])'
+        )
+        return f'"{name}"'
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.connection.execute(sql).fetchall())
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class SparkEngine:
+    dialect = agg.SPARK
+
+    def __init__(self) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise StepError(
+                "monitoring.engine spark needs pyspark (and Java 17+): "
+                "pip install 'mlproject-gitops[spark]'"
+            ) from None
+        builder = SparkSession.builder.appName("mlproject-monitor")
+        if not os.environ.get("SPARK_MASTER") and "spark.master" not in os.environ.get(
+            "PYSPARK_SUBMIT_ARGS", ""
+        ):
+            builder = (
+                builder.master("local[*]")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+            )
+        try:
+            self.session = builder.getOrCreate()
+        except Exception as exc:  # a JVM that does not start: no Java, wrong version
+            raise StepError(f"Spark could not start: {str(exc).splitlines()[0]}") from None
+        self.session.sparkContext.setLogLevel("ERROR")
+
+    def register(self, path: Path, name: str) -> str:
+        files = [str(f) for f in parquet_files(path)]
+        self.session.read.parquet(*files).createOrReplaceTempView(name)
+        return f"`{name}`"
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.sql(sql).collect()]
+
+    def close(self) -> None:
+        pass  # the session is shared by the process (getOrCreate); Spark stops it at exit
+
+
+def open_engine(name: str) -> Engine:
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine()
+    raise StepError(f"unknown monitoring engine '{name}'")
+
+
+def parquet_schema(path: Path) -> pa.Schema:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(parquet_files(path)[0])
+    except (pa.ArrowInvalid, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StepError(f"{path} cannot be read: {first}") from None
+
+
+@dataclass
+class AggregateWindow:
+    """A window known by its aggregates (see :mod:`~mlruntime.steps.monitor.aggregates`)."""
+
+    role: str
+    path: Path
+    schema: pa.Schema
+    relation: str
+    rows: int = 0
+    numeric: dict[str, agg.NumericSummary] = field(default_factory=dict)
+    categories: dict[str, dict[str | None, int]] = field(default_factory=dict)
+    times: dict[str, tuple[dict[float, int], float | None]] = field(default_factory=dict)
+    grids: dict[str, agg.Grid | None] = field(default_factory=dict)  # the reference's
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.schema.names)
+
+    def has(self, name: str) -> bool:
+        return name in self.schema.names
+
+    def stored_type(self, name: str) -> str:
+        return stored_type(self.schema.field(name).type)
+
+    def missing_fraction(self, name: str) -> float:
+        if not self.rows:
+            return 1.0
+        if name in self.categories:
+            return self.categories[name].get(None, 0) / self.rows
+        if name in self.numeric:
+            return 1.0 - self.numeric[name].finite / self.rows
+        return 0.0
+
+    def labels_present(self, name: str) -> set[str]:
+        return {
+            label for label, n in self.categories.get(name, {}).items() if label is not None and n
+        }
+
+    def fraction_outside(self, name: str, low: float | None, high: float | None) -> float:
+        summary = self.numeric.get(name)
+        if summary is None or not summary.finite:
+            return 0.0
+        return summary.out_of_range / summary.finite
+
+    def has_fractions(self, name: str) -> bool:
+        summary = self.numeric.get(name)
+        return summary is not None and summary.fractional > 0
+
+    def has_non_binary(self, name: str) -> bool:
+        summary = self.numeric.get(name)
+        return summary is not None and summary.non_binary > 0
+
+    def parses_as_time(self, name: str) -> bool:
+        return True  # text times are not parsed by the SQL engines (see the run's notes)
+
+    def latest_epoch(self, name: str) -> float | None:
+        return self.times.get(name, ({}, None))[1]
+
+    def rows_per_window(self, name: str, seconds: int) -> np.ndarray:
+        buckets = self.times.get(name, ({}, None))[0]
+        if not buckets:
+            return np.zeros(0, dtype=np.int64)
+        keys = np.array(sorted(buckets), dtype=np.float64)
+        counts = np.zeros(int(keys[-1] - keys[0]) + 1, dtype=np.int64)
+        for key in keys:
+            counts[int(key - keys[0])] = buckets[float(key)]
+        return counts
+
+
+def profile(
+    engine: Engine,
+    path: Path,
+    role: str,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    ranges: dict[str, tuple[float | None, float | None]],
+    timestamp: str | None,
+    window_seconds: int | None,
+    grids: dict[str, agg.Grid | None] | None = None,
+) -> tuple[AggregateWindow, dict[str, agg.Grid | None]]:
+    """Aggregate one window; the reference (``grids`` None) also fixes the bin grids."""
+    schema = parquet_schema(path)
+    relation = engine.register(path, f"mlproject_{role}")
+    window = AggregateWindow(role, path, schema, relation)
+    numeric = [n for n in numeric if n in schema.names]
+    categorical = [c for c in categorical if c in schema.names]
+    dialect = engine.dialect
+    if grids is None:
+        grids = {}
+        if numeric:
+            row = engine.rows(agg.grid_query(relation, numeric, dialect))[0]
+            grids = agg.grids_from(row, numeric)
+    counts = engine.rows(agg.profile_query(relation, numeric, ranges, dialect))[0]
+    window.rows = int(counts[0])
+    for i, name in enumerate(numeric):
+        finite, outside, fractional, non_binary = (
+            int(v or 0) for v in counts[1 + 4 * i : 5 + 4 * i]
+        )
+        window.numeric[name] = agg.NumericSummary(
+            finite, outside, fractional, non_binary,
+            np.zeros(agg.BINS, dtype=np.int64), np.zeros(agg.DISPLAY_BINS, dtype=np.int64),
+        )  # fmt: skip
+    usable = {n: g for n, g in grids.items() if g is not None and n in window.numeric}
+    if usable:
+        rows = engine.rows(agg.histogram_query(relation, usable, dialect))
+        agg.fill_histograms(rows, list(usable), window.numeric)
+    if categorical:
+        for c, value, n in engine.rows(agg.categories_query(relation, categorical, dialect)):
+            label = None if value is None else _label(value)
+            bucket = window.categories.setdefault(categorical[int(c)], {})
+            bucket[label] = bucket.get(label, 0) + int(n)
+    if timestamp is not None and timestamp in schema.names:
+        buckets: dict[float, int] = {}
+        latest: float | None = None
+        for w, n, newest in engine.rows(
+            agg.time_query(relation, timestamp, window_seconds, dialect)
+        ):
+            buckets[float(w)] = int(n)
+            latest = float(newest) if latest is None else max(latest, float(newest))
+        window.times[timestamp] = (buckets, latest)
+    return window, grids
+
+
+def _label(value: object) -> str:
+    text = str(value)
+    if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
+        return text[:-2]  # 1.0 and 1 are the same category, as in tables._label
+    return text
