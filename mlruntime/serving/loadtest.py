@@ -22,6 +22,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcontract.safe_text import printable
 from mlruntime.features import Features, TrainedFeature
 from mlruntime.serving.calibration import calibrate
 from mlruntime.serving.errors import ServingError
@@ -71,6 +72,12 @@ def _check_ready(host: str, port: int, prefix: str, model: str) -> None:
             f"nothing answers at http://{host}:{port} ({exc.strerror or exc})",
             "start the server first: `mlproject serve`, or pass --url",
         ) from None
+    except http.client.HTTPException as exc:  # e.g. BadStatusLine: not an HTTP server
+        raise ServingError(
+            f"what answers at http://{host}:{port} does not speak HTTP "
+            f"({type(exc).__name__}: {printable(str(exc), 80)})",
+            "check --url: it must point at the MLServer HTTP port",
+        ) from None
     finally:
         connection.close()
     if status != 200:
@@ -89,7 +96,7 @@ def _served_features(host: str, port: int, prefix: str, model: str) -> Features 
         body = response.read() if response.status == 200 else b"{}"
         inputs = json.loads(body or b"{}").get("inputs") or []
         features = tuple(TrainedFeature.from_v2(str(i["name"]), str(i["datatype"])) for i in inputs)
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+    except (OSError, http.client.HTTPException, ValueError, AttributeError, KeyError, TypeError):
         return None
     finally:
         connection.close()

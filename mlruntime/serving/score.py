@@ -35,6 +35,7 @@ from typing import Any
 
 from mlcontract import pipeline_layout as layout
 from mlcontract.project_paths import inside_project
+from mlcontract.safe_text import printable, read_error
 from mlruntime.features import Features, parse_sidecar
 from mlruntime.serving.artifacts import load_artifact
 from mlruntime.serving.errors import ServingError
@@ -134,8 +135,8 @@ def _input(project: CompiledProject, name: str | None) -> tuple[Any, Path, str]:
         )
     try:
         frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ServingError(f"cannot read {chosen}: {exc}") from None
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ServingError(f"cannot read {printable(str(chosen))}: {read_error(exc)}") from None
     return apply_schema(frame, project.ir.training_source).frame, path, str(chosen)
 
 

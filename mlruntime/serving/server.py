@@ -221,7 +221,7 @@ class MLServer:
         try:
             connection.request("GET", path)
             return connection.getresponse().status
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return None
         finally:
             connection.close()

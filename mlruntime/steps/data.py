@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlcontract import ir, pipeline_layout
+from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,10 @@ def read_source(root: Path, source: ir.Source) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise StepError(f"data file {shown} of source '{source.name}' is empty") from None
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StepError(f"cannot read {shown} as {source.format}: {reason}") from None
+        raise StepError(f"cannot read {shown} as {source.format}: {read_error(exc)}") from None
+    if frame.columns.duplicated().any():
+        twice = sorted({printable(str(c), 60) for c in frame.columns[frame.columns.duplicated()]})
+        raise StepError(f"data file {shown} has columns named more than once: {', '.join(twice)}")
     log.info("read %s: %d rows, %d columns", shown, len(frame), len(frame.columns))
     return frame
 

@@ -92,3 +92,104 @@ def test_staged_outputs_check_before_writing(tmp_path: Path) -> None:
             staged.write_bytes(bad, b"{}")
     assert (tmp_path.parent / "x.json").read_text() == "keep\n"  # not even unlinked
     assert inside_project(tmp_path, "reports/x.json") is None
+
+
+# ── reports, logs and errors never echo data values or raw bytes ────────────────────
+
+PLANTED = ("leak-planted@secret.example", "CUST-PLANTED-7731")
+
+
+def _monitor_inputs(project: Path) -> dict[str, bytes]:
+    from tests.runtime.test_monitor_support import baskets
+
+    frame = baskets(300, seed=2, start="2024-07-01", days=1)
+    lines = frame.to_csv(index=False).splitlines()
+    lines[5] += f",{PLANTED[0]},{PLANTED[1]}"  # a ragged row holding PII values
+    duplicated = frame.to_csv(index=False).replace("amount", "items", 1)
+    return {
+        "ragged.csv": ("\n".join(lines) + "\n").encode(),
+        "duplicate.csv": duplicated.encode(),
+        "binary.csv": b"\x00\x01\xff\xfe,a\n\x00\x00,\x1b[31mred\n",
+        "utf16.csv": ("\n".join(lines) + "\n").encode("utf-16"),
+        "bad-value.csv": frame.assign(amount=PLANTED[0]).to_csv(index=False).encode(),
+    }
+
+
+EXPECTED = {
+    "ragged.csv": "Expected 9 columns, got 11 (the row's values are not shown)",
+    "duplicate.csv": "has columns named more than once: items",
+    "binary.csv": "its header is not UTF-8 text (byte 0xff at offset 2)",
+    "utf16.csv": "cannot be read",
+    "bad-value.csv": "column 'amount'",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_monitor_never_echoes_values_or_raw_bytes(tmp_path: Path, name: str) -> None:
+    from tests.runtime.test_monitor_support import NOW_AFTER_REFERENCE, make_project
+
+    project = make_project(tmp_path / "shop", reference_rows=2000)
+    current = project / name
+    current.write_bytes(_monitor_inputs(project)[name])
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("step", "monitor", "--project-dir", str(project)),
+            *("--now", NOW_AFTER_REFERENCE, "--current", str(current)),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    assert EXPECTED[name] in result.output
+    outputs = {"terminal": result.output.encode()}
+    outputs.update({p.name: p.read_bytes() for p in (project / "reports").iterdir()})
+    assert {"monitor.json", "monitor.md", "monitor.html"} <= set(outputs)
+    for where, data in outputs.items():
+        for value in PLANTED:
+            assert value.encode() not in data, (where, value)
+        assert b"\x00" not in data and b"\x1b" not in data, where
+        data.decode("utf-8")  # valid text
+
+
+def test_abtest_log_with_duplicate_columns_is_a_clear_error(tmp_path: Path) -> None:
+    from mlruntime.steps.monitor.tables import read_window
+
+    log = tmp_path / "ab.csv"
+    log.write_text("variant,variant,outcome\nA,B,1\n")
+    with pytest.raises(StepError, match="columns named more than once: variant"):
+        read_window(log, "A/B log")
+
+
+def test_loadtest_against_something_that_is_not_http(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    project = served_project(tmp_path / "p")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        for _ in range(3):
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x1b[2J garbage\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["loadtest", "--project-dir", str(project), "--url", f"http://127.0.0.1:{port}"],
+            catch_exceptions=False,
+        )
+    finally:
+        server.close()
+    assert result.exit_code == 1, result.output
+    assert "does not speak HTTP" in result.stderr
+    assert "\x00" not in result.output and "\x1b" not in result.output

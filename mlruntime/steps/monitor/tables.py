@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
 
 Floats = NDArray[np.float64]
@@ -222,9 +223,23 @@ def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset(
                 f"{role} data {path}: unknown format; use .csv or .parquet "
                 f"(known suffixes: {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})"
             )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StepError(f"{role} data {path} cannot be read: {first}") from None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as exc:
+        # The reader's message may quote a row (PII, raw bytes): read_error drops it.
+        raise StepError(
+            f"{role} data {printable(str(path))} cannot be read: {read_error(exc)}"
+        ) from None
+    try:
+        names = table.column_names
+    except UnicodeDecodeError as exc:  # a header that is not UTF-8: a binary file
+        raise StepError(
+            f"{role} data {printable(str(path))} cannot be read: its header is {read_error(exc)}"
+        ) from None
+    twice = sorted({printable(n, 60) for n in names if names.count(n) > 1})
+    if twice:
+        raise StepError(
+            f"{role} data {printable(str(path))} has columns named more than once: "
+            f"{', '.join(twice)}; every column needs its own name"
+        )
     return Window(role=role, path=path, table=table)
 
 
