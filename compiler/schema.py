@@ -32,6 +32,7 @@ def schema_document(api_version: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) for one apiVersion."""
     model = spec_model(api_version)
     schema = model.model_json_schema(by_alias=True, mode="validation")
+    _describe_references(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID_BASE + SCHEMA_VERSIONS[api_version]
     schema["title"] = f"mlproject.yaml ({api_version})"
@@ -41,6 +42,20 @@ def schema_document(api_version: str) -> dict[str, Any]:
         "retraining. Compiled by `mlproject compile`."
     )
     return schema
+
+
+def _describe_references(schema: dict[str, Any]) -> None:
+    """Give a property that only refers to a section that section's description.
+
+    pydantic leaves out a field description equal to its model's docstring; editors
+    show a property's own description on hover, so it is copied back.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+    for node in [schema, *defs.values()]:
+        for prop in node.get("properties", {}).values():
+            refs = _refs(prop)
+            if not prop.get("description") and refs and refs[0] in defs:
+                prop["description"] = defs[refs[0]].get("description", "")
 
 
 def render_schema(api_version: str) -> str:
@@ -62,6 +77,9 @@ def _type_name(prop: dict[str, Any]) -> str:
     if kind == "object" and "additionalProperties" in prop:
         extra = prop["additionalProperties"]
         return f"map of {_type_name(extra) if isinstance(extra, dict) else 'any'}"
+    if kind == "object" and prop.get("patternProperties"):
+        values = list(prop["patternProperties"].values())
+        return f"map of {' or '.join(_type_name(value) for value in values)}"
     return str(kind)
 
 
@@ -69,8 +87,49 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _refs(node: Any) -> list[str]:
+    """The names of the definitions a property refers to, in the order they appear."""
+    if isinstance(node, dict):
+        found = [str(node["$ref"]).rsplit("/", 1)[-1]] if "$ref" in node else []
+        for key in ("anyOf", "oneOf", "allOf", "items", "additionalProperties"):
+            found += _refs(node.get(key))
+        return found + _refs(list(node.get("patternProperties", {}).values()))
+    if isinstance(node, list):
+        return [name for item in node for name in _refs(item)]
+    return []
+
+
+def document_order(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    """(definition, the key path it first appears at) in the order a spec is read:
+    depth first through the properties as the models declare them."""
+    defs: dict[str, Any] = schema["$defs"]
+    order: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def visit(node: dict[str, Any], path: str) -> None:
+        for key, prop in node.get("properties", {}).items():
+            many = prop.get("type") == "array" or any(
+                option.get("type") == "array" for option in prop.get("anyOf", [])
+            )
+            mapped = any(
+                "additionalProperties" in option or "patternProperties" in option
+                for option in [prop, *prop.get("anyOf", [])]
+            )
+            child = f"{path}.{key}" if path else key
+            child += "[]" if many else ".<name>" if mapped else ""
+            for name in _refs(prop):
+                if name not in seen and name in defs:
+                    seen.add(name)
+                    order.append((name, child))
+                    visit(defs[name], child)
+
+    visit(schema, "")
+    order += [(name, "") for name in sorted(defs) if name not in seen]
+    return order
+
+
 def render_spec_reference(api_version: str = "mlproject/v1") -> str:
-    """docs/spec.md: every section and key of the spec, generated from the models."""
+    """docs/spec.md: every section and key of the spec in document order, from the models."""
     schema = schema_document(api_version)
     defs: dict[str, Any] = schema["$defs"]
     out = [
@@ -78,12 +137,15 @@ def render_spec_reference(api_version: str = "mlproject/v1") -> str:
         "",
         "<!-- Generated from the spec models by `python -m compiler.schema`; do not edit. -->",
         "",
-        "Every key of the spec, section by section. Keys without a default are required.",
-        "Unknown keys are errors (`MLP101`). Examples: `examples/`. Diagnostics:",
-        "[diagnostics.md](diagnostics.md).",
+        "Every key of the spec, section by section, in the order a spec is written. Keys",
+        "without a default are required. Unknown keys are errors (`MLP101`). Examples:",
+        "`examples/`. Diagnostics: [diagnostics.md](diagnostics.md).",
         "",
     ]
-    sections = [("ProjectSpec (the document)", schema), *sorted(defs.items())]
+    sections = [("The document", schema)] + [
+        (f"`{path}` ({name})" if path else name, defs[name])
+        for name, path in document_order(schema)
+    ]
     for name, node in sections:
         out += [f"## {name}", ""]
         if node.get("description"):

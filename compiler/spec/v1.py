@@ -47,20 +47,32 @@ class Spec(BaseModel):
 class Person(Spec):
     """Someone responsible for, or interested in, the project."""
 
-    name: str = Field(min_length=1, max_length=100, examples=["Ada Lovelace"])
+    name: str = Field(
+        description="The person's name.", min_length=1, max_length=100, examples=["Ada Lovelace"]
+    )
     email: str | None = Field(
+        description="Their e-mail address.",
         default=None,
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
         examples=["ada@example.com"],
     )
-    role: str | None = Field(default=None, max_length=100, examples=["data scientist"])
+    role: str | None = Field(
+        description="Their role in the project, e.g. data scientist.",
+        default=None,
+        max_length=100,
+        examples=["data scientist"],
+    )
 
 
 class Metadata(Spec):
     """Who owns the project and what it is called."""
 
     name: Slug
-    description: str = Field(default="", max_length=2000)
+    description: str = Field(
+        description="What the project does, in a few sentences (shown in the model card).",
+        default="",
+        max_length=2000,
+    )
     owners: list[Person] = Field(min_length=1, description="Accountable people; at least one.")
     stakeholders: list[Person] = Field(
         default_factory=list, description="People notified of releases, alerts and A/B decisions."
@@ -82,16 +94,23 @@ class Objective(Spec):
 
     problem: str = Field(min_length=1, max_length=2000, description="The problem, in plain words.")
     task: TaskType = Field(description="The learning task.")
-    scope: Scope = Field(default_factory=Scope)
+    scope: Scope = Field(
+        description="What the project covers and what it does not.", default_factory=Scope
+    )
 
 
 class BusinessKpi(Spec):
     """A business KPI and the model metrics that move it."""
 
     name: Identifier
-    description: str = Field(min_length=1, max_length=1000)
-    target: str = Field(min_length=1, max_length=200, examples=["churn below 5% per quarter"])
-    owner: str | None = None
+    description: str = Field(description="What the KPI measures.", min_length=1, max_length=1000)
+    target: str = Field(
+        description="The target the business aims for, in words.",
+        min_length=1,
+        max_length=200,
+        examples=["churn below 5% per quarter"],
+    )
+    owner: str | None = Field(default=None, description="Who answers for the KPI.")
     metrics: list[Identifier] = Field(
         min_length=1, description="Model metrics (names in kpis.metrics) linked to this KPI."
     )
@@ -111,8 +130,13 @@ class ModelMetric(Spec):
 class Kpis(Spec):
     """Business KPIs and the model metrics that serve them."""
 
-    business: list[BusinessKpi] = Field(default_factory=list)
-    metrics: list[ModelMetric] = Field(min_length=1)
+    business: list[BusinessKpi] = Field(
+        description="Business KPIs, each linked to the model metrics that move it.",
+        default_factory=list,
+    )
+    metrics: list[ModelMetric] = Field(
+        description="Model metrics with their bounds; exactly one is primary.", min_length=1
+    )
 
 
 # ── data ────────────────────────────────────────────────────────────────────
@@ -124,14 +148,24 @@ class Column(Spec):
     """One column of a source's schema."""
 
     name: Identifier
-    type: ColumnType
-    nullable: bool = False
-    min: float | None = None
-    max: float | None = None
+    type: ColumnType = Field(
+        description="The column's type: integer, float, string, boolean, category or datetime."
+    )
+    nullable: bool = Field(default=False, description="Whether the column may hold missing values.")
+    min: float | None = Field(
+        default=None,
+        description="Lowest valid value: a business limit, checked on training and live data.",
+    )
+    max: float | None = Field(
+        default=None,
+        description="Highest valid value: a business limit, checked on training and live data.",
+    )
     categories: list[str | int] | None = Field(
         default=None, description="Allowed values of a category column."
     )
-    description: str = ""
+    description: str = Field(
+        default="", description="What the column holds (shown in the model card)."
+    )
 
 
 class DataSource(Spec):
@@ -146,11 +180,19 @@ class DataSource(Spec):
         pattern=r"^(s3|gs|azure|https)://[^\s]+$",
         description="A remote location: s3://, gs://, azure:// or https://.",
     )
-    format: Literal["csv", "parquet"] = "csv"
+    format: Literal["csv", "parquet"] = Field(
+        default="csv", description="File format: csv or parquet."
+    )
     target: Identifier | None = Field(default=None, description="The label column.")
     timestamp: Identifier | None = Field(default=None, description="The event-time column.")
     columns: list[Column] = Field(default_factory=list, description="The declared schema.")
-    sensitivity: Sensitivity = "internal"
+    sensitivity: Sensitivity = Field(
+        default="internal",
+        description=(
+            "public, internal, confidential or restricted; confidential data or PII turns on "
+            "the safeguards: no payload logging, no raw rows in CI, production approval."
+        ),
+    )
     pii: list[Identifier] = Field(default_factory=list, description="Columns holding PII.")
     freshness: Duration | None = Field(
         default=None, description="New data is expected at least this often."
@@ -163,7 +205,10 @@ class DataSource(Spec):
 class Data(Spec):
     """The data the model learns from, with its sensitivity."""
 
-    sources: list[DataSource] = Field(min_length=1)
+    sources: list[DataSource] = Field(
+        description="The datasets the project reads; the first is the default training source.",
+        min_length=1,
+    )
 
 
 # ── training ────────────────────────────────────────────────────────────────
@@ -172,11 +217,22 @@ class Data(Spec):
 class Split(Spec):
     """How the training data is split into train and test sets."""
 
-    method: Literal["random", "time"] = "random"
-    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
-    validation_size: float = Field(default=0.0, ge=0.0, lt=1.0)
+    method: Literal["random", "time"] = Field(
+        default="random",
+        description="random, or time: the latest rows (by timestamp) become the test set.",
+    )
+    test_size: float = Field(
+        description="Share of rows in the test set.", default=0.2, gt=0.0, lt=1.0
+    )
+    validation_size: float = Field(
+        description="Share of rows in a validation set (0: none).", default=0.0, ge=0.0, lt=1.0
+    )
     seed: int = Field(
-        default=42, ge=0, lt=2**32, strict=True, description="Random seed: 0 to 2**32 - 1."
+        description="Random seed of the split, 0 to 2**32 - 1: the same commit, the same split.",
+        default=42,
+        ge=0,
+        lt=2**32,
+        strict=True,
     )
     stratify: bool = Field(default=True, description="Stratify a random split by the target.")
 
@@ -185,11 +241,15 @@ class Estimator(Spec):
     """A scikit-learn estimator (or Pipeline) given by its import path."""
 
     class_: str = Field(
+        description="Import path of a scikit-learn estimator or Pipeline.",
         alias="class",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$",
         examples=["sklearn.ensemble.HistGradientBoostingClassifier"],
     )
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(
+        description="Constructor parameters; in params.yaml, so `dvc exp run -S` can vary them.",
+        default_factory=dict,
+    )
 
 
 class Baseline(Spec):
@@ -198,18 +258,29 @@ class Baseline(Spec):
     strategy: str | None = Field(
         default=None, description="A DummyClassifier/DummyRegressor strategy.", examples=["prior"]
     )
-    estimator: Estimator | None = None
+    estimator: Estimator | None = Field(
+        default=None,
+        description="An estimator of its own as the baseline, instead of a dummy strategy.",
+    )
 
 
 class CustomStage(Spec):
     """A user command that runs as a DVC stage beside the built-in ones."""
 
     name: Identifier
-    cmd: str = Field(min_length=1, max_length=4000)
-    deps: list[str] = Field(default_factory=list)
-    outs: list[str] = Field(default_factory=list)
-    params: list[str] = Field(default_factory=list)
-    metrics: list[str] = Field(default_factory=list)
+    cmd: str = Field(description="The command the stage runs.", min_length=1, max_length=4000)
+    deps: list[str] = Field(
+        description="Files and directories the stage reads (DVC deps).", default_factory=list
+    )
+    outs: list[str] = Field(
+        description="Files and directories the stage writes (DVC outs).", default_factory=list
+    )
+    params: list[str] = Field(
+        description="Keys of params.yaml the stage reads.", default_factory=list
+    )
+    metrics: list[str] = Field(
+        description="Metrics files the stage writes (DVC metrics).", default_factory=list
+    )
     after: Literal["validate", "split", "train", "evaluate"] | None = Field(
         default=None, description="Run after this built-in stage."
     )
@@ -224,10 +295,20 @@ class Training(Spec):
     features: list[Identifier] | None = Field(
         default=None, description="Feature columns; default: every column but target/timestamp."
     )
-    split: Split = Field(default_factory=Split)
-    estimator: Estimator | None = None
-    stages: list[CustomStage] = Field(default_factory=list)
-    baseline: Baseline = Field(default_factory=Baseline)
+    split: Split = Field(
+        description="How the data is split into train and test sets.", default_factory=Split
+    )
+    estimator: Estimator | None = Field(
+        default=None,
+        description="The model to train; without one, a custom stage named train trains it.",
+    )
+    stages: list[CustomStage] = Field(
+        description="Your own commands, run as DVC stages beside the built-in ones.",
+        default_factory=list,
+    )
+    baseline: Baseline = Field(
+        description="The naive model every candidate must beat.", default_factory=Baseline
+    )
 
 
 # ── evaluation and release gates ────────────────────────────────────────────
@@ -236,22 +317,30 @@ class Training(Spec):
 class Threshold(Spec):
     """An absolute bound on a metric."""
 
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | None = Field(
+        default=None, description="Lowest acceptable value of the metric."
+    )
+    maximum: float | None = Field(
+        default=None, description="Highest acceptable value of the metric."
+    )
 
 
 class BeatBaseline(Spec):
     """The candidate must beat the naive baseline by a margin."""
 
     metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
-    margin: float = Field(default=0.0, ge=0.0)
+    margin: float = Field(
+        description="How much better than the baseline the candidate must be.", default=0.0, ge=0.0
+    )
 
 
 class BeatChampion(Spec):
     """The candidate (challenger) must beat the model in production (champion) by a margin."""
 
     metric: Identifier | None = Field(default=None, description="Default: the primary metric.")
-    margin: float = Field(default=0.0, ge=0.0)
+    margin: float = Field(
+        description="How much better than the champion the challenger must be.", default=0.0, ge=0.0
+    )
 
 
 class Gates(Spec):
@@ -264,8 +353,14 @@ class Gates(Spec):
             "metric named here replaces its kpis.metrics bounds."
         ),
     )
-    beat_baseline: BeatBaseline | None = Field(default_factory=BeatBaseline)
-    beat_champion: BeatChampion | None = Field(default_factory=BeatChampion)
+    beat_baseline: BeatBaseline | None = Field(
+        description="The candidate must beat the baseline; null turns the gate off.",
+        default_factory=BeatBaseline,
+    )
+    beat_champion: BeatChampion | None = Field(
+        description="A challenger must beat the champion; null turns the gate off.",
+        default_factory=BeatChampion,
+    )
 
 
 class Evaluation(Spec):
@@ -274,7 +369,10 @@ class Evaluation(Spec):
     metrics: list[Identifier] | None = Field(
         default=None, description="Metrics to compute; default: the task's usual set + the KPIs'."
     )
-    gates: Gates = Field(default_factory=Gates)
+    gates: Gates = Field(
+        description="Release gates a trained model must pass before it can be registered.",
+        default_factory=Gates,
+    )
 
 
 # ── deployment ──────────────────────────────────────────────────────────────
@@ -283,34 +381,57 @@ class Evaluation(Spec):
 class Latency(Spec):
     """Latency limits per request, verified by `mlproject loadtest`."""
 
-    p50_ms: float | None = Field(default=None, gt=0)
-    p95_ms: float | None = Field(default=None, gt=0)
-    p99_ms: float | None = Field(default=None, gt=0)
+    p50_ms: float | None = Field(
+        description="Median latency limit, in milliseconds.", default=None, gt=0
+    )
+    p95_ms: float | None = Field(
+        description="95th-percentile latency limit, in milliseconds.", default=None, gt=0
+    )
+    p99_ms: float | None = Field(
+        description="99th-percentile latency limit, in milliseconds.", default=None, gt=0
+    )
 
 
 class Resources(Spec):
     """CPU, memory and GPU requested per serving replica."""
 
-    cpu: str = Field(default="1", pattern=r"^[0-9]+(\.[0-9]+)?m?$", examples=["500m", "2"])
-    memory: str = Field(default="1Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
-    gpu: int = Field(default=0, ge=0, strict=True)
+    cpu: str = Field(
+        description="CPU per replica, in Kubernetes units (500m, 2).",
+        default="1",
+        pattern=r"^[0-9]+(\.[0-9]+)?m?$",
+        examples=["500m", "2"],
+    )
+    memory: str = Field(
+        description="Memory per replica, in Kubernetes units (512Mi, 2Gi).",
+        default="1Gi",
+        pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$",
+    )
+    gpu: int = Field(description="GPUs per replica.", default=0, ge=0, strict=True)
 
 
 class Replicas(Spec):
     """Autoscaling bounds."""
 
-    min: int = Field(default=1, ge=0, le=1000, strict=True)
-    max: int = Field(default=1, ge=1, le=1000, strict=True)
+    min: int = Field(description="Fewest replicas.", default=1, ge=0, le=1000, strict=True)
+    max: int = Field(description="Most replicas.", default=1, ge=1, le=1000, strict=True)
 
 
 class Environment(Spec):
     """A place the model is deployed to, in promotion order."""
 
     name: Slug
-    replicas: Replicas = Field(default_factory=Replicas)
+    replicas: Replicas = Field(
+        description="Autoscaling bounds in this environment.", default_factory=Replicas
+    )
     approval: bool = Field(default=False, description="A person must approve a deployment.")
-    namespace: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-    resources: Resources | None = None
+    namespace: str | None = Field(
+        description="Kubernetes namespace; default: <metadata.name>-<environment>.",
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+    )
+    resources: Resources | None = Field(
+        default=None, description="Resources per replica here; default: deployment.resources."
+    )
 
 
 class Batch(Spec):
@@ -324,13 +445,28 @@ class Batch(Spec):
 class Deployment(Spec):
     """How predictions are delivered, how fast, and where."""
 
-    mode: Literal["online", "batch"] = "online"
-    latency: Latency | None = None
-    throughput_rps: float | None = Field(default=None, gt=0)
-    resources: Resources = Field(default_factory=Resources)
-    environments: list[Environment] = Field(default_factory=list)
-    payload_logging: bool = False
-    batch: Batch | None = None
+    mode: Literal["online", "batch"] = Field(
+        default="online", description="online (a REST/gRPC endpoint) or batch (scheduled scoring)."
+    )
+    latency: Latency | None = Field(
+        default=None,
+        description="Latency limits, verified by a load test against the served model.",
+    )
+    throughput_rps: float | None = Field(
+        description="Sustained requests per second the service must hold.", default=None, gt=0
+    )
+    resources: Resources = Field(
+        description="Resources per replica; an environment may override them.",
+        default_factory=Resources,
+    )
+    environments: list[Environment] = Field(
+        description="Where the model is deployed, in promotion order.", default_factory=list
+    )
+    payload_logging: bool = Field(
+        default=False,
+        description="Log request and response bodies; refused for confidential data or PII.",
+    )
+    batch: Batch | None = Field(default=None, description="Scheduled batch scoring (mode: batch).")
 
 
 # ── experiments ─────────────────────────────────────────────────────────────
@@ -341,24 +477,38 @@ class AbTest(Spec):
 
     challenger_share: float = Field(description="Share of traffic (0, 0.5] sent to the challenger.")
     metric: Identifier = Field(description="The success metric measured on outcomes.")
-    metric_type: Literal["proportion", "mean"] = "proportion"
-    minimum_samples: int = Field(default=1000, ge=10, strict=True)
-    significance: float = Field(default=0.05, gt=0, lt=0.5)
-    max_duration: Duration = "14d"
+    metric_type: Literal["proportion", "mean"] = Field(
+        default="proportion",
+        description="proportion (a rate: two-proportion z-test) or mean (Welch's t-test).",
+    )
+    minimum_samples: int = Field(
+        description="Outcomes per arm before any decision.", default=1000, ge=10, strict=True
+    )
+    significance: float = Field(description="Two-sided test level.", default=0.05, gt=0, lt=0.5)
+    max_duration: Duration = Field(
+        default="14d", description="Longest the test runs before a decision is forced."
+    )
 
 
 class Shadow(Spec):
     """Shadow mode: the challenger sees a copy of live traffic; its answers are logged only."""
 
-    enabled: bool = True
-    sample: Fraction = 1.0
+    enabled: bool = Field(default=True, description="Whether the shadow deployment runs.")
+    sample: Fraction = Field(
+        default=1.0, description="Share of requests mirrored to the challenger."
+    )
 
 
 class Experiments(Spec):
     """How models are compared live: an A/B test or shadow mode (not both)."""
 
-    ab_test: AbTest | None = None
-    shadow: Shadow | None = None
+    ab_test: AbTest | None = Field(
+        default=None, description="A live A/B test of a challenger against the champion."
+    )
+    shadow: Shadow | None = Field(
+        default=None,
+        description="The challenger sees a copy of live traffic; its answers are logged only.",
+    )
 
 
 # ── monitoring ──────────────────────────────────────────────────────────────
@@ -396,32 +546,54 @@ class DriftTest(Spec):
 class Drift(Spec):
     """Distribution drift between the reference data and the current window."""
 
-    default: DriftTest = Field(default_factory=DriftTest)
-    features: dict[Identifier, DriftTest] = Field(default_factory=dict)
-    prediction: DriftTest | None = Field(default_factory=DriftTest)
+    default: DriftTest = Field(
+        description="The test of every feature without its own.", default_factory=DriftTest
+    )
+    features: dict[Identifier, DriftTest] = Field(
+        description="Per-feature tests, by column name.", default_factory=dict
+    )
+    prediction: DriftTest | None = Field(
+        description="The test of the model's output; null turns it off.", default_factory=DriftTest
+    )
     reference: Literal["training"] | Duration = Field(
         default="training", description="'training' or a trailing window such as 30d."
     )
     window: Duration = Field(default="1d", description="The current window compared each run.")
-    bins: int = Field(default=10, ge=2, le=100, strict=True)
+    bins: int = Field(
+        description="Histogram bins for numeric features.", default=10, ge=2, le=100, strict=True
+    )
 
 
 class DataQuality(Spec):
     """Data-quality limits checked on every monitoring window."""
 
-    max_missing_fraction: Fraction = 0.05
-    max_range_violations: Fraction = 0.0
-    schema_violations: Literal["error", "warn"] = "error"
-    new_categories: Literal["error", "warn", "ignore"] = "warn"
-    min_rows: int = Field(default=1, ge=1, strict=True)
+    max_missing_fraction: Fraction = Field(
+        default=0.05, description="Largest share of missing values per column."
+    )
+    max_range_violations: Fraction = Field(
+        default=0.0, description="Largest share of values outside a column's declared min/max."
+    )
+    schema_violations: Literal["error", "warn"] = Field(
+        default="error", description="error or warn: missing or mistyped columns."
+    )
+    new_categories: Literal["error", "warn", "ignore"] = Field(
+        default="warn", description="error, warn or ignore: a value outside a column's categories."
+    )
+    min_rows: int = Field(
+        description="Fewer rows in a window: no verdict, a warning.", default=1, ge=1, strict=True
+    )
 
 
 class Performance(Spec):
     """Model performance measured once labels arrive."""
 
     metric: Identifier
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | None = Field(
+        default=None, description="Lowest acceptable value once labels arrive."
+    )
+    maximum: float | None = Field(
+        default=None, description="Highest acceptable value once labels arrive."
+    )
     label_delay: Duration = "7d"
 
 
@@ -429,24 +601,35 @@ class Slos(Spec):
     """Service-level objectives of the online endpoint."""
 
     error_rate: Fraction = Field(default=0.01, description="Maximum share of failed requests.")
-    availability: Fraction = 0.99
+    availability: Fraction = Field(
+        default=0.99, description="Smallest share of successful scrapes of the model servers."
+    )
 
 
 class SecretRef(Spec):
     """A reference to a secret by name (GitHub Actions / Kubernetes secret); never the value."""
 
-    secret: str = Field(pattern=SECRET_PATTERN, examples=["SLACK_WEBHOOK_URL"])
+    secret: str = Field(
+        description="The secret's name (GitHub Actions / Kubernetes secret), never its value.",
+        pattern=SECRET_PATTERN,
+        examples=["SLACK_WEBHOOK_URL"],
+    )
 
 
 class AlertRoute(Spec):
     """Where alerts go: e-mail, Slack (webhook by secret reference) or a GitHub issue."""
 
     name: Identifier
-    type: Literal["email", "slack", "github_issue"]
+    type: Literal["email", "slack", "github_issue"] = Field(
+        description="email, slack (webhook by secret) or github_issue."
+    )
     to: list[str] = Field(default_factory=list, description="E-mail addresses (email).")
     webhook: SecretRef | None = Field(default=None, description="Slack webhook, by secret.")
     labels: list[str] = Field(default_factory=list, description="Issue labels (github_issue).")
-    severity: Literal["critical", "warning"] = "critical"
+    severity: Literal["critical", "warning"] = Field(
+        default="critical",
+        description="The lowest alert level this route receives: critical or warning.",
+    )
 
 
 class Monitoring(Spec):
@@ -464,11 +647,23 @@ class Monitoring(Spec):
             "for larger Parquet windows."
         ),
     )
-    drift: Drift | None = Field(default_factory=Drift)
-    data_quality: DataQuality = Field(default_factory=DataQuality)
-    performance: Performance | None = None
-    slos: Slos = Field(default_factory=Slos)
-    alerts: list[AlertRoute] = Field(default_factory=list)
+    drift: Drift | None = Field(
+        description="Drift between the reference data and the current window; null turns it off.",
+        default_factory=Drift,
+    )
+    data_quality: DataQuality = Field(
+        description="Data-quality limits checked on every monitoring window.",
+        default_factory=DataQuality,
+    )
+    performance: Performance | None = Field(
+        default=None, description="Model performance measured once labels arrive."
+    )
+    slos: Slos = Field(
+        description="Service-level objectives of the online endpoint.", default_factory=Slos
+    )
+    alerts: list[AlertRoute] = Field(
+        description="Where alerts go, and which level each route receives.", default_factory=list
+    )
 
 
 # ── retraining ──────────────────────────────────────────────────────────────
@@ -479,17 +674,29 @@ Trigger = Literal["drift", "performance", "new_data", "schedule"]
 class MaxRetrains(Spec):
     """At most `count` retrains within `window`."""
 
-    count: int = Field(default=4, ge=1, strict=True)
+    count: int = Field(
+        description="Most retrains within the window; beyond it a person is alerted instead.",
+        default=4,
+        ge=1,
+        strict=True,
+    )
     window: Duration = "30d"
 
 
 class Retraining(Spec):
     """When a model is retrained and how a retrained model is promoted."""
 
-    schedule: Cron | None = None
-    triggers: list[Trigger] = Field(default_factory=list)
+    schedule: Cron | None = Field(
+        default=None, description="Cron schedule of periodic retraining (UTC)."
+    )
+    triggers: list[Trigger] = Field(
+        description="What may start a retrain: drift, performance, new_data, schedule.",
+        default_factory=list,
+    )
     cooldown: Duration = "1d"
-    max_retrains: MaxRetrains = Field(default_factory=MaxRetrains)
+    max_retrains: MaxRetrains = Field(
+        description="At most this many retrains within a window.", default_factory=MaxRetrains
+    )
     promotion: dict[Slug, Literal["automatic", "approval"]] = Field(
         default_factory=dict, description="Per environment; default: approval where required."
     )
@@ -548,15 +755,46 @@ class Registry(Spec):
 class ProjectSpec(Spec):
     """An mlproject.yaml, version 1."""
 
-    api_version: Annotated[Literal["mlproject/v1"], Field(alias="apiVersion")]
-    metadata: Metadata
-    objective: Objective
-    kpis: Kpis
-    data: Data
-    training: Training = Field(default_factory=Training)
-    evaluation: Evaluation = Field(default_factory=Evaluation)
-    deployment: Deployment = Field(default_factory=Deployment)
-    experiments: Experiments = Field(default_factory=Experiments)
-    monitoring: Monitoring = Field(default_factory=Monitoring)
-    retraining: Retraining = Field(default_factory=Retraining)
-    registry: Registry = Field(default_factory=Registry)
+    api_version: Annotated[
+        Literal["mlproject/v1"],
+        Field(
+            description="The spec version; the compiler reads only the versions it knows.",
+            alias="apiVersion",
+        ),
+    ]
+    metadata: Metadata = Field(description="Who owns the project and what it is called.")
+    objective: Objective = Field(
+        description="Why the project exists: the problem, the learning task and the scope."
+    )
+    kpis: Kpis = Field(description="Business KPIs and the model metrics that serve them.")
+    data: Data = Field(
+        description="The data the model learns from, with its schema and sensitivity."
+    )
+    training: Training = Field(
+        description="How a model is built: features, split, estimator, baseline, custom stages.",
+        default_factory=Training,
+    )
+    evaluation: Evaluation = Field(
+        description="Which metrics are computed and which gates decide a release.",
+        default_factory=Evaluation,
+    )
+    deployment: Deployment = Field(
+        description="How predictions are delivered, how fast, and where.",
+        default_factory=Deployment,
+    )
+    experiments: Experiments = Field(
+        description="How models are compared live: an A/B test or shadow mode (not both).",
+        default_factory=Experiments,
+    )
+    monitoring: Monitoring = Field(
+        description="What healthy means in production, how often it is checked, and who is told.",
+        default_factory=Monitoring,
+    )
+    retraining: Retraining = Field(
+        description="When a model is retrained and how a retrained model is promoted.",
+        default_factory=Retraining,
+    )
+    registry: Registry = Field(
+        description="Where model versions and artifacts live (git tags via GTO; DVC remote).",
+        default_factory=Registry,
+    )

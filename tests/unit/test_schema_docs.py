@@ -8,7 +8,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from compiler.schema import SCHEMA_VERSIONS, render_schema, render_spec_reference
+from compiler.schema import (
+    SCHEMA_VERSIONS,
+    render_schema,
+    render_spec_reference,
+    schema_document,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 REGENERATE = "regenerate with: python -m compiler.schema"
@@ -53,3 +58,31 @@ def test_schema_documents_fields_for_editors() -> None:
     schema = json.loads(render_schema("mlproject/v1"))
     described = [name for name, node in schema["$defs"].items() if node.get("description")]
     assert len(described) == len(schema["$defs"]), "every section needs a docstring"
+
+
+def test_every_property_is_described_for_editor_hover() -> None:
+    schema = json.loads(render_schema("mlproject/v1"))
+    nodes = {"the document": schema, **schema["$defs"]}
+    properties = [
+        (f"{name}.{key}", prop)
+        for name, node in nodes.items()
+        for key, prop in node.get("properties", {}).items()
+    ]
+    assert len(properties) > 150
+    undescribed = [path for path, prop in properties if not prop.get("description")]
+    assert undescribed == [], "add Field(description=...) in compiler/spec/v1.py"
+
+
+def test_spec_reference_follows_the_order_of_a_spec() -> None:
+    text = render_spec_reference()
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    assert headings[0] == "The document"
+    paths = [heading.split("`")[1] for heading in headings[1:]]
+    top = [path.split(".")[0].removesuffix("[]") for path in paths]
+    # The top-level sections in the order the document declares them, each followed by its parts.
+    declared = list(schema_document("mlproject/v1")["properties"])  # the models' order
+    assert list(dict.fromkeys(top)) == [key for key in declared if key in top]
+    assert paths.index("data.sources[]") < paths.index("data.sources[].columns[]")
+    assert paths.index("data.sources[].columns[]") < paths.index("training")
+    schema = json.loads(render_schema("mlproject/v1"))
+    assert len(headings) == len(schema["$defs"]) + 1  # every section, once
