@@ -43,7 +43,7 @@ from mlruntime.serving.project import load_project  # noqa: E402
 from mlruntime.serving.report import percentile  # noqa: E402
 from mlruntime.serving.samples import reference_rows  # noqa: E402
 from mlruntime.serving.server import group_alive  # noqa: E402
-from tests.test_serve_support import free_ports  # noqa: E402
+from tests.runtime.test_serve_support import free_ports  # noqa: E402
 
 MODEL = "churn-classifier"
 

@@ -1,7 +1,8 @@
 """Diagnostic codes: the stable catalogue behind ``mlproject explain`` and docs/diagnostics.md.
 
 Each stage documents the codes it emits next to the code that emits them (a
-``*_CODES`` list of :class:`CodeDoc`); this module only gathers them. Codes are
+``*_CODES`` list of :class:`~compiler.diagnostics.CodeDoc`); this module only
+gathers them, so nothing below it imports it. Codes are
 never renumbered: a retired code stays reserved.
 
 Ranges: MLP0xx load, MLP1xx schema, MLP2xx semantic rules, MLP3xx emit.
@@ -9,29 +10,18 @@ Ranges: MLP0xx load, MLP1xx schema, MLP2xx semantic rules, MLP3xx emit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class CodeDoc:
-    """Documentation of one diagnostic code, with a failing and a passing example."""
-
-    code: str
-    title: str
-    summary: str
-    bad: str
-    good: str
+from compiler.checks import CHECK_CODES
+from compiler.checks.data_codes import DATA_CODES
+from compiler.diagnostics import CodeDoc, format_json, format_text
+from compiler.emit import EMIT_CODES
+from compiler.load import LOAD_CODES
+from compiler.pipeline import WORKSPACE_CODES, validate_text
+from compiler.spec.validate import SCHEMA_CODES
+from mlcontract.errors import ExitCode
 
 
 def all_codes() -> dict[str, CodeDoc]:
     """Every documented code, ordered by code."""
-    from compiler.checks import CHECK_CODES
-    from compiler.checks.data_codes import DATA_CODES
-    from compiler.emit import EMIT_CODES
-    from compiler.load import LOAD_CODES
-    from compiler.pipeline import WORKSPACE_CODES
-    from compiler.spec.validate import SCHEMA_CODES
-
     docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *DATA_CODES, *WORKSPACE_CODES, *EMIT_CODES]
     return {doc.code: doc for doc in sorted(docs, key=lambda d: d.code)}
 
@@ -55,16 +45,17 @@ def _fence(text: str, language: str) -> list[str]:
     return [f"{ticks}{language}", text.rstrip("\n"), ticks]
 
 
+def exit_code_table() -> list[str]:
+    """The Markdown rows of every :class:`~mlcontract.errors.ExitCode` (README, docs)."""
+    return [f"| {code.value} | {code.meaning} |" for code in ExitCode]
+
+
 def render_diagnostics_markdown() -> str:
     """``docs/diagnostics.md``: the diagnostic format, exit codes and every code with examples.
 
     Examples that are spec files are validated here, so the reported output
     shown beside them is what mlproject prints today.
     """
-    # The catalogue gathers every stage, and the CLI owns the exit codes.
-    from compiler.diagnostics import format_json, format_text
-    from compiler.pipeline import validate_text
-    from mlcli.app import EXIT_CODES
 
     def reported(example: str) -> str | None:
         if not example.endswith("\n"):
@@ -103,7 +94,7 @@ def render_diagnostics_markdown() -> str:
         "",
         "| code | meaning |",
         "|---|---|",
-        *(f"| {code} | {meaning} |" for code, meaning in sorted(EXIT_CODES.items())),
+        *exit_code_table(),
         "",
         "## Codes",
         "",

@@ -7,12 +7,12 @@ Stages never print. They return (or raise, wrapped in :class:`DiagnosticError`)
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, field
 from typing import Literal
 
+from mlcontract.errors import MlprojectError
 from mlcontract.records import record
 
 Severity = Literal["error", "warning"]
@@ -51,8 +51,19 @@ class Diagnostic:
         return data
 
 
-class DiagnosticError(Exception):
-    """Carries diagnostics out of a stage that cannot go on."""
+@record(frozen=True)
+class CodeDoc:
+    """Documentation of one diagnostic code, with a failing and a passing example."""
+
+    code: str
+    title: str
+    summary: str
+    bad: str
+    good: str
+
+
+class DiagnosticError(MlprojectError):
+    """Carries diagnostics out of a stage that cannot go on (the CLI reports them all)."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = tuple(diagnostics)
@@ -77,12 +88,6 @@ class DiagnosticSink:
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(set(self.items), key=lambda d: d.sort_key)
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A ``did you mean`` hint for a misspelt key or enum value, or None."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
 
 
 def _excerpt(source_lines: Sequence[str], position: Position, context: int = 1) -> list[str]:

@@ -32,8 +32,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
-from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic, DiagnosticError
+from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError
+from compiler.generated import GeneratedFile
 from compiler.manifest import (
     Delete,
     FileRecord,
@@ -53,22 +53,11 @@ from compiler.manifest import (
 )
 from mlcontract.records import record
 
-CommentStyle = Literal["hash", "html", "none"]
 FileAction = Literal["create", "identical", "update", "stale", "conflict", "modified", "unsafe"]
 
 FILE_MODE = 0o644
 EXECUTABLE_MODE = 0o755
 _FORCED = " (overwritten: --force)"
-
-
-@record(frozen=True)
-class GeneratedFile:
-    """One file a target rendered, before emit adds its header."""
-
-    path: str
-    content: bytes
-    comment: CommentStyle
-    executable: bool = False
 
 
 @record(frozen=True)

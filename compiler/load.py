@@ -21,8 +21,7 @@ from typing import Any
 
 import yaml
 
-from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic, DiagnosticError, Pointer, Position
+from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer, Position
 from mlcontract.records import record
 
 MAX_BYTES = 1_000_000

@@ -33,9 +33,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, DiagnosticError
+from compiler.generated import MANIFEST_FILE, STATE_DIR
 from mlcontract.records import record
 
-STATE_DIR = ".mlproject"
 TEMP_PREFIX = ".mlproject-tmp-"
 FORMAT_VERSION = 1
 
@@ -50,7 +50,7 @@ def state_dir(spec_path: str) -> str:
 
 
 def manifest_path(spec_path: str) -> str:
-    return posixpath.join(state_dir(spec_path), "manifest.json")
+    return posixpath.join(state_dir(spec_path), MANIFEST_FILE)
 
 
 def journal_path(spec_path: str) -> str:

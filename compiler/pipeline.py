@@ -14,13 +14,13 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic, DiagnosticError, Position
+from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Position
 from compiler.load import Document, load_document, load_text, read_spec
 from mlcontract.records import record
 
 if TYPE_CHECKING:
-    from compiler.emit import FilePlan, GeneratedFile, SpecOutput
+    from compiler.emit import FilePlan, SpecOutput
+    from compiler.generated import GeneratedFile
     from compiler.manifest import StatCache
     from compiler.spec.v1_compiled import ProjectSpec
     from mlcontract.ir import Project

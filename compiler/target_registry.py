@@ -13,8 +13,10 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, cast
 
+from mlcontract.errors import UsageError, did_you_mean
+
 if TYPE_CHECKING:
-    from compiler.emit import GeneratedFile
+    from compiler.generated import GeneratedFile
     from mlcontract import ir
 
 ENTRY_POINT_GROUP = "mlproject.targets"
@@ -38,11 +40,14 @@ class Target(Protocol):
     def render(self, project: ir.Project) -> Sequence[GeneratedFile]: ...
 
 
-class UnknownTargetError(LookupError):
+class UnknownTargetError(UsageError):
+    """A target name that no built-in and no installed plugin provides."""
+
     def __init__(self, name: str, known: Sequence[str]) -> None:
         self.name = name
         self.known = tuple(known)
-        super().__init__(name)
+        hint = did_you_mean(name, self.known) or f"known targets: {', '.join(self.known)}"
+        super().__init__(f"unknown target '{name}' ({hint})")
 
 
 _SECTION = f"[{ENTRY_POINT_GROUP}]"

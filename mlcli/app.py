@@ -13,33 +13,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
 from compiler import __version__
 from compiler.diagnostics import Diagnostic, format_json, format_text
+from mlcli.errors import Group
+from mlcli.lazy import add_lazy
 from mlcli.options import FORMAT
+from mlcontract.errors import ExitCode, UsageError
 
-EXIT_OK = 0
-EXIT_INVALID = 1  # the spec (or data, for steps) has errors
-EXIT_USAGE = 2  # wrong command-line usage (click's own code)
-EXIT_DRIFT = 3  # compile --check: generated files differ from what is on disk
-EXIT_CONFLICT = 4  # a generated file was edited by hand, or a foreign file is in the way
-EXIT_INTERNAL = 70  # a bug in mlproject: please report it
-
-EXIT_CODES = {
-    EXIT_OK: "success",
-    EXIT_INVALID: "the spec has errors (diagnostics printed)",
-    EXIT_USAGE: "command-line usage error",
-    EXIT_DRIFT: "compile --check found generated files out of date",
-    EXIT_CONFLICT: "a generated file was edited by hand or a foreign file is in the way",
-    EXIT_INTERNAL: "internal error in mlproject (a bug; please report it)",
-}
-_CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303", "MLP307"})
+CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303", "MLP307"})
 
 
-def _use_color(stream: object) -> bool:
+def use_color(stream: object) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     isatty = getattr(stream, "isatty", None)
@@ -50,7 +37,7 @@ def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]
     if fmt == "json":
         click.echo(format_json(diagnostics), nl=False)
     elif diagnostics:
-        text = format_text(diagnostics, sources, color=_use_color(sys.stderr))
+        text = format_text(diagnostics, sources, color=use_color(sys.stderr))
         click.echo(text, nl=False, err=True)
 
 
@@ -65,20 +52,16 @@ def default_specs(specs: tuple[Path, ...]) -> list[Path]:
     return find_specs([Path()])
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"mlproject: error: {message}", err=True)
-    sys.exit(code)
-
-
 SPECS = click.argument(
     "specs", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True)
 )
 
 
 @click.group(
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Exit codes: "
-    + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items())
+    + "; ".join(f"{code.value} {code.meaning}" for code in ExitCode)
     + ". Docs: README.md, docs/spec.md, docs/diagnostics.md.",
 )
 @click.version_option(__version__, prog_name="mlproject")
@@ -112,10 +95,10 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
 
     paths = default_specs(specs)
     if not paths:
-        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+        raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     results = [validate_file(p) for p in paths]
     if with_data:
-        from mlruntime.datacheck import check_data
+        from mlcli.datacheck import check_data
 
         for path, r in zip(paths, results, strict=True):
             if r.ok and r.spec is not None and r.document is not None:
@@ -131,7 +114,7 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
         if failed:
             errors = sum(1 for d in diagnostics if d.severity == "error")
             click.echo(f"{errors} error(s) in {len(failed)} of {len(results)} spec(s)", err=True)
-    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+    click.get_current_context().exit(ExitCode.INVALID if failed else ExitCode.OK)
 
 
 @cli.command(name="compile")
@@ -179,18 +162,15 @@ def compile_command(
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
     from compiler.pipeline import compile_specs, find_root, usable_cpus
-    from compiler.target_registry import BUILTIN_TARGETS, available_targets
+    from compiler.target_registry import BUILTIN_TARGETS, UnknownTargetError, available_targets
 
     paths = default_specs(specs)
     if not paths:
-        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+        raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     known = available_targets()
     for name in targets:
         if name not in known:
-            from compiler.diagnostics import did_you_mean
-
-            hint = did_you_mean(name, known) or f"known targets: {', '.join(known)}"
-            _fail(f"unknown target '{name}' ({hint})")
+            raise UnknownTargetError(name, list(known))
     # Targets as declared, not as installed: a third-party target runs only when named.
     chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
     out_root = root if root is not None else find_root(paths[0])
@@ -225,10 +205,11 @@ def compile_command(
             click.echo(
                 f"{report.spec_count} spec(s), {len(report.plans)} file(s), {len(changed)} {verb}"
             )
-    if any(d.code in _CONFLICT_CODES for d in diagnostics):
-        sys.exit(EXIT_CONFLICT)
+    ctx = click.get_current_context()
+    if any(d.code in CONFLICT_CODES for d in diagnostics):
+        ctx.exit(ExitCode.CONFLICT)
     if report.has_errors:
-        sys.exit(EXIT_INVALID)
+        ctx.exit(ExitCode.INVALID)
     if check and changed:
         if fmt == "text":
             edited = [p.path for p in changed if p.action in {"modified", "conflict"}]
@@ -242,8 +223,7 @@ def compile_command(
                 )
             else:
                 click.echo("generated files are out of date: run `mlproject compile`", err=True)
-        sys.exit(EXIT_DRIFT)
-    sys.exit(EXIT_OK)
+        ctx.exit(ExitCode.DRIFT)
 
 
 @cli.command()
@@ -264,7 +244,8 @@ def schema(api_version: str | None) -> None:
 
     version = api_version or max(SCHEMA_VERSIONS)
     if version not in SCHEMA_VERSIONS:
-        _fail(f"unknown apiVersion '{version}'; supported: {', '.join(sorted(SCHEMA_VERSIONS))}")
+        supported = ", ".join(sorted(SCHEMA_VERSIONS))
+        raise UsageError(f"unknown apiVersion '{version}'; supported: {supported}")
     click.echo(render_schema(version), nl=False)
 
 
@@ -276,13 +257,13 @@ def explain(code: str) -> None:
     CODE is a diagnostic code such as MLP207 (see docs/diagnostics.md).
     """
     from compiler.codes import all_codes
-    from compiler.diagnostics import did_you_mean
+    from mlcontract.errors import did_you_mean
 
     codes = all_codes()
     doc = codes.get(code.strip().upper())
     if doc is None:
         hint = did_you_mean(code.upper(), codes) or "see docs/diagnostics.md for the list"
-        _fail(f"unknown diagnostic code '{code}' ({hint})")
+        raise UsageError(f"unknown diagnostic code '{code}' ({hint})")
     click.echo(f"{doc.code}: {doc.title}\n\n{doc.summary}\n")
     click.echo("Bad:\n" + _indent(doc.bad) + "\nGood:\n" + _indent(doc.good), nl=False)
 
@@ -304,46 +285,13 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "What produced a version: commit, data, params.",
     ),
     "champion": ("mlcli.models", "champion", "The model in production and its metrics."),
-    "demo": ("mlruntime.demo.command", "demo", "The whole lifecycle of an example, offline."),
+    "demo": ("mlcli.demo", "demo", "The whole lifecycle of an example, offline."),
     "serve": ("mlcli.serving", "serve", "Serve a model version locally with MLServer."),
     "loadtest": ("mlcli.serving", "loadtest", "Load-test a V2 endpoint against the SLOs."),
 }
 
 
-class _LazyCommand(click.Command):
-    """A command whose module is imported only when it runs or shows its help."""
-
-    def __init__(self, name: str, module: str, attribute: str, short_help: str) -> None:
-        super().__init__(name, short_help=short_help, add_help_option=False)
-        self._target = (module, attribute)
-
-    def _load(self) -> click.Command:
-        import importlib
-
-        module, attribute = self._target
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        return self._load().make_context(info_name, args, parent, **extra)
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        return self.short_help or ""
-
-
-def _register_more() -> None:
-    for name, (module, attribute, short_help) in LAZY_COMMANDS.items():
-        cli.add_command(_LazyCommand(name, module, attribute, short_help))
-
-
-_register_more()
+add_lazy(cli, LAZY_COMMANDS)
 
 
 def _with_stack_headroom(call: Callable[[], object]) -> None:
@@ -374,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _with_stack_headroom(lambda: cli.main(args=args, prog_name="mlproject"))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: bad input never gets here, it gets a diagnostic
         if os.environ.get("MLPROJECT_DEBUG"):
             raise
@@ -384,4 +332,4 @@ def main(argv: Sequence[str] | None = None) -> None:
             "and report it.",
             err=True,
         )
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)

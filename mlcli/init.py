@@ -10,13 +10,13 @@ data (what a trivial model scores), not a made-up number.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from compiler.spec.types import SLUG_PATTERN
+from mlcontract.errors import ExitCode, MlprojectError, UsageError
 
 TASKS = ("binary_classification", "multiclass_classification", "regression")
 PRIMARY = {
@@ -166,8 +166,7 @@ def init(
 
     spec_path = directory / "mlproject.yaml"
     if spec_path.exists() and not force:
-        click.echo(f"mlproject: error: {spec_path} exists (use --force to overwrite)", err=True)
-        sys.exit(1)
+        raise MlprojectError(f"{spec_path} exists", "use --force to overwrite it")
     default_name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")
     default_name = default_name if re.match(SLUG_PATTERN, default_name) else "my-model"
 
@@ -181,17 +180,14 @@ def init(
 
     name = ask(name, "Project name", default_name)
     if not re.match(SLUG_PATTERN, name):
-        click.echo(f"mlproject: error: name '{name}' is not a slug ({SLUG_PATTERN})", err=True)
-        sys.exit(2)
+        raise UsageError(f"name '{name}' is not a slug ({SLUG_PATTERN})")
     inferred: dict[str, Any] = {}  # render_starter arguments taken from the data
     if from_data is not None:
         if data_path is not None:
-            click.echo("mlproject: error: give --data or --from-data, not both", err=True)
-            sys.exit(2)
+            raise UsageError("give --data or --from-data, not both")
         inferred = _from_data(directory, from_data, target, timestamp, task)
     elif timestamp is not None:
-        click.echo("mlproject: error: --timestamp needs --from-data", err=True)
-        sys.exit(2)
+        raise UsageError("--timestamp needs --from-data")
     values = {
         "name": name,
         "task": ask(task, "Task", "binary_classification", TASKS),
@@ -207,14 +203,14 @@ def init(
     )
     result = validate_text(text, str(spec_path))
     if result.ok and from_data is not None and result.spec and result.document:
-        from mlruntime.datacheck import check_data
+        from mlcli.datacheck import check_data
 
         result.diagnostics.extend(check_data(result.spec, result.document, directory))
     if not result.ok:
         from compiler.diagnostics import format_text
 
         click.echo(format_text(result.diagnostics, {str(spec_path): text}), err=True, nl=False)
-        sys.exit(1)
+        click.get_current_context().exit(ExitCode.INVALID)
     directory.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(text, encoding="utf-8")
     click.echo(
@@ -233,23 +229,17 @@ def init(
 def _from_data(
     directory: Path, data: Path, target: str | None, timestamp: str | None, task: str | None
 ) -> dict[str, Any]:
-    """render_starter's arguments inferred from ``data`` (exits 1 with a message if unreadable)."""
+    """render_starter's arguments inferred from ``data`` (a ProfileError if unreadable)."""
     import os
 
     from mlcli import starter_data
-    from mlruntime.profile import ProfileError, profile
+    from mlruntime.profile import profile
 
-    try:
-        found = profile(data, target=target, timestamp=timestamp)
-    except ProfileError as exc:
-        click.echo(f"mlproject init: error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
-        sys.exit(1)
+    found = profile(data, target=target, timestamp=timestamp)
     if found.target is None:
-        click.echo(f"mlproject init: error: no column of {data} can be the target", err=True)
-        click.echo("  hint: name it with --target COLUMN", err=True)
-        sys.exit(1)
+        raise MlprojectError(
+            f"no column of {data} can be the target", "name it with --target COLUMN"
+        )
     relative = Path(os.path.relpath(data.resolve(), directory.resolve())).as_posix()
     chosen_task = task or found.task or "binary_classification"
     if task is not None and task != found.task:

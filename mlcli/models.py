@@ -5,45 +5,26 @@ imports GTO lazily); this module only parses arguments and prints. The CLI
 imports this module only when one of its commands runs, and each command
 imports only the part of :mod:`mlruntime.lineage` it uses (``champion`` runs in
 every ``dvc repro``: it must not pay for GTO, PyYAML or the lineage readers). A
-:class:`~mlruntime.lineage.errors.RegistryError` becomes ``mlproject: error:``
-plus a ``hint:`` line and exit code 1, never a traceback.
+:class:`~mlruntime.lineage.errors.RegistryError` reaches the CLI's one error
+handler (an ``error:`` and a ``hint:`` line, exit code 1), never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from mlcli.options import FORMAT, PROJECT_DIR
 from mlcontract import pipeline_layout as layout
-from mlruntime.lineage.errors import RegistryError
 
 if TYPE_CHECKING:
     from mlruntime.lineage.lineage import Lineage
     from mlruntime.lineage.registry import Bump, ModelVersion
-
-T = TypeVar("T")
-EXIT_REFUSED = 1  # the registry refused: dirty tree, failed gate, unknown version...
-
-
-def _refuse(message: str, hint: str | None) -> NoReturn:
-    click.echo(f"mlproject: error: {message}", err=True)
-    if hint:
-        click.echo(f"hint: {hint}", err=True)
-    sys.exit(EXIT_REFUSED)
-
-
-def _run(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except RegistryError as exc:
-        _refuse(exc.message, exc.hint)
 
 
 def _version_json(version: ModelVersion, **extra: Any) -> str:
@@ -85,8 +66,8 @@ def register(project_dir: Path, bump: str, card_only: bool, fmt: str) -> None:
     from mlruntime.lineage.evaluated import write_evaluated
     from mlruntime.lineage.registry import register as register_version
 
-    version = None if card_only else _run(lambda: register_version(project_dir, cast("Bump", bump)))
-    card = _run(lambda: write_evaluated(project_dir))
+    version = None if card_only else register_version(project_dir, cast("Bump", bump))
+    card = write_evaluated(project_dir)
     shown = os.path.relpath(card)
     if fmt == "json":
         click.echo(_version_json(version, card=shown) if version else json.dumps({"card": shown}))
@@ -110,9 +91,7 @@ def promote(version: str, environment: str, force: bool, project_dir: Path, fmt:
     """
     from mlruntime.lineage.registry import promote as promote_version
 
-    promoted, changed = _run(
-        lambda: promote_version(project_dir, version, environment, force=force)
-    )
+    promoted, changed = promote_version(project_dir, version, environment, force=force)
     if fmt == "json":
         click.echo(_version_json(promoted, changed=changed))
     elif changed:
@@ -168,7 +147,7 @@ def lineage(ref: str | None, project_dir: Path, fmt: str) -> None:
     from mlruntime.lineage.lineage import lineage as read_lineage
     from mlruntime.lineage.lineage import to_json_text
 
-    record = _run(lambda: read_lineage(project_dir, ref))
+    record = read_lineage(project_dir, ref)
     click.echo(to_json_text(record) if fmt == "json" else _text(record), nl=fmt != "json")
 
 
@@ -190,9 +169,9 @@ def champion(out: Path | None, project_dir: Path, fmt: str) -> None:
     from mlruntime.lineage.champion import find_champion, write_champion_metrics
 
     if out is not None:
-        found = _run(lambda: write_champion_metrics(project_dir, out))
+        found = write_champion_metrics(project_dir, out)
     else:
-        found = _run(lambda: find_champion(project_dir))
+        found = find_champion(project_dir)
     if fmt == "json":
         version = None if found.version is None else json.loads(_version_json(found.version))
         payload = {"version": version, "metrics": found.metrics, "reason": found.reason}

@@ -25,3 +25,11 @@ FORMAT = click.option(
     show_default=True,
     help="Output for people (text) or machines (json).",
 )
+VERSION = click.option(
+    "--version",
+    "version",
+    metavar="VERSION",
+    default=None,
+    help="Model version (v1.2.0), environment (production) or 'workspace' (the work tree's "
+    "build/model/model.joblib). Default: the version in the last environment.",
+)

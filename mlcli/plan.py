@@ -15,17 +15,8 @@ from pathlib import Path
 import click
 
 from compiler.diagnostics import format_json, format_text
-from mlcli.app import (
-    _CONFLICT_CODES,
-    EXIT_CONFLICT,
-    EXIT_DRIFT,
-    EXIT_INVALID,
-    EXIT_OK,
-    SPECS,
-    _fail,
-    _use_color,
-    default_specs,
-)
+from mlcli.app import CONFLICT_CODES, SPECS, default_specs, use_color
+from mlcontract.errors import ExitCode, UsageError
 
 
 @click.command()
@@ -41,7 +32,7 @@ from mlcli.app import (
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help=f"Exit {EXIT_DRIFT} when compile would change any file (0: nothing to change).",
+    help=f"Exit {ExitCode.DRIFT.value} when compile would change any file (0: nothing to change).",
 )
 @click.option(
     "--root",
@@ -82,15 +73,15 @@ def plan(
         to_json,
     )
     from compiler.pipeline import compile_specs, find_root
-    from compiler.target_registry import BUILTIN_TARGETS, available_targets
+    from compiler.target_registry import BUILTIN_TARGETS, UnknownTargetError, available_targets
 
     paths = default_specs(specs)
     if not paths:
-        _fail("no mlproject.yaml found; pass a spec path or run `mlproject init`")
+        raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     known = available_targets()
     unknown = [name for name in targets if name not in known]
     if unknown:
-        _fail(f"unknown target '{unknown[0]}' (known targets: {', '.join(known)})")
+        raise UnknownTargetError(unknown[0], list(known))
     chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
     out_root = (root if root is not None else find_root(paths[0])).resolve()
     report = compile_specs(
@@ -110,17 +101,19 @@ def plan(
     else:
         if diagnostics:
             sources = {v.file: v.document.text for v in report.validations if v.document}
-            text = format_text(diagnostics, sources, color=_use_color(sys.stderr))
+            text = format_text(diagnostics, sources, color=use_color(sys.stderr))
             click.echo(text, nl=False, err=True)
         if not report.has_errors:
             if fmt == "markdown":
                 click.echo(render_markdown(found), nl=False)
             else:
-                click.echo(render_text(found, color=_use_color(sys.stdout)), nl=False)
-    if any(d.code in _CONFLICT_CODES for d in diagnostics):
-        sys.exit(EXIT_CONFLICT)
+                click.echo(render_text(found, color=use_color(sys.stdout)), nl=False)
+    ctx = click.get_current_context()
+    if any(d.code in CONFLICT_CODES for d in diagnostics):
+        ctx.exit(ExitCode.CONFLICT)
     if report.has_errors:
-        sys.exit(EXIT_INVALID)
+        ctx.exit(ExitCode.INVALID)
     if refused(found):
-        sys.exit(EXIT_CONFLICT)
-    sys.exit(EXIT_DRIFT if detailed_exitcode and has_changes(found) else EXIT_OK)
+        ctx.exit(ExitCode.CONFLICT)
+    if detailed_exitcode and has_changes(found):
+        ctx.exit(ExitCode.DRIFT)

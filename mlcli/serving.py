@@ -1,9 +1,10 @@
-"""The ``serve``, ``loadtest`` and ``step score`` commands (runtime, not the compile path).
+"""The ``serve`` and ``loadtest`` commands (runtime, not the compile path).
 
 Thin: options in, :mod:`mlruntime.serving` does the work, this module prints.
-Errors are one line (``mlproject <command>: error: ...``) plus a ``hint:`` and
-exit 1; a load test that misses a limit also exits 1, after its table.
-``serve`` exits 0 when stopped with Ctrl-C or SIGTERM, 1 when MLServer fails.
+A :class:`~mlruntime.serving.errors.ServingError` reaches the CLI's one error
+handler (exit 1); a load test that misses a limit also exits 1, after its
+table. ``serve`` exits 0 when stopped with Ctrl-C or SIGTERM, 1 when MLServer
+fails.
 """
 
 from __future__ import annotations
@@ -14,37 +15,18 @@ import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlcli.options import PROJECT_DIR
+from mlcli.options import PROJECT_DIR, VERSION
+from mlcontract.errors import ExitCode, UsageError
 from mlruntime.serving.errors import ServingError
 
 if TYPE_CHECKING:
     from mlruntime.serving.artifacts import ModelArtifact
     from mlruntime.serving.materialise import ServingDir
     from mlruntime.serving.serve import Session
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-
-VERSION = click.option(
-    "--version",
-    "version",
-    metavar="VERSION",
-    default=None,
-    help="Model version (v1.2.0), environment (production) or 'workspace' (the work tree's "
-    "build/model/model.joblib). Default: the version in the last environment.",
-)
-
-
-def _fail(command: str, error: ServingError | str) -> NoReturn:
-    message = error.message if isinstance(error, ServingError) else error
-    click.echo(f"mlproject {command}: error: {message}", err=True)
-    if isinstance(error, ServingError) and error.hint:
-        click.echo(f"hint: {error.hint}", err=True)
-    sys.exit(EXIT_FAILED)
 
 
 def _interrupt_once() -> dict[int, Any]:
@@ -114,7 +96,7 @@ def serve(
     from mlruntime.serving.serve import ServeOptions, session
 
     if version is not None and stage is not None:
-        _fail("serve", "give --version or --stage, not both")
+        raise UsageError("give --version or --stage, not both")
     options = ServeOptions(project_dir, version or stage, host, port, grpc_port, metrics_port)
     echo = None if quiet else (lambda line: click.echo(line, err=True))
     previous = _interrupt_once()
@@ -128,12 +110,9 @@ def serve(
                 except subprocess.TimeoutExpired:
                     continue
             tail = running.server.output_tail()
-        _fail("serve", ServingError(f"MLServer exited unexpectedly (code {code}):\n{tail}"))
+        raise ServingError(f"MLServer exited unexpectedly (code {code}):\n{tail}")
     except KeyboardInterrupt:
         click.echo("mlproject serve: stopped", err=True)
-        sys.exit(EXIT_OK)
-    except ServingError as exc:
-        _fail("serve", exc)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -224,65 +203,10 @@ def loadtest(
         progress=not no_progress,
         warmup_requests=warmup_requests,
     )
-    try:
-        report = run_loadtest(options)
-    except ServingError as exc:
-        _fail("loadtest", exc)
+    report = run_loadtest(options)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
         click.echo(render_text(report), nl=False)
-    sys.exit(EXIT_OK if report.passed else EXIT_FAILED)
-
-
-@click.command()
-@PROJECT_DIR
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="A joblib model file (unregistered: model_version is workspace-<sha256>).",
-)
-@VERSION
-@click.option("--input", "input_name", metavar="NAME|PATH", help="Source name or data file.")
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Output .csv or .parquet (default: <deployment.batch.output>/predictions.csv).",
-)
-@click.option("--now", default=None, help="scored_at (ISO 8601; default: SOURCE_DATE_EPOCH).")
-def score(
-    project_dir: Path,
-    model_path: Path | None,
-    version: str | None,
-    input_name: str | None,
-    output: Path | None,
-    now: str | None,
-) -> None:
-    """Batch-score a dataset; predictions carry model version and input lineage."""
-    from mlcli import steps as cli_steps
-    from mlruntime.serving.score import run_score
-
-    # Log like the other steps ("mlproject step score: read ...", -q for quiet).
-    quiet = bool(click.get_current_context().meta.get(cli_steps._QUIET))
-    cli_steps._configure_logging("score", quiet)
-
-    try:
-        result = run_score(
-            project_dir,
-            model=model_path,
-            version=version,
-            input_name=input_name,
-            output=output,
-            now=now,
-        )
-    except ServingError as exc:
-        _fail("step score", exc)
-    ref = result.model
-    commit = f", commit {ref.commit[:12]}" if ref.commit else ""
-    click.echo(
-        f"scored {result.rows} rows of {result.input} with {ref.name} {ref.version}{commit} "
-        f"-> {result.output}"
-    )
+    if not report.passed:
+        click.get_current_context().exit(ExitCode.INVALID)

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from mlcli.options import PROJECT_DIR
+from mlcli.errors import Group
+from mlcli.lazy import add_lazy
+from mlcli.options import PROJECT_DIR, VERSION
+from mlcontract.errors import MlprojectError
+from mlruntime.steps.errors import StepError
 
 T = TypeVar("T")
 
-EXIT_FAILED = 1
 _LOGGER = "mlruntime.steps"
-_QUIET = "mlproject.step.quiet"
+QUIET = "mlproject.step.quiet"  # ctx.meta key: -q given to the step group
 
 
 class _EchoHandler(logging.Handler):
@@ -41,7 +43,8 @@ class _EchoHandler(logging.Handler):
         click.echo(f"mlproject step {self.step}: {level}{record.getMessage()}", err=True)
 
 
-def _configure_logging(step: str, quiet: bool) -> None:
+def configure_logging(step: str, quiet: bool) -> None:
+    """Log the runtime's records as ``mlproject step <step>: ...`` lines on stderr."""
     logger = logging.getLogger(_LOGGER)
     for handler in list(logger.handlers):
         if isinstance(handler, _EchoHandler):
@@ -51,33 +54,22 @@ def _configure_logging(step: str, quiet: bool) -> None:
     logger.propagate = False
 
 
-def _fail(step: str, message: str, code: int = EXIT_FAILED) -> NoReturn:
-    click.echo(f"mlproject step {step}: error: {message}", err=True)
-    sys.exit(code)
-
-
-def _runtime(module: str, step: str) -> ModuleType:
+def _runtime(module: str) -> ModuleType:
     try:
         return importlib.import_module(f"mlruntime.steps.{module}")
     except ModuleNotFoundError as exc:
-        _fail(
-            step,
-            f"the built-in steps need the runtime dependencies ({exc}): "
-            "pip install 'mlproject[runtime]'",
-        )
+        raise MlprojectError(
+            f"the built-in steps need the runtime dependencies ({exc})",
+            "pip install 'mlproject-gitops[runtime]'",
+        ) from None
 
 
 def _run(step: str, project_dir: Path, body: Callable[[Any], T]) -> T:
-    """Load the project context and run ``body`` with it; StepError → one line, exit code."""
-    from mlruntime.steps.errors import StepError
-
-    _configure_logging(step, bool(click.get_current_context().meta.get(_QUIET)))
-    config = _runtime("config", step)
+    """Load the project context and run ``body`` with it, logging how long it took."""
+    configure_logging(step, bool(click.get_current_context().meta.get(QUIET)))
+    config = _runtime("config")
     started = time.perf_counter()
-    try:
-        result = body(config.load_context(project_dir))
-    except StepError as exc:
-        _fail(step, exc.message, exc.exit_code)
+    result = body(config.load_context(project_dir))
     logging.getLogger(_LOGGER).info("done in %.2f s", time.perf_counter() - started)
     return result
 
@@ -103,7 +95,7 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.6g}"
 
 
-@click.group(name="step")
+@click.group(name="step", cls=Group)
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
 @click.pass_context
 def step(ctx: click.Context, quiet: bool) -> None:
@@ -112,7 +104,7 @@ def step(ctx: click.Context, quiet: bool) -> None:
     Steps read the compiled configuration (run `mlproject compile` first) and
     params.yaml, never mlproject.yaml. Exit 1: bad input or a failed check.
     """
-    ctx.meta[_QUIET] = quiet
+    ctx.meta[QUIET] = quiet
 
 
 @step.command(name="validate-data")
@@ -126,7 +118,7 @@ def validate_data(source_name: str | None, project_dir: Path) -> None:
     Writes reports/data-validation.json: per column and rule, the count of
     violating rows (never the rows themselves).
     """
-    validate = _runtime("validate", "validate-data")
+    validate = _runtime("validate")
     result = _run("validate-data", project_dir, lambda c: validate.run(c, source_name))
     from mlcontract.pipeline_layout import VALIDATION_REPORT
 
@@ -147,10 +139,9 @@ def validate_data(source_name: str | None, project_dir: Path) -> None:
         for c in result.failures
     ]
     click.echo(render_table(["column", "rule", "requirement", "rows", "examples"], rows), err=True)
-    _fail(
-        "validate-data",
+    raise StepError(
         f"{len(result.failures)} of {len(result.checks)} checks failed for source "
-        f"'{result.source}' ({result.rows} rows); report: {VALIDATION_REPORT}",
+        f"'{result.source}' ({result.rows} rows); report: {VALIDATION_REPORT}"
     )
 
 
@@ -161,7 +152,7 @@ def split(project_dir: Path) -> None:
 
     Writes build/split/train.parquet and test.parquet; PII columns are dropped.
     """
-    module = _runtime("split", "split")
+    module = _runtime("split")
     result = _run("split", project_dir, module.run)
     how = f"{result.method}, stratified" if result.stratified else result.method
     click.echo(f"split ({how}): {result.train_rows} train rows, {result.test_rows} test rows")
@@ -174,7 +165,7 @@ def train(project_dir: Path) -> None:
 
     Writes build/model/model.joblib and its sidecar build/model/model.json.
     """
-    module = _runtime("train", "train")
+    module = _runtime("train")
     result = _run("train", project_dir, module.run_train)
     click.echo(f"trained {result.estimator} on {result.rows} rows, {result.features} features")
 
@@ -187,7 +178,7 @@ def baseline(project_dir: Path) -> None:
     A DummyClassifier/DummyRegressor strategy or the spec's own baseline
     estimator; writes build/baseline/model.joblib.
     """
-    module = _runtime("train", "baseline")
+    module = _runtime("train")
     result = _run("baseline", project_dir, module.run_baseline)
     click.echo(f"trained baseline {result.estimator} on {result.rows} rows")
 
@@ -200,7 +191,7 @@ def evaluate(project_dir: Path) -> None:
     Writes metrics/model.json, metrics/baseline.json, plot data under plots/
     and build/eval/predictions.csv.
     """
-    module = _runtime("evaluate", "evaluate")
+    module = _runtime("evaluate")
     result = _run("evaluate", project_dir, module.run)
     rows = [(name, value, result.baseline.get(name)) for name, value in result.model.items()]
     click.echo(render_table(["metric", "model", "baseline"], rows))
@@ -221,7 +212,7 @@ def gate(champion_metrics: Path | None, project_dir: Path) -> None:
     Checks thresholds, the baseline and the champion; writes reports/gate.json
     and exits 1 when any check fails.
     """
-    module = _runtime("gate", "gate")
+    module = _runtime("gate")
     result = _run("gate", project_dir, lambda c: module.run(c, champion_metrics))
     rows = [
         (
@@ -242,33 +233,70 @@ def gate(champion_metrics: Path | None, project_dir: Path) -> None:
             f"{c.check} {c.metric}" + (f" short by {-c.difference:.6g}" if c.difference else "")
             for c in result.failures
         )
-        _fail("gate", f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}")
+        raise StepError(f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}")
 
 
-# Monitoring steps (monitor, decide, abtest): each command lives beside its
-# runtime module and is imported only when it runs.
-MONITORING_STEPS = (
-    ("monitor", "mlruntime.steps.monitor.command", "Current window vs reference: drift, quality."),
-    ("decide", "mlruntime.steps.decide", "Retrain or not: monitor result, schedule, cooldown."),
-    ("abtest", "mlruntime.steps.abtest", "Champion vs challenger: promote, keep or continue."),
+@step.command()
+@PROJECT_DIR
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A joblib model file (unregistered: model_version is workspace-<sha256>).",
 )
+@VERSION
+@click.option("--input", "input_name", metavar="NAME|PATH", help="Source name or data file.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Output .csv or .parquet (default: <deployment.batch.output>/predictions.csv).",
+)
+@click.option("--now", default=None, help="scored_at (ISO 8601; default: SOURCE_DATE_EPOCH).")
+def score(
+    project_dir: Path,
+    model_path: Path | None,
+    version: str | None,
+    input_name: str | None,
+    output: Path | None,
+    now: str | None,
+) -> None:
+    """Batch-score a dataset; predictions carry model version and input lineage."""
+    from mlruntime.serving.score import run_score
+
+    # Log like the other steps ("mlproject step score: read ...", -q for quiet).
+    configure_logging("score", bool(click.get_current_context().meta.get(QUIET)))
+    result = run_score(
+        project_dir,
+        model=model_path,
+        version=version,
+        input_name=input_name,
+        output=output,
+        now=now,
+    )
+    ref = result.model
+    commit = f", commit {ref.commit[:12]}" if ref.commit else ""
+    click.echo(
+        f"scored {result.rows} rows of {result.input} with {ref.name} {ref.version}{commit} "
+        f"-> {result.output}"
+    )
 
 
-def _add_monitoring_steps() -> None:
-    from mlcli.app import _LazyCommand  # mlcli.app loads this module lazily
-
-    for name, module, short_help in MONITORING_STEPS:
-        step.add_command(_LazyCommand(name, module, "command", short_help))
-
-
-_add_monitoring_steps()
-
-
-def _add_serving_steps() -> None:
-    from mlcli.app import _LazyCommand  # mlcli.app loads this module lazily
-
-    summary = "Batch predictions with model version and input lineage."
-    step.add_command(_LazyCommand("score", "mlcli.serving", "score", summary))
-
-
-_add_serving_steps()
+# Monitoring steps: defined in mlcli.monitoring, imported only when one runs.
+add_lazy(
+    step,
+    {
+        "monitor": ("mlcli.monitoring", "monitor", "Current window vs reference: drift, quality."),
+        "decide": (
+            "mlcli.monitoring",
+            "decide",
+            "Retrain or not: monitor result, schedule, cooldown.",
+        ),
+        "abtest": (
+            "mlcli.monitoring",
+            "abtest",
+            "Champion vs challenger: promote, keep or continue.",
+        ),
+    },
+)

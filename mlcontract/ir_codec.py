@@ -31,6 +31,7 @@ from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 from mlcontract import ir
+from mlcontract.errors import MlprojectError
 from mlcontract.records import record
 
 N = TypeVar("N", bound=ir.Node)
@@ -38,21 +39,24 @@ N = TypeVar("N", bound=ir.Node)
 Converter = Callable[[Any], Any]
 
 
-class LoadError(ValueError):
+class LoadError(MlprojectError, ValueError):
     """A value that does not fit the IR; ``path`` locates it (keys and list indexes)."""
 
     def __init__(self, problem: str, path: tuple[str | int, ...] = ()) -> None:
         super().__init__(problem)
         self.problem = problem
-        self.path = path
+        self.path: tuple[str | int, ...] = ()
+        self.prepend(*path)
+
+    def prepend(self, *parts: str | int) -> None:
+        """Locate the value inside ``parts`` (the caller's key or index comes first)."""
+        self.path = (*parts, *self.path)
+        self.message = f"{self.where}: {self.problem}" if self.path else self.problem
 
     @property
     def where(self) -> str:
         """The dotted path of the value (``training.split.seed``); "" for the top level."""
         return ".".join(str(part) for part in self.path)
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.problem}" if self.path else self.problem
 
 
 # ── dump ────────────────────────────────────────────────────────────────────
@@ -210,7 +214,7 @@ def _node_converter(cls: type[ir.Node]) -> tuple[Converter, str]:
                 try:
                     kwargs[f.name] = f.convert(value[f.name])
                 except LoadError as exc:
-                    exc.path = (f.name, *exc.path)
+                    exc.prepend(f.name)
                     raise
             elif f.required:
                 raise LoadError("missing key", (f.name,))
@@ -306,7 +310,7 @@ def _tuple_converter(item: Converter) -> tuple[Converter, str]:
             try:
                 out.append(item(element))
             except LoadError as exc:
-                exc.path = (index, *exc.path)
+                exc.prepend(index)
                 raise
         return tuple(out)
 
@@ -322,7 +326,7 @@ def _dict_converter(key: Converter, item: Converter) -> tuple[Converter, str]:
             try:
                 out[key(k)] = item(v)
             except LoadError as exc:
-                exc.path = (k, *exc.path)
+                exc.prepend(k)
                 raise
         return out
 

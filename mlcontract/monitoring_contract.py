@@ -11,6 +11,8 @@ registry model name) labels.
 
 from __future__ import annotations
 
+from mlcontract.errors import ExitCode
+
 TEXTFILE = "reports/monitor.prom"  # relative to the project directory
 REPORT_JSON = "reports/monitor.json"
 REPORT_MARKDOWN = "reports/monitor.md"
@@ -47,7 +49,7 @@ GAUGES: dict[str, tuple[tuple[str, ...], str]] = {
 
 BREACH_KINDS = ("drift", "data_quality", "performance", "freshness", "volume")
 
-# Exit codes of `mlproject step monitor`
-EXIT_HEALTHY = 0
-EXIT_BREACH = 10
-EXIT_ERROR = 1
+# Exit codes of `mlproject step monitor` (members of the one ExitCode enum)
+EXIT_HEALTHY = ExitCode.OK
+EXIT_BREACH = ExitCode.BREACH
+EXIT_ERROR = ExitCode.INVALID

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlcontract.errors import MlprojectError
+
 MAX_CATEGORIES = 30
 MAX_CLASSES = 20  # a whole-number target with more distinct values is a regression target
 SAMPLE_ROWS = 200_000  # rows read for profiling; enough for types, ranges and categories
@@ -44,13 +46,8 @@ PII_WORDS = re.compile(
 )
 
 
-class ProfileError(Exception):
+class ProfileError(MlprojectError):
     """The data cannot be profiled; the message says why."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 @dataclass(frozen=True)

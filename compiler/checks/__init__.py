@@ -28,8 +28,7 @@ from compiler.checks import (
 )
 from compiler.checks.credentials import find_literal_secrets
 from compiler.checks.rule import CheckContext, Rule
-from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import CodeDoc, Diagnostic
 from compiler.load import Document
 from compiler.spec.v1_compiled import ProjectSpec
 

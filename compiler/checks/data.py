@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from compiler.checks.examples import IRIS_COLUMNS, spec
 from compiler.checks.rule import CheckContext, Rule
-from compiler.diagnostics import Diagnostic, Pointer, did_you_mean
+from compiler.diagnostics import Diagnostic, Pointer
 from compiler.spec.v1_compiled import DataSource
+from mlcontract.errors import did_you_mean
 
 
 def _column_refs(ctx: CheckContext) -> Iterator[tuple[Pointer, str, DataSource, bool]]:

@@ -1,7 +1,7 @@
 """Codes of ``mlproject validate --data`` (MLP260-MLP266): the spec checked against its data.
 
 These findings need the data files (and, for MLP265, scikit-learn), so they
-are not rules of the check stage: :mod:`mlruntime.datacheck` produces them at
+are not rules of the check stage: :mod:`mlcli.datacheck` produces them at
 run time, only when asked (``validate --data``, ``init --from-data``). Their
 documentation lives here, with the other codes, so that ``mlproject explain``
 and docs/diagnostics.md cover them without importing pandas.
@@ -9,7 +9,7 @@ and docs/diagnostics.md cover them without importing pandas.
 
 from __future__ import annotations
 
-from compiler.codes import CodeDoc
+from compiler.diagnostics import CodeDoc
 
 DATA_CODES: list[CodeDoc] = [
     CodeDoc(

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 from compiler.checks.examples import IRIS_COLUMNS, spec
 from compiler.checks.rule import CheckContext, Rule
-from compiler.diagnostics import Diagnostic, Pointer, did_you_mean
+from compiler.diagnostics import Diagnostic, Pointer
+from mlcontract.errors import did_you_mean
 from mlcontract.metrics import METRICS, metrics_for
 
 

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from compiler.checks.examples import spec
 from compiler.checks.rule import CheckContext, Rule
-from compiler.diagnostics import Diagnostic, Pointer, did_you_mean
+from compiler.diagnostics import Diagnostic, Pointer
 from compiler.spec.validate import dotted
+from mlcontract.errors import did_you_mean
 
 
 def _named(ctx: CheckContext) -> Iterator[tuple[str, Pointer, Sequence[str]]]:

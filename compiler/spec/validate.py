@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, get_args, get_origi
 import pydantic_core
 from pydantic_core import ErrorDetails, SchemaValidator, ValidationError
 
-from compiler.codes import CodeDoc
-from compiler.diagnostics import Diagnostic, DiagnosticError, Pointer, did_you_mean
+from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer
 from compiler.load import Document
 from compiler.spec import LATEST, VERSIONS, spec_model
 from compiler.spec.plain import PlainSpec, build
 from compiler.spec.v1_compiled import ProjectSpec
+from mlcontract.errors import did_you_mean
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -18,7 +18,7 @@ A/B outcomes.
 - :mod:`.windows`: a window as the monitor reads it, and as training data;
 - :mod:`.experiment`: the simulated A/B outcomes;
 - :mod:`.phases` / :mod:`.lifecycle`: the nine phases;
-- :mod:`.command`: the click command.
+- the click command is :mod:`mlcli.demo`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ WARM_UP_REQUESTS = 20
 
 def served_inputs(demo: Demo) -> list[ModelInput]:
     """The served model's V2 inputs, from the generated ``model-settings.json``."""
-    from targets.mlserver import MODEL_SETTINGS_FILE, model_dir
+    from mlcontract.serving_contract import MODEL_SETTINGS_FILE, model_dir
 
     return model_inputs(demo.workdir / model_dir(demo.compiled) / MODEL_SETTINGS_FILE)
 

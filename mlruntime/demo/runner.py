@@ -19,19 +19,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcontract.errors import ExitCode, MlprojectError
 from mlruntime.demo.timeline import FAILED, Timeline
 
 COMMAND_TIMEOUT = 600.0  # seconds; dvc repro of the example takes ~15 s
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-class DemoError(Exception):
-    """A step misbehaved: what it was, why, and its output."""
+class DemoError(MlprojectError):
+    """A step misbehaved: what it was (``step``), why, and its ``output``."""
 
     def __init__(self, step: str, message: str, output: str = "") -> None:
-        super().__init__(message)
+        usage = step == "workdir"  # a --workdir the demo may not use
+        super().__init__(f"{step}: {message}", exit_code=ExitCode.USAGE if usage else None)
         self.step = step
-        self.message = message
         self.output = output
 
 

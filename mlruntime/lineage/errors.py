@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mlcontract.errors import HintedError
+from mlcontract.errors import MlprojectError
 
 
-class RegistryError(HintedError):
+class RegistryError(MlprojectError):
     """A registry or lineage request cannot be satisfied; ``hint`` says what to do instead."""
 
 

@@ -12,10 +12,9 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlcontract import ir, ir_codec
-from mlcontract import pipeline_layout as layout
+from mlcontract import ir
+from mlruntime.compiled import load_compiled
 from mlruntime.lineage import gitrepo
-from mlruntime.lineage.errors import RegistryError
 
 
 @dataclass(frozen=True)
@@ -43,23 +42,8 @@ class ProjectRef:
 
 
 def load_project(project_dir: Path) -> ProjectRef:
-    """The project in ``project_dir``: its compiled configuration must be there."""
-    directory = project_dir.resolve()
-    if not directory.is_dir():
-        raise RegistryError(f"{project_dir} is not a directory")
-    config = directory / layout.CONFIG
-    try:
-        project = ir_codec.load_project_json(config.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RegistryError(
-            f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",
-            "run `mlproject compile`, or pass --project-dir with the directory of mlproject.yaml",
-        ) from exc
-    except (OSError, ValueError) as exc:  # ir_codec.LoadError is a ValueError
-        raise RegistryError(
-            f"{config} is not a compiled project configuration: {exc}",
-            "run `mlproject compile` again",
-        ) from exc
+    """The project in ``project_dir``: its compiled configuration, inside a git work tree."""
+    directory, project = load_compiled(project_dir)
     root = gitrepo.toplevel(directory)
     relative = directory.relative_to(root).as_posix()
     return ProjectRef(root=root, project_dir="" if relative == "." else relative, project=project)

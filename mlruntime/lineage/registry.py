@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from compiler.diagnostics import did_you_mean
 from mlcontract import pipeline_layout as layout
+from mlcontract.errors import did_you_mean
 from mlruntime.lineage import gitrepo
 from mlruntime.lineage.errors import NoVersionError, RegistryError
 from mlruntime.lineage.pipeline_state import stale_stages

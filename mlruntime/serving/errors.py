@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mlcontract.errors import HintedError
+from mlcontract.errors import MlprojectError
 
 
-class ServingError(HintedError):
+class ServingError(MlprojectError):
     """A serve, load test or scoring request cannot be satisfied; ``hint`` says what to do."""
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlcontract import serving_contract as contract
 from mlruntime.features import v2_inputs
 from mlruntime.serving.artifacts import ModelArtifact
 from mlruntime.serving.errors import ServingError
@@ -101,14 +102,12 @@ def materialise(
 
 def _documents(project: CompiledProject) -> tuple[dict[str, Any], dict[str, Any]]:
     """The compiled settings and model settings: from disk, else built from the IR."""
-    from targets import mlserver
-
-    serving = project.path / mlserver.SERVING_DIR
-    settings_path = serving / mlserver.SETTINGS_FILE
-    model_path = project.path / mlserver.model_dir(project.ir) / mlserver.MODEL_SETTINGS_FILE
+    serving = project.path / contract.SERVING_DIR
+    settings_path = serving / contract.SETTINGS_FILE
+    model_path = project.path / contract.model_dir(project.ir) / contract.MODEL_SETTINGS_FILE
     if settings_path.is_file() and model_path.is_file():
         return _read(settings_path), _read(model_path)
-    return mlserver.settings_document(), mlserver.model_settings_document(project.ir)
+    return contract.settings_document(), contract.model_settings_document(project.ir)
 
 
 def _read(path: Path) -> dict[str, Any]:

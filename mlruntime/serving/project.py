@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlcontract import ir, ir_codec
-from mlcontract import pipeline_layout as layout
+from mlcontract import ir
+from mlruntime.compiled import load_compiled
 from mlruntime.serving.errors import ServingError
 
 WORKSPACE = "workspace"
@@ -56,25 +56,8 @@ class CompiledProject:
 
 
 def load_project(project_dir: Path) -> CompiledProject:
-    """The compiled project in ``project_dir``; a clear error when it is not there."""
-    directory = project_dir.resolve()
-    if not directory.is_dir():
-        raise ServingError(f"project directory {project_dir} does not exist")
-    config = directory / layout.CONFIG
-    try:
-        project = ir_codec.load_project_json(config.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ServingError(
-            f"no compiled project in {project_dir} ({layout.CONFIG} is missing)",
-            "run `mlproject compile`, or pass --project-dir with the directory of mlproject.yaml",
-        ) from None
-    except (OSError, ValueError) as exc:  # ir_codec.LoadError is a ValueError
-        first = str(exc).splitlines()[0]
-        raise ServingError(
-            f"{config} is not a compiled configuration this mlproject can read: {first}",
-            "run `mlproject compile` again",
-        ) from None
-    return CompiledProject(path=directory, ir=project)
+    """The compiled project in ``project_dir`` (:func:`mlruntime.compiled.load_compiled`)."""
+    return CompiledProject(*load_compiled(project_dir))
 
 
 def workspace_ref(project: CompiledProject, sha256: str) -> ModelRef:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlcontract import ir
 from mlcontract import pipeline_layout as layout
+from mlcontract.serving_contract import model_inputs
 from mlruntime.features import Features
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject
@@ -129,8 +130,6 @@ def reference_rows(
 def _datatypes(
     project: ir.Project, frame: pd.DataFrame, trained: Features | None = None
 ) -> list[str]:
-    from targets.mlserver import model_inputs
-
     known = {f.name: f.datatype for f in trained or ()}
     known |= {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}
     return [known.get(name) or _inferred(frame[name]) for name in frame.columns]
@@ -186,8 +185,6 @@ def _plain(value: Any, datatype: str) -> Any:
 def synthetic_rows(project: ir.Project, trained: Features | None = None) -> Rows:
     """One row from the declared schema (mid-range numbers, the first category), or
     from the trained features' types when the spec declares no columns."""
-    from targets.mlserver import model_inputs
-
     declared = {c.name: c for c in project.training_source.columns}
     datatypes = {f.name: f.datatype for f in trained or ()}
     datatypes |= {tensor["name"]: str(tensor["datatype"]) for tensor in model_inputs(project)}

@@ -22,19 +22,15 @@ direction when it is a known model metric, else higher.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Literal
 
-import click
 import numpy as np
 from scipy import special
 
-from mlcli.options import FORMAT, PROJECT_DIR
 from mlcontract import ir
 from mlcontract.metrics import METRICS
 from mlruntime.steps.decide import iso, write_github_output
@@ -282,35 +278,13 @@ def render_text(result: AbResult) -> str:
     return "\n".join(lines)
 
 
-@click.command(name="abtest")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Logged predictions and outcomes (CSV or Parquet).",
-)
-@click.option("--now", metavar="ISO", default=None, help="Analysis time (default: the clock).")
-@FORMAT
-@PROJECT_DIR
-def command(log_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
-    """Analyse a live A/B test: promote_challenger, keep_champion or continue, with the
-    effect and its confidence interval. Exit 0 with the decision; 1 for bad input.
-    """
+def run(project_dir: Path, log_path: Path, now: float) -> AbResult:
+    """Analyse the A/B test of the project in ``project_dir``; outputs go to ``$GITHUB_OUTPUT``."""
     from mlruntime.steps.config import load_context
-    from mlruntime.steps.monitor.command import parse_now
 
-    moment = parse_now(now)
-    try:
-        config = load_context(project_dir).project.ab_test
-        if config is None:
-            raise StepError("the spec has no experiments.ab_test: nothing to analyse")
-        result = analyse(config, load_log(log_path, config), moment)
-        write_github_output({"decision": result.decision, "reason": result.reason})
-    except StepError as exc:
-        click.echo(f"mlproject step abtest: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True, allow_nan=False))
-    else:
-        click.echo(render_text(result))
+    config = load_context(project_dir).project.ab_test
+    if config is None:
+        raise StepError("the spec has no experiments.ab_test: nothing to analyse")
+    result = analyse(config, load_log(log_path, config), now)
+    write_github_output({"decision": result.decision, "reason": result.reason})
+    return result

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from compiler.diagnostics import did_you_mean
 from mlcontract import ir, ir_codec, pipeline_layout
+from mlcontract.errors import did_you_mean
+from mlruntime.compiled import load_compiled
 from mlruntime.steps.errors import StepError
 
 log = logging.getLogger(__name__)
@@ -175,26 +176,7 @@ class StepContext:
 
 def load_context(project_dir: Path) -> StepContext:
     """Read the compiled configuration and params.yaml of the project in ``project_dir``."""
-    root = project_dir.resolve()
-    if not root.is_dir():
-        raise StepError(f"project directory {project_dir} does not exist")
-    config = root / pipeline_layout.CONFIG
-    try:
-        text = config.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StepError(
-            f"{pipeline_layout.CONFIG} not found in {root}: run `mlproject compile` first "
-            "(steps read the compiled configuration, never mlproject.yaml)"
-        ) from None
-    except OSError as exc:
-        raise StepError(f"cannot read {config}: {exc.strerror}") from None
-    try:
-        project = ir_codec.load_project_json(text)
-    except ir_codec.LoadError as exc:
-        raise StepError(
-            f"{pipeline_layout.CONFIG} is not a compiled configuration this mlproject can read "
-            f"({exc}): run `mlproject compile` again"
-        ) from None
+    root, project = load_compiled(project_dir)
     return StepContext(root=root, project=project, params=_load_params(root, project))
 
 

@@ -31,15 +31,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
-
-from mlcli.options import FORMAT, PROJECT_DIR
 from mlcontract import ir
 from mlruntime.steps.errors import StepError
 
@@ -286,45 +282,21 @@ def render_text(decision: Decision) -> str:
     return "\n".join(lines)
 
 
-@click.command(name="decide")
-@click.option(
-    "--monitor",
-    "monitor_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("reports/monitor.json"),
-    show_default=True,
-    help="The monitor step's JSON result.",
-)
-@click.option("--now", metavar="ISO", default=None, help="Decision time (default: the clock).")
-@FORMAT
-@PROJECT_DIR
-def command(monitor_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
-    """Retrain or not, with the reason: monitor result, triggers, schedule, cooldown and
-    max retrains, with the registry's git tags as the only state. Exit 0 with the
-    decision; 1 for bad input.
-    """
+def run(project_dir: Path, monitor_path: Path, now: float) -> Decision:
+    """Decide for the project in ``project_dir`` and append the outputs to ``$GITHUB_OUTPUT``."""
     from mlruntime.steps.config import load_context
-    from mlruntime.steps.monitor.command import parse_now
 
-    moment = parse_now(now)
-    try:
-        ctx = load_context(project_dir)
-        monitor = read_monitor(monitor_path, ctx.project.name)
-        versions = registry_versions(ctx.root, ctx.project.registry.model_name)
-        decision = decide(ctx.project.retraining, monitor, versions, moment)
-        write_github_output(
-            {
-                "retrain": decision.retrain,
-                "reason": decision.reason,
-                "triggers": decision.triggers,
-                "next_allowed": decision.next_allowed,
-                "escalate": decision.escalate,
-            }
-        )
-    except StepError as exc:
-        click.echo(f"mlproject step decide: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    if fmt == "json":
-        click.echo(json.dumps(decision.to_json(), indent=2, sort_keys=True))
-    else:
-        click.echo(render_text(decision))
+    ctx = load_context(project_dir)
+    monitor = read_monitor(monitor_path, ctx.project.name)
+    versions = registry_versions(ctx.root, ctx.project.registry.model_name)
+    decision = decide(ctx.project.retraining, monitor, versions, now)
+    write_github_output(
+        {
+            "retrain": decision.retrain,
+            "reason": decision.reason,
+            "triggers": decision.triggers,
+            "next_allowed": decision.next_allowed,
+            "escalate": decision.escalate,
+        }
+    )
+    return decision

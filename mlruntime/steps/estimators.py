@@ -16,7 +16,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
-from compiler.diagnostics import did_you_mean
+from mlcontract.errors import did_you_mean
 from mlruntime.steps.config import EstimatorChoice
 from mlruntime.steps.errors import StepError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir, ir_codec
 from mlcontract.pipeline_layout import CONFIG
 

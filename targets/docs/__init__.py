@@ -11,12 +11,13 @@ spec string for the place it lands in.
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir
 from mlcontract import pipeline_layout as layout
 from targets.docs import markdown
@@ -250,13 +251,17 @@ def model_card_context(project: ir.Project) -> dict[str, Any]:
     }
 
 
+def template_sha256() -> str:
+    """The SHA-256 of the template the precompiled module is stamped with."""
+    return hashlib.sha256((Path(__file__).parent / TEMPLATE).read_bytes()).hexdigest()
+
+
 @functools.cache
 def template() -> jinja2.Template:
     """The model card template: precompiled when the stamps match, else compiled now."""
     env = environment()
     try:
         from targets.docs import model_card_compiled as compiled
-        from targets.docs.precompile import template_sha256
     except ImportError:  # pragma: no cover - the module is committed
         return env.get_template(TEMPLATE)
     running = (template_sha256(), jinja2.__version__)

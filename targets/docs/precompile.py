@@ -14,18 +14,14 @@ Run ``python -m targets.docs.precompile`` after editing the template.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import jinja2
 
+from targets.docs import TEMPLATE, environment, template_sha256
+
 HERE = Path(__file__).parent
-TEMPLATE = "model_card.md.j2"
 COMPILED = HERE / "model_card_compiled.py"
-
-
-def template_sha256() -> str:
-    return hashlib.sha256((HERE / TEMPLATE).read_bytes()).hexdigest()
 
 
 def compiled_source(env: jinja2.Environment) -> str:
@@ -43,8 +39,6 @@ def compiled_source(env: jinja2.Environment) -> str:
 
 
 def main() -> None:
-    from targets.docs import environment
-
     COMPILED.write_text(compiled_source(environment()), encoding="utf-8")
     print(f"wrote {COMPILED}")
 

@@ -20,7 +20,7 @@ See ``targets/dvc/README.md`` for the choices and how to run the result.
 
 from __future__ import annotations
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir
 from mlcontract import pipeline_layout as layout
 from targets.dvc.inputs import INPUTS_FILE, stage_inputs

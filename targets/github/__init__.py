@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir
 from targets.github import batch, deploy, layout, monitor, pr_check, release, retrain
 from targets.github.security import slug

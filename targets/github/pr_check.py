@@ -21,7 +21,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from compiler.manifest import STATE_DIR
+from compiler.generated import MANIFEST_FILE, STATE_DIR
 from mlcontract import ir
 from mlcontract import pipeline_layout as pl
 from targets.github import common, layout
@@ -180,7 +180,7 @@ def _check_job(project: ir.Project) -> Job:
     report_env = {
         "MLPROJECT_NAME": slug(project.name),
         "MLPROJECT_MARKER": layout.pr_marker(project),
-        "MLPROJECT_MANIFEST": f"{STATE_DIR}/manifest.json",
+        "MLPROJECT_MANIFEST": f"{STATE_DIR}/{MANIFEST_FILE}",
         "MLPROJECT_GATE_REPORT": pl.GATE_REPORT,
         "MLPROJECT_CHAMPION_METRICS": pl.CHAMPION_METRICS,
         "BASE_SHA": "${{ github.event.pull_request.base.sha }}",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir
 from targets.kserve.graph import experiment_environment, inference_graph
 from targets.kserve.inference_service import (

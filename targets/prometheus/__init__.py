@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from mlcontract import ir
 from targets.prometheus.alertmanager import alertmanager_config
 from targets.prometheus.manifest import prometheus_rule

@@ -18,7 +18,7 @@ Metric names are MLServer 1.7's REST metrics: ``mlserver/rest/app.py`` adds
 
 from __future__ import annotations
 
-from targets.mlserver import METRICS_REST_PREFIX
+from mlcontract.serving_contract import METRICS_REST_PREFIX
 
 PROJECT_LABEL = "project"
 MODEL_LABEL = "model"

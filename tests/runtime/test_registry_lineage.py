@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from compiler.pipeline import compile_specs
 from mlcli.app import cli
 from mlcontract import pipeline_layout as layout
+from mlruntime.compiled import CompiledProjectError
 from mlruntime.lineage import ModelVersion, RegistryError, resolve_version
 from mlruntime.lineage.champion import find_champion, write_champion_metrics
 from mlruntime.lineage.errors import NoHistoryError
@@ -207,7 +208,7 @@ def test_register_refuses_a_missing_or_unreadable_gate_report(churn: tuple[Path,
 
 def test_register_needs_a_compiled_project(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RegistryError, match="no compiled project") as caught:
+    with pytest.raises(CompiledProjectError, match="no compiled project") as caught:
         reg(tmp_path / "empty")
     assert caught.value.hint is not None
     assert "mlproject compile" in caught.value.hint
@@ -439,7 +440,7 @@ def test_cli_round_trip(churn: tuple[Path, Path]) -> None:
     head = git(repo, "rev-parse", "HEAD")
     result = run("promote", "v0.1.0", "--to", "staging", "--project-dir", str(project))
     assert result.exit_code == 1
-    assert "mlproject: error: churn-classifier@v0.1.0 is not registered" in result.stderr
+    assert "mlproject promote: error: churn-classifier@v0.1.0 is not registered" in result.stderr
     assert "hint: registered versions: none yet" in result.stderr
     # `register` checks the pipeline with `dvc status`: covered end to end in test_dvc_e2e.
     reg(project)
@@ -471,7 +472,9 @@ def test_cli_register_refusal_is_one_error_and_a_hint(churn: tuple[Path, Path]) 
     (project / "notes.txt").write_text("scratch\n")
     result = run("register", "--project-dir", str(project))
     assert result.exit_code == 1
-    assert result.stderr.startswith("mlproject: error: the work tree has uncommitted changes: ")
+    assert result.stderr.startswith(
+        "mlproject register: error: the work tree has uncommitted changes: "
+    )
     assert "\nhint: commit them" in result.stderr
     assert "Traceback" not in result.stderr
 

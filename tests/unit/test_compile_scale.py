@@ -21,7 +21,8 @@ from click.testing import CliRunner
 import compiler.pipeline
 from compiler.diagnostics import Diagnostic, DiagnosticError
 from compiler.manifest import STAT_CACHE, OutputTree, StatCache
-from mlcli.app import EXIT_CONFLICT, EXIT_INVALID, EXIT_OK, cli
+from mlcli.app import cli
+from mlcontract.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = (ROOT / "examples" / "minimal" / "mlproject.yaml").read_text(encoding="utf-8")
@@ -88,7 +89,7 @@ def test_jobs_give_the_same_tree_and_report(
         two = run(parallel, "-j", "2", "--no-cache", "--format", fmt)
         assert submitted  # the specs really went to worker processes
         assert one == two
-        assert one[0] == EXIT_OK, one[1]
+        assert one[0] == ExitCode.OK, one[1]
     assert tree(serial) == tree(parallel)
     assert len(tree(serial)) > 20 * 5
 
@@ -103,7 +104,7 @@ def test_jobs_give_the_same_diagnostics_for_invalid_specs(tmp_path: Path) -> Non
             run(parallel, "-j", "2", "--format", fmt),
         )
         assert one == two
-        assert one[0] == EXIT_INVALID
+        assert one[0] == ExitCode.INVALID
         assert "MLP251" in one[1] and "MLP101" in one[1]
         if fmt == "text":  # the excerpt of the clash, though its spec had no diagnostic itself
             assert "> 6 |   name: iris-0000" in one[1]
@@ -126,7 +127,7 @@ def test_jobs_give_the_same_result_when_some_specs_are_unchanged(tmp_path: Path)
     edit(parallel)
     one, two = run(serial, "-j", "1"), run(parallel, "-j", "2")
     assert one == two
-    assert one[0] == EXIT_OK and "20 spec(s)" in one[1]
+    assert one[0] == ExitCode.OK and "20 spec(s)" in one[1]
     assert tree(serial) == tree(parallel)
 
     # An edited spec (p0001) takes the name of an unchanged one that comes later (p0007):
@@ -136,7 +137,7 @@ def test_jobs_give_the_same_result_when_some_specs_are_unchanged(tmp_path: Path)
         spec.write_text(spec.read_text().replace("iris-0001", "iris-0007"))
     one, two = run(serial, "-j", "1"), run(parallel, "-j", "2")
     assert one == two
-    assert one[0] == EXIT_INVALID
+    assert one[0] == ExitCode.INVALID
     assert "projects/p0007/mlproject.yaml:6:9: error[MLP251]" in one[1]
 
 
@@ -154,7 +155,7 @@ def test_a_target_refusing_in_a_worker_is_a_diagnostic(
     serial, parallel = monorepo(tmp_path / "serial", 12), monorepo(tmp_path / "parallel", 12)
     one, two = run(serial, "-j", "1"), run(parallel, "-j", "2")
     assert one == two
-    assert one[0] == EXIT_INVALID
+    assert one[0] == ExitCode.INVALID
     assert "target refused" in one[1] and "Traceback" not in one[1]
 
 
@@ -249,12 +250,12 @@ def settle(root: Path) -> None:
 
 def test_a_noop_reads_no_generated_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = monorepo(tmp_path, 3)
-    assert run(root)[0] == EXIT_OK
+    assert run(root)[0] == ExitCode.OK
     assert cache_file(root).is_file()
     settle(root)
     seen = hashed(monkeypatch)
     code, output = run(root)
-    assert code == EXIT_OK and "0 changed" in output
+    assert code == ExitCode.OK and "0 changed" in output
     assert seen == []
 
 
@@ -266,7 +267,7 @@ def test_without_a_cache_every_file_is_hashed(
     cache_file(root).write_text("{not json")  # unreadable: ignored, as if missing
     seen = hashed(monkeypatch)
     code, output = run(root)
-    assert code == EXIT_OK and "0 changed" in output
+    assert code == ExitCode.OK and "0 changed" in output
     manifests = root.glob("projects/*/.mlproject/manifest.json")
     assert len(seen) == sum(len(json.loads(m.read_text())["files"]) for m in manifests)
     assert json.loads(cache_file(root).read_text())["version"] == 1  # rewritten
@@ -313,7 +314,7 @@ def test_same_size_edit_with_mtime_put_back_is_caught(tmp_path: Path) -> None:
         before.st_ino,
     )
     code, output = run(root)  # the ctime moved: hashed, and the edit is found
-    assert code == EXIT_CONFLICT and "MLP301" in output
+    assert code == ExitCode.CONFLICT and "MLP301" in output
     assert card.read_bytes() != data  # the edit survives
 
 
@@ -337,11 +338,11 @@ def test_the_racy_rule_catches_an_edit_in_the_same_clock_tick(tmp_path: Path) ->
     ctime = card.lstat().st_ctime_ns
     os.utime(cache_file(root), ns=(ctime, ctime))  # written in the tick of the edit: racy
     code, output = run(root)
-    assert code == EXIT_CONFLICT and "MLP301" in output
+    assert code == ExitCode.CONFLICT and "MLP301" in output
     # The same forged entry, once no longer racy, is trusted: the rule is what caught it.
     forge(root, rel)
     settle(root)
-    assert run(root)[0] == EXIT_OK
+    assert run(root)[0] == ExitCode.OK
 
 
 def test_a_lost_executable_bit_is_not_up_to_date(tmp_path: Path) -> None:
@@ -360,7 +361,7 @@ def test_the_cache_stays_out_of_the_tree(tmp_path: Path) -> None:
     plain.mkdir()
     spec = plain / "mlproject.yaml"
     spec.write_text(MINIMAL, encoding="utf-8")
-    assert run(plain, "--root", str(plain))[0] == EXIT_OK
+    assert run(plain, "--root", str(plain))[0] == ExitCode.OK
     assert not [p for p in plain.rglob("*") if "stat-cache" in p.name]
     assert StatCache.open(plain).path is None
 
@@ -376,7 +377,7 @@ def test_check_writes_no_cache(tmp_path: Path) -> None:
     root = monorepo(tmp_path, 1)
     run(root)
     cache_file(root).unlink()
-    assert run(root, "--check")[0] == EXIT_OK
+    assert run(root, "--check")[0] == ExitCode.OK
     assert not cache_file(root).exists()
 
 
@@ -403,7 +404,7 @@ def test_emit_creates_each_directory_once(tmp_path: Path, monkeypatch: pytest.Mo
         real(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "mkdir", mkdir)
-    assert run(root, "-j", "1")[0] == EXIT_OK
+    assert run(root, "-j", "1")[0] == ExitCode.OK
     monkeypatch.undo()
     assert len(made) == len(set(made))
     dirs = {p for p in root.rglob("*") if p.is_dir()}
@@ -431,5 +432,5 @@ def test_a_copied_tree_is_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     copy = tmp_path / "b"
     shutil.copytree(root, copy, copy_function=shutil.copy2)  # mtimes kept, not ctimes/inodes
     seen = hashed(monkeypatch)
-    assert run(copy)[0] == EXIT_OK
+    assert run(copy)[0] == ExitCode.OK
     assert seen

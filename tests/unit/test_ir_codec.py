@@ -14,6 +14,7 @@ import pytest
 
 from mlcontract import ir, ir_codec
 from mlcontract import pipeline_layout as layout
+from mlruntime.compiled import CompiledProjectError
 from mlruntime.steps.config import load_context
 from mlruntime.steps.errors import StepError
 from tests.probes import probe
@@ -229,11 +230,11 @@ def test_params_override_of_the_split_is_checked(churn_project: Path) -> None:
     assert (split.seed, split.validation_size, split.method) == (7, 0.0, "random")
 
 
-def test_a_broken_compiled_configuration_is_a_step_error(churn_project: Path) -> None:
+def test_a_broken_compiled_configuration_is_a_clear_error(churn_project: Path) -> None:
     data = churn_data()
     data["training"]["split"]["seed"] = "x"
     (churn_project / layout.CONFIG).write_text(json.dumps(data))
-    with pytest.raises(StepError, match=r"training\.split\.seed: expected an integer"):
+    with pytest.raises(CompiledProjectError, match=r"training\.split\.seed: expected an integer"):
         load_context(churn_project)
 
 

@@ -21,7 +21,7 @@ from tests.probes import probe
 ROOT = Path(__file__).resolve().parents[2]
 
 TARGET_MODULE = """
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 
 NAME = "hello"
 DESCRIPTION = "a greeting per project (third-party test target)"

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from compiler.lower import lower
 from compiler.pipeline import validate_text
 from compiler.spec.validate import _MINIMAL

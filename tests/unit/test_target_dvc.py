@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.emit import GeneratedFile
+from compiler.generated import GeneratedFile
 from compiler.lower import lower
 from compiler.pipeline import validate_file, validate_text
 from compiler.target_registry import available_targets, load_target

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlcontract import ir
+from mlcontract import ir, serving_contract
 from targets import kserve, mlserver
 from targets.kserve.graph import percent
 from targets.kserve.inference_service import concurrency_target
@@ -224,7 +224,7 @@ def test_container_environment_configures_the_local_model(
         monkeypatch.setenv(name, value)
     # What KServe sets itself for the mlserver runtime (SetMlServerDefaults).
     monkeypatch.setenv("MLSERVER_MODEL_NAME", service["metadata"]["name"])
-    monkeypatch.setenv("MLSERVER_MODEL_IMPLEMENTATION", mlserver.IMPLEMENTATION)
+    monkeypatch.setenv("MLSERVER_MODEL_IMPLEMENTATION", serving_contract.IMPLEMENTATION)
     monkeypatch.setenv("MLSERVER_MODEL_URI", "/mnt/models")
     from_env = ModelSettings()
     from_env.parameters = ModelParameters()
@@ -291,10 +291,10 @@ def test_pod_monitor_scrapes_mlserver_metrics_with_the_rules_labels() -> None:
     (values,) = [e["values"] for e in monitor["spec"]["selector"]["matchExpressions"]]
     assert values == ["churn-classifier", "churn-classifier-challenger"]
     (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
-    assert endpoint["path"] == mlserver.METRICS_ENDPOINT
+    assert endpoint["path"] == serving_contract.METRICS_ENDPOINT
     relabelings = endpoint["relabelings"]
     address = next(r for r in relabelings if r.get("targetLabel") == "__address__")
-    assert address["replacement"] == f"$1:{mlserver.METRICS_PORT}"
+    assert address["replacement"] == f"$1:{serving_contract.METRICS_PORT}"
     targets = {r.get("targetLabel") for r in relabelings}
     rule_labels = {
         scrape.PROJECT_LABEL,

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mlcontract import ir
+from mlcontract import ir, serving_contract
 from mlcontract.pipeline_layout import MODEL_FILE
 from targets import mlserver
 from targets.mlserver.schema import ModelSettings, ServerSettings
@@ -92,7 +92,7 @@ def test_every_key_is_a_field_of_mlservers_own_settings(example: str) -> None:
     loaded = Settings.model_validate(settings)
     assert (loaded.host, loaded.http_port, loaded.grpc_port) == ("127.0.0.1", 8080, 8081)
     assert (loaded.metrics_port, loaded.metrics_endpoint) == (8082, "/metrics")
-    assert loaded.metrics_rest_server_prefix == mlserver.METRICS_REST_PREFIX
+    assert loaded.metrics_rest_server_prefix == serving_contract.METRICS_REST_PREFIX
 
     implementation = MLServerModelSettings.model_fields["implementation_"]
     assert implementation.serialization_alias == "implementation"

@@ -1,9 +1,9 @@
-"""``mlproject demo``: the command line of the end-to-end demo (runtime, CLI stage).
+"""``mlproject demo``: the command line of the end-to-end demo (:mod:`mlruntime.demo`).
 
 Registered lazily in :data:`mlcli.app.LAZY_COMMANDS`. Exit codes: 0 the whole
-lifecycle ran; 1 a step misbehaved (its output is shown); 2 usage, including
-a non-empty working directory without ``--force``; 130 interrupted. MLServer
-is stopped in every case.
+lifecycle ran; 1 a step misbehaved (its output is shown, then the error line);
+2 usage, including a non-empty working directory without ``--force``; 130
+interrupted. MLServer is stopped in every case.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from types import FrameType
 
 import click
 
+from mlcontract.errors import ExitCode
 from mlruntime.demo import lifecycle, phases
 from mlruntime.demo.plan import DEFAULT, QUICK, Plan
 from mlruntime.demo.runner import DemoError, Runner
@@ -23,9 +24,6 @@ from mlruntime.demo.state import Demo
 from mlruntime.demo.timeline import Timeline
 from mlruntime.demo.workspace import DEMO_DIR, environment, prepare
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 OUTPUT_LINES = 80  # of the failing step's output
 PHASES = (
     phases.project,
@@ -37,7 +35,7 @@ PHASES = (
     lifecycle.retrain,
     lifecycle.abtest,
 )
-_BUNDLED_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn"
+_BUNDLED_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "churn"
 
 
 def _example(path: Path) -> Path:
@@ -61,16 +59,15 @@ def _describe(plan: Plan) -> str:
     )
 
 
-def _show_failure(error: DemoError, logs: Path) -> None:
-    click.echo(f"\nmlproject demo: error: {error.step}: {error.message}", err=True)
+def _show_output(error: DemoError) -> None:
+    """The tail of the failing step's output, above the error line."""
     if error.output.strip():
         lines = error.output.rstrip().splitlines()
         shown = lines[-OUTPUT_LINES:]
         skipped = f" (last {len(shown)} of {len(lines)} lines)" if len(lines) > len(shown) else ""
-        click.echo(f"--- output of the failing step{skipped}:", err=True)
+        click.echo(f"\n--- output of the failing step{skipped}:", err=True)
         click.echo("\n".join(shown), err=True)
         click.echo("---", err=True)
-    click.echo(f"every command's output: {logs}", err=True)
 
 
 def _run(demo: Demo) -> str:
@@ -117,12 +114,8 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
     plan = QUICK if quick else DEFAULT
     source = _example(example).resolve()
     workdir = workdir.absolute()
-    try:
-        prepare(workdir, force=force)
-        env = environment()
-    except DemoError as exc:
-        click.echo(f"mlproject demo: error: {exc.message}", err=True)
-        sys.exit(EXIT_USAGE if exc.step == "workdir" else EXIT_FAILED)
+    prepare(workdir, force=force)
+    env = environment()
     timeline = Timeline(sys.stdout, len(PHASES) + 1)
     timeline.facts["plan"] = {"name": plan.name, "shifts": list(plan.shifts)}
     timeline.echo(f"mlproject demo: the lifecycle of {source} in {workdir}")
@@ -155,10 +148,11 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
             timeline.write(out / "timeline.json")
     if interrupted:
         click.echo("mlproject demo: interrupted; MLServer stopped", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        click.get_current_context().exit(ExitCode.INTERRUPTED)
     if failure is not None:
-        _show_failure(failure, out / "logs")
-        sys.exit(EXIT_FAILED)
+        _show_output(failure)
+        failure.hint = f"every command's output: {out / 'logs'}"
+        raise failure
     timeline.echo("\nTimeline")
     timeline.echo(timeline.render())
     timeline.echo("\n$ mlproject lineage production")

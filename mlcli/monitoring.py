@@ -1,23 +1,25 @@
-"""``mlproject step monitor``: the command line of the monitor step (runtime).
+"""The monitoring steps: ``mlproject step monitor``, ``step decide`` and ``step abtest``.
 
-Registered lazily in :mod:`mlcli.steps`; imports NumPy and pyarrow only
-when it runs. Prints a one-screen summary and exits with the contract's code:
-0 healthy, 10 breach, 1 error (also for a project that cannot be loaded).
+Registered lazily in :mod:`mlcli.steps`; the runtime modules (NumPy, pyarrow,
+SciPy) are imported only when a command runs. They return results and raise
+:class:`~mlruntime.steps.errors.StepError`; this module parses the options and
+prints. Exit codes: ``monitor`` 0 healthy, 10 breach, 1 error (no verdict);
+``decide`` and ``abtest`` 0 with the decision, 1 for bad input.
 """
 
 from __future__ import annotations
 
-import sys
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from mlcli.options import PROJECT_DIR
-from mlcontract import monitoring_contract as contract
+from mlcli.options import FORMAT, PROJECT_DIR
+from mlcontract.errors import ExitCode
 
 
-def parse_now(value: str | None) -> float:
+def parse_now(value: str | None, option: str = "--now") -> float:
     """``--now`` as Unix seconds: an ISO 8601 time (naive = UTC), or the clock."""
     if value is None:
         return datetime.now(UTC).timestamp()
@@ -25,7 +27,7 @@ def parse_now(value: str | None) -> float:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            f"'{value}' is not an ISO 8601 time such as 2024-05-01T12:00:00Z", param_hint="--now"
+            f"'{value}' is not an ISO 8601 time such as 2024-05-01T12:00:00Z", param_hint=option
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -67,7 +69,7 @@ def parse_now(value: str | None) -> float:
     help="Where the reports go (default: <project-dir>/reports).",
 )
 @PROJECT_DIR
-def command(
+def monitor(
     reference: str | None,
     current: Path,
     predictions_col: str | None,
@@ -86,7 +88,6 @@ def command(
     from mlruntime.steps.errors import StepError
     from mlruntime.steps.monitor.run import MonitorOptions, run
 
-    moment = parse_now(now)
     options = MonitorOptions(
         current=current,
         reference=reference,
@@ -94,14 +95,10 @@ def command(
         predictions_col_given=predictions_col is not None,
         labels=labels,
         last_window=last_window,
-        now=moment,
+        now=parse_now(now),
         out_dir=out_dir,
     )
-    try:
-        result, written = run(load_context(project_dir), options)
-    except StepError as exc:
-        click.echo(f"mlproject step monitor: error: {exc.message}", err=True)
-        sys.exit(contract.EXIT_ERROR)
+    result, written = run(load_context(project_dir), options)
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     drifted = [t.feature for t in tests if t.drifted]
     click.echo(
@@ -111,6 +108,56 @@ def command(
     )
     for finding in result.findings:
         click.echo(f"  {finding.severity}: {finding.kind}: {finding.message}")
-    for error in result.errors:
-        click.echo(f"mlproject step monitor: error: {error}", err=True)
-    sys.exit(result.exit_code)
+    if result.errors:
+        raise StepError("; ".join(result.errors), exit_code=ExitCode(result.exit_code))
+    click.get_current_context().exit(result.exit_code)
+
+
+@click.command(name="decide")
+@click.option(
+    "--monitor",
+    "monitor_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("reports/monitor.json"),
+    show_default=True,
+    help="The monitor step's JSON result.",
+)
+@click.option("--now", metavar="ISO", default=None, help="Decision time (default: the clock).")
+@FORMAT
+@PROJECT_DIR
+def decide(monitor_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
+    """Retrain or not, with the reason: monitor result, triggers, schedule, cooldown and
+    max retrains, with the registry's git tags as the only state. Exit 0 with the
+    decision; 1 for bad input.
+    """
+    from mlruntime.steps.decide import render_text, run
+
+    decision = run(project_dir, monitor_path, parse_now(now))
+    if fmt == "json":
+        click.echo(json.dumps(decision.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(decision))
+
+
+@click.command(name="abtest")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Logged predictions and outcomes (CSV or Parquet).",
+)
+@click.option("--now", metavar="ISO", default=None, help="Analysis time (default: the clock).")
+@FORMAT
+@PROJECT_DIR
+def abtest(log_path: Path, now: str | None, fmt: str, project_dir: Path) -> None:
+    """Analyse a live A/B test: promote_challenger, keep_champion or continue, with the
+    effect and its confidence interval. Exit 0 with the decision; 1 for bad input.
+    """
+    from mlruntime.steps.abtest import render_text, run
+
+    result = run(project_dir, log_path, parse_now(now))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True, allow_nan=False))
+    else:
+        click.echo(render_text(result))

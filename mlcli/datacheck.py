@@ -1,4 +1,8 @@
-"""Runtime: a valid spec checked against the data it names (``mlproject validate --data``).
+"""A valid spec checked against the data it names (``mlproject validate --data``).
+
+It joins both sides (the spec, its positions and the lower stage; the
+``validate-data`` step's rules and the estimator lookup of the runtime), so it
+lives in the CLI package, the one layer that may import both.
 
 Each finding is a diagnostic with a stable code (MLP260-MLP266, documented in
 :mod:`compiler.checks.data_codes`) pointing at the line of the spec it is
@@ -120,7 +124,7 @@ def _source(
 
 
 def _close(name: str, columns: list[str]) -> str:
-    from compiler.diagnostics import did_you_mean
+    from mlcontract.errors import did_you_mean
 
     return did_you_mean(name, columns) or f"the data's columns: {', '.join(columns[:20])}"
 

@@ -1,0 +1,27 @@
+"""What a target hands back: :class:`GeneratedFile`, one file rendered in memory.
+
+Targets import this module, never :mod:`compiler.emit`, which writes files to
+disk: a target stays a pure function from the IR to these values.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mlcontract.records import record
+
+CommentStyle = Literal["hash", "html", "none"]
+
+# Beside each spec: where emit keeps its manifest (hashes of what it wrote); reserved.
+STATE_DIR = ".mlproject"
+MANIFEST_FILE = "manifest.json"
+
+
+@record(frozen=True)
+class GeneratedFile:
+    """One file a target rendered, before emit adds its header."""
+
+    path: str
+    content: bytes
+    comment: CommentStyle
+    executable: bool = False

@@ -1,0 +1,48 @@
+"""The one error handler: an :class:`~mlcontract.errors.MlprojectError` becomes two lines.
+
+``mlproject <command>: error: <message>`` and, when the error has one,
+``hint: <hint>`` on stderr, then the error's exit code. Every command group of
+the CLI is a :class:`Group`, so the handler names the command that failed
+(``mlproject step gate``); nothing else in the tree formats an error line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mlcontract.errors import MlprojectError
+
+_FAILED_IN = "mlproject.failed_in"  # ctx.meta is shared by the whole context chain
+
+
+def report(error: MlprojectError, command: str) -> None:
+    """Print ``error`` as the CLI's one error format."""
+    click.echo(f"{command}: error: {error.message}", err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+
+
+def _command_name(ctx: click.Context) -> str:
+    """``mlproject step gate``: the program, then the names of the commands invoked."""
+    names = [ctx.invoked_subcommand] if ctx.invoked_subcommand else []
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["mlproject", *names])
+
+
+class Group(click.Group):
+    """A command group whose commands' :class:`MlprojectError` is reported, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MlprojectError as exc:
+            # The innermost group knows which command failed; the outermost reports.
+            ctx.meta.setdefault(_FAILED_IN, _command_name(ctx))
+            if ctx.parent is not None:
+                raise
+            report(exc, ctx.meta[_FAILED_IN])
+            ctx.exit(exc.exit_code)
