@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from mlcli.errors import Group
 from mlcli.lazy import add_lazy
 from mlcli.options import PROJECT_DIR, VERSION
 from mlcontract.errors import MlprojectError
+from mlcontract.pipeline_layout import DVC_EXPERIMENT_ENV, GATE_METRICS
 from mlruntime.steps.errors import StepError
 
 T = TypeVar("T")
@@ -210,7 +212,9 @@ def gate(champion_metrics: Path | None, project_dir: Path) -> None:
     """Decide whether the model may be registered.
 
     Checks thresholds, the baseline and the champion; writes reports/gate.json
-    and exits 1 when any check fails.
+    and metrics/gate.json, and exits 1 when any check fails, except inside
+    `dvc exp run`: there a failing gate is recorded with the experiment (exit 0)
+    and `mlproject register` refuses it later.
     """
     module = _runtime("gate")
     result = _run("gate", project_dir, lambda c: module.run(c, champion_metrics))
@@ -233,7 +237,16 @@ def gate(champion_metrics: Path | None, project_dir: Path) -> None:
             f"{c.check} {c.metric}" + (f" short by {-c.difference:.6g}" if c.difference else "")
             for c in result.failures
         )
-        raise StepError(f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}")
+        message = f"{len(result.failures)} of {len(result.checks)} checks failed: {failed}"
+        experiment = os.environ.get(DVC_EXPERIMENT_ENV)
+        if experiment:
+            click.echo(
+                f"mlproject step gate: FAILED in experiment {experiment}: {message}; recorded "
+                f"({GATE_METRICS}: passed false), not registrable",
+                err=True,
+            )
+            return
+        raise StepError(message)
 
 
 @step.command()

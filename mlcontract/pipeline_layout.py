@@ -30,6 +30,11 @@ PLOTS_DIR = "plots"
 VALIDATION_REPORT = "reports/data-validation.json"
 GATE_REPORT = "reports/gate.json"
 GATE_PASSED = "passed"  # the gate report is a JSON object; this boolean key is the verdict
+# The verdict alone as a DVC metric ({"passed": bool, "failures": int}): `dvc exp show` lists
+# it per experiment, so a failing gate marks the experiment instead of stopping DVC.
+GATE_METRICS = "metrics/gate.json"
+# Set by `dvc exp run` in every stage's environment: the gate records a failure, exits 0.
+DVC_EXPERIMENT_ENV = "DVC_EXP_NAME"
 # What each registered version measured: `mlproject register` writes it (it names the
 # version's commit, so it cannot be in that commit); the compiled model card links it.
 EVALUATED_CARD = "MODEL_CARD.evaluated.md"

@@ -94,7 +94,7 @@ def read_metrics(path: Path, shown: str) -> dict[str, float | None]:
 
 def run(ctx: StepContext, champion_metrics: Path | None = None) -> GateResult:
     rules = ctx.gates
-    with StagedOutputs(ctx.root, [layout.GATE_REPORT]) as out:
+    with StagedOutputs(ctx.root, [layout.GATE_REPORT, layout.GATE_METRICS]) as out:
         model = read_metrics(ctx.path(layout.METRICS_MODEL), layout.METRICS_MODEL)
         result = GateResult()
         for rule in rules.thresholds:
@@ -109,6 +109,8 @@ def run(ctx: StepContext, champion_metrics: Path | None = None) -> GateResult:
         if rules.beat_champion is not None:
             result.checks.append(_champion(ctx, rules.beat_champion, model, champion_metrics))
         out.write_json(layout.GATE_REPORT, result.as_json())
+        verdict = {layout.GATE_PASSED: result.passed, "failures": len(result.failures)}
+        out.write_json(layout.GATE_METRICS, verdict)
     log.info("gate: %d checks, %d failed", len(result.checks), len(result.failures))
     return result
 

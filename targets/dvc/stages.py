@@ -123,11 +123,13 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
             "plots": plot_outputs(project),
         },
         "gate": {
-            "desc": "Release gates: fail the pipeline unless the model qualifies",
+            "desc": "Release gates: fail the pipeline unless the model qualifies "
+            "(in dvc exp run: record the verdict as a metric)",
             "cmd": step("gate"),
             "deps": [layout.METRICS_MODEL, layout.METRICS_BASELINE],
             "params": ["gate", _config_params("gate")],
             "outs": [_in_git(layout.GATE_REPORT)],
+            "metrics": [_in_git(layout.GATE_METRICS)],
         },
     }
     if project.gates.beat_champion is not None:

@@ -211,6 +211,34 @@ def test_exp_run_set_param_changes_the_parameter_and_the_metric(
     assert diff["params.yaml"] == {"train.params.max_iter": {"old": 200, "new": 120, "diff": -80}}
 
 
+def test_exp_run_records_a_failing_gate_as_its_verdict(trained: Trained, tmp_path: Path) -> None:
+    """A candidate that fails the gate is still an experiment, marked by its verdict."""
+    repo, project = trained.copy(tmp_path)
+    done = sh(
+        project,
+        "dvc",
+        "exp",
+        "run",
+        "-n",
+        "too-strict",
+        "-S",
+        "gate.thresholds.roc_auc.minimum=0.999",
+    )
+    assert "FAILED in experiment too-strict" in done.stderr
+    assert metrics(project, layout.GATE_METRICS) == {"passed": False, "failures": 1}
+    shown = json.loads(sh(project, "dvc", "exp", "show", "--json").stdout)
+    recorded = {
+        e["name"]: e["data"]["metrics"][layout.GATE_METRICS]["data"]
+        for row in shown
+        for e in [*(x for r in row.get("experiments") or [] for x in r["revs"])]
+        if e.get("name")
+    }
+    assert recorded["too-strict"] == {"passed": False, "failures": 1}
+    commit(repo, "the experiment that failed its gate")
+    refused = sh(project, "mlproject", "register", ok=False)
+    assert refused.returncode == 1 and "release gate failed" in refused.stderr
+
+
 def test_push_and_pull_with_the_default_local_remote(trained: Trained, tmp_path: Path) -> None:
     _, project = trained.copy(tmp_path)
     data_md5 = md5(project / DATA)
