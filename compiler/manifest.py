@@ -429,6 +429,64 @@ def pending_journals(tree: OutputTree, spec_paths: Iterable[str]) -> list[Pendin
     return found
 
 
+KILL_HOOK = "MLPROJECT_TEST_KILL_AT"  # tests: SIGKILL this process at the named point
+
+
+def _crash_point(name: str) -> None:
+    """Where the crash tests kill a compile (a real SIGKILL, never in normal runs)."""
+    if os.environ.get(KILL_HOOK) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _temp_owner_alive(name: str) -> bool:
+    """Whether the process that created temp file ``name`` may still be writing it.
+
+    Temp names carry the creator's pid in hex (``.mlproject-tmp-<pid><6 hex>-<n>``); a
+    temp file whose creator is gone was left by a crash and is not named by any journal
+    once the journals are replayed. A live or unknown owner keeps its file.
+    """
+    token = name.removeprefix(TEMP_PREFIX).partition("-")[0]
+    try:
+        pid = int(token[:-6], 16)
+    except ValueError:
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by another user
+    return True
+
+
+def sweep_orphans(tree: OutputTree, directories: Iterable[str]) -> list[str]:
+    """Remove temp files a killed compile left in ``directories``; their relative paths.
+
+    Call after :func:`roll_forward`: every temp file a journal names is renamed by then.
+    """
+    removed: list[str] = []
+    for directory in sorted(set(directories)):
+        if not tree.inside(f"{directory}/x" if directory else "x"):
+            continue
+        try:
+            with os.scandir(tree.abs(directory)) as entries:
+                names = [e.name for e in entries if e.name.startswith(TEMP_PREFIX)]
+        except OSError:
+            continue  # missing or unreadable: nothing of ours to sweep
+        for name in names:
+            rel = f"{directory}/{name}" if directory else name
+            if _temp_owner_alive(name):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tree.abs(rel))
+                removed.append(rel)
+    return removed
+
+
 def _sync() -> None:
     """Make every write so far durable: one ``sync`` for a whole compile.
 
@@ -534,12 +592,14 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
                 steps.append(Replace(undo[-1], txn.manifest.path))
             if steps:
                 journals.append((journal_path(txn.spec_path), tuple(steps)))
+        _crash_point("temps-written")
         _sync()  # every temp file is on disk before a journal names it
         for path, steps_ in journals:
             journal = PendingWrite(path, journal_to_bytes(steps_), 0o644)
             undo.append(_write_temp(tree, journal, made))
             os.replace(tree.abs(undo[-1]), tree.abs(path))
             undo[-1] = path
+            _crash_point("journal-written")
         _sync()  # the journals are durable before the first rename
     except BaseException as exc:
         # Nothing is renamed into place yet: undo all of it, leave the tree as it was.
@@ -556,7 +616,9 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
     try:
         for _, steps_ in journals:
             replay(tree, steps_, sync=False)
+            _crash_point("renamed-one")
         _sync()  # one sync for every rename, before any journal is dropped
+        _crash_point("renamed-all")
         for path, _ in journals:
             os.unlink(tree.abs(path))
     except OSError as exc:
