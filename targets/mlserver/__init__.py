@@ -53,7 +53,8 @@ def runtime_environment(project: ir.Project, version: str) -> list[dict[str, str
 
     MLServer builds a model from these when its repository holds no
     ``model-settings.json`` (as under KServe, where the storage initializer
-    downloads only the model file); complex values are JSON.
+    downloads only the model file); complex values are JSON, the inputs one tensor per
+    line so that the manifest reads as a list rather than one escaped line.
     """
     parameters = model_parameters(project)
     env = {
@@ -68,8 +69,14 @@ def runtime_environment(project: ir.Project, version: str) -> list[dict[str, str
         env["MLSERVER_MODEL_EXTRA"] = _json(parameters["extra"])
     inputs = model_inputs(project)
     if inputs:
-        env["MLSERVER_MODEL_INPUTS"] = _json(inputs)
+        env["MLSERVER_MODEL_INPUTS"] = _json_lines(inputs)
     return [{"name": name, "value": env[name]} for name in sorted(env)]
+
+
+def _json_lines(items: list[Any]) -> str:
+    """A JSON array with one item per line: a readable block in YAML, the same JSON to MLServer."""
+    lines = (json.dumps(item, sort_keys=True, separators=(", ", ": ")) for item in items)
+    return "[\n" + ",\n".join(f"  {line}" for line in lines) + "\n]"
 
 
 def _json(data: Any) -> str:

@@ -14,6 +14,7 @@ Refresh the golden files deliberately with
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -242,6 +243,21 @@ def test_container_environment_configures_the_local_model(
     assert from_env.parameters.content_type == local.parameters.content_type == "pd"
     assert from_env.parameters.extra == local.parameters.extra == {"predict_fn": "predict_proba"}
     assert from_env.parameters.version == kserve.VERSION_PLACEHOLDER
+
+
+def test_model_inputs_read_as_one_tensor_per_line() -> None:
+    """Not a ~900-character escaped JSON line: a block with one input per line."""
+    project = example_project("churn")
+    path = "deploy/kserve/production/inferenceservice.yaml"
+    text = next(f for f in kserve.render(project) if f.path == path).content.decode()
+    block = text.split("- name: MLSERVER_MODEL_INPUTS\n", 1)[1].split("\n      - name:", 1)[0]
+    lines = block.splitlines()
+    assert lines[0].strip() == "value: |-"
+    assert lines[1].strip() == "[" and lines[-1].strip() == "]"
+    tensors = [json.loads(line.strip().rstrip(",")) for line in lines[2:-1]]
+    assert [t["name"] for t in tensors] == list(project.training.features)
+    assert max(len(line) for line in lines) < 120
+    assert '\\"' not in block
 
 
 # ── A/B test and shadow ─────────────────────────────────────────────────────
