@@ -39,6 +39,11 @@ DVC_EXPERIMENT_ENV = "DVC_EXP_NAME"
 # version's commit, so it cannot be in that commit); the compiled model card links it.
 EVALUATED_CARD = "MODEL_CARD.evaluated.md"
 
+# Scored rows (`step score`, the demo's prediction log): the predicted label, and for a
+# classifier one score column per class; `step monitor` reads the same names by default.
+PREDICTION_COLUMN = "prediction"
+PROBABILITY_PREFIX = "probability_"  # + the class label, in the model's class order
+
 # Remote sources (``uri:``) are imported into the workspace by the dvc target's
 # ``import-<source>`` stage; every step reads a source's rows from data_path(source).
 IMPORT_DIR = "data/imported"

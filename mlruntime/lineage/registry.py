@@ -194,9 +194,13 @@ def next_version(current: str | None, bump: Bump) -> str:
 
 def _require_clean(ref: ProjectRef) -> None:
     # The evaluated card names registered commits, so it is always written after one:
-    # it may wait for the next commit (see mlruntime.lineage.evaluated).
-    card = ref.in_repo(layout.EVALUATED_CARD)
-    dirty = [path for path in gitrepo.uncommitted(ref.root) if path != card]
+    # it may wait for the next commit (see mlruntime.lineage.evaluated). Monitor reports
+    # describe production traffic, not what produced the model: they never block either.
+    from mlcontract import monitoring_contract as monitor
+
+    monitor_reports = (monitor.REPORT_JSON, monitor.REPORT_MARKDOWN, monitor.REPORT_HTML)
+    ignored = {ref.in_repo(p) for p in (layout.EVALUATED_CARD, *monitor_reports, monitor.TEXTFILE)}
+    dirty = [path for path in gitrepo.uncommitted(ref.root) if path not in ignored]
     if dirty:
         shown = ", ".join(dirty[:_SHOWN_CHANGES]) + (" ..." if len(dirty) > _SHOWN_CHANGES else "")
         raise RegistryError(

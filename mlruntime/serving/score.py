@@ -170,11 +170,11 @@ def _output(project: CompiledProject, output: Path | None) -> Path:
 
 def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:
     try:
-        columns: dict[str, Any] = {"prediction": model.predict(features)}
+        columns: dict[str, Any] = {layout.PREDICTION_COLUMN: model.predict(features)}
         if classification and hasattr(model, "predict_proba"):
             proba = model.predict_proba(features)
             for i, label in enumerate(model.classes_):
-                columns[f"probability_{label}"] = proba[:, i]
+                columns[f"{layout.PROBABILITY_PREFIX}{label}"] = proba[:, i]
     except (ValueError, TypeError, KeyError) as exc:
         message = " ".join(str(exc).split())
         raise ServingError(f"the model cannot score this input: {message}") from None

@@ -186,6 +186,16 @@ def test_register_refuses_a_dirty_tree(churn: tuple[Path, Path], change: str) ->
     assert caught.value.hint is not None
 
 
+def test_monitor_reports_never_make_the_tree_dirty_for_register(churn: tuple[Path, Path]) -> None:
+    from mlcontract import monitoring_contract as monitor
+
+    _, project = churn
+    for report in (monitor.REPORT_JSON, monitor.REPORT_HTML, monitor.TEXTFILE):
+        (project / report).parent.mkdir(parents=True, exist_ok=True)
+        (project / report).write_text("written by step monitor\n")
+    reg(project)  # no "uncommitted changes"
+
+
 def test_register_refuses_a_failed_gate(churn: tuple[Path, Path]) -> None:
     repo, project = churn
     write_results(project, passed=False)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow.compute as pc
 
-from mlcontract import ir
+from mlcontract import ir, pipeline_layout
 from mlcontract.metrics import METRICS
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor.result import MonitorResult
@@ -53,6 +53,8 @@ def check_performance(
     from mlruntime.steps import scoring
 
     y = _predictions(project.task, actual, predicted)
+    if METRICS[config.metric].needs_scores and y.proba is None:
+        y = _scored(project.task, labelled, actual, y)
     if METRICS[config.metric].needs_scores and y.proba is None:
         raise StepError(
             f"{config.metric} needs scores but the prediction column '{predictions}' holds "
@@ -101,6 +103,25 @@ def _predictions(task: str, actual: np.ndarray, predicted: np.ndarray) -> Predic
         predicted = predicted.astype(actual.dtype)
     classes = sorted({*classes, *predicted.tolist()})
     return make(actual, predicted, classes, None, None)
+
+
+def _scored(task: str, labelled: Any, actual: np.ndarray, y: Predictions) -> Predictions:
+    """``y`` with class scores from ``probability_<class>`` columns (``step score``'s naming)."""
+    from mlruntime.steps.scoring import Predictions as make  # noqa: N813
+
+    prefix = pipeline_layout.PROBABILITY_PREFIX
+    columns = [c for c in labelled.column_names if c.startswith(prefix)]
+    if task == "regression" or len(columns) < 2:
+        return y
+    labels = [c[len(prefix) :] for c in columns]
+    by_text = {str(v): v for v in actual.tolist()}
+    classes = [by_text.get(label, label) for label in labels]
+    proba = np.column_stack(
+        [np.asarray(labelled.column(c).to_numpy(zero_copy_only=False), float) for c in columns]
+    )
+    if np.isnan(proba).any():
+        return y
+    return make(actual, y.predicted, classes, proba, None)
 
 
 def _pair(classes: list[Any]) -> list[Any]:
