@@ -222,6 +222,31 @@ def _literal(text: str, pad: str, keep: bool) -> str:
     return f"|{indicator}{chomp}\n{content}"
 
 
+def _folded(text: str, pad: str, width: int) -> str | None:
+    """One line of ``text`` as a folded block (``>-``) whose lines, indented by ``pad``,
+    fit ``width`` where the words allow; None when folding could change the text.
+
+    A folded block reads each line break between two lines of content as one space,
+    so ``text`` is broken only at single spaces, and only when it has no other
+    whitespace and is printable: then every YAML 1.1 and 1.2 parser reads it back as is.
+    """
+    if not text.isprintable() or text != text.strip() or "  " in text:
+        return None
+    room = max(width - len(pad), 40)
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    if len(lines) < 2:
+        return None
+    return ">-\n" + "\n".join(pad + line for line in lines)
+
+
 def _float(value: float) -> str:
     if value != value:  # noqa: PLR0124 (NaN)
         return ".nan"
@@ -283,6 +308,7 @@ class _Emitter:
 
     __slots__ = (
         "comment",
+        "fold",
         "indent_sequences",
         "keep",
         "key_order",
@@ -300,9 +326,11 @@ class _Emitter:
         comment: Callable[[str], str | None] | None,
         keep: bool,
         key_order: tuple[KeyOrder, ...] = (),
+        fold: int = 0,
     ) -> None:
         self.out: list[str] = []
         self.key_order = key_order
+        self.fold = fold
         self.sort_keys = sort_keys
         self.indent_sequences = indent_sequences
         self.quoted = quoted
@@ -347,6 +375,8 @@ class _Emitter:
                     form = _string_value(value)
                 if form is _BLOCK:
                     form = _literal(value, inner, self.keep)
+                elif self.fold and len(value) > self.fold:
+                    form = _folded(value, inner, self.fold) or form
                 append(f"{pad}{text}: {form}\n")
             elif kind is dict:
                 if value:
@@ -378,6 +408,8 @@ class _Emitter:
                     form = _string_value(item)
                 if form is _BLOCK:
                     form = _literal(item, inner, self.keep)
+                elif self.fold and len(item) > self.fold:
+                    form = _folded(item, inner, self.fold) or form
                 append(f"{pad}- {form}\n")
             elif kind is dict and item:
                 start = len(out)
@@ -455,11 +487,16 @@ def dump_yaml(
     quoted: tuple[type[str], ...] = (),
     comment: Callable[[str], str | None] | None = None,
     key_order: tuple[KeyOrder, ...] = (),
+    fold: int = 0,
 ) -> bytes:
     """YAML bytes of plain data (dicts, lists, str, int, float, bool, None).
 
     Key order as given, or sorted with ``sort_keys``; with ``key_order``, a mapping
     one of its rules recognises has that rule's keys first (see :class:`KeyOrder`).
+    With ``fold``, a one-line string longer than ``fold`` characters is written as a
+    folded block (``>-``) of lines that fit ``fold`` columns (at least 40 characters
+    of text each), broken at spaces, when
+    that reads back as the same string (plain ``str`` only; see :func:`_folded`).
     ``indent_sequences`` writes a
     sequence that is a mapping value indented under its key (``deps:\\n  - a``)
     rather than level with it. Strings whose type is in ``quoted`` are always
@@ -475,6 +512,7 @@ def dump_yaml(
         comment=comment,
         keep=True,
         key_order=key_order,
+        fold=fold,
     )
     text = emitter.document(data)
     if text.endswith("\n\n"):

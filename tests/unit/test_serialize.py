@@ -346,3 +346,38 @@ def test_comment_hook() -> None:
     assert dump({"k": Noted("a\nb", "note")}, comment=_why) == "k: |-\n  a\n  b\n"
     with pytest.raises(ValueError, match="one line"):
         dump_yaml({"k": Noted("v", "two\nlines")}, comment=_why)
+
+
+# Prose: words of printable text and punctuation, single or double spaces, long enough to fold.
+_WORDS = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\n"
+    ),
+    min_size=1,
+    max_size=30,
+)
+_PROSE = st.lists(_WORDS, min_size=1, max_size=30).map(" ".join)
+
+
+@PROPERTY
+@given(
+    data=st.dictionaries(strings, st.one_of(_PROSE, st.lists(_PROSE, max_size=3)), max_size=4),
+    fold=st.integers(1, 120),
+)
+def test_folded_strings_read_back_as_written(data: dict[str, Any], fold: int) -> None:
+    check_round_trip(data, fold=fold)
+    check_round_trip({"outer": [data, {"inner": data}]}, fold=fold, indent_sequences=True)
+
+
+def test_folding_layout() -> None:
+    text = "The p95 latency of the model has been above the limit for ten minutes: page someone."
+    assert dump_yaml({"rule": {"description": text}}, fold=40).decode() == (
+        "rule:\n"
+        "  description: >-\n"
+        "    The p95 latency of the model has been\n"  # at most 40 columns of text
+        "    above the limit for ten minutes: page\n"
+        "    someone.\n"
+    )
+    assert dump_yaml({"a": text}, fold=200) == dump_yaml({"a": text})  # short enough: one line
+    spaced = "two  spaces stay on one line " * 5
+    assert b">-" not in dump_yaml({"a": spaced.strip()}, fold=20)
