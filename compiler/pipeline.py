@@ -187,6 +187,21 @@ def render_targets(project: Project, target_names: Sequence[str]) -> list[Genera
     return files
 
 
+def declared_targets(named: Sequence[str], selection: Sequence[str]) -> list[str]:
+    """The targets that run for a spec: as declared in it, not as installed.
+
+    ``selection`` is what the caller asked for (every built-in one, or a ``--target``
+    subset). Built-in targets in it run; a third-party one runs only when the spec
+    names it. With every built-in target selected, the spec's own targets are added.
+    """
+    from compiler.target_registry import BUILTIN_TARGETS
+
+    chosen = [t for t in selection if t in BUILTIN_TARGETS or t in named]
+    if BUILTIN_TARGETS.keys() <= set(selection):
+        chosen += [t for t in named if t not in chosen]
+    return chosen
+
+
 def _relative(path: Path, root: Path) -> str | None:
     try:
         return path.resolve().relative_to(root).as_posix()
@@ -218,6 +233,9 @@ class _Built:
     refusal: tuple[Diagnostic, ...] = ()
     inputs: tuple[str, ...] = ()  # declared data sources, from the output root: never written
     requirement: str = ""
+    # The targets that ran, when the spec added third-party ones (recorded in the manifest's
+    # fingerprint, so that the no-op cache never hides a target that is gone).
+    targets: tuple[str, ...] | None = None
 
 
 def _declared_inputs(spec: ProjectSpec, shown: str) -> tuple[str, ...]:
@@ -250,12 +268,14 @@ def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Bui
     project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
     from compiler.install import requirement
 
+    ran = declared_targets(result.spec.targets, target_names)
     try:
-        files = render_targets(project, target_names)
+        files = render_targets(project, ran)
     except DiagnosticError as exc:  # a target may refuse what no rule caught
         kept.document = result.document  # for the excerpts
         return _Built(kept, name, where, None, tuple(exc.diagnostics), inputs)
-    return _Built(kept, name, where, tuple(files), (), inputs, requirement(project))
+    extra = tuple(ran) if set(ran) - set(target_names) else None
+    return _Built(kept, name, where, tuple(files), (), inputs, requirement(project), extra)
 
 
 PARALLEL_MIN_SPECS = 8  # below this, starting worker processes costs more than it saves
@@ -446,7 +466,7 @@ def build_outputs(
                 spec_path=where,
                 spec_sha256=one.validation.sha256,
                 files=one.files,
-                fingerprint=stamp,
+                fingerprint=stamp if one.targets is None else fingerprint(one.targets),
                 project=one.name,
                 inputs=one.inputs,
                 partial=partial,

@@ -25,6 +25,7 @@ from compiler.checks import (
     retraining,
     schedules,
     security,
+    targets,
 )
 from compiler.checks.credentials import find_literal_secrets
 from compiler.checks.rule import CheckContext, Rule
@@ -44,6 +45,7 @@ RULES: list[Rule] = sorted(
         *paths.RULES,
         *monitoring.RULES,
         *security.RULES,
+        *targets.RULES,
     ],
     key=lambda rule: rule.code,
 )

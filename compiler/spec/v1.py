@@ -798,3 +798,12 @@ class ProjectSpec(Spec):
         description="Where model versions and artifacts live (git tags via GTO; DVC remote).",
         default_factory=Registry,
     )
+    targets: list[Slug] = Field(
+        default_factory=list,
+        description=(
+            "Third-party targets (installed through the `mlproject.targets` entry-point group) "
+            "that generate files for this project besides the built-in ones. Only targets named "
+            "here run; a named target that is not installed is an error (MLP231)."
+        ),
+        examples=[["gitlab"]],
+    )

@@ -460,6 +460,7 @@ class ProjectSpec(PlainSpec):
         "monitoring",
         "retraining",
         "registry",
+        "targets",
     )
     api_version: Literal["mlproject/v1"]
     metadata: Metadata
@@ -473,6 +474,7 @@ class ProjectSpec(PlainSpec):
     monitoring: Monitoring
     retraining: Retraining
     registry: Registry
+    targets: list[str]
 
 
 # ── defaults of the sections that have one ────────────────────────────────────
@@ -2689,6 +2691,20 @@ _PROJECT_SPEC: dict[str, Any] = {
                     "type": "default",
                     "schema": _REGISTRY,
                     "default_factory": _default_registry,
+                },
+            },
+            "targets": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "list",
+                        "items_schema": {
+                            "type": "str",
+                            "pattern": "^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$",
+                        },
+                    },
+                    "default_factory": list,
                 },
             },
         },

@@ -103,25 +103,39 @@ def test_an_installed_plugin_is_listed_and_compiled(tmp_path: Path) -> None:
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "minimal", work)
     (work / ".git").mkdir()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mlcli",
-            "compile",
-            "--root",
-            str(work),
-            "--target",
-            "hello",
-            str(work / "mlproject.yaml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=work,
-        check=False,
-    )
+
+    def compile_(*args: str, environment: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "mlcli", "compile", "-j", "1", "--root", str(work)),
+                *args,
+                str(work / "mlproject.yaml"),
+            ],
+            capture_output=True,
+            text=True,
+            env=environment,
+            cwd=work,
+            check=False,
+        )
+
+    # Installed but not named by the spec: it does not run, even when asked for.
+    for args in ((), ("--target", "hello")):
+        done = compile_(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not (work / "HELLO.txt").exists()
+
+    # Named by the spec: it runs with the built-in targets.
+    spec = work / "mlproject.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "targets: [hello]\n", encoding="utf-8")
+    done = compile_()
     assert done.returncode == 0, done.stdout + done.stderr
     hello = (work / "HELLO.txt").read_text(encoding="utf-8")
     assert hello.endswith("hello from iris\n")  # examples/minimal is named iris
     assert hello.startswith("#")  # emit's header: generated, from which spec
+    assert (work / "dvc.yaml").is_file()
+
+    # Named but no longer installed: a coded diagnostic, and nothing is deleted.
+    gone = compile_(environment=with_path(None))
+    assert gone.returncode == 1, gone.stdout + gone.stderr
+    assert "error[MLP231]: targets[0]: target 'hello' is not installed" in gone.stdout + gone.stderr
+    assert (work / "HELLO.txt").exists()
