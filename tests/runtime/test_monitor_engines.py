@@ -99,6 +99,14 @@ def test_engine_gives_the_in_memory_verdicts(
         assert column["new_categories"] == want["new_categories"]
     assert got["freshness"] == expected["freshness"]
     assert got["volume"] == expected["volume"]
+    # the same plots: one chart per test, with as many bars
+    html, want_html = (tmp_path / "out" / "monitor.html").read_text(), _memory_html(current)
+    for tag in ("<svg", "<rect"):
+        assert html.count(tag) == want_html.count(tag)
+
+
+def _memory_html(current: Path) -> str:
+    return (current.parent / "memory" / "monitor.html").read_text()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
