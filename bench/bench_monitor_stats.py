@@ -24,7 +24,9 @@ from scipy.spatial.distance import jensenshannon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mlruntime.steps.monitor import stats
+from mlruntime.demo import planted_drift as planted
+from mlruntime.steps.monitor import drift, stats
+from mlruntime.steps.monitor.tables import Window
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -79,6 +81,29 @@ def main() -> None:
             mine = timed(ours, args.repeat)
             other = timed(theirs, args.repeat)
             print(f"| {n:,} | {name} | {mine * 1e3:.2f} | {other * 1e3:.2f} | {mine / other:.2f} |")
+    per_row(args.repeat)
+
+
+def per_row(repeat: int) -> None:
+    """The 20 planted features with the default test (auto), in process, after a warm-up:
+    time per row of one window, so that a fixed cost or a slow regime at some size shows."""
+    print()
+    print("| rows per window | 20 drift tests (auto), ms | µs per row |")
+    print("|---|---|---|")
+    for rows in (10_000, 100_000, 1_000_000):
+        ref = planted.window(rows, planted.REPORTED_SEEDS[0], planted.REPORTED, current=False)
+        cur = planted.window(rows, planted.REPORTED_SEEDS[1], planted.REPORTED, current=True)
+        reference, current = Window("reference", Path("r"), ref), Window("current", Path("c"), cur)
+
+        def tests(reference: Window = reference, current: Window = current) -> None:
+            for name, (kind, _) in planted.FEATURES.items():
+                drift.drift_test(
+                    name, name, "auto", 0.01, kind, reference, current, bins=10, show_unseen=True
+                )
+
+        tests()
+        seconds = timed(tests, max(3, repeat // 2))
+        print(f"| {rows:,} | {seconds * 1e3:.0f} | {seconds / rows * 1e6:.2f} |")
 
 
 if __name__ == "__main__":
