@@ -43,8 +43,12 @@ def needs_serving(project: ir.Project) -> bool:
 
 
 def extras(project: ir.Project) -> tuple[str, ...]:
-    """The extras the project's jobs need: the steps always; MLServer for the latency gate."""
-    return ("runtime", "serve") if needs_serving(project) else ("runtime",)
+    """The extras the project's jobs need: the steps always; MLServer for the latency gate;
+    the MLflow client for the mirror (``mlflow:``) or the MLflow model format."""
+    chosen = ["runtime", *(["serve"] if needs_serving(project) else [])]
+    if project.mlflow is not None or project.deployment.model_format == "mlflow":
+        chosen.append("mlflow")
+    return tuple(chosen)
 
 
 def requirement(project: ir.Project, version: str | None = None) -> str:

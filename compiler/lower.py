@@ -210,6 +210,27 @@ def _deployment(spec: v1.ProjectSpec, doc: Document, sensitive: bool) -> ir.Depl
         throughput_rps=d.throughput_rps,
         environments=tuple(environments),
         batch=batch,
+        model_format=d.model_format,
+    )
+
+
+def _mlflow(spec: v1.ProjectSpec, model_name: str) -> ir.Mlflow | None:
+    m = spec.mlflow
+    if m is None:
+        return None
+    uri = m.tracking_uri
+
+    def secret(ref: v1.SecretRef | None) -> str | None:
+        return ref.secret if ref is not None else None
+
+    return ir.Mlflow(
+        tracking_uri=uri if isinstance(uri, str) else None,
+        tracking_uri_secret=None if isinstance(uri, str) else uri.secret,
+        experiment=m.experiment or spec.metadata.name,
+        registered_model=m.registered_model or model_name,
+        token_secret=secret(m.token),
+        username_secret=secret(m.username),
+        password_secret=secret(m.password),
     )
 
 
@@ -348,6 +369,7 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
     ab = spec.experiments.ab_test
     shadow = spec.experiments.shadow
     r = spec.retraining
+    model_name = spec.registry.model_name or spec.metadata.name
     return ir.Project(
         name=spec.metadata.name,
         description=spec.metadata.description,
@@ -397,7 +419,7 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
             max_retrains_window_seconds=duration_seconds(r.max_retrains.window),
         ),
         registry=ir.Registry(
-            model_name=spec.registry.model_name or spec.metadata.name,
+            model_name=model_name,
             remote_url=spec.registry.remote or _default_remote(spec_file, spec.metadata.name),
             remote_is_default=spec.registry.remote is None,
             model_store=spec.registry.model_store
@@ -405,4 +427,5 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
             service_account=spec.registry.service_account,
             ci_secrets=tuple(spec.registry.ci_secrets),
         ),
+        mlflow=_mlflow(spec, model_name),
     )

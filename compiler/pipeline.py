@@ -7,6 +7,7 @@ what to report and how.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 from collections.abc import Sequence
@@ -51,12 +52,45 @@ def _validate(document: Document, result: ValidationResult) -> ValidationResult:
     except DiagnosticError as exc:
         from compiler.checks import find_literal_secrets
 
-        result.diagnostics.extend(exc.diagnostics)
-        result.diagnostics.extend(find_literal_secrets(document))  # worth reporting anyway
+        secrets = find_literal_secrets(document)  # worth reporting anyway
+        result.diagnostics.extend(_redacted(exc.diagnostics, secrets, document))
+        result.diagnostics.extend(secrets)
         return result
     result.diagnostics.extend(run_checks(spec, document))
     result.spec = spec
     return result
+
+
+def _redacted(
+    found: Sequence[Diagnostic], secrets: Sequence[Diagnostic], document: Document
+) -> list[Diagnostic]:
+    """Schema diagnostics with the literal credentials MLP217 found cut out of their text.
+
+    A schema error quotes the value it rejects ("got '<token>'"), so a token written
+    where a ``{secret: NAME}`` belongs would be printed again without this.
+    """
+    values: list[str] = []
+    for secret in secrets:
+        node: Any = document.data
+        for part in secret.pointer or ():
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            values.append(node)
+    if not values:
+        return list(found)
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for value in values:
+            text = text.replace(value, "<literal credential>")
+            text = text.replace(repr(value)[1:-1], "<literal credential>")
+            text = text.replace(value[:40], "<literal credential>") if len(value) > 40 else text
+        return text
+
+    return [
+        dataclasses.replace(d, message=scrub(d.message) or "", hint=scrub(d.hint)) for d in found
+    ]
 
 
 def validate_text(source: str | bytes, file: str) -> ValidationResult:

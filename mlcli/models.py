@@ -36,6 +36,8 @@ def _version_json(version: ModelVersion, **extra: Any) -> str:
         "stage": version.stage,
         **extra,
     }
+    if version.mlflow is not None:
+        payload["mlflow"] = version.mlflow.to_json()
     return json.dumps(payload, indent=2, sort_keys=True)
 
 
@@ -72,7 +74,9 @@ def register(project_dir: Path, bump: str, card_only: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(_version_json(version, card=shown) if version else json.dumps({"card": shown}))
     elif version is not None:
-        click.echo(f"registered {version.tag} at {version.commit[:12]}; wrote {shown}")
+        click.echo(
+            f"registered {version.tag} at {version.commit[:12]}{_mirrored(version)}; wrote {shown}"
+        )
     else:
         click.echo(f"wrote {shown}")
 
@@ -95,9 +99,17 @@ def promote(version: str, environment: str, force: bool, project_dir: Path, fmt:
     if fmt == "json":
         click.echo(_version_json(promoted, changed=changed))
     elif changed:
-        click.echo(f"promoted {promoted.tag} to {environment}")
+        click.echo(f"promoted {promoted.tag} to {environment}{_mirrored(promoted)}")
     else:
-        click.echo(f"{promoted.tag} is already the version in {environment}")
+        click.echo(f"{promoted.tag} is already the version in {environment}{_mirrored(promoted)}")
+
+
+def _mirrored(version: ModelVersion) -> str:
+    m = version.mlflow
+    if m is None:
+        return ""
+    alias = f", alias {m.aliases[0]}" if m.aliases else ""
+    return f" (MLflow: {m.registered_model} version {m.version}{alias})"
 
 
 def _flatten(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -127,11 +139,24 @@ def _text(record: Lineage) -> str:
             lines.append(f"           from {item.url}  {remote}".rstrip())
     if record.model_hash:
         lines.append(f"  model    md5:{record.model_hash}")
+    if record.mlflow is not None:
+        lines.append(f"  mlflow   {_mlflow_line(record.mlflow)}")
     lines.append("  params")
     lines.extend(f"    {key} = {json.dumps(value)}" for key, value in _flatten(record.params))
     lines.append("  metrics")
     lines.extend(f"    {key} = {json.dumps(value)}" for key, value in _flatten(record.metrics))
     return "\n".join(lines)
+
+
+def _mlflow_line(mirror: dict[str, Any]) -> str:
+    parts = [f"run {mirror.get('run_id') or '-'}"]
+    if mirror.get("version"):
+        aliases = ", ".join(mirror.get("aliases") or []) or "none"
+        parts.append(f"{mirror['registered_model']} version {mirror['version']}")
+        parts.append(f"aliases: {aliases}")
+    if mirror.get("error"):
+        parts.append(f"(MLflow not read: {mirror['error']})")
+    return "  ".join(parts)
 
 
 @click.command()

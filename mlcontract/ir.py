@@ -273,6 +273,7 @@ class Deployment(Node):
     throughput_rps: float | None
     environments: tuple[Environment, ...]
     batch: Batch | None
+    model_format: Literal["sklearn", "mlflow"] = "sklearn"
 
 
 @node
@@ -377,6 +378,30 @@ class Registry(Node):
 
 
 @node
+class Mlflow(Node):
+    """The MLflow mirror. Secrets are environment-variable names, never values."""
+
+    tracking_uri: str | None  # a literal URL, or None when it comes from tracking_uri_secret
+    tracking_uri_secret: str | None
+    experiment: str
+    registered_model: str
+    token_secret: str | None
+    username_secret: str | None
+    password_secret: str | None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret name the steps need, in a stable order."""
+        names = (
+            self.tracking_uri_secret,
+            self.token_secret,
+            self.username_secret,
+            self.password_secret,
+        )
+        return tuple(dict.fromkeys(n for n in names if n is not None))
+
+
+@node
 class Layout(Node):
     """Where generated files go, relative to the output root (POSIX paths)."""
 
@@ -418,6 +443,7 @@ class Project(Node):
     monitoring: Monitoring
     retraining: Retraining
     registry: Registry
+    mlflow: Mlflow | None = None
 
     def source(self, name: str) -> Source:
         for source in self.sources:

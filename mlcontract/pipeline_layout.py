@@ -20,6 +20,14 @@ TEST_SET = "build/split/test.parquet"
 MODEL_DIR = "build/model"
 MODEL_FILE = "build/model/model.joblib"
 MODEL_SIDECAR = "build/model/model.json"
+# With ``deployment.model_format: mlflow`` or an ``mlflow:`` section, train also saves
+# the model as an MLflow model (a directory: MLmodel, model.pkl, ...), and with
+# ``mlflow:`` the id of the MLflow run this pipeline execution logs to.
+MLFLOW_MODEL_DIR = "build/model/mlflow"
+MLFLOW_RUN_FILE = "build/model/mlflow-run.json"
+# ``MLPROJECT_MLFLOW=off`` in the environment: the steps log nothing to MLflow (a pull
+# request's check gets no secrets); the MLflow model format is still saved.
+MLFLOW_SWITCH = "MLPROJECT_MLFLOW"
 BASELINE_DIR = "build/baseline"
 BASELINE_FILE = "build/baseline/model.joblib"
 PREDICTIONS = "build/eval/predictions.csv"

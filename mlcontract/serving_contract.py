@@ -16,7 +16,7 @@ import posixpath
 from typing import Any
 
 from mlcontract import ir
-from mlcontract.pipeline_layout import MODEL_FILE
+from mlcontract.pipeline_layout import MLFLOW_MODEL_DIR, MODEL_FILE
 
 SERVING_DIR = "serving/mlserver"
 SETTINGS_FILE = "settings.json"
@@ -33,6 +33,10 @@ METRICS_REST_PREFIX = "rest_server"
 
 IMPLEMENTATION = "mlserver_sklearn.SKLearnModel"
 PLATFORM = "sklearn"
+# deployment.model_format: mlflow — MLServer's MLflow runtime (mlserver-mlflow) serves the
+# MLflow model directory train saves (MLFLOW_MODEL_DIR); its MLmodel names the predict function.
+MLFLOW_IMPLEMENTATION = "mlserver_mlflow.MLflowRuntime"
+MLFLOW_PLATFORM = "mlflow"
 # The request codec MLServer applies when a request names none: one input per
 # column, decoded into a pandas DataFrame, as the trained pipeline expects.
 CONTENT_TYPE = "pd"
@@ -67,15 +71,28 @@ def model_dir(project: ir.Project) -> str:
     return f"{SERVING_DIR}/{project.registry.model_name}"
 
 
+def serves_mlflow(project: ir.Project) -> bool:
+    """The spec chose the MLflow model format (MLServer's MLflow runtime)."""
+    return project.deployment.model_format == "mlflow"
+
+
+def implementation(project: ir.Project) -> str:
+    return MLFLOW_IMPLEMENTATION if serves_mlflow(project) else IMPLEMENTATION
+
+
 def model_uri(project: ir.Project) -> str:
-    """The trained model file, relative to the model-settings directory."""
-    return posixpath.relpath(MODEL_FILE, model_dir(project))
+    """The trained model (file, or MLflow model directory), relative to the model settings."""
+    served = MLFLOW_MODEL_DIR if serves_mlflow(project) else MODEL_FILE
+    return posixpath.relpath(served, model_dir(project))
 
 
 def model_parameters(project: ir.Project) -> dict[str, Any]:
-    """``parameters`` shared by local serving and KServe (everything but uri and version)."""
+    """``parameters`` shared by local serving and KServe (everything but uri and version).
+
+    The MLflow runtime takes its predict function from ``MLmodel``, not from ``extra``.
+    """
     parameters: dict[str, Any] = {"content_type": CONTENT_TYPE}
-    if predicts_scores(project):
+    if predicts_scores(project) and not serves_mlflow(project):
         parameters["extra"] = {PREDICT_FN_KEY: PREDICT_PROBA}
     return parameters
 
@@ -122,10 +139,10 @@ def settings_document() -> dict[str, Any]:
 
 def model_settings_document(project: ir.Project) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "implementation": IMPLEMENTATION,
+        "implementation": implementation(project),
         "name": project.registry.model_name,
         "parameters": {**model_parameters(project), "uri": model_uri(project)},
-        "platform": PLATFORM,
+        "platform": MLFLOW_PLATFORM if serves_mlflow(project) else PLATFORM,
     }
     inputs = model_inputs(project)
     if inputs:

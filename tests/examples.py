@@ -45,3 +45,23 @@ def crd_schema(filename: str) -> dict[str, Any]:
         pytest.skip(f"CRD schemas not found at {CRDS} (shared/vendor/k8s-crds beside the repo)")
     schema: dict[str, Any] = json.loads(path.read_text())
     return schema
+
+
+# The churn example with the MLflow mirror switched on and the MLflow model format
+# (tests of issue 16): the tracking URI and token come from secrets.
+MLFLOW_SECTION = """
+mlflow:
+  tracking_uri: {secret: MLFLOW_TRACKING_URI}
+  experiment: churn-experiments
+  token: {secret: MLFLOW_TRACKING_TOKEN}
+"""
+
+
+def with_mlflow(
+    spec_text: str, *, model_format: str = "mlflow", section: str = MLFLOW_SECTION
+) -> str:
+    """A spec text with an ``mlflow:`` section and ``deployment.model_format`` added."""
+    marker = "\ndeployment:\n"
+    assert marker in spec_text
+    text = spec_text.replace(marker, f"{marker}  model_format: {model_format}\n", 1)
+    return text + section

@@ -36,6 +36,7 @@ _NOT_PLACEHOLDER = r"(?![$<{*])"
 SECRET_PATTERNS = (
     SecretPattern("a GitHub token", re.compile(r"\b(gh[pousr]_)[A-Za-z0-9]{36,}"), "{0}…"),
     SecretPattern("a GitHub token", re.compile(r"\b(github_pat_)[A-Za-z0-9_]{22,}"), "{0}…"),
+    SecretPattern("a Databricks token", re.compile(r"\b(dapi)[0-9a-f]{32}"), "{0}…"),
     SecretPattern("an AWS access key", re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "{0}…"),
     SecretPattern("a Slack token", re.compile(r"\b(xox[abpr]-)[A-Za-z0-9-]{10,}"), "{0}…"),
     SecretPattern(
@@ -198,7 +199,7 @@ RULES = [
         "The spec lives in git: tokens, keys, passwords and webhook URLs written in it are "
         "leaked. Every string (and key) is scanned for GitHub, AWS (access key ids and secret "
         "keys), Azure (SAS tokens, storage keys), Google (API keys, OAuth tokens, service "
-        "account keys) and Slack credentials, private keys, JSON Web Tokens, "
+        "account keys), Slack and Databricks credentials, private keys, JSON Web Tokens, "
         "`password=`/`token: ...`-style text, values under keys such as `password` or "
         "`secret_access_key`, and URLs with a password. Refer to secrets by name "
         "(`{secret: NAME}`) instead; the message never repeats the secret.",

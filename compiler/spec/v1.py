@@ -467,6 +467,15 @@ class Deployment(Spec):
         description="Log request and response bodies; refused for confidential data or PII.",
     )
     batch: Batch | None = Field(default=None, description="Scheduled batch scoring (mode: batch).")
+    model_format: Literal["sklearn", "mlflow"] = Field(
+        default="sklearn",
+        description=(
+            "The model format MLServer and KServe serve. sklearn: the joblib file, with "
+            "MLServer's scikit-learn runtime and KServe's sklearn format. mlflow: the MLflow "
+            "model the train step also saves (signature from the feature contract), with "
+            "MLServer's MLflow runtime (mlserver-mlflow) and KServe's mlflow format."
+        ),
+    )
 
 
 # ── experiments ─────────────────────────────────────────────────────────────
@@ -749,6 +758,51 @@ class Registry(Spec):
     )
 
 
+# ── MLflow ──────────────────────────────────────────────────────────────────
+
+TrackingUrl = Annotated[
+    str, Field(pattern=r"^https?://[^\s]+$", examples=["https://mlflow.example.com"])
+]
+
+
+class Mlflow(Spec):
+    """An MLflow tracking server that mirrors runs and model versions.
+
+    Git, DVC and GTO stay the source of truth: the train, evaluate and gate steps
+    log one MLflow run per pipeline execution, `mlproject register` creates an
+    MLflow model version and `promote` sets the MLflow alias of the environment.
+    Credentials are given by secret name only: in CI each named secret is passed
+    in the job's `env:` under its own name, and the steps read it from there.
+    """
+
+    tracking_uri: TrackingUrl | SecretRef = Field(
+        description=(
+            "The tracking server: an http(s) URL, or {secret: NAME} to read it from the "
+            "environment variable NAME (a CI secret)."
+        ),
+    )
+    experiment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,199}$",
+        description="The MLflow experiment runs are logged to. Default: metadata.name.",
+        examples=["churn"],
+    )
+    registered_model: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$",
+        description="The MLflow registered model. Default: registry.model_name.",
+    )
+    token: SecretRef | None = Field(
+        default=None, description="Bearer token (MLFLOW_TRACKING_TOKEN), by secret name."
+    )
+    username: SecretRef | None = Field(
+        default=None, description="Basic-auth user (MLFLOW_TRACKING_USERNAME), by secret name."
+    )
+    password: SecretRef | None = Field(
+        default=None, description="Basic-auth password (MLFLOW_TRACKING_PASSWORD), by secret name."
+    )
+
+
 # ── the document ────────────────────────────────────────────────────────────
 
 
@@ -806,4 +860,7 @@ class ProjectSpec(Spec):
             "here run; a named target that is not installed is an error (MLP231)."
         ),
         examples=[["gitlab"]],
+    )
+    mlflow: Mlflow | None = Field(
+        default=None, description="Mirror runs and model versions to MLflow (off when absent)."
     )

@@ -282,6 +282,7 @@ class Deployment(PlainSpec):
         "environments",
         "payload_logging",
         "batch",
+        "model_format",
     )
     mode: Literal["online", "batch"]
     latency: Latency | None
@@ -290,6 +291,7 @@ class Deployment(PlainSpec):
     environments: list[Environment]
     payload_logging: bool
     batch: Batch | None
+    model_format: Literal["sklearn", "mlflow"]
 
 
 class AbTest(PlainSpec):
@@ -444,6 +446,25 @@ class Registry(PlainSpec):
     ci_secrets: list[str]
 
 
+class Mlflow(PlainSpec):
+    """An MLflow tracking server that mirrors runs and model versions.
+
+    Git, DVC and GTO stay the source of truth: the train, evaluate and gate steps
+    log one MLflow run per pipeline execution, `mlproject register` creates an
+    MLflow model version and `promote` sets the MLflow alias of the environment.
+    Credentials are given by secret name only: in CI each named secret is passed
+    in the job's `env:` under its own name, and the steps read it from there.
+    """
+
+    _fields = ("tracking_uri", "experiment", "registered_model", "token", "username", "password")
+    tracking_uri: str | SecretRef
+    experiment: str | None
+    registered_model: str | None
+    token: SecretRef | None
+    username: SecretRef | None
+    password: SecretRef | None
+
+
 class ProjectSpec(PlainSpec):
     """An mlproject.yaml, version 1."""
 
@@ -461,6 +482,7 @@ class ProjectSpec(PlainSpec):
         "retraining",
         "registry",
         "targets",
+        "mlflow",
     )
     api_version: Literal["mlproject/v1"]
     metadata: Metadata
@@ -475,6 +497,7 @@ class ProjectSpec(PlainSpec):
     retraining: Retraining
     registry: Registry
     targets: list[str]
+    mlflow: Mlflow | None
 
 
 # ── defaults of the sections that have one ────────────────────────────────────
@@ -556,6 +579,7 @@ def _default_deployment() -> Deployment:
         "environments": [],
         "payload_logging": False,
         "batch": None,
+        "model_format": "sklearn",
     }
     return build(Deployment, values)
 
@@ -1869,6 +1893,14 @@ _DEPLOYMENT: dict[str, Any] = {
                     "default": None,
                 },
             },
+            "model_format": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "literal", "expected": ["sklearn", "mlflow"]},
+                    "default": "sklearn",
+                },
+            },
         },
         "model_name": "Deployment",
     },
@@ -2622,6 +2654,92 @@ _REGISTRY: dict[str, Any] = {
     "ref": "Registry",
 }
 
+_MLFLOW: dict[str, Any] = {
+    "type": "model",
+    "cls": Mlflow,
+    "schema": {
+        "type": "model-fields",
+        "fields": {
+            "tracking_uri": {
+                "type": "model-field",
+                "schema": {
+                    "type": "union",
+                    "choices": [
+                        {"type": "str", "pattern": "^https?://[^\\s]+$"},
+                        {"type": "definition-ref", "schema_ref": "SecretRef"},
+                    ],
+                },
+            },
+            "experiment": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {
+                            "type": "str",
+                            "pattern": "^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,199}$",
+                        },
+                    },
+                    "default": None,
+                },
+            },
+            "registered_model": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "str", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"},
+                    },
+                    "default": None,
+                },
+            },
+            "token": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "definition-ref", "schema_ref": "SecretRef"},
+                    },
+                    "default": None,
+                },
+            },
+            "username": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "definition-ref", "schema_ref": "SecretRef"},
+                    },
+                    "default": None,
+                },
+            },
+            "password": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "definition-ref", "schema_ref": "SecretRef"},
+                    },
+                    "default": None,
+                },
+            },
+        },
+        "model_name": "Mlflow",
+    },
+    "config": {
+        "title": "Mlflow",
+        "extra_fields_behavior": "forbid",
+        "allow_inf_nan": False,
+        "validate_by_name": True,
+    },
+    "ref": "Mlflow",
+}
+
 _PROJECT_SPEC: dict[str, Any] = {
     "type": "model",
     "cls": ProjectSpec,
@@ -2707,6 +2825,14 @@ _PROJECT_SPEC: dict[str, Any] = {
                     "default_factory": list,
                 },
             },
+            "mlflow": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": _MLFLOW},
+                    "default": None,
+                },
+            },
         },
         "model_name": "ProjectSpec",
     },
@@ -2722,5 +2848,5 @@ _PROJECT_SPEC: dict[str, Any] = {
 SCHEMA: dict[str, Any] = {
     "type": "definitions",
     "schema": _PROJECT_SPEC,
-    "definitions": [_PERSON, _DRIFT_TEST],
+    "definitions": [_PERSON, _DRIFT_TEST, _SECRET_REF],
 }

@@ -60,3 +60,18 @@ def has_tag_prefix(root: Path, prefix: str) -> bool:
     """Whether any tag starts with ``prefix`` (2 ms: cheaper than loading GTO to find none)."""
     done = _git(root, "for-each-ref", "--count=1", "--format=%(refname)", f"refs/tags/{prefix}*")
     return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def tags(root: Path, prefix: str) -> list[str]:
+    """The tags whose name starts with ``prefix``."""
+    done = _git(root, "for-each-ref", "--format=%(refname:strip=2)", f"refs/tags/{prefix}*")
+    if done.returncode != 0:
+        raise RegistryError(f"`git for-each-ref` failed: {done.stderr.decode().strip()}")
+    return done.stdout.decode().split()
+
+
+def delete_tag(root: Path, tag: str) -> None:
+    """Delete a local tag (undoing a registry write another system refused)."""
+    done = _git(root, "tag", "-d", tag)
+    if done.returncode != 0:
+        raise RegistryError(f"`git tag -d {tag}` failed: {done.stderr.decode().strip()}")

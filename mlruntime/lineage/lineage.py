@@ -57,12 +57,18 @@ class Lineage:
     model_hash: str | None
     params: dict[str, Any]
     metrics: dict[str, Any]
+    # With ``mlflow:``: run_id (from the committed gate report), and from MLflow the
+    # registered_model, version and aliases, or ``error`` when MLflow could not be read.
+    mlflow: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (``mlproject lineage --format json``)."""
         payload = asdict(self)
         payload["model"] = {**asdict(self.model), "tag": self.model.tag}
+        payload["model"].pop("mlflow", None)  # the MLflow side is payload["mlflow"]
         payload["data"] = [asdict(item) for item in self.data]
+        if self.mlflow is None:
+            del payload["mlflow"]  # a project without the mirror: the shape it always had
         return payload
 
 
@@ -104,7 +110,7 @@ def _entries(lock: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _data_hashes(config: dict[str, Any], lock: dict[str, Any]) -> tuple[DataHash, ...]:
+def data_hashes(config: dict[str, Any], lock: dict[str, Any]) -> tuple[DataHash, ...]:
     entries = _entries(lock)
     hashes: list[DataHash] = []
     for source in config.get("sources") or []:
@@ -165,11 +171,31 @@ def lineage_of(project: ProjectRef, version: ModelVersion) -> Lineage:
         spec_path=spec_path,
         spec_sha256=spec_sha256,
         spec_matches=matches,
-        data=_data_hashes(config, lock),
+        data=data_hashes(config, lock),
         model_hash=trained_model_hash(lock),
         params=params if isinstance(params, dict) else {},
         metrics=metrics if isinstance(metrics, dict) else {},
+        mlflow=_mlflow(project, version),
     )
+
+
+def _mlflow(project: ProjectRef, version: ModelVersion) -> dict[str, Any] | None:
+    """The version's MLflow run and model version; lineage still answers when MLflow is down."""
+    if project.project.mlflow is None:
+        return None
+    from mlruntime.lineage.mlflow_mirror import open_mirror, run_of
+    from mlruntime.tracking.client import TrackingError
+
+    run_id = run_of(project, version.commit)
+    found: dict[str, Any] = {"run_id": run_id}
+    try:
+        mirrored = open_mirror(project).describe(version.tag, run_id)
+    except (RegistryError, TrackingError) as exc:
+        found["error"] = exc.message
+        return found
+    if mirrored is not None:
+        found.update(mirrored.to_json())
+    return found
 
 
 def to_json_text(record: Lineage) -> str:

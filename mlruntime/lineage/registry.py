@@ -35,6 +35,8 @@ from mlruntime.lineage.project import ProjectRef, load_project
 if TYPE_CHECKING:
     from gto.base import Artifact, Version
 
+    from mlruntime.lineage.mlflow_mirror import Mirror, MirroredVersion
+
 Bump = Literal["major", "minor", "patch"]
 _VERSION = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _COUNTER = re.compile(r"#(\d+)$")
@@ -49,6 +51,7 @@ class ModelVersion:
     version: str  # "v1.2.0"
     commit: str  # the full commit hash the version tag points to
     stage: str | None  # the environment it is current in (the last one in order), if any
+    mlflow: MirroredVersion | None = None  # its MLflow model version, when the spec mirrors
 
     @property
     def tag(self) -> str:
@@ -253,6 +256,7 @@ def register(
     gate_report(ref, commit)
     if check_pipeline:
         _require_up_to_date(ref)
+    mirror, run_id = _register_preflight(ref, commit)
     with _gto(ref.root) as registry:
         artifact = _artifact(registry, ref.model_name)
         for existing in _registered(artifact):
@@ -273,7 +277,22 @@ def register(
             simple=True,
             push=False,
         )
-    return ModelVersion(ref.model_name, version, commit, None)
+    mirrored = None
+    if mirror is not None and run_id is not None:
+        from mlruntime.lineage.mlflow_mirror import mirror_register
+
+        mirrored = mirror_register(mirror, f"{ref.model_name}@{version}", commit, run_id)
+    return ModelVersion(ref.model_name, version, commit, None, mirrored)
+
+
+def _register_preflight(ref: ProjectRef, commit: str) -> tuple[Mirror | None, str | None]:
+    """With ``mlflow:``: MLflow reachable and the training run there, before any git write."""
+    if ref.project.mlflow is None:
+        return None, None
+    from mlruntime.lineage.mlflow_mirror import open_mirror, prepare_register
+
+    mirror = open_mirror(ref)
+    return mirror, prepare_register(mirror, commit)
 
 
 def _check_order(ref: ProjectRef, version: Version, environment: str) -> None:
@@ -307,10 +326,23 @@ def promote(
         artifact = _artifact(registry, ref.model_name)
         wanted = _find(ref, artifact, version_ref)
         version = next(v for v in _registered(artifact) if v.version == wanted.version)
-        if _current_in(artifact, environment) is version:
-            return ModelVersion(wanted.name, wanted.version, wanted.commit, environment), False
-        if not force:
+        already = _current_in(artifact, environment) is version
+        if not already and not force:
             _check_order(ref, version, environment)
+        mirror, run_id, mlflow_version = None, "", ""
+        if ref.project.mlflow is not None:
+            from mlruntime.lineage.mlflow_mirror import open_mirror, prepare_promote
+
+            mirror = open_mirror(ref)
+            run_id, mlflow_version = prepare_promote(mirror, wanted.tag, wanted.commit)
+        if already:
+            mirrored = _promote_mirror(mirror, run_id, mlflow_version, environment, None)
+            return (
+                ModelVersion(wanted.name, wanted.version, wanted.commit, environment, mirrored),
+                False,
+            )
+        assignment_prefix = f"{ref.model_name}#{environment}#"
+        before = set(gitrepo.tags(ref.root, assignment_prefix)) if mirror else set()
         registry.assign(
             name=ref.model_name,
             stage=environment,
@@ -320,4 +352,19 @@ def promote(
             force=True,  # re-assigning a version that was there before is a rollback
             push=False,
         )
-    return ModelVersion(wanted.name, wanted.version, wanted.commit, environment), True
+    mirrored = None
+    if mirror is not None:
+        written = sorted(set(gitrepo.tags(ref.root, assignment_prefix)) - before)
+        new_tag = written[-1] if written else None
+        mirrored = _promote_mirror(mirror, run_id, mlflow_version, environment, new_tag)
+    return ModelVersion(wanted.name, wanted.version, wanted.commit, environment, mirrored), True
+
+
+def _promote_mirror(
+    mirror: Mirror | None, run_id: str, version: str, environment: str, new_tag: str | None
+) -> MirroredVersion | None:
+    if mirror is None:
+        return None
+    from mlruntime.lineage.mlflow_mirror import mirror_promote
+
+    return mirror_promote(mirror, run_id, version, environment, new_tag)

@@ -247,3 +247,68 @@ def _object_stores(project_dir: Path) -> list[Path]:
 def _local_path(dvc_dir: Path, value: str) -> Path:
     path = Path(value.strip('"')).expanduser()
     return path if path.is_absolute() else (dvc_dir / path).resolve()
+
+
+MLFLOW_IN_DIR = posixpath.relpath(layout.MLFLOW_MODEL_DIR, layout.MODEL_DIR)  # "mlflow"
+
+
+def mlflow_model_files(project: CompiledProject, artifact: ModelArtifact) -> dict[str, bytes]:
+    """The MLflow model directory of a version (``deployment.model_format: mlflow``).
+
+    Path inside the directory → bytes. The work tree's own for ``workspace``;
+    for a registered version, every file DVC recorded under the model
+    directory's ``mlflow/`` at that commit, found (and checked) like the model file.
+    """
+    if artifact.ref.commit is None:
+        return _workspace_mlflow_model(project)
+    label = f"{artifact.ref.name}@{artifact.ref.version} ({artifact.ref.commit[:12]})"
+    entry = _locked_model_dir(_git_show(project, artifact.ref.commit, LOCK_FILE))
+    stores = _object_stores(project.path)
+    listing = _read_object(stores, entry[0], entry[1]) if entry is not None else None
+    wanted = _mlflow_entries(listing) if listing is not None else {}
+    if not wanted:
+        raise ModelMissingError(
+            f"{label} has no MLflow model ({layout.MLFLOW_MODEL_DIR} is not in its model "
+            "directory, or that directory is not available locally)",
+            "train it with deployment.model_format: mlflow, commit and register; or "
+            "`dvc fetch --all-tags` to get it from the DVC remote",
+        )
+    legacy = entry[1] if entry is not None else False
+    files: dict[str, bytes] = {}
+    for inner, md5 in wanted.items():
+        workspace = project.path / layout.MLFLOW_MODEL_DIR / inner
+        if workspace.is_file() and _md5(workspace.read_bytes()) == md5:
+            files[inner] = workspace.read_bytes()
+            continue
+        content = _read_object(stores, md5, legacy)
+        if content is None or _md5(content) != md5:
+            raise _not_local(label, md5, stores)
+        files[inner] = content
+    return files
+
+
+def _mlflow_entries(listing: bytes) -> dict[str, str]:
+    try:
+        entries: Any = json.loads(listing)
+    except ValueError:
+        return {}
+    prefix = f"{MLFLOW_IN_DIR}/"
+    return {
+        str(e["relpath"])[len(prefix) :]: str(e["md5"])
+        for e in (entries if isinstance(entries, list) else [])
+        if isinstance(e, dict) and str(e.get("relpath", "")).startswith(prefix) and e.get("md5")
+    }
+
+
+def _workspace_mlflow_model(project: CompiledProject) -> dict[str, bytes]:
+    directory = project.path / layout.MLFLOW_MODEL_DIR
+    if not (directory / "MLmodel").is_file():
+        raise ModelMissingError(
+            f"no MLflow model in the work tree ({layout.MLFLOW_MODEL_DIR}/MLmodel is missing)",
+            "train with deployment.model_format: mlflow in the spec: `dvc repro`",
+        )
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }

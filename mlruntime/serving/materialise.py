@@ -6,7 +6,8 @@ module copies it into a fresh directory beside the version's model file and
 changes only what a local run must decide:
 
 - ``host`` and the three ports (HTTP, gRPC, metrics) of this run;
-- ``parameters.uri``: the copied model file, next to its model-settings;
+- ``parameters.uri``: the copied model file (or, with ``deployment.model_format:
+  mlflow``, the MLflow model directory), next to its model-settings;
 - ``parameters.version``: the registry version, so every MLServer response
   carries ``model_version`` and a prediction names the model that made it;
 - ``inputs``, when the spec declares no column types: the features the model
@@ -27,13 +28,14 @@ from typing import Any
 
 from mlcontract import serving_contract as contract
 from mlruntime.features import v2_inputs
-from mlruntime.serving.artifacts import ModelArtifact
+from mlruntime.serving.artifacts import ModelArtifact, mlflow_model_files
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject
 
 SETTINGS_FILE = "settings.json"
 MODEL_SETTINGS_FILE = "model-settings.json"
 MODEL_FILE_NAME = "model.joblib"
+MLFLOW_DIR_NAME = "mlflow"  # deployment.model_format: mlflow: the MLflow model directory
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class ServingDir:
     metrics_endpoint: str
     settings: dict[str, Any]
     model_settings: dict[str, Any]
+    mlflow: bool = False  # served by MLServer's MLflow runtime
 
 
 def default_ports(project: CompiledProject) -> Ports:
@@ -79,13 +82,23 @@ def materialise(
     )
     settings.setdefault("metrics_endpoint", "/metrics")
     parameters = dict(model_settings.get("parameters") or {})
-    parameters.update(uri=f"./{MODEL_FILE_NAME}", version=artifact.ref.version)
+    mlflow_files = None
+    if project.ir.deployment.model_format == "mlflow":
+        mlflow_files = mlflow_model_files(project, artifact)
+    served = MLFLOW_DIR_NAME if mlflow_files is not None else MODEL_FILE_NAME
+    parameters.update(uri=f"./{served}", version=artifact.ref.version)
     model_settings = {**model_settings, "name": name, "parameters": parameters}
     if not model_settings.get("inputs") and artifact.features:
         model_settings["inputs"] = v2_inputs(artifact.features)
     model_dir = directory / name
     model_dir.mkdir(parents=True)
-    (model_dir / MODEL_FILE_NAME).write_bytes(artifact.content)
+    if mlflow_files is not None:
+        for inner, content in mlflow_files.items():
+            target = model_dir / MLFLOW_DIR_NAME / inner
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+    else:
+        (model_dir / MODEL_FILE_NAME).write_bytes(artifact.content)
     (model_dir / MODEL_SETTINGS_FILE).write_bytes(_json(model_settings))
     (directory / SETTINGS_FILE).write_bytes(_json(settings))
     return ServingDir(
@@ -97,6 +110,7 @@ def materialise(
         metrics_endpoint=str(settings["metrics_endpoint"]),
         settings=settings,
         model_settings=model_settings,
+        mlflow=mlflow_files is not None,
     )
 
 

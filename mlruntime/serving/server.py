@@ -106,8 +106,28 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def mlserver_command(directory: Path) -> list[str]:
-    """``mlserver start DIR`` of the MLServer installed beside this interpreter."""
+MLSERVER_ENV = "MLPROJECT_MLSERVER"
+
+
+def mlserver_command(directory: Path, *, mlflow: bool = False) -> list[str]:
+    """``mlserver start DIR`` of the MLServer installed beside this interpreter.
+
+    ``MLPROJECT_MLSERVER`` names another ``mlserver`` executable: the MLflow model
+    format needs ``mlserver-mlflow``, which needs the full ``mlflow`` package, which
+    may not fit this environment (see the ``mlflow`` extra), so it may live in a venv.
+    """
+    other = os.environ.get(MLSERVER_ENV, "").strip()
+    if other:
+        if not Path(other).is_file():
+            raise ServingError(f"{MLSERVER_ENV}={other}: no such file")
+        return [other, "start", str(directory)]
+    if mlflow and importlib.util.find_spec("mlserver_mlflow") is None:
+        raise ServingError(
+            "the spec serves the MLflow model format, but MLServer's MLflow runtime "
+            "(mlserver-mlflow) is not installed here",
+            f"pip install mlserver-mlflow==1.7.1, or set {MLSERVER_ENV} to the mlserver of a "
+            "venv that has it",
+        )
     if importlib.util.find_spec("mlserver") is None:
         raise ServingError("MLServer is not installed", "pip install 'mlproject[serve]'")
     script = Path(sys.executable).with_name("mlserver")
@@ -148,7 +168,7 @@ class MLServer:
 
     def __init__(self, serving: ServingDir, echo: Callable[[str], None] | None = None) -> None:
         self.serving = serving
-        command = mlserver_command(serving.path)
+        command = mlserver_command(serving.path, mlflow=serving.mlflow)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.setdefault(THREADS_ENV, "1")  # see the module docstring
         self.process = subprocess.Popen(

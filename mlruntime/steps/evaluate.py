@@ -25,6 +25,7 @@ from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.model import integral_labels, read_split
 from mlruntime.steps.outputs import StagedOutputs, rounded
+from mlruntime.tracking.client import mirrored
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,28 @@ def run(ctx: StepContext) -> EvaluationResult:
         else:
             _regression_plots(out, y)
         _predictions(out, y, classification)
+        if mirrored(ctx.project) is not None:
+            _mirror(ctx, out, model_metrics, baseline_metrics)
     log.info("evaluated model and baseline on %d test rows: %s", len(test), ", ".join(names))
     return EvaluationResult(len(test), model_metrics, baseline_metrics)
+
+
+def _mirror(
+    ctx: StepContext,
+    out: StagedOutputs,
+    model_metrics: dict[str, float | None],
+    baseline_metrics: dict[str, float | None],
+) -> None:
+    """Log to the MLflow run of this model what was just written (before it is committed)."""
+    from mlruntime.tracking.client import connect
+    from mlruntime.tracking.run import log_evaluation, read_run_file
+
+    config = mirrored(ctx.project)
+    assert config is not None
+    conn = connect(config)
+    run_id = read_run_file(ctx.root)["run_id"]
+    log_evaluation(conn, ctx.project, run_id, out.staged(), model_metrics, baseline_metrics)
+    log.info("logged metrics and evaluation files to MLflow run %s", run_id)
 
 
 def _feature_names(ctx: StepContext) -> list[str]:

@@ -13,12 +13,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mlcontract import pipeline_layout as layout
 from mlruntime.steps.config import ComparisonRule, StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.outputs import StagedOutputs, rounded
+from mlruntime.tracking.client import mirrored
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,10 @@ def run(ctx: StepContext, champion_metrics: Path | None = None) -> GateResult:
             result.checks.append(_compare("beat_baseline", rules.beat_baseline, model, baseline))
         if rules.beat_champion is not None:
             result.checks.append(_champion(ctx, rules.beat_champion, model, champion_metrics))
-        out.write_json(layout.GATE_REPORT, result.as_json())
+        report = result.as_json()
+        if mirrored(ctx.project) is not None:
+            report["mlflow"] = _mirror(ctx, report, result.passed)
+        out.write_json(layout.GATE_REPORT, report)
         verdict = {layout.GATE_PASSED: result.passed, "failures": len(result.failures)}
         out.write_json(layout.GATE_METRICS, verdict)
     log.info("gate: %d checks, %d failed", len(result.checks), len(result.failures))
@@ -214,3 +218,39 @@ def _champion(
     if champion.get(rule.metric) is None:
         return skipped(f"skipped: the champion has no value for {rule.metric}")
     return _compare("beat_champion", rule, model, champion, who="champion")
+
+
+def _mirror(ctx: StepContext, report: dict[str, Any], passed: bool) -> dict[str, str]:
+    """Log the verdict and data hashes to this model's MLflow run and end it."""
+    from mlruntime.tracking.client import connect
+    from mlruntime.tracking.run import log_gate, read_run_file
+
+    config = mirrored(ctx.project)
+    assert config is not None
+    conn = connect(config)
+    run = read_run_file(ctx.root)
+    log_gate(conn, ctx.root, report, passed, _locked_data(ctx))
+    log.info("logged the gate verdict to MLflow run %s", run["run_id"])
+    return {"run_id": run["run_id"], "experiment_id": run.get("experiment_id", "")}
+
+
+def _locked_data(ctx: StepContext) -> dict[str, str]:
+    """The data hashes DVC recorded in dvc.lock for the stages that ran before the gate."""
+    import yaml
+
+    from mlcontract import ir_codec
+    from mlruntime.lineage.lineage import LOCK_FILE, data_hashes
+
+    path = ctx.path(LOCK_FILE)
+    try:
+        lock = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, yaml.YAMLError):
+        lock = None
+    if not isinstance(lock, dict):
+        return {}
+    found: dict[str, str] = {}
+    for item in data_hashes(ir_codec.dump(ctx.project), lock):
+        found[f"{item.source}.path"] = item.path
+        if item.md5:
+            found[f"{item.source}.md5"] = item.md5
+    return found

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -74,7 +75,11 @@ class StagedOutputs:
         for relative in self.declared:
             self._check(relative)  # before the stale copy is removed, too
         for relative in self.declared:
-            (self.root / relative).unlink(missing_ok=True)
+            path = self.root / relative
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)  # a directory output (temp_dir)
+            else:
+                path.unlink(missing_ok=True)
         return self
 
     def __exit__(
@@ -107,6 +112,19 @@ class StagedOutputs:
         self._staged[relative] = Path(name)
         return Path(name)
 
+    def temp_dir(self, relative: str) -> Path:
+        """A fresh temporary directory beside ``relative``; it becomes ``relative`` on commit."""
+        if relative not in self.declared:
+            raise ValueError(f"{relative} is not declared as an output of this step")
+        self._check(relative)
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative in self._staged:
+            _remove(self._staged.pop(relative))
+        path = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        self._staged[relative] = path
+        return path
+
     def write_bytes(self, relative: str, content: bytes) -> None:
         self.temp_path(relative).write_bytes(content)
 
@@ -134,6 +152,10 @@ class StagedOutputs:
 
         joblib.dump(obj, self.temp_path(relative))
 
+    def staged(self) -> dict[str, Path]:
+        """What was written so far: declared path → its temporary file (or directory)."""
+        return dict(self._staged)
+
     def commit(self) -> None:
         for relative, temp in self._staged.items():
             os.replace(temp, self.root / relative)
@@ -141,5 +163,12 @@ class StagedOutputs:
 
     def discard(self) -> None:
         for temp in self._staged.values():
-            temp.unlink(missing_ok=True)
+            _remove(temp)
         self._staged.clear()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -24,10 +24,13 @@ from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.model import fit, read_split, training_data, with_preprocessing
 from mlruntime.steps.outputs import StagedOutputs, file_sha256
+from mlruntime.tracking.client import mirrored
+from mlruntime.tracking.run import open_connection, start_run
 
 log = logging.getLogger(__name__)
 
 RANDOM_STRATEGIES = frozenset({"stratified", "uniform"})
+_MLFLOW_OUTPUTS = (pipeline_layout.MLFLOW_MODEL_DIR, pipeline_layout.MLFLOW_RUN_FILE)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,10 @@ class TrainResult:
 
 def run_train(ctx: StepContext) -> TrainResult:
     """Fit the model; write the joblib file and its sidecar, or neither."""
-    outputs = [pipeline_layout.MODEL_FILE, pipeline_layout.MODEL_SIDECAR]
+    outputs = [pipeline_layout.MODEL_FILE, pipeline_layout.MODEL_SIDECAR, *_MLFLOW_OUTPUTS]
+    mirror = mirrored(ctx.project)
     with StagedOutputs(ctx.root, outputs) as out:
+        conn = open_connection(mirror) if mirror is not None else None
         choice = ctx.estimator
         estimator = estimators.build(choice, ctx.project.task)
         frame = read_split(ctx, pipeline_layout.TRAIN_SET)
@@ -75,6 +80,21 @@ def run_train(ctx: StepContext) -> TrainResult:
         }
         out.write_joblib(pipeline_layout.MODEL_FILE, model)
         out.write_json(pipeline_layout.MODEL_SIDECAR, sidecar)
+        mlflow_dir = None
+        if mirror is not None or ctx.project.deployment.model_format == "mlflow":
+            from mlcontract.serving_contract import predicts_scores
+            from mlruntime.tracking import model_format
+
+            mlflow_dir = out.temp_dir(pipeline_layout.MLFLOW_MODEL_DIR)
+            model_format.save(
+                ctx.project, model, data.features, mlflow_dir, predicts_scores(ctx.project)
+            )
+        if conn is not None:
+            run = start_run(
+                conn, ctx.project, ctx.root, dict(ctx.params), mlflow_dir, f"train {choice.path}"
+            )
+            out.write_json(pipeline_layout.MLFLOW_RUN_FILE, run)
+            log.info("MLflow run %s in experiment '%s'", run["run_id"], run["experiment"])
     log.info(
         "trained %s on %d rows, %d numeric and %d categorical features",
         choice.path,

@@ -30,7 +30,8 @@ _MODEL = ("ir_version", "task", "sources", "training")
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "validate": ("ir_version", "sources", "training", "sensitive", "monitoring.data_quality"),
     "split": ("ir_version", "task", "sources", "training"),
-    "train": (*_MODEL, "name"),
+    # The MLflow mirror and format decide what train saves besides the joblib file.
+    "train": (*_MODEL, "name", "deployment.model_format", "mlflow"),
     "baseline": _MODEL,
     "evaluate": (*_MODEL, "metrics", "primary_metric", "evaluation_metrics"),
     "gate": ("ir_version", "task", "metrics", "primary_metric", "gates"),
@@ -46,7 +47,10 @@ def _lookup(data: dict[str, Any], dotted: str) -> Any:
 
 def fingerprint(config: dict[str, Any], stage: str) -> str:
     """sha256 (shortened) of the configuration keys ``stage`` reads, as canonical JSON."""
-    chosen = {key: _lookup(config, key) for key in CONFIG_KEYS[stage]}
+    # An absent optional section (``mlflow``) leaves the fingerprint as it was without it.
+    chosen = {
+        key: value for key in CONFIG_KEYS[stage] if (value := _lookup(config, key)) is not None
+    }
     canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_CHARS]
 

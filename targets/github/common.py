@@ -176,6 +176,14 @@ def setup(*, history: bool = False, ref: str | None = None) -> list[Step]:
     ]
 
 
+def mlflow_env(project: ir.Project) -> dict[str, str]:
+    """The secrets the spec's ``mlflow:`` section names, each passed under its own name:
+    the steps that train, register and promote read them from there. Empty without it."""
+    if project.mlflow is None:
+        return {}
+    return {name: f"${{{{ secrets.{name} }}}}" for name in project.mlflow.secrets}
+
+
 def dvc_pull(condition: str | None = None) -> Step:
     return step("Pull the DVC cache", DVC_PULL, condition=condition)
 

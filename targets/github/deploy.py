@@ -94,7 +94,11 @@ def _environment_job(
         *common.setup(history=True, ref="${{ needs.resolve.outputs.commit }}"),
         common.git_identity(),
     ]
-    promote_env = {"GH_TOKEN": "${{ github.token }}", "CHALLENGER": ""}
+    promote_env = {
+        "GH_TOKEN": "${{ github.token }}",
+        "CHALLENGER": "",
+        **common.mlflow_env(project),
+    }
     if project.deployment.mode == "online":
         env.update(
             {

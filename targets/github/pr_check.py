@@ -24,6 +24,7 @@ from typing import Any
 from compiler.generated import MANIFEST_FILE, STATE_DIR
 from mlcontract import ir
 from mlcontract import pipeline_layout as pl
+from mlcontract.pipeline_layout import MLFLOW_SWITCH
 from targets.github import common, layout
 from targets.github.common import Job
 from targets.github.security import Permission, literal, slug
@@ -207,6 +208,8 @@ def _check_job(project: ir.Project) -> Job:
             step_id="repro",
             condition=_VALIDATED,
             continue_on_error=True,
+            # A pull request gets no secrets (and must not): it trains without the MLflow mirror.
+            env={MLFLOW_SWITCH: "off"} if project.mlflow is not None else None,
         ),
         common.step(
             "Write the pull-request report",

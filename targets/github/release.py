@@ -92,7 +92,11 @@ def repro_and_gate(project: ir.Project) -> list[Step]:
     push = DVC_PUSH_LOCAL if project.registry.remote_is_default else DVC_PUSH
     return [
         common.dvc_pull(),
-        common.step("dvc repro (train, evaluate, gate against baseline and champion)", REPRO),
+        common.step(
+            "dvc repro (train, evaluate, gate against baseline and champion)",
+            REPRO,
+            env=common.mlflow_env(project) or None,
+        ),
         common.step(
             "Require a passing gate report",
             GATE,
@@ -102,7 +106,7 @@ def repro_and_gate(project: ir.Project) -> list[Step]:
     ]
 
 
-def register_step(condition: str | None = None) -> Step:
+def register_step(project: ir.Project, condition: str | None = None) -> Step:
     """``mlproject register`` (``id: register``, output ``tag``), unless ``dvc.lock`` is the
     one the latest version was registered with."""
     return common.step(
@@ -110,7 +114,7 @@ def register_step(condition: str | None = None) -> Step:
         REGISTER,
         step_id="register",
         condition=condition,
-        env={"GH_TOKEN": "${{ github.token }}"},
+        env={"GH_TOKEN": "${{ github.token }}", **common.mlflow_env(project)},
     )
 
 
@@ -138,7 +142,7 @@ def publish_model_step(project: ir.Project) -> Step | None:
 def release_steps(project: ir.Project, condition: str | None = None) -> list[Step]:
     """Register (when ``condition`` holds), then publish the model for KServe."""
     publish = publish_model_step(project)
-    return [register_step(condition), *([publish] if publish else [])]
+    return [register_step(project, condition), *([publish] if publish else [])]
 
 
 def dispatch_deploy_job(project: ir.Project, needs: str, version: str) -> Job:

@@ -29,9 +29,12 @@ the IR already forbids for confidential or PII data.
 from __future__ import annotations
 
 import math
+import posixpath
 from typing import Any
 
 from mlcontract import ir
+from mlcontract.pipeline_layout import MLFLOW_MODEL_DIR, MODEL_DIR
+from mlcontract.serving_contract import serves_mlflow
 from targets.kserve.storage import STORAGE_NOTE_ANNOTATION, model_artifact_uri, storage_note
 from targets.mlserver import runtime_environment
 from targets.prometheus.manifest import LABEL_DOMAIN, common_labels
@@ -39,6 +42,10 @@ from targets.prometheus.manifest import LABEL_DOMAIN, common_labels
 API_VERSION = "serving.kserve.io/v1beta1"
 RUNTIME = "kserve-mlserver"
 MODEL_FORMAT = {"name": "sklearn", "version": "1"}
+# deployment.model_format: mlflow — KServe's MLServer runtime serves the MLflow format
+# (MLflow model format 2), from the MLflow model directory inside the published model dir.
+MLFLOW_MODEL_FORMAT = {"name": "mlflow", "version": "2"}
+MLFLOW_IN_MODEL_DIR = posixpath.relpath(MLFLOW_MODEL_DIR, MODEL_DIR)  # "mlflow"
 PROTOCOL = "v2"
 VERSION_PLACEHOLDER = "MLPROJECT_MODEL_VERSION"
 CHALLENGER_VERSION_PLACEHOLDER = "MLPROJECT_CHALLENGER_VERSION"
@@ -113,11 +120,12 @@ def inference_service(
         "minReplicas": low,
         "model": {
             "env": runtime_environment(project, version),
-            "modelFormat": dict(MODEL_FORMAT),
+            "modelFormat": dict(MLFLOW_MODEL_FORMAT if serves_mlflow(project) else MODEL_FORMAT),
             "protocolVersion": PROTOCOL,
             "resources": _resources(environment.resources),
             "runtime": RUNTIME,
-            "storageUri": model_artifact_uri(project, version),
+            "storageUri": model_artifact_uri(project, version)
+            + (f"/{MLFLOW_IN_MODEL_DIR}" if serves_mlflow(project) else ""),
         },
         **_scaling(project, role, high),
     }

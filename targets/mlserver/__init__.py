@@ -32,6 +32,7 @@ from compiler.generated import GeneratedFile
 from compiler.serialize import dump_json
 from mlcontract import ir
 from mlcontract.serving_contract import (
+    MLFLOW_IMPLEMENTATION,
     MODEL_SETTINGS_FILE,
     SERVING_DIR,
     SETTINGS_FILE,
@@ -40,6 +41,7 @@ from mlcontract.serving_contract import (
     model_inputs,
     model_parameters,
     model_settings_document,
+    serves_mlflow,
     serves_online,
     settings_document,
 )
@@ -67,6 +69,8 @@ def runtime_environment(project: ir.Project, version: str) -> list[dict[str, str
     }
     if "extra" in parameters:
         env["MLSERVER_MODEL_EXTRA"] = _json(parameters["extra"])
+    if serves_mlflow(project):
+        env["MLSERVER_MODEL_IMPLEMENTATION"] = MLFLOW_IMPLEMENTATION
     inputs = model_inputs(project)
     if inputs:
         env["MLSERVER_MODEL_INPUTS"] = _json_lines(inputs)

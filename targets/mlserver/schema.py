@@ -62,7 +62,7 @@ class ModelSettings(_Strict):
     """``model-settings.json``: the subset of ``mlserver.settings.ModelSettings`` written here."""
 
     name: str = Field(pattern=r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
-    implementation: Literal["mlserver_sklearn.SKLearnModel"]
-    platform: Literal["sklearn"]
+    implementation: Literal["mlserver_sklearn.SKLearnModel", "mlserver_mlflow.MLflowRuntime"]
+    platform: Literal["sklearn", "mlflow"]
     parameters: ModelParameters
     inputs: list[InputTensor] | None = None

@@ -8,10 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples import with_mlflow
 from tests.probes import probe
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("sklearn", "pandas", "dvc", "mlserver", "scipy", "numpy", "joblib", "pyarrow", "gto")
+HEAVY = (
+    "sklearn",
+    "pandas",
+    "dvc",
+    "mlserver",
+    "scipy",
+    "numpy",
+    "joblib",
+    "pyarrow",
+    "gto",
+    "mlflow",
+)
 
 # argv: the mlproject command line. Prints every module the command imported.
 PROBE = """
@@ -41,9 +53,15 @@ def copy_example(name: str, tmp_path: Path) -> Path:
     return work
 
 
+@pytest.mark.parametrize("mirrored", [False, True], ids=["plain", "mlflow"])
 @pytest.mark.parametrize("command", ["validate", "compile"])
-def test_compile_path_imports_no_runtime_library(command: str, tmp_path: Path) -> None:
+def test_compile_path_imports_no_runtime_library(
+    command: str, mirrored: bool, tmp_path: Path
+) -> None:
     work = copy_example("churn", tmp_path)
+    if mirrored:  # an mlflow: section and the MLflow model format import no MLflow either
+        spec = work / "mlproject.yaml"
+        spec.write_text(with_mlflow(spec.read_text()))
     args = [command, str(work / "mlproject.yaml")]
     if command == "compile":
         args += ["--root", str(work)]

@@ -39,6 +39,7 @@ from targets import github, kserve
 from targets.github import deploy, monitor, pr_check
 from targets.github.security import PINNED, glob_literal, literal, secret
 from targets.github.yamlout import to_workflow_yaml
+from tests.examples import with_mlflow
 from tests.goldens import check_golden_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,15 @@ CASES: dict[str, Callable[[], ir.Project]] = {
     "demand-at-root": lambda: example("demand", at_root=True),
     "adversarial-online": lambda: adversarial("online"),
     "adversarial-batch": lambda: adversarial("batch"),
+    "churn-mlflow": lambda: churn_mlflow(),  # noqa: PLW0108 - defined below
 }
+
+
+def churn_mlflow() -> ir.Project:
+    """The churn example mirrored to MLflow: secrets in the env: of train/register/promote."""
+    spec_file = "examples/churn/mlproject.yaml"
+    text = with_mlflow((ROOT / "examples" / "churn" / "mlproject.yaml").read_text())
+    return _lowered(validate_text(text, spec_file), spec_file)
 
 
 def write_workflows(project: ir.Project, root: Path) -> list[Path]:
@@ -496,3 +505,34 @@ def test_monitor_exit_codes(code: int, breach: str | None, tmp_path: Path) -> No
         _assert_clean(result)
         assert outputs["breach"] == breach
         assert "# report" in (tmp_path / "runner" / "summary").read_text()
+
+
+def _steps_with(project: ir.Project, command: str) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, _, document in _documents(project):
+        for job in document["jobs"].values():
+            for step in job.get("steps", []):
+                lines = [line.strip() for line in step.get("run", "").splitlines()]
+                # the whole pipeline (not `dvc repro split`), or the registry command itself
+                prefixed = command.startswith("mlproject ") and any(
+                    line.startswith(f"{command} ") for line in lines
+                )
+                if command in lines or prefixed:
+                    found.append((name, step))
+    return found
+
+
+@pytest.mark.parametrize("command", ["dvc repro", "mlproject register", "mlproject promote"])
+def test_mlflow_secrets_reach_train_register_and_promote_by_name(command: str) -> None:
+    project = churn_mlflow()
+    steps = _steps_with(project, command)
+    assert steps, command
+    for name, step in steps:
+        if name.endswith("-pr.yml"):  # a pull request gets no secrets: no MLflow logging
+            assert step["env"] == {"MLPROJECT_MLFLOW": "off"}
+            continue
+        assert step["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+        assert step["env"]["MLFLOW_TRACKING_TOKEN"] == "${{ secrets.MLFLOW_TRACKING_TOKEN }}"
+    plain = example("churn")
+    for _, step in _steps_with(plain, command):
+        assert not any(key.startswith("MLFLOW") for key in step.get("env", {}))
