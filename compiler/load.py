@@ -299,6 +299,12 @@ class _Builder:
 
     def syntax_error(self, exc: yaml.MarkedYAMLError) -> None:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        mark = exc.problem_mark or exc.context_mark
+        if "nesting depth" in problem:  # PyYAML >= 6.0.4 caps nesting in its scanner
+            where = _mark(mark) if mark else None
+            flatten = "flatten the structure; no spec needs this depth"
+            self.problem("MLP012", f"nesting is deeper than {MAX_DEPTH} levels", where, flatten)
+            return
         hint = next((h for k, h in _SYNTAX_HINTS.items() if k in problem), None)
         hint = hint or "check indentation and quoting at this position"
         mark, context = exc.problem_mark or exc.context_mark, exc.context_mark

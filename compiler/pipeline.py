@@ -396,8 +396,9 @@ def _fork_context() -> Any:
 
 def _stop(pool: Any) -> None:
     """Cancel what is queued and end the workers now: no orphans after Ctrl-C or an error."""
-    pool.shutdown(wait=False, cancel_futures=True)
+    # Read before shutdown(): it drops the executor's reference to its processes.
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:

@@ -1,9 +1,10 @@
 """End to end: ``mlproject demo``, the README's first command, as a real subprocess.
 
-The demo runs once in tmp_path, exactly as the README says (the default plan:
-about a minute on two idle cores, so no ``--quick``), with a git configuration
-of its own (no identity: the demo must supply one) and DVC's site cache under
-tmp; the checks then read what it left behind: its timeline, the registry, the
+The demo runs once in tmp_path, exactly as the README says (the default plan,
+so no ``--quick``; its load test may miss the spec's latency limits on a busy
+machine, which the demo reports and goes on: only ``--strict`` fails on it),
+with a git configuration of its own (no identity: the demo must supply one) and
+DVC's site cache under tmp; the checks then read what it left behind: its timeline, the registry, the
 reports, the logs. Shorter runs check the refusal of a non-empty working
 directory, a loud failure, and that Ctrl-C stops MLServer.
 """
@@ -41,7 +42,7 @@ PHASES = [
     "abtest",
     "promote",
 ]
-TIMEOUT = 600
+TIMEOUT = 1800  # a bound on a stuck run, not a speed requirement (554 s seen at load 20)
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,13 @@ def check_timeline_has_every_phase_in_order_and_prints_progress(demo_run: DemoRu
     assert demo_run.timeline["ok"] is True
     for number, name in enumerate(PHASES, start=1):
         assert f"[{number}/{len(PHASES)}] {name}" in demo_run.stdout
-    steps = {s["step"] for s in demo_run.timeline["steps"]}
+    steps = {s["step"]: s for s in demo_run.timeline["steps"]}
     for step in ("mlproject compile", "dvc repro", "mlproject loadtest", "step decide"):
         assert step in steps
+    loadtest = steps["mlproject loadtest"]["outcome"]
+    assert loadtest.startswith(("passed: p50 ", "MISSED: p50 ")) and "sustained" in loadtest
+    if loadtest.startswith("MISSED"):  # said plainly, and the demo went on
+        assert "this machine misses a limit" in demo_run.stdout
     assert "Timeline" in demo_run.stdout
     assert "$ mlproject lineage production" in demo_run.stdout
 
@@ -201,7 +206,7 @@ def test_the_readme_s_first_command_is_the_demo() -> None:
     block = text.split("## The two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     commands = [line for line in block.splitlines() if line.strip() and line[0] != "#"]
     assert commands[0].endswith("&& mlproject demo")
-    assert commands[1] == "python -m pytest"
+    assert "python -m pytest" in commands[1]  # the lead owns its exact form (.ci/run ends with it)
 
 
 def test_refuses_a_non_empty_workdir_without_force(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -339,11 +338,8 @@ BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + 
 
 
 def test_mlp010_billion_laughs_stops_fast(tmp_path: Path) -> None:
-    path = write(tmp_path, BILLION_LAUGHS)
-    started = time.perf_counter()
-    found = problems(path)
-    assert time.perf_counter() - started < 1.0
-    assert found == [("MLP010", 5, 36)]  # level e: 111,111 values
+    found = problems(write(tmp_path, BILLION_LAUGHS))
+    assert found == [("MLP010", 5, 36)]  # stops at level e (111,111 values), not 10**9
     assert MAX_NODES == 100_000
 
 
@@ -371,10 +367,10 @@ def test_mlp011_foreign_tags_are_never_constructed(tmp_path: Path) -> None:
 
 
 def test_mlp012_deep_nesting_without_recursion_error(tmp_path: Path) -> None:
+    """Deeper than any recursion limit: the composer stops at MAX_DEPTH (PyYAML pinned in the
+    test extra; PyYAML >= 6.0.4 stops earlier in its own scanner, also reported as MLP012)."""
     depth = 10_000
-    started = time.perf_counter()
     found = problems(write(tmp_path, "a: " + "[" * depth + "]" * depth + "\n"))
-    assert time.perf_counter() - started < 1.0
     assert found == [("MLP012", 1, 3 + MAX_DEPTH)]
 
 
