@@ -4,8 +4,8 @@ The demo runs once in tmp_path, exactly as the README says (the default plan,
 so no ``--quick``; its load test may miss the spec's latency limits on a busy
 machine, which the demo reports and goes on: only ``--strict`` fails on it),
 with a git configuration of its own (no identity: the demo must supply one) and
-DVC's site cache under tmp; the checks then read what it left behind: its timeline, the registry, the
-reports, the logs. Shorter runs check the refusal of a non-empty working
+DVC's site cache under tmp; the checks then read what it left behind: its
+timeline, the registry, the reports, the logs. Shorter runs check the refusal of a non-empty working
 directory, a loud failure, and that Ctrl-C stops MLServer.
 """
 
