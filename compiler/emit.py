@@ -48,8 +48,8 @@ from compiler.manifest import (
     manifest_path,
     os_error,
     pending_journals,
+    recover_orphans,
     roll_forward,
-    sweep_orphans,
     unsafe_path_reason,
 )
 from mlcontract.records import record
@@ -463,10 +463,8 @@ def apply(
         FilePlan(path, "update", spec, reason)
         for spec, path in roll_forward(disk, [output.spec_path for output in outputs])
     ]
-    swept = {manifest_path(output.spec_path).rpartition("/")[0] for output in outputs}
-    swept.update(file.path.rpartition("/")[0] for output in outputs for file in output.files)
     try:
-        sweep_orphans(disk, swept)  # temp files of a compile killed before its journal
+        recover_orphans(disk)  # temp files of a compile killed before its journals
     except OSError as exc:
         raise os_error(disk, exc) from exc
     work = _plan(disk, outputs, force)

@@ -14,6 +14,11 @@ work and owns the formats.
 - :func:`commit` writes each file to a temp file beside its target, syncs once,
   writes the journals, syncs, renames, then drops the journals. Until the journals exist a
   failure undoes everything; after, every temp file is named in a journal.
+- A kill -9 before the journals exist would strand temp files no journal names:
+  commit first leaves an in-flight marker (in the git directory, else the root)
+  naming the directories it writes temp files into, and drops it when done. The
+  next apply sweeps the temp files listed by the marker of a process that is gone
+  (:func:`recover_orphans`); a live compile's files are left alone.
 
 Manifest and journal are untrusted when read back: every path in them is checked
 before emit acts on it (a tampered manifest must not make emit delete ``../x``).
@@ -270,7 +275,7 @@ class OutputTree:
         self._gone: set[str] = set()
         self._present: set[str] = set()  # directories known to exist
         self._absent: set[str] = set()  # directories known to be missing (or not directories)
-        self._temp_token = f"{os.getpid():x}{os.urandom(3).hex()}-"
+        self.temp_token = f"{os.getpid():x}{os.urandom(3).hex()}-"
         self._temp_count = 0
 
     def abs(self, rel: str) -> str:
@@ -366,7 +371,7 @@ class OutputTree:
         prefix = f"{directory}/{TEMP_PREFIX}" if directory else TEMP_PREFIX
         for _ in range(100):
             self._temp_count += 1
-            rel = f"{prefix}{self._temp_token}{self._temp_count}"
+            rel = f"{prefix}{self.temp_token}{self._temp_count}"
             try:
                 return os.open(self.abs(rel), flags, 0o600), rel
             except FileExistsError:
@@ -487,6 +492,63 @@ def sweep_orphans(tree: OutputTree, directories: Iterable[str]) -> list[str]:
     return removed
 
 
+INFLIGHT_PREFIX = "mlproject-inflight-"
+
+
+def _inflight_dir(tree: OutputTree) -> str:
+    """Where commit leaves its in-flight marker: the git directory, else the root."""
+    git_dir = _git_dir(tree.root)
+    return os.path.join(git_dir, "mlproject") if git_dir is not None else tree.root
+
+
+def _write_marker(tree: OutputTree, directories: Iterable[str]) -> str:
+    """Record where this commit creates temp files, until it is done (see :func:`recover`)."""
+    folder = _inflight_dir(tree)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f".{INFLIGHT_PREFIX}{tree.temp_token}json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(sorted(set(directories)), handle)
+    return path
+
+
+def recover_orphans(tree: OutputTree) -> list[str]:
+    """Sweep the temp files of compiles killed before their journals were written.
+
+    Each commit leaves a marker naming the directories it writes temp files into and
+    removes it when done; a marker whose process is gone means a crash. Costs one
+    directory listing when there is none (the usual case). Call after
+    :func:`roll_forward`: by then every temp file a journal names has been renamed.
+    """
+    folder = _inflight_dir(tree)
+    prefix = f".{INFLIGHT_PREFIX}"
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return []
+    removed: list[str] = []
+    for name in names:
+        if _temp_owner_alive(TEMP_PREFIX + name.removeprefix(prefix)):
+            continue
+        marker = os.path.join(folder, name)
+        try:
+            with open(marker, encoding="utf-8") as handle:
+                listed = json.load(handle)
+        except (OSError, ValueError):
+            listed = []
+        if not isinstance(listed, list):
+            listed = []
+        directories = [
+            d
+            for d in listed
+            if isinstance(d, str) and (d == "" or unsafe_path_reason(d, allow_state=True) is None)
+        ]
+        removed += sweep_orphans(tree, directories)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(marker)
+    return removed
+
+
 def _sync() -> None:
     """Make every write so far durable: one ``sync`` for a whole compile.
 
@@ -570,6 +632,8 @@ def _write_temp(tree: OutputTree, write: PendingWrite, made: list[str]) -> str:
 
 def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
     """Write every transaction atomically and durably, or raise MLP304."""
+    if not transactions:
+        return  # nothing to write: no marker, no sync
     journals: list[tuple[str, tuple[JournalStep, ...]]] = []
     undo: list[str] = []
     made: list[str] = []
@@ -580,6 +644,12 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
                 # os.replace cannot overwrite a directory: fail before touching anything.
                 error = errno.EISDIR
                 raise os_error(tree, IsADirectoryError(error, os.strerror(error), target))
+    directories = {w.path.rpartition("/")[0] for t in transactions for w in t.writes}
+    directories.update(journal_path(t.spec_path).rpartition("/")[0] for t in transactions)
+    try:
+        marker = _write_marker(tree, directories)
+    except OSError as exc:
+        raise os_error(tree, exc) from exc
     try:
         for txn in transactions:
             steps: list[JournalStep] = []
@@ -609,6 +679,8 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
         for directory in reversed(made):
             with contextlib.suppress(OSError):
                 os.rmdir(directory)
+        with contextlib.suppress(OSError):
+            os.unlink(marker)
         if isinstance(exc, OSError):
             raise os_error(tree, exc) from exc
         raise
@@ -623,6 +695,10 @@ def commit(tree: OutputTree, transactions: Sequence[Transaction]) -> None:
             os.unlink(tree.abs(path))
     except OSError as exc:
         raise os_error(tree, exc, pending=True) from exc
+    finally:
+        # Every temp file left is named in a journal now: the marker has done its job.
+        with contextlib.suppress(OSError):
+            os.unlink(marker)
 
 
 # ── stat cache ──────────────────────────────────────────────────────────────
@@ -741,7 +817,8 @@ class StatCache:
         directory = os.path.dirname(self.path)
         temp = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:
-            os.makedirs(directory, exist_ok=True)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, exist_ok=True)
             with open(temp, "wb") as fh:
                 fh.write(data)
             os.replace(temp, self.path)

@@ -60,7 +60,7 @@ def _leftovers(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.name.startswith(TEMP_PREFIX) or p.name == "journal.json"
+        if p.name.startswith((TEMP_PREFIX, ".mlproject-inflight-")) or p.name == "journal.json"
     )
 
 
