@@ -42,10 +42,18 @@ def needs_serving(project: ir.Project) -> bool:
     return deployment.latency is not None and bool(deployment.environments)
 
 
+# The fsspec/DVC filesystem a remote or model store URI needs, by scheme.
+STORAGE_EXTRAS = {"s3": "s3", "gs": "gs", "gcs": "gs", "azure": "azure", "az": "azure"}
+
+
 def extras(project: ir.Project) -> tuple[str, ...]:
     """The extras the project's jobs need: the steps always; MLServer for the latency gate;
-    the MLflow client for the mirror (``mlflow:``) or the MLflow model format."""
-    chosen = ["runtime", *(["serve"] if needs_serving(project) else [])]
+    the MLflow client for the mirror (``mlflow:``) or the MLflow model format; the
+    filesystem of the DVC remote and of the model store."""
+    registry = project.registry
+    schemes = {uri.split("://", 1)[0] for uri in (registry.remote_url, registry.model_store)}
+    storage = sorted({STORAGE_EXTRAS[s] for s in schemes if s in STORAGE_EXTRAS})
+    chosen = ["runtime", *storage, *(["serve"] if needs_serving(project) else [])]
     if project.mlflow is not None or project.deployment.model_format == "mlflow":
         chosen.append("mlflow")
     return tuple(chosen)

@@ -189,6 +189,7 @@ def _deployment(spec: v1.ProjectSpec, doc: Document, sensitive: bool) -> ir.Depl
                 promotion=promotion,
                 resources=_resources(env.resources or d.resources),
                 payload_logging=d.payload_logging and not sensitive,
+                endpoint=env.endpoint,
                 at=_at(doc, ("deployment", "environments", order)) if d.environments else None,
             )
         )
@@ -310,6 +311,8 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
             )
             for a in m.alerts
         ),
+        predictions=m.predictions,
+        labels=m.labels,
     )
 
 

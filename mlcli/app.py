@@ -288,6 +288,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("mlcli.demo", "demo", "The whole lifecycle of an example, offline."),
     "serve": ("mlcli.serving", "serve", "Serve a model version locally with MLServer."),
     "loadtest": ("mlcli.serving", "loadtest", "Load-test a V2 endpoint against the SLOs."),
+    "slo-gate": ("mlcli.ci", "slo_gate", "Gate a version on the latency limits (serve + load)."),
+    "publish": ("mlcli.ci", "publish", "Copy a version's model to the model store."),
+    "deploy": ("mlcli.ci", "deploy", "Render/apply/wait/rollback/record one environment."),
+    "ci": ("mlcli.ci", "ci", "The steps of the generated GitHub Actions workflows."),
 }
 
 

@@ -256,6 +256,7 @@ class Environment(Node):
     promotion: Literal["automatic", "approval"]
     resources: Resources
     payload_logging: bool
+    endpoint: str | None = None  # load-tested after the rollout, before the next environment
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
@@ -356,6 +357,8 @@ class Monitoring(Node):
     slos: Slos
     alerts: tuple[AlertRoute, ...]
     engine: Literal["auto", "memory", "duckdb", "spark"] = "auto"
+    predictions: str | None = None  # folder (relative to the project) or URI prefix of windows
+    labels: str | None = None  # where labelled windows land
 
 
 @node

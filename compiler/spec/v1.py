@@ -432,6 +432,16 @@ class Environment(Spec):
     resources: Resources | None = Field(
         default=None, description="Resources per replica here; default: deployment.resources."
     )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^http://[^\s/$.?#][^\s]*$",
+        description=(
+            "The environment's V2 inference base URL, reachable from CI. After a rollout here "
+            "the deploy job load-tests it against the latency limits before the next "
+            "environment may start (`mlproject slo-gate --url`)."
+        ),
+        examples=["http://churn-staging.example.com"],
+    )
 
 
 class Batch(Spec):
@@ -672,6 +682,28 @@ class Monitoring(Spec):
     )
     alerts: list[AlertRoute] = Field(
         description="Where alerts go, and which level each route receives.", default_factory=list
+    )
+    predictions: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Where production predictions land, one file (CSV or Parquet) per window, named "
+            "so that the newest sorts last (e.g. 2024-05-01.parquet): a folder relative to "
+            "the spec or a URI prefix (s3://, gs://, azure://). Rows hold the features, "
+            "`prediction` and `model_version`. The monitor job reads the newest window. "
+            "Default: the monitored data source itself."
+        ),
+        examples=["s3://ml-logs/churn/predictions/"],
+    )
+    labels: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Where the same prediction rows land again once their label (the target column) "
+            "is known, one file per window. When a labelled window exists the monitor reads "
+            "the newest one and checks performance too; until then drift and quality only."
+        ),
+        examples=["s3://ml-logs/churn/labelled/"],
     )
 
 

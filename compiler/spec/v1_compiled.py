@@ -254,12 +254,13 @@ class Replicas(PlainSpec):
 class Environment(PlainSpec):
     """A place the model is deployed to, in promotion order."""
 
-    _fields = ("name", "replicas", "approval", "namespace", "resources")
+    _fields = ("name", "replicas", "approval", "namespace", "resources", "endpoint")
     name: str
     replicas: Replicas
     approval: bool
     namespace: str | None
     resources: Resources | None
+    endpoint: str | None
 
 
 class Batch(PlainSpec):
@@ -406,7 +407,17 @@ class AlertRoute(PlainSpec):
 class Monitoring(PlainSpec):
     """What healthy means in production, how often it is checked, and who is told."""
 
-    _fields = ("schedule", "engine", "drift", "data_quality", "performance", "slos", "alerts")
+    _fields = (
+        "schedule",
+        "engine",
+        "drift",
+        "data_quality",
+        "performance",
+        "slos",
+        "alerts",
+        "predictions",
+        "labels",
+    )
     schedule: str
     engine: Literal["auto", "memory", "duckdb", "spark"]
     drift: Drift | None
@@ -414,6 +425,8 @@ class Monitoring(PlainSpec):
     performance: Performance | None
     slos: Slos
     alerts: list[AlertRoute]
+    predictions: str | None
+    labels: str | None
 
 
 class MaxRetrains(PlainSpec):
@@ -631,6 +644,8 @@ def _default_monitoring() -> Monitoring:
         "performance": None,
         "slos": _default_slos(),
         "alerts": [],
+        "predictions": None,
+        "labels": None,
     }
     return build(Monitoring, values)
 
@@ -1786,6 +1801,17 @@ _ENVIRONMENT: dict[str, Any] = {
                     "default": None,
                 },
             },
+            "endpoint": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {
+                        "type": "nullable",
+                        "schema": {"type": "str", "pattern": "^http://[^\\s/$.?#][^\\s]*$"},
+                    },
+                    "default": None,
+                },
+            },
         },
         "model_name": "Environment",
     },
@@ -2451,6 +2477,22 @@ _MONITORING: dict[str, Any] = {
                     "type": "default",
                     "schema": {"type": "list", "items_schema": _ALERT_ROUTE},
                     "default_factory": list,
+                },
+            },
+            "predictions": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str", "min_length": 1}},
+                    "default": None,
+                },
+            },
+            "labels": {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": {"type": "nullable", "schema": {"type": "str", "min_length": 1}},
+                    "default": None,
                 },
             },
         },

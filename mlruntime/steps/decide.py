@@ -7,8 +7,9 @@ creator date is when that retrain happened.
 
 The rules, in order:
 
-1. A monitor result that is an error gives no retrain: nothing is retrained
-   on data the monitor could not vouch for.
+1. A monitor result that is an error turns off every signal but ``schedule``:
+   nothing is retrained because of data the monitor could not vouch for, but a
+   scheduled retrain still happens (e.g. before the first labels arrive).
 2. Signals: ``drift`` and ``performance`` from the monitor's breaches;
    ``new_data`` when the window's newest row is later than the last retrain;
    ``schedule`` when a run of ``retraining.schedule`` fell due since the last
@@ -194,13 +195,19 @@ def decide(
         limit_end = in_window[len(in_window) - policy.max_retrains] + window
     next_allowed = max(now, cooldown_end, limit_end)
     on = signals(policy, monitor, last_time, now)
-    fired = tuple(t for t in TRIGGERS if on[t] and t in policy.triggers)
     status = str(monitor["status"])
-    escalate = False
+    unverified = ""
     if status == "error":
+        # Nothing the monitor measured counts; the calendar does (no labels yet must not
+        # block a scheduled retrain forever).
         errors = monitor.get("errors") or ["unknown error"]
+        unverified = f"the monitor reached no verdict ({errors[0]})"
+        on = {t: (value if t == "schedule" else False) for t, value in on.items()}
+    fired = tuple(t for t in TRIGGERS if on[t] and t in policy.triggers)
+    escalate = False
+    if unverified and not fired:
         retrain = False
-        reason = f"the monitor reached no verdict ({errors[0]}): no retrain on unverified data"
+        reason = f"{unverified}: no retrain on unverified data"
     elif not fired:
         retrain = False
         ignored = [t for t in TRIGGERS if on[t] and t not in policy.triggers]
@@ -225,6 +232,8 @@ def decide(
     else:
         retrain = True
         reason = f"retrain: {', '.join(fired)} fired"
+        if unverified:
+            reason += f" ({unverified}: the schedule alone decides)"
     return Decision(
         retrain=retrain,
         reason=reason,

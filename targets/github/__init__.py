@@ -9,8 +9,8 @@ the shared YAML emitter (:mod:`targets.github.yamlout` over
 | ``pr``: validate, compile --check, dvc repro, one PR comment | always |
 | ``train``: repro, gate, dvc push, register, start deploy | always |
 | ``deploy``: environments in order, approvals, rollback | an environment exists |
-| ``monitor``: scheduled monitor, issue, alerts, retrain dispatch | always |
-| ``retrain``: decide, challenger vs champion, promote or PR | a schedule or trigger |
+| ``monitor``: scheduled monitor, decide, issue, alerts, retrain dispatch | always |
+| ``retrain``: challenger vs champion, promote or PR (dispatched) | a schedule or trigger |
 | ``batch``: scheduled scoring with the production version | batch mode |
 
 Files go to ``.github/workflows/mlproject-<project>-<kind>.yml`` at the output
@@ -51,9 +51,7 @@ def workflow_kinds(project: ir.Project) -> tuple[str, ...]:
 
 def _common_header(project: ir.Project) -> list[str]:
     return [
-        f"Project {slug(project.name)}. Jobs install mlproject and DVC from the",
-        "requirements.txt beside the spec when there is one; credentials for a cloud DVC",
-        "remote come from the runner environment (configure them for your remote).",
+        f"Project {slug(project.name)}: each step is one mlproject command (mlproject ci --help).",
     ]
 
 

@@ -14,7 +14,16 @@ from typing import Any
 
 from mlcontract import ir
 from targets.github import layout
-from targets.github.security import CHECKOUT, SETUP_PYTHON, Permission, glob_literal, literal, slug
+from targets.github.security import (
+    CHECKOUT,
+    SETUP_PYTHON,
+    Permission,
+    glob_literal,
+    identifier,
+    literal,
+    secret,
+    slug,
+)
 
 Step = dict[str, Any]
 Job = dict[str, Any]
@@ -54,6 +63,7 @@ def workflow(
         "on": on,
         "permissions": {},
         "concurrency": {"group": concurrency, "cancel-in-progress": cancel_in_progress},
+        "defaults": {"run": {"shell": "bash"}},  # bash -eo pipefail: a failing pipe fails
         "jobs": jobs,
     }
 
@@ -87,10 +97,8 @@ def job(
         data["outputs"] = outputs
     if env:
         data["env"] = env
-    run: dict[str, Any] = {"shell": "bash"}
     if in_project and project.layout.project_dir:
-        run["working-directory"] = literal(project.layout.project_dir)
-    data["defaults"] = {"run": run}
+        data["defaults"] = {"run": {"working-directory": literal(project.layout.project_dir)}}
     data["steps"] = steps
     return data
 
@@ -137,29 +145,14 @@ def setup_python() -> Step:
 
 
 INSTALL = """
-    # The pins of a lock file beside the spec, else exactly the mlproject that compiled
-    # this workflow (the manifest's requirement): never an unpinned package.
-    lock=""
-    for file in requirements.lock requirements.txt; do [ -f "$file" ] && lock="$file" && break; done
-    if [ -n "$lock" ]; then
-      grep -Eiq '^mlproject-gitops(\\[[a-z,]+\\])? *==' "$lock" ||
-        { echo "::error title=mlproject::$lock must pin mlproject-gitops==X.Y.Z"; exit 1; }
-      python -m pip install --requirement "$lock"
-    else
-      python -m pip install "$(jq -r .requirement .mlproject/manifest.json)"
-    fi
+    lock=requirements.lock; [ -f "$lock" ] || lock=requirements.txt
+    if [ ! -f "$lock" ]; then python -m pip install "$(jq -r .requirement .mlproject/manifest.json)"
+    elif grep -Eiq '^mlproject-gitops(\\[[a-z,]+\\])? *==' "$lock"; then pip install -r "$lock"
+    else echo "::error title=mlproject::$lock must pin mlproject-gitops==X.Y.Z"; exit 1; fi
 """
 
 DVC_PULL = """
-    # A cache miss is not an error: dvc repro rebuilds whatever the remote lacks.
-    if ! dvc pull --allow-missing; then
-      echo "::warning title=mlproject::dvc pull failed: stages will be recomputed"
-    fi
-"""
-
-GIT_IDENTITY = f"""
-    git config user.name "{BOT_NAME}"
-    git config user.email "{BOT_EMAIL}"
+    dvc pull --allow-missing || echo "::warning title=mlproject::dvc pull failed: recomputing"
 """
 
 
@@ -168,11 +161,7 @@ def setup(*, history: bool = False, ref: str | None = None) -> list[Step]:
     return [
         checkout(history=history, ref=ref),
         setup_python(),
-        step(
-            "Install mlproject and DVC",
-            INSTALL,
-            env={"PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-        ),
+        step("Install mlproject (pinned)", INSTALL),
     ]
 
 
@@ -184,12 +173,20 @@ def mlflow_env(project: ir.Project) -> dict[str, str]:
     return {name: f"${{{{ secrets.{name} }}}}" for name in project.mlflow.secrets}
 
 
+def storage_env(project: ir.Project) -> dict[str, str]:
+    """``registry.ci_secrets`` as job environment: the credentials of the DVC remote and
+    the model store, each a secret of the same name (by reference only)."""
+    return {identifier(name): secret(name) for name in project.registry.ci_secrets}
+
+
+# The install step: the pins of a lock file beside the spec (compiler.install.LOCK_FILES,
+# which must pin mlproject-gitops), else the manifest's requirement, the exact
+# mlproject-gitops[extras]==version that compiled the workflow. Never unpinned.
+# The DVC pull: a cache miss is not an error, dvc repro rebuilds what the remote lacks.
+
+
 def dvc_pull(condition: str | None = None) -> Step:
     return step("Pull the DVC cache", DVC_PULL, condition=condition)
-
-
-def git_identity() -> Step:
-    return step("Set the git identity for registry tags", GIT_IDENTITY)
 
 
 def project_paths(project: ir.Project, *kinds: str) -> list[str]:

@@ -20,41 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.install import needs_serving
 from mlcontract import ir
+from mlcontract.deploy_layout import experiment_environment
 from targets.github import common, kubectl, layout
 from targets.github.common import Job
-from targets.github.security import Permission, namespace, secret_name_for, slug
-from targets.kserve import CHALLENGER_VERSION_PLACEHOLDER, VERSION_PLACEHOLDER, experiment_dir
-from targets.kserve.graph import experiment_environment
-
-RESOLVE = """
-    version="${MLPROJECT_VERSION_INPUT#"$MLPROJECT_MODEL@"}"
-    if ! [[ "$version" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-      echo "::error title=mlproject::the version must be vX.Y.Z or $MLPROJECT_MODEL@vX.Y.Z"
-      exit 1
-    fi
-    mlproject lineage "$version" --format json > "$RUNNER_TEMP/lineage.json"
-    tag="$(jq -r '.model.tag' "$RUNNER_TEMP/lineage.json")"
-    commit="$(jq -r '.model.commit' "$RUNNER_TEMP/lineage.json")"
-    if [ "$tag" != "$MLPROJECT_MODEL@$version" ] || ! [[ "$commit" =~ ^[0-9a-f]{40}$ ]]; then
-      echo "::error title=mlproject::mlproject lineage did not resolve $version"
-      exit 1
-    fi
-    { echo "tag=$tag"; echo "version=$version"; echo "commit=$commit"; } >> "$GITHUB_OUTPUT"
-    echo "Deploying **$tag** (commit $commit)" >> "$GITHUB_STEP_SUMMARY"
-"""
-
-PROMOTE = """
-    if [ -n "$CHALLENGER" ]; then
-      echo "$MLPROJECT_TAG is the challenger: $MLPROJECT_ENVIRONMENT keeps its champion" \\
-        "until this workflow runs again with experiment=false" >> "$GITHUB_STEP_SUMMARY"
-      exit 0
-    fi
-    mlproject promote "$MLPROJECT_TAG" --to "$MLPROJECT_ENVIRONMENT"
-    gh auth setup-git
-    git push origin --tags
-    echo "**$MLPROJECT_TAG** is now the version in $MLPROJECT_ENVIRONMENT" >> "$GITHUB_STEP_SUMMARY"
-"""
+from targets.github.security import Permission, secret_name_for, slug
+from targets.kserve import experiment_dir
 
 BATCH_NOTE = """
     echo "$MLPROJECT_BATCH_WORKFLOW now scores with $MLPROJECT_TAG" >> "$GITHUB_STEP_SUMMARY"
@@ -62,22 +34,37 @@ BATCH_NOTE = """
 
 
 def _resolve_job(project: ir.Project) -> Job:
-    env = {
-        "MLPROJECT_VERSION_INPUT": "${{ inputs.version }}",
-        "MLPROJECT_MODEL": slug(project.registry.model_name),
-    }
+    """Resolve the version; with latency limits, also serve it here and load-test it at the
+    spec's throughput (``mlproject slo-gate``) before any environment."""
+    gate = needs_serving(project) and project.deployment.mode == "online"
+    steps = [
+        *common.setup(history=True),
+        common.step(
+            "Resolve the version to a commit" + (" and check it out" if gate else ""),
+            "mlproject deploy resolve" + (" --checkout\n" if gate else "\n"),
+            step_id="resolve",
+            env={"MLPROJECT_VERSION": "${{ inputs.version }}"},
+        ),
+    ]
+    if gate:
+        steps += [
+            common.dvc_pull(),
+            common.step(
+                "Latency gate: serve it here, warm up, load at the spec's throughput",
+                "mlproject slo-gate\n",
+                env={"MLPROJECT_VERSION": "${{ steps.resolve.outputs.version }}"},
+            ),
+        ]
     return common.job(
         project,
-        "Resolve the version",
+        "Resolve the version" + (" and gate its latency" if gate else ""),
         permissions=common.read("read the registry's git tags"),
-        steps=[
-            *common.setup(history=True),
-            common.step("Resolve the version to a commit", RESOLVE, step_id="resolve", env=env),
-        ],
-        timeout=10,
+        steps=steps,
+        timeout=30 if gate else 10,
         outputs={
             key: f"${{{{ steps.resolve.outputs.{key} }}}}" for key in ("tag", "version", "commit")
         },
+        env=common.storage_env(project) or None,
     )
 
 
@@ -87,43 +74,28 @@ def _environment_job(
     name = slug(environment.name)
     env = {
         "MLPROJECT_ENVIRONMENT": name,
-        "MLPROJECT_TAG": "${{ needs.resolve.outputs.tag }}",
         "MLPROJECT_VERSION": "${{ needs.resolve.outputs.version }}",
+        **common.storage_env(project),
     }
     steps = [
         *common.setup(history=True, ref="${{ needs.resolve.outputs.commit }}"),
-        common.git_identity(),
     ]
-    promote_env = {
-        "GH_TOKEN": "${{ github.token }}",
-        "CHALLENGER": "",
-        **common.mlflow_env(project),
-    }
+    record_env = {"GH_TOKEN": "${{ github.token }}", **common.mlflow_env(project)}
     if project.deployment.mode == "online":
-        env.update(
-            {
-                "MLPROJECT_NAMESPACE": namespace(environment.namespace),
-                "MLPROJECT_MANIFESTS": layout.manifests_dir(environment),
-                "MLPROJECT_EXPERIMENT_DIR": experiment or "",
-                "MLPROJECT_VERSION_PLACEHOLDER": VERSION_PLACEHOLDER,
-                "MLPROJECT_CHALLENGER_PLACEHOLDER": CHALLENGER_VERSION_PLACEHOLDER,
-                "MLPROJECT_READY_TIMEOUT": layout.READY_TIMEOUT,
-            }
-        )
         if experiment:
-            env["MLPROJECT_EXPERIMENT"] = "${{ inputs.experiment }}"
-            promote_env["CHALLENGER"] = "${{ steps.rollout.outputs.challenger }}"
+            record_env["MLPROJECT_CHALLENGER"] = "${{ steps.rollout.outputs.challenger }}"
         steps += kubectl.online_steps(project, environment, experiment)
     else:
         env["MLPROJECT_BATCH_WORKFLOW"] = layout.workflow_file(project, "batch")
+        env["MLPROJECT_TAG"] = "${{ needs.resolve.outputs.tag }}"
     steps.append(
         common.step(
-            "Record the promotion (mlproject promote) and push its tag", PROMOTE, env=promote_env
+            "Record the promotion (GTO stage tag) and push it",
+            "mlproject deploy record\n",
+            env=record_env,
         )
     )
-    if project.deployment.mode == "online":
-        steps.append(kubectl.cleanup_step())
-    else:
+    if project.deployment.mode != "online":
         steps.append(common.step("Note the batch version", BATCH_NOTE))
     return common.job(
         project,
@@ -158,6 +130,18 @@ def header(project: ir.Project) -> list[str]:
             "  the environment held before (mlproject lineage <env>) are applied again with that",
             "  version; with no earlier version the failed rollout is deleted.",
         ]
+    if needs_serving(project) and project.deployment.mode == "online":
+        gated = [slug(e.name) for e in environments if e.endpoint is not None]
+        lines.append(
+            "Latency gate: the version is served on the runner and load-tested at the spec's "
+            "throughput before any environment."
+        )
+        if gated:
+            lines.append(
+                "  After the rollout to "
+                + ", ".join(gated)
+                + " its endpoint is load-tested before the next environment starts."
+            )
     live = experiment_environment(project)
     if live is not None:
         lines += [

@@ -21,60 +21,37 @@ from targets.github.monitoring import decide_step, monitor_steps
 from targets.github.security import Permission, SpecText, identifier, literal, secret, slug
 
 ISSUE = """
-    body="$RUNNER_TEMP/issue.md"
-    {
-      echo "Monitoring found a breach: $MLPROJECT_RUN_URL"
-      echo
-      if [ -n "$MLPROJECT_REASON" ]; then
-        echo "Retraining decision: $MLPROJECT_REASON"
-        echo
-      fi
-      if [ "$MLPROJECT_ESCALATE" = true ]; then
-        echo "**The retrain budget is spent: a person should look.**"
-        echo
-      fi
-      printf '%s\\n' "$MLPROJECT_REPORT"
-    } > "$body"
-    numbers="$(gh issue list --state open --search "in:title $MLPROJECT_ISSUE_TITLE" \\
-      --json number,title --jq '.[] | select(.title == env.MLPROJECT_ISSUE_TITLE) | .number')"
-    number="${numbers%%$'\\n'*}"  # the oldest match is listed last; any one will do
-    if [ -n "$number" ]; then
-      gh issue comment "$number" --body-file "$body"
-    else
-      issue="$RUNNER_TEMP/issue.json"
-      jq -n --arg title "$MLPROJECT_ISSUE_TITLE" --rawfile body "$body" \\
-        --argjson labels "$MLPROJECT_ISSUE_LABELS" \\
-        '{title: $title, body: $body, labels: $labels}' > "$issue"
-      gh api --method POST "repos/$GH_REPO/issues" --input "$issue" --jq '.html_url'
-    fi
+    body="$RUNNER_TEMP/issue.md" issue="$RUNNER_TEMP/issue.json"
+    { printf 'Monitoring found a breach: %s\\n\\n' "$MLPROJECT_RUN_URL"
+      [ -z "$MLPROJECT_REASON" ] || printf 'Retraining decision: %s\\n\\n' "$MLPROJECT_REASON"
+      [ "$MLPROJECT_ESCALATE" != true ] || printf '**The retrain budget is spent.**\\n\\n'
+      printf '%s\\n' "$MLPROJECT_REPORT"; } > "$body"
+    number="$(gh issue list --state open --search "in:title $MLPROJECT_ISSUE_TITLE" --json \\
+      number,title --jq '[.[] | select(.title == env.MLPROJECT_ISSUE_TITLE)][0].number // ""')"
+    if [ -n "$number" ]; then gh issue comment "$number" --body-file "$body"; exit 0; fi
+    jq -n --arg title "$MLPROJECT_ISSUE_TITLE" --rawfile body "$body" --argjson labels \\
+      "$MLPROJECT_ISSUE_LABELS" '{title: $title, body: $body, labels: $labels}' > "$issue"
+    gh api --method POST "repos/$GH_REPO/issues" --input "$issue" --jq '.html_url'
 """
 
+# The webhook URL goes to curl on stdin (--config -), never on its command line.
 SLACK = """
     if [ -z "$MLPROJECT_WEBHOOK" ]; then
-      echo "::error title=mlproject::$MLPROJECT_WEBHOOK_SECRET (route $MLPROJECT_ROUTE) is empty"
-      exit 1
+      echo "::error title=mlproject::secret $MLPROJECT_WEBHOOK_SECRET is empty"; exit 1
     fi
-    message="$RUNNER_TEMP/slack-$MLPROJECT_ROUTE.json"
     text="mlproject $MLPROJECT_NAME: monitoring found a breach ($MLPROJECT_SEVERITY)."
-    text="$text $MLPROJECT_REASON $MLPROJECT_RUN_URL"
-    jq -n --arg text "$text" '{text: $text}' > "$message"
-    # The webhook URL goes to curl on stdin, never on its command line.
-    printf 'url = "%s"\\n' "$MLPROJECT_WEBHOOK" |
-      curl --config - --fail --silent --show-error --request POST \\
-        --header "Content-Type: application/json" --data "@$message"
+    printf 'url = "%s"\\n' "$MLPROJECT_WEBHOOK" | curl --config - --fail --silent --show-error \\
+      --header "Content-Type: application/json" \\
+      --data "$(jq -n --arg text "$text $MLPROJECT_REASON $MLPROJECT_RUN_URL" '{text: $text}')"
 """
 
 DISPATCH_RETRAIN = """
-    gh workflow run "$MLPROJECT_RETRAIN_WORKFLOW" --ref "$GITHUB_REF_NAME"
+    gh workflow run "$MLPROJECT_RETRAIN_WORKFLOW" --ref "$GITHUB_REF_NAME" \\
+      --field reason="$MLPROJECT_REASON"
     echo "Started $MLPROJECT_RETRAIN_WORKFLOW: $MLPROJECT_REASON" >> "$GITHUB_STEP_SUMMARY"
 """
 
 _BREACH = "needs.monitor.outputs.breach == 'true'"
-
-
-def monitor_triggers(project: ir.Project) -> bool:
-    """Whether a monitor result can start a retrain (schedule retrains start on their own)."""
-    return bool({"drift", "performance", "new_data"} & set(project.retraining.triggers))
 
 
 def _issue_labels(project: ir.Project) -> list[str]:
@@ -88,7 +65,9 @@ def _issue_labels(project: ir.Project) -> list[str]:
 
 
 def _monitor_job(project: ir.Project, decide: bool) -> Job:
-    steps = [*common.setup(history=True), *monitor_steps(project, decide_on_error=False)]
+    # With a retrain workflow, a window without a verdict still goes on to decide: the
+    # schedule may retrain (e.g. before the first labels arrive); nothing measured counts.
+    steps = [*common.setup(history=True), *monitor_steps(project, decide_on_error=decide)]
     outputs = {
         "breach": "${{ steps.monitor.outputs.breach }}",
         "report": "${{ steps.monitor.outputs.report }}",
@@ -109,6 +88,7 @@ def _monitor_job(project: ir.Project, decide: bool) -> Job:
         steps=steps,
         timeout=30,
         outputs=outputs,
+        env=common.storage_env(project) or None,
     )
 
 
@@ -207,13 +187,16 @@ def header(project: ir.Project, *, retrain: bool) -> list[str]:
             lines.append(f"Alert route {name}: e-mail, sent by Alertmanager (prometheus target).")
         else:
             lines.append(f"Alert route {name}: the GitHub issue, with the route's labels.")
-    if retrain and monitor_triggers(project):
-        lines.append("Retraining: mlproject step decide may dispatch the retrain workflow.")
+    if retrain:
+        lines.append(
+            "Retraining: mlproject step decide (triggers, retraining.schedule, cooldown, budget)"
+        )
+        lines.append("  may dispatch the retrain workflow.")
     return lines
 
 
 def render(project: ir.Project, *, retrain: bool) -> dict[str, Any]:
-    decide = retrain and monitor_triggers(project)
+    decide = retrain
     jobs: dict[str, Job] = {
         "monitor": _monitor_job(project, decide),
         "issue": _issue_job(project, decide),

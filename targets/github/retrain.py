@@ -1,9 +1,9 @@
 """Target ``github``: the retrain workflow (target: pure IR → files).
 
-Starts on the retraining schedule, by hand, or dispatched by the monitor
-workflow. It first runs the monitor and ``mlproject step decide``, which
-applies the triggers, the cooldown and the retrain budget (state: git tags),
-and stops there unless the decision is to retrain. Then ``dvc repro`` trains
+Dispatched by the monitor workflow, whose ``mlproject step decide`` applies the
+triggers (drift, performance, new data, and ``retraining.schedule`` falling
+due), the cooldown and the retrain budget (state: git tags), or by hand. It
+records the attempt, then ``dvc repro`` trains
 the challenger on the latest data and gates it against the baseline and the
 champion (the version in the last environment); a challenger that fails stops
 the run. A challenger that passes is committed (``dvc.lock``, metrics and
@@ -23,57 +23,15 @@ from typing import Any
 from mlcontract import ir
 from targets.github import common, layout, release
 from targets.github.common import Job, Step
-from targets.github.monitoring import decide_step, monitor_steps
-from targets.github.security import Permission, SpecText, slug
-
-DEFAULT_BRANCH_ONLY = """
-    default_branch="$(gh api "repos/$GH_REPO" --jq '.default_branch')"
-    if [ "$GITHUB_REF_NAME" != "$default_branch" ]; then
-      echo "::error title=mlproject::retraining runs on the default branch ($default_branch) only"
-      exit 1
-    fi
-"""
-
-COMMIT = """
-    dvc metrics diff --md HEAD > "$RUNNER_TEMP/metrics-diff.md" || true
-    git add --all -- .
-    if git diff --cached --quiet; then
-      echo "::notice title=mlproject::retraining reproduced the current model: nothing to promote"
-      echo "changed=false" >> "$GITHUB_OUTPUT"
-      exit 0
-    fi
-    git commit --quiet --message "mlproject $MLPROJECT_NAME: retrain" --message "$MLPROJECT_REASON"
-    echo "changed=true" >> "$GITHUB_OUTPUT"
-"""
-
-PUSH_DEFAULT = """
-    gh auth setup-git
-    git push origin "HEAD:refs/heads/$GITHUB_REF_NAME"
-"""
-
-PUSH_BRANCH = """
-    branch="$MLPROJECT_BRANCH_PREFIX$GITHUB_RUN_ID"
-    gh auth setup-git
-    git push origin "HEAD:refs/heads/$branch"
-    echo "branch=$branch" >> "$GITHUB_OUTPUT"
-"""
+from targets.github.security import Permission, slug
 
 PULL_REQUEST = """
-    body="$RUNNER_TEMP/pull-request.md"
-    {
-      echo "Retrained by $MLPROJECT_RUN_URL"
-      echo
-      echo "Decision: $MLPROJECT_REASON"
-      echo
-      echo "The challenger passed its release gates, the champion included. Metrics against"
-      echo "the default branch:"
-      echo
-      printf '%s\\n' "$MLPROJECT_METRICS"
-      echo
-      echo "Merging runs train-and-register, which registers the model and deploys it."
-    } > "$body"
-    gh pr create --base "$GITHUB_REF_NAME" --head "$MLPROJECT_BRANCH" \\
-      --title "mlproject $MLPROJECT_NAME: retrained model for review" --body-file "$body"
+    body="$RUNNER_TEMP/pr.md"
+    { printf 'Retrained by %s\\n\\nDecision: %s\\n\\n' "$MLPROJECT_RUN_URL" "$MLPROJECT_REASON"
+      echo "The challenger passed its release gates (the champion's too): see the run summary."
+      echo "Merging runs train-and-register, which registers the model and deploys it."; } > "$body"
+    gh pr create --base "$GITHUB_REF_NAME" --head "$MLPROJECT_BRANCH" --body-file "$body" \\
+      --title "mlproject $MLPROJECT_NAME: retrained model for review"
 """
 
 _CHANGED = "steps.commit.outputs.changed == 'true'"
@@ -86,102 +44,49 @@ def automatic(project: ir.Project) -> bool:
     return not environments or environments[0].promotion == "automatic"
 
 
-def _decide_job(project: ir.Project) -> Job:
-    return common.job(
-        project,
-        "Monitor and decide",
-        permissions=common.read("check out the project and read the registry's tags"),
-        steps=[
-            *common.setup(history=True),
-            *monitor_steps(project, decide_on_error=True),
-            decide_step(),
-        ],
-        timeout=30,
-        outputs={
-            "retrain": "${{ steps.decide.outputs.retrain }}",
-            "reason": "${{ steps.decide.outputs.reason }}",
-        },
-    )
-
-
-# A lightweight tag per attempt: a retrain whose challenger fails the gate registers
-# no version, and without this marker the next monitor run would retrain again.
-RECORD_ATTEMPT = """\
-attempt="mlproject-retrain/$MLPROJECT_MODEL/$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"
-git tag "$attempt"
-gh auth setup-git
-git push origin "refs/tags/$attempt"
-"""
-
-
 def _train_job(project: ir.Project, auto: bool) -> Job:
-    checkout, *install = common.setup(history=True)
+    token = {"GH_TOKEN": "${{ github.token }}"}
+    commit_env = dict(token)
+    if not auto:
+        # A review branch per run: the pull request job offers it.
+        commit_env["MLPROJECT_BRANCH"] = (
+            f"{layout.retrain_branch_prefix(project)}${{{{ github.run_id }}}}"
+        )
     steps: list[Step] = [
-        checkout,
-        common.step("Retrain from the default branch only", DEFAULT_BRANCH_ONLY, env=common.GH_ENV),
-        *install,
-        common.git_identity(),
+        *common.setup(history=True),
+        # A tag per attempt: a challenger that fails its gate registers no version, and
+        # without this marker the next monitor run would retrain again at once.
         common.step(
-            "Record the retrain attempt (decide counts attempts for cooldown and max retrains)",
-            RECORD_ATTEMPT,
-            env={
-                "GH_TOKEN": "${{ github.token }}",
-                "MLPROJECT_MODEL": slug(project.registry.model_name),
-            },
+            "From the default branch only: record the attempt (decide counts attempts)",
+            "mlproject ci retrain-attempt\n",
+            env=token,
         ),
         *release.repro_and_gate(project),
-        common.step("Commit the challenger", COMMIT, step_id="commit"),
+        common.step(
+            "Commit the challenger and push it"
+            + (" to the default branch" if auto else " to a review branch"),
+            "mlproject ci commit-challenger\n",
+            step_id="commit",
+            env=commit_env,
+        ),
     ]
     if auto:
-        steps.append(
-            common.step(
-                "Push it to the default branch",
-                PUSH_DEFAULT,
-                condition=_CHANGED,
-                env={"GH_TOKEN": "${{ github.token }}"},
-            )
-        )
         steps += release.release_steps(project, _CHANGED)
         outputs = {"version": "${{ steps.register.outputs.tag }}"}
         why = "push the retrain commit and the new version tag"
     else:
-        steps.append(
-            common.step(
-                "Push it to a review branch",
-                PUSH_BRANCH,
-                step_id="branch",
-                condition=_CHANGED,
-                env={
-                    "GH_TOKEN": "${{ github.token }}",
-                    "MLPROJECT_BRANCH_PREFIX": layout.retrain_branch_prefix(project),
-                },
-            )
-        )
-        steps.append(
-            common.step(
-                "Keep the metrics diff for the pull request",
-                common.multiline_output("metrics", "$RUNNER_TEMP/metrics-diff.md") + "\n",
-                step_id="metrics",
-                condition=_CHANGED,
-            )
-        )
-        outputs = {
-            "branch": "${{ steps.branch.outputs.branch }}",
-            "metrics": "${{ steps.metrics.outputs.metrics }}",
-        }
+        outputs = {"branch": "${{ steps.commit.outputs.branch }}"}
         why = "push the review branch"
     return common.job(
         project,
         "Retrain and gate the challenger",
-        needs=["decide"],
-        condition="needs.decide.outputs.retrain == 'true'",
         permissions={"contents": Permission("write", why)},
         steps=steps,
         timeout=120,
         outputs=outputs,
         env={
-            "MLPROJECT_NAME": slug(project.name),
-            "MLPROJECT_REASON": "${{ needs.decide.outputs.reason }}",
+            "MLPROJECT_REASON": "${{ inputs.reason }}",
+            **common.storage_env(project),
         },
     )
 
@@ -191,14 +96,13 @@ def _pull_request_job(project: ir.Project) -> Job:
         **common.GH_ENV,
         "MLPROJECT_NAME": slug(project.name),
         "MLPROJECT_RUN_URL": common.RUN_URL,
-        "MLPROJECT_REASON": "${{ needs.decide.outputs.reason }}",
+        "MLPROJECT_REASON": "${{ inputs.reason }}",
         "MLPROJECT_BRANCH": "${{ needs.train.outputs.branch }}",
-        "MLPROJECT_METRICS": "${{ needs.train.outputs.metrics }}",
     }
     return common.job(
         project,
         "Open the pull request for approval",
-        needs=["decide", "train"],
+        needs=["train"],
         condition="needs.train.outputs.branch != ''",
         permissions={"pull-requests": Permission("write", "open the retrain pull request")},
         steps=[common.step("gh pr create", PULL_REQUEST, env=env)],
@@ -225,19 +129,16 @@ def header(project: ir.Project) -> list[str]:
 
 def render(project: ir.Project, *, deploy: bool) -> dict[str, Any]:
     auto = automatic(project)
-    jobs: dict[str, Job] = {
-        "decide": _decide_job(project),
-        "train": _train_job(project, auto),
-    }
+    jobs: dict[str, Job] = {"train": _train_job(project, auto)}
     if auto and deploy:
         version = "needs.train.outputs.version"
         jobs["deploy"] = release.dispatch_deploy_job(project, "train", version)
     elif not auto:
         jobs["pull-request"] = _pull_request_job(project)
-    on: dict[str, Any] = {}
-    if project.retraining.schedule:
-        on["schedule"] = [{"cron": SpecText(project.retraining.schedule)}]
-    on["workflow_dispatch"] = {}
+    # No schedule of its own: the monitor workflow's `mlproject step decide` applies
+    # retraining.schedule with the triggers, the cooldown and the budget, and dispatches this.
+    reason = {"description": "Why (the monitor's decision)", "required": False, "type": "string"}
+    on: dict[str, Any] = {"workflow_dispatch": {"inputs": {"reason": reason}}}
     return common.workflow(
         project, "retrain", on, jobs, concurrency=release.registry_concurrency(project)
     )

@@ -27,11 +27,17 @@ from typing import Any
 
 from compiler.generated import GeneratedFile
 from mlcontract import ir
-from targets.kserve.graph import experiment_environment, inference_graph
+from mlcontract.deploy_layout import (
+    CHALLENGER_VERSION_PLACEHOLDER,
+    DEPLOY_DIR,
+    EXPERIMENT_DIRS,
+    VERSION_PLACEHOLDER,
+    experiment_dir,
+    experiment_environment,
+)
+from targets.kserve.graph import inference_graph
 from targets.kserve.inference_service import (
     CHALLENGER,
-    CHALLENGER_VERSION_PLACEHOLDER,
-    VERSION_PLACEHOLDER,
     inference_service,
 )
 from targets.kserve.pod_monitor import pod_monitor
@@ -40,22 +46,18 @@ from targets.prometheus.yamlout import to_yaml
 
 __all__ = [
     "CHALLENGER_VERSION_PLACEHOLDER",
+    "DEPLOY_DIR",
     "DESCRIPTION",
+    "EXPERIMENT_DIRS",
     "NAME",
     "VERSION_PLACEHOLDER",
+    "experiment_dir",
     "model_artifact_uri",
     "render",
 ]
 
 NAME = "kserve"
 DESCRIPTION = "KServe InferenceServices, A/B or shadow InferenceGraph, PodMonitor (deploy/kserve/)"
-DEPLOY_DIR = "deploy/kserve"
-EXPERIMENT_DIRS = {"ab_test": "ab-test", "shadow": "shadow"}
-
-
-def experiment_dir(project: ir.Project) -> str:
-    """The sub-directory of the experiment's manifests: ``ab-test`` or ``shadow``."""
-    return EXPERIMENT_DIRS["ab_test" if project.ab_test is not None else "shadow"]
 
 
 def manifests(project: ir.Project) -> dict[str, dict[str, Any]]:

@@ -49,14 +49,6 @@ def graph_name(project: ir.Project) -> str:
     return f"{project.registry.model_name}-experiment"
 
 
-def experiment_environment(project: ir.Project) -> ir.Environment | None:
-    """The environment a live experiment runs in, or None without one (or in batch mode)."""
-    live = project.ab_test is not None or project.shadow is not None
-    if not live or project.deployment.mode != "online":
-        return None
-    return project.deployment.environments[-1]
-
-
 def percent(share: float) -> int:
     """A traffic share as a Splitter weight: a whole percent from 1 to 100."""
     return min(100, max(1, int(share * 100 + 0.5)))

@@ -33,6 +33,7 @@ import posixpath
 from typing import Any
 
 from mlcontract import ir
+from mlcontract.deploy_layout import CHALLENGER_VERSION_PLACEHOLDER, VERSION_PLACEHOLDER
 from mlcontract.pipeline_layout import MLFLOW_MODEL_DIR, MODEL_DIR
 from mlcontract.serving_contract import serves_mlflow
 from targets.kserve.storage import STORAGE_NOTE_ANNOTATION, model_artifact_uri, storage_note
@@ -47,8 +48,6 @@ MODEL_FORMAT = {"name": "sklearn", "version": "1"}
 MLFLOW_MODEL_FORMAT = {"name": "mlflow", "version": "2"}
 MLFLOW_IN_MODEL_DIR = posixpath.relpath(MLFLOW_MODEL_DIR, MODEL_DIR)  # "mlflow"
 PROTOCOL = "v2"
-VERSION_PLACEHOLDER = "MLPROJECT_MODEL_VERSION"
-CHALLENGER_VERSION_PLACEHOLDER = "MLPROJECT_CHALLENGER_VERSION"
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 

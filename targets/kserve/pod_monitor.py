@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlcontract import ir
+from mlcontract.deploy_layout import experiment_environment
 from mlcontract.serving_contract import METRICS_ENDPOINT, METRICS_PORT
-from targets.kserve.graph import experiment_environment
 from targets.kserve.inference_service import CHALLENGER, CHAMPION, service_name
 from targets.prometheus import scrape
 from targets.prometheus.manifest import common_labels

@@ -104,12 +104,26 @@ def test_new_data_trigger() -> None:
     assert decide(policy, QUIET, old, at("2024-07-12T00:00:00")).retrain is False
 
 
-def test_monitor_error_never_retrains() -> None:
+def test_monitor_error_never_retrains_on_what_it_measured() -> None:
     broken = monitor("error", drift=True)
     broken["errors"] = ["current column 'amount': missing"]
-    decision = decide(POLICY, broken, [LAST], at("2024-07-20T00:00:00"))
+    policy = replace(POLICY, triggers=("drift", "performance"))
+    decision = decide(policy, broken, [LAST], at("2024-07-20T00:00:00"))
     assert decision.retrain is False
     assert "no verdict (current column 'amount': missing)" in decision.reason
+
+
+def test_monitor_error_still_lets_the_schedule_retrain() -> None:
+    """No labels yet (the monitor has no verdict) must not block a scheduled retrain forever."""
+    broken = monitor("error", drift=True)
+    broken["errors"] = ["no labels in the window"]
+    not_due = decide(POLICY, broken, [LAST], at("2024-07-15T02:00:00"))
+    assert not_due.retrain is False
+    assert "no retrain on unverified data" in not_due.reason
+    due = decide(POLICY, broken, [LAST], at("2024-07-15T03:00:00"))
+    assert due.retrain is True
+    assert due.triggers == ("schedule",)  # the drift it reported does not count
+    assert "the schedule alone decides" in due.reason
 
 
 def test_max_retrains_per_window() -> None:
@@ -270,8 +284,10 @@ def test_sanitised_reason_in_github_output(repo: Path, tmp_path: Path) -> None:
     )
     assert code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "retrain=false"
-    assert [line for line in lines if line.startswith("retrain=")] == ["retrain=false"]
+    # Nothing was ever registered: the schedule is due even without a verdict.
+    assert lines[0] == "retrain=true"
+    assert [line for line in lines if line.startswith("retrain=")] == ["retrain=true"]
+    assert any(line.startswith("reason=") and "line one retrain=true" in line for line in lines)
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_every_recognised_mapping_is_in_conventional_order(
             assert listed == sorted(listed, key=order.index), f"{name}: {keys}"
             assert keys[: len(listed)] == listed, f"{name}: unlisted keys before {listed}: {keys}"
             checked += 1
-    assert checked > 400  # every example's stages, jobs, steps, objects and rules
+    assert checked > 300  # every example's stages, jobs, steps, objects and rules (thin workflows)
 
 
 def test_the_first_keys_a_reader_sees(generated: dict[str, dict[str, Any]]) -> None:

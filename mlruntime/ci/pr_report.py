@@ -1,0 +1,171 @@
+"""``mlproject ci pr-report``: the one pull-request comment of the PR check (runtime, CI).
+
+Sections: the spec's validity, whether the generated files are up to date (the
+``mlproject plan --format markdown`` output) and which of them the pull
+request changes, the ``dvc repro`` outcome, ``dvc params diff`` and
+``dvc metrics diff`` against the base commit, the release-gate verdict and, for
+data that is neither confidential nor PII, the data-validation report. The
+first line is a hidden marker the comment job finds the comment by. Written to
+the step summary and the step output ``report`` (at most :data:`REPORT_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlcontract import pipeline_layout as pl
+from mlruntime.ci.actions import set_multiline_output, summary
+
+REPORT_LIMIT = 60000  # a GitHub comment holds at most 65,536 characters
+FENCE = "```"
+MANIFEST = ".mlproject/manifest.json"
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The outcomes of the check's steps: success, failure, skipped or cancelled."""
+
+    validate: str
+    compile: str
+    repro: str
+
+
+def marker(project: str) -> str:
+    return f"<!-- mlproject:{project}:pull-request-report -->"
+
+
+def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
+    try:
+        done = subprocess.run(
+            args, cwd=cwd, capture_output=True, text=True, check=False, timeout=600
+        )
+    except OSError as exc:
+        return False, str(exc)
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def _compared(what: str, args: list[str], cwd: Path) -> str:
+    ok, out = _run(args, cwd)
+    if not ok:
+        return f"The {what} could not be compared:\n\n{FENCE}\n{out}\n{FENCE}"
+    return out or f"No {what} changed."
+
+
+def _read(path: Path | None) -> str:
+    try:
+        return path.read_text(encoding="utf-8") if path else ""
+    except OSError:
+        return ""
+
+
+def _changed_generated(project_dir: Path, base: str) -> list[str] | None:
+    try:
+        generated = set(json.loads(_read(project_dir / MANIFEST) or "null")["files"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    ok, out = _run(["git", "diff", "--name-status", "--no-renames", base, "HEAD"], project_dir)
+    if not ok:
+        return None
+    prefix = _run(["git", "rev-parse", "--show-prefix"], project_dir)[1]
+    found = []
+    for line in out.splitlines():
+        status, _, path = line.partition("\t")
+        relative = path.removeprefix(prefix) if prefix else path
+        if relative in generated or path in generated:
+            found.append(f"- {status}: {path}")
+    return found
+
+
+def render(
+    project_dir: Path,
+    project: str,
+    *,
+    base: str,
+    outcomes: Outcomes,
+    validate_log: Path | None,
+    plan: Path | None,
+    sensitive: bool,
+) -> str:
+    """The report as Markdown."""
+    parts = [f"{marker(project)}\n## mlproject {project}"]
+
+    def section(title: str, body: str) -> None:
+        parts.append(f"### {title}\n\n{body.rstrip()}")
+
+    if outcomes.validate == "success":
+        section("Spec", "The spec is valid.")
+    else:
+        section("Spec", f"**The spec is invalid:**\n\n{FENCE}\n{_read(validate_log)}\n{FENCE}")
+    if outcomes.compile == "success":
+        generated = "Up to date with the spec."
+    elif outcomes.compile == "failure":
+        generated = (
+            "**Out of date**: run `mlproject compile` and commit the result. What it would "
+            f"change (`mlproject plan`):\n\n{_read(plan)}"
+        )
+    else:
+        generated = "Not checked."
+    changed = _changed_generated(project_dir, base)
+    if changed is not None:
+        generated += "\n\nGenerated files this pull request changes:\n\n" + (
+            "\n".join(changed) or "none"
+        )
+    section("Generated files", generated)
+    section("Pipeline", f"`dvc repro`: **{outcomes.repro}**")
+    section(
+        "Parameters (against the base commit)",
+        _compared("parameters", ["dvc", "params", "diff", base, "--md"], project_dir),
+    )
+    section(
+        "Metrics (against the base commit)",
+        _compared("metrics", ["dvc", "metrics", "diff", base, "--md"], project_dir),
+    )
+    gate = project_dir / pl.GATE_REPORT
+    if gate.is_file():
+        try:
+            passed = json.loads(gate.read_text(encoding="utf-8")).get(pl.GATE_PASSED) is True
+        except (OSError, ValueError, AttributeError):
+            passed = False
+        args = [sys.executable, "-m", "mlcli", "step", "--quiet", "gate"]
+        args += ["--champion-metrics", pl.CHAMPION_METRICS]
+        detail = _run(args, project_dir)[1]
+        verdict = "passed" if passed else "FAILED"
+        section("Release gates", f"Verdict: **{verdict}**\n\n{FENCE}\n{detail}\n{FENCE}")
+    else:
+        section("Release gates", "The pipeline stopped before the gate ran.")
+    if sensitive:
+        section(
+            "Data",
+            "The training data is confidential or holds personal data: this report shows\n"
+            "aggregates only (parameters, metrics, gate verdicts), never rows or samples.",
+        )
+    else:
+        validation = project_dir / pl.VALIDATION_REPORT
+        if validation.is_file():
+            try:
+                pretty = json.dumps(json.loads(_read(validation)), indent=2)
+            except ValueError:
+                pretty = _read(validation)
+            lines = pretty.splitlines()[:200]
+            body = "\n".join(lines)
+            section(
+                "Data validation",
+                f"<details><summary>data-validation report</summary>\n\n{FENCE}json\n{body}\n"
+                f"{FENCE}\n</details>",
+            )
+        else:
+            section("Data validation", "No data-validation report.")
+    text = "\n\n".join(parts) + "\n"
+    if len(text) > REPORT_LIMIT:
+        print(text)  # the whole report stays in the log
+        text = text[:REPORT_LIMIT] + "\n\n(truncated: the whole report is in the log of this run)\n"
+    return text
+
+
+def publish(text: str) -> None:
+    summary(text)
+    set_multiline_output("report", text)

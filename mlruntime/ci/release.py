@@ -1,0 +1,124 @@
+"""The release half of train-and-register and retrain (runtime, CI).
+
+``dvc repro`` has run; its ``gate`` stage wrote the verdict. :func:`require_gate`
+refuses a candidate that failed; :func:`register_new` registers HEAD as the next
+version (a GTO git tag) unless ``dvc.lock`` is the one the latest version was
+registered with, and pushes the tag; :func:`publish` copies the version's model
+directory to the model store serving reads (``registry.model_store``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlcontract import pipeline_layout as pl
+from mlruntime.ci.actions import CiError, ensure_identity, git, push, set_outputs, summary
+from mlruntime.lineage.errors import RegistryError
+
+
+def require_gate(project_dir: Path) -> str:
+    """The gate report's verdict; a CiError unless it passed."""
+    path = project_dir / pl.GATE_REPORT
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CiError(f"no gate report at {path}", "dvc repro runs the gate stage") from None
+    except (OSError, ValueError) as exc:
+        raise CiError(f"{path} is not a gate report: {exc}") from None
+    if not isinstance(report, dict) or report.get(pl.GATE_PASSED) is not True:
+        raise CiError(f"the release gates did not pass ({path})")
+    summary("Release gates: **passed**")
+    return "release gates passed"
+
+
+def _unchanged_since(project_dir: Path) -> str | None:
+    """The latest version's tag when ``dvc.lock`` has not changed since it, else None."""
+    from mlruntime.lineage.errors import NoVersionError
+    from mlruntime.lineage.project import load_project
+    from mlruntime.lineage.registry import resolve_version
+
+    try:
+        latest = resolve_version(project_dir)
+    except NoVersionError:
+        return None
+    ref = load_project(project_dir)
+    lock = ref.in_repo("dvc.lock")
+    same = git(ref.root, "diff", "--quiet", latest.commit, "HEAD", "--", lock, check=False)
+    return latest.tag if same.returncode == 0 else None
+
+
+def register_new(
+    project_dir: Path, *, push_tag: bool = True, check_pipeline: bool = True
+) -> str | None:
+    """Register HEAD and push its tag; None when nothing new was trained. Output ``tag``."""
+    from mlruntime.lineage.project import load_project
+    from mlruntime.lineage.registry import register
+
+    try:
+        same = _unchanged_since(project_dir)
+        if same is not None:
+            summary(f"dvc.lock is unchanged since **{same}**: nothing new to register")
+            return None
+        ensure_identity(load_project(project_dir).root)
+        version = register(project_dir, check_pipeline=check_pipeline)
+    except RegistryError as exc:
+        raise CiError(exc.message, exc.hint) from None
+    if push_tag:
+        push(load_project(project_dir).root, f"refs/tags/{version.tag}")
+    set_outputs(tag=version.tag)
+    summary(f"Registered **{version.tag}**")
+    return version.tag
+
+
+def publish(project_dir: Path, version_ref: str, store: str | None = None) -> str:
+    """Copy ``build/model/`` of the working tree (the version's, just trained) to
+    ``<model store>/<model>/<version>/``; the URI written. ``store`` overrides the spec's."""
+    from mlruntime.lineage.project import load_project
+    from mlruntime.lineage.registry import resolve_version
+
+    try:
+        ref = load_project(project_dir)
+        version = resolve_version(project_dir, version_ref)
+    except RegistryError as exc:
+        raise CiError(exc.message, exc.hint) from None
+    root = (store or ref.project.registry.model_store).rstrip("/")
+    if root.startswith("pvc://"):
+        raise CiError(
+            f"the model store {root} is a PersistentVolumeClaim: CI cannot write to it",
+            "set registry.model_store to an s3://, gs:// or azure:// URI (or a path)",
+        )
+    model_dir = ref.path / pl.MODEL_DIR
+    if not (ref.path / pl.MODEL_FILE).is_file():
+        raise CiError(f"no model at {ref.path / pl.MODEL_FILE}", "run `dvc repro` (or dvc pull)")
+    head = git(ref.root, "rev-parse", "HEAD").stdout.strip()
+    if head != version.commit:
+        raise CiError(
+            f"{version.tag} is commit {version.commit[:12]}, the work tree is at {head[:12]}",
+            "publish from a checkout of the version's commit",
+        )
+    destination = f"{root}/{version.name}/{version.version}"
+    _copy_tree(model_dir, destination)
+    set_outputs(uri=destination)
+    summary(f"Published **{version.tag}** to `{destination}`")
+    return destination
+
+
+def _copy_tree(source: Path, destination: str) -> None:
+    """Upload every file under ``source`` with fsspec (s3fs, gcsfs, adlfs come with dvc-*)."""
+    import fsspec
+
+    try:
+        fs, path = fsspec.core.url_to_fs(destination)
+    except (ImportError, ValueError) as exc:
+        raise CiError(
+            f"cannot write to {destination}: {exc}",
+            "install the filesystem of that scheme (dvc-s3, dvc-gs or dvc-azure bring it)",
+        ) from None
+    try:
+        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+            target = f"{path.rstrip('/')}/{file.relative_to(source).as_posix()}"
+            fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+            fs.put_file(str(file), target)
+    except OSError as exc:
+        raise CiError(f"publishing to {destination} failed: {exc}") from None

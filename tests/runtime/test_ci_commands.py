@@ -1,0 +1,314 @@
+"""The commands the generated workflows run (``mlproject ci``, ``deploy``, ``publish``).
+
+Real git (a bare ``origin`` the pushes land in), real GTO tags, real fsspec;
+``kubectl`` is a recording stand-in on PATH (there is no cluster here), like
+``gh`` in the workflow tests: the tests assert on what it was asked to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from compiler.pipeline import compile_specs
+from mlcli.app import cli
+from mlcontract import pipeline_layout as layout
+from mlruntime.ci import deploy, monitoring, pr_report, release
+from mlruntime.ci.actions import CiError
+from mlruntime.ci.slo_gate import _judge, markdown
+from mlruntime.lineage.registry import promote, register
+from tests.examples import crd_schema
+from tests.runtime.test_registry_lineage import ROOT, commit, git, write_results
+
+MODEL = "churn-classifier"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GH_TOKEN", "RUNNER_TEMP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """The compiled churn example committed at the root of a repository whose origin is a
+    local bare repository."""
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    project = tmp_path / "repo"
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "churn", project)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "config", "user.name", "Ada Lovelace")
+    git(project, "config", "user.email", "ada@example.com")
+    git(project, "remote", "add", "origin", str(origin))
+    report = compile_specs([project / "mlproject.yaml"], project, ["config", "dvc", "kserve"])
+    assert not report.has_errors
+    write_results(project)
+    commit(project, "train")
+    return project
+
+
+def _kubectl_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """kubectl that logs its arguments (and its kubeconfig's mode), and lists every
+    InferenceService/InferenceGraph of a -f directory for `get -o name`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    log = tmp_path / "kubectl.log"
+    script = bin_dir / "kubectl"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f'echo "$*" >> {log}\n'
+        f'if [ -n "$KUBECONFIG" ]; then stat -c "kubeconfig %a" "$KUBECONFIG" >> {log}; fi\n'
+        'if [ "$1" = get ]; then\n'
+        '  grep -h "^kind:" -r "$5" | sed "s/kind: //" | tr A-Z a-z |'
+        ' sed "s|$|.serving.kserve.io/x|"\n'
+        "fi\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+# ── deploy ──────────────────────────────────────────────────────────────────
+
+
+def test_render_fills_the_versions_and_stays_crd_valid(repo: Path, tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    out = deploy.render(repo, "production", "v1.2.0", tmp_path / "out", challenger="v1.3.0")
+    champion = yaml.safe_load((out / "inferenceservice.yaml").read_text())
+    challenger = (out / "ab-test" / "inferenceservice-challenger.yaml").read_text()
+    assert champion["spec"]["predictor"]["model"]["storageUri"].endswith(f"{MODEL}/v1.2.0")
+    assert "v1.3.0" in challenger and "MLPROJECT_" not in challenger.replace("MLPROJECT_M", "")
+    validator = Draft202012Validator(crd_schema("inferenceservice.serving.kserve.io.v1beta1.json"))
+    assert not list(validator.iter_errors(champion))
+    with pytest.raises(CiError, match="not a version"):
+        deploy.render(repo, "production", "v1.2.0; rm -rf /", tmp_path / "bad")
+    with pytest.raises(CiError, match="not an environment"):
+        deploy.render(repo, "prod", "v1.2.0", tmp_path / "bad")
+
+
+def test_apply_runs_the_challenger_then_rolls_back_and_records(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _kubectl_stand_in(tmp_path, monkeypatch)
+    first = register(repo, check_pipeline=False)
+    promote(repo, first.version, "staging")
+    promote(repo, first.version, "production")
+    write_results(repo, model_md5="b" * 32 + ".dir", auc=0.9)
+    commit(repo, "retrain")
+    second = register(repo, check_pipeline=False)
+    work = tmp_path / "rendered"
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("MLPROJECT_KUBECONFIG_DATA", "apiVersion: v1\nkind: Config\n")
+    challenger = deploy.apply(repo, "production", second.version, work)
+    assert challenger == second.version
+    calls = log.read_text()
+    assert f"apply --namespace churn-prod --filename {work}\n" in calls
+    assert f"apply --namespace churn-prod --filename {work}/ab-test\n" in calls
+    assert "kubeconfig 600" in calls  # the secret only ever in a private file
+    assert "wait --namespace churn-prod --for=condition=Ready" in calls
+    assert f"previous_version={first.version}" in outputs.read_text()
+    assert first.version in (work / "inferenceservice.yaml").read_text()
+
+    message = deploy.rollback(repo, "production", work, deploy.read_previous(work))
+    assert f"back to {MODEL}@{first.version}" in message
+    assert f"delete --namespace churn-prod --filename {work}/ab-test" in log.read_text()
+
+    said = deploy.record(repo, "production", second.version, challenger)
+    assert "challenger" in said  # a challenger is not promoted
+    deploy.record(repo, "staging", second.version, "")
+    remote_tags = git(repo, "ls-remote", "--tags", "origin")
+    assert f"refs/tags/{MODEL}#staging" in remote_tags
+
+
+def test_an_empty_kubeconfig_secret_is_a_clear_error(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _kubectl_stand_in(tmp_path, monkeypatch)
+    register(repo, check_pipeline=False)
+    monkeypatch.setenv("MLPROJECT_KUBECONFIG_DATA", "")
+    result = CliRunner().invoke(
+        cli,
+        ["deploy", "apply", "--env", "staging", "--version", "v0.1.0", "--project-dir", str(repo)],
+        env={"MLPROJECT_ENVIRONMENT": "staging", "RUNNER_TEMP": str(tmp_path)},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    assert "the secret KUBECONFIG_STAGING is empty or missing" in result.output
+
+
+# ── release and publish ─────────────────────────────────────────────────────
+
+
+def test_register_pushes_the_tag_and_skips_an_unchanged_lock(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    assert release.require_gate(repo) == "release gates passed"
+    tag = release.register_new(repo, check_pipeline=False)
+    assert tag == f"{MODEL}@v0.1.0"
+    assert f"refs/tags/{tag}" in git(repo, "ls-remote", "--tags", "origin")
+    assert f"tag={tag}" in outputs.read_text()
+    (repo / "README.extra").write_text("docs only\n")
+    commit(repo, "docs")
+    assert release.register_new(repo, check_pipeline=False) is None  # dvc.lock unchanged
+
+
+def test_a_failed_gate_stops_the_release(repo: Path) -> None:
+    write_results(repo, passed=False)
+    with pytest.raises(CiError, match="did not pass"):
+        release.require_gate(repo)
+
+
+def test_publish_copies_the_versions_model_directory(repo: Path, tmp_path: Path) -> None:
+    version = register(repo, check_pipeline=False)
+    model_dir = repo / layout.MODEL_DIR
+    model_dir.mkdir(parents=True)
+    (model_dir / "model.joblib").write_bytes(b"model bytes")
+    (model_dir / "model.json").write_text("{}")
+    store = tmp_path / "store"
+    uri = release.publish(repo, version.version, f"file://{store}")
+    assert uri.endswith(f"{MODEL}/{version.version}")
+    assert (store / MODEL / version.version / "model.joblib").read_bytes() == b"model bytes"
+    with pytest.raises(CiError, match="PersistentVolumeClaim"):
+        release.publish(repo, version.version)  # the example's default store is a PVC
+
+
+def test_publish_to_s3_fetched_back_as_the_storage_initializer_would(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("s3fs", reason="s3fs comes with the s3 extra: pip install -e '.[s3]'")
+    boto3 = pytest.importorskip("boto3")
+    import shutil
+    import socket
+    import time
+
+    server = shutil.which("moto_server")
+    if server is None:
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        }.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        for _ in range(100):
+            try:
+                s3.create_bucket(Bucket="models")
+                break
+            except Exception:
+                time.sleep(0.1)
+        version = register(repo, check_pipeline=False)
+        (repo / layout.MODEL_DIR).mkdir(parents=True)
+        (repo / layout.MODEL_FILE).write_bytes(b"model bytes")
+        uri = release.publish(repo, version.version, "s3://models/churn")
+        key = f"churn/{MODEL}/{version.version}/model.joblib"
+        assert uri == f"s3://models/churn/{MODEL}/{version.version}"
+        assert s3.get_object(Bucket="models", Key=key)["Body"].read() == b"model bytes"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+# ── monitor windows ─────────────────────────────────────────────────────────
+
+
+def test_the_newest_window_labelled_first(repo: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from mlcontract import ir_codec
+
+    project = ir_codec.load_project_json((repo / layout.CONFIG).read_text())
+    for folder, names in (("logs/predictions", ["2024-05-01.csv", "2024-05-02.csv"]),):
+        (repo / folder).mkdir(parents=True)
+        for name in names:
+            (repo / folder / name).write_text("a\n1\n")
+    with_predictions = replace(
+        project, monitoring=replace(project.monitoring, predictions="logs/predictions")
+    )
+    window = monitoring.choose_window(with_predictions, repo, tmp_path / "w")
+    assert window.path.name == "2024-05-02.csv" and not window.labels
+    labelled = replace(
+        with_predictions,
+        monitoring=replace(with_predictions.monitoring, labels="logs/labelled"),
+    )
+    assert not monitoring.choose_window(labelled, repo, tmp_path / "w").labels  # none yet
+    (repo / "logs/labelled").mkdir()
+    (repo / "logs/labelled/2024-04-01.parquet").write_bytes(b"")
+    window = monitoring.choose_window(labelled, repo, tmp_path / "w")
+    assert window.labels and window.path.name == "2024-04-01.parquet"
+    (repo / "logs/predictions/2024-05-01.csv").unlink()
+    (repo / "logs/predictions/2024-05-02.csv").unlink()
+    with pytest.raises(CiError, match="no window"):
+        monitoring.choose_window(with_predictions, repo, tmp_path / "w")
+    default = monitoring.choose_window(project, repo, tmp_path / "w")
+    assert default.path == repo / "data/customers.csv" and default.last_window
+
+
+# ── the PR report and the latency gate ──────────────────────────────────────
+
+
+@pytest.mark.parametrize("sensitive", [True, False])
+def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
+    (repo / layout.VALIDATION_REPORT).write_text(json.dumps({"rows": 10, "errors": []}))
+    log = tmp_path / "validate.txt"
+    log.write_text("mlproject.yaml:3:1: error[MLP101]: bad\n")
+    text = pr_report.render(
+        repo,
+        "churn",
+        base=git(repo, "rev-parse", "HEAD"),
+        outcomes=pr_report.Outcomes("failure", "skipped", "skipped"),
+        validate_log=log,
+        plan=None,
+        sensitive=sensitive,
+    )
+    assert text.startswith("<!-- mlproject:churn:pull-request-report -->\n## mlproject churn")
+    assert "**The spec is invalid:**" in text and "error[MLP101]" in text
+    assert "Verdict: **passed**" in text
+    assert ("data-validation report" in text) is not sensitive
+    assert ("aggregates only" in text) is sensitive
+
+
+def test_latency_gate_reports_a_saturated_server() -> None:
+    report = {
+        "passed": True,
+        "declared_throughput_rps": 50.0,
+        "warmup_requests": 50,
+        "summary": {"requests": 300, "throughput_rps": 30.0},
+        "checks": [
+            {"name": "p95", "limit": 50.0, "unit": "ms", "observed": 20.0, "passed": True},
+        ],
+    }
+    result = _judge(report)
+    assert result.saturated and not result.passed
+    text = markdown(result, "served on the runner")
+    assert "**Saturated**: the server sustained only 30.0 rps of the 50 rps" in text
+    fine = _judge({**report, "summary": {"requests": 500, "throughput_rps": 49.5}})
+    assert fine.passed and not fine.saturated
