@@ -85,6 +85,19 @@ def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
     inputs = [(p, t) for p, t, role in paths if role == "input"]
     outputs = [(p, t) for p, t, role in paths if role == "output"]
     spec_name = posixpath.basename(ctx.doc.file) or "mlproject.yaml"
+    for pointer, path in inputs:  # compile or a built-in step would overwrite the data
+        clash = "the spec itself" if _overlaps(path, spec_name) else None
+        if clash is None:
+            clash = next(
+                (f"{g!r}, which mlproject writes" for g in GENERATED if _overlaps(path, g)), None
+            )
+        if clash is not None:
+            yield ctx.error(
+                "MLP230",
+                pointer,
+                f"data source path {path!r} overlaps {clash}",
+                "keep data apart from the spec and the files mlproject generates, e.g. under data/",
+            )
     for index, (pointer, path) in enumerate(outputs):
         clash: str | None = None
         if _overlaps(path, spec_name):
@@ -138,7 +151,8 @@ RULES = [
         "What the pipeline writes (custom-stage outs and metrics, the batch output) must not "
         "be, contain or sit inside a data source, the spec, a file mlproject generates "
         "(dvc.yaml, params.yaml, deploy/, ...), what the built-in steps write (build/model, "
-        "metrics/model.json, ...) or another output: the run would overwrite its own inputs.",
+        "metrics/model.json, ...) or another output: the run would overwrite its own inputs. "
+        "Likewise a data source may not be the spec or sit where mlproject writes.",
         spec(
             "training:\n  stages:\n"
             "    - {name: clean, cmd: python clean.py, deps: [clean.py], outs: [data/iris.csv]}\n"
