@@ -22,6 +22,7 @@ from compiler.checks import (
     monitoring,
     names,
     paths,
+    registry,
     retraining,
     schedules,
     security,
@@ -46,6 +47,7 @@ RULES: list[Rule] = sorted(
         *monitoring.RULES,
         *security.RULES,
         *targets.RULES,
+        *registry.RULES,
     ],
     key=lambda rule: rule.code,
 )
