@@ -110,10 +110,16 @@ GITHUB_ACTIONS = (
 )
 
 
-def _in_order(items: Iterable[tuple[Any, Any]], keys: tuple[str, ...]) -> list[tuple[Any, Any]]:
-    """``items`` with ``keys`` first, in that order; the others after, as they came."""
-    rank = {key: i for i, key in enumerate(keys)}
-    last = len(keys)
+_Rank = dict[str, int]
+
+
+def _rank(keys: tuple[str, ...]) -> _Rank:
+    return {key: i for i, key in enumerate(keys)}
+
+
+def _in_order(items: Iterable[tuple[Any, Any]], rank: _Rank) -> list[tuple[Any, Any]]:
+    """``items`` with the ranked keys first, in rank order; the others after, as they came."""
+    last = len(rank)
     return sorted(items, key=lambda item: rank.get(item[0], last))  # stable: the rest keep order
 
 
@@ -222,7 +228,21 @@ def _literal(text: str, pad: str, keep: bool) -> str:
     return f"|{indicator}{chomp}\n{content}"
 
 
+_folds: dict[tuple[str, str, int], str | None] = {}  # (text, pad, width) -> folded form
+
+
 def _folded(text: str, pad: str, width: int) -> str | None:
+    """:func:`_fold`, cached."""
+    key = (text, pad, width)
+    form = _folds.get(key, _BLOCK)
+    if form is _BLOCK:
+        if len(_folds) >= _CACHE_LIMIT:
+            _folds.clear()
+        form = _folds[key] = _fold(text, pad, width)
+    return form
+
+
+def _fold(text: str, pad: str, width: int) -> str | None:
     """One line of ``text`` as a folded block (``>-``) whose lines, indented by ``pad``,
     fit ``width`` where the words allow; None when folding could change the text.
 
@@ -311,9 +331,9 @@ class _Emitter:
         "fold",
         "indent_sequences",
         "keep",
-        "key_order",
         "out",
         "quoted",
+        "rules",
         "sort_keys",
     )
 
@@ -329,7 +349,11 @@ class _Emitter:
         fold: int = 0,
     ) -> None:
         self.out: list[str] = []
-        self.key_order = key_order
+        # (marker, rank of its keys, ranks of its children's keys) per rule, made once.
+        self.rules = tuple(
+            (rule.marker, _rank(rule.keys), {key: _rank(keys) for key, keys in rule.children})
+            for rule in key_order
+        )
         self.fold = fold
         self.sort_keys = sort_keys
         self.indent_sequences = indent_sequences
@@ -337,32 +361,21 @@ class _Emitter:
         self.comment = comment
         self.keep = keep
 
-    def _order(
-        self, data: dict[Any, Any], keys: tuple[str, ...] | None
-    ) -> tuple[Iterable[tuple[Any, Any]], dict[str, tuple[str, ...]]]:
-        """``data``'s items in the order to write them, and the orders of its children."""
-        items: Iterable[tuple[Any, Any]] = sorted(data.items()) if self.sort_keys else data.items()
-        children: dict[str, tuple[str, ...]] = {}
-        if keys is None:
-            for rule in self.key_order:
-                if rule.marker in data:
-                    keys, children = rule.keys, dict(rule.children)
-                    break
-        if keys is not None:
-            items = _in_order(items, keys)
-        return items, children
-
-    def mapping(self, data: dict[Any, Any], pad: str, keys: tuple[str, ...] | None = None) -> None:
+    def mapping(self, data: dict[Any, Any], pad: str, rank: _Rank | None = None) -> None:
         out = self.out
         append = out.append
         values, keys_seen = _values, _keys
         inner = pad + "  "
         seq_pad = inner if self.indent_sequences else pad
-        children: dict[str, tuple[str, ...]] = {}
-        if self.key_order or keys is not None:
-            items, children = self._order(data, keys)
-        else:
-            items = sorted(data.items()) if self.sort_keys else data.items()
+        children: dict[str, _Rank] = {}
+        if rank is None:
+            for marker, rule_rank, rule_children in self.rules:  # key_order's rules
+                if marker in data:
+                    rank, children = rule_rank, rule_children
+                    break
+        items: Iterable[tuple[Any, Any]] = sorted(data.items()) if self.sort_keys else data.items()
+        if rank is not None:
+            items = _in_order(items, rank)
         for key, value in items:
             kind = type(key)
             text = keys_seen.get(key) if kind is str else None
