@@ -137,6 +137,9 @@ def mlserver_command(directory: Path, *, mlflow: bool = False) -> list[str]:
     return [sys.executable, "-c", runner, "start", str(directory)]
 
 
+_CHAINED = ("Traceback (most recent", "During handling of", "The above exception")
+
+
 @dataclass
 class _OutputPump:
     """Reads MLServer's output: keeps a tail, spots bind failures, optionally echoes."""
@@ -145,6 +148,9 @@ class _OutputPump:
     echo: Callable[[str], None] | None
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=_TAIL))
     bind_failure: str | None = None
+    stopping: bool = False  # set by MLServer.stop: shutdown noise is not echoed
+    _block: list[str] = field(default_factory=list)  # a traceback being read
+    _ended: bool = False  # the block's exception line was read (a chained one may follow)
 
     def __post_init__(self) -> None:
         self.thread = threading.Thread(target=self._run, name="mlserver-output", daemon=True)
@@ -157,7 +163,40 @@ class _OutputPump:
             if self.bind_failure is None and _BIND_FAILURE.search(line):
                 self.bind_failure = line
             if self.echo is not None:
-                self.echo(line)
+                self._traceback_aware(line)
+        self._flush()
+
+    def _traceback_aware(self, line: str) -> None:
+        """Echo ``line``, holding tracebacks back until their exception is known: a
+        ``CancelledError`` raised while the server is being stopped is how MLServer's
+        tasks end on Ctrl-C, not a failure, so that traceback is not echoed (the tail
+        keeps it)."""
+        if not self._block:
+            if line.startswith("Traceback (most recent call last)"):
+                self._block.append(line)
+            else:
+                self._emit(line)
+            return
+        continuation = not line or line[0].isspace() or line.startswith(_CHAINED)
+        if self._ended and not continuation:
+            self._flush()
+            self._traceback_aware(line)
+            return
+        self._block.append(line)
+        if line and not continuation:
+            self._ended = True  # the exception line; a chained traceback may follow
+
+    def _flush(self) -> None:
+        block, self._block, self._ended = self._block, [], False
+        exceptions = [x for x in block if x and not x[0].isspace() and not x.startswith(_CHAINED)]
+        if self.stopping and any("CancelledError" in x for x in exceptions):
+            return
+        for line in block:
+            self._emit(line)
+
+    def _emit(self, line: str) -> None:
+        if self.echo is not None:
+            self.echo(line)
 
     def text(self) -> str:
         return "\n".join(self.tail)
@@ -255,6 +294,7 @@ class MLServer:
         re-raised once the group is gone.
         """
         interrupted = False
+        self._output.stopping = True
         grace = INTERRUPT_GRACE if self.ready else BROKEN_GRACE
         escalation = (
             (signal.SIGINT, grace),
