@@ -137,7 +137,12 @@ def mlserver_command(directory: Path, *, mlflow: bool = False) -> list[str]:
     return [sys.executable, "-c", runner, "start", str(directory)]
 
 
-_CHAINED = ("Traceback (most recent", "During handling of", "The above exception")
+_TRACEBACK = "Traceback (most recent call last)"
+_CHAINED = ("During handling of", "The above exception")
+
+
+def _chained(line: str) -> bool:
+    return _TRACEBACK in line or line.startswith(_CHAINED)
 
 
 @dataclass
@@ -172,12 +177,12 @@ class _OutputPump:
         tasks end on Ctrl-C, not a failure, so that traceback is not echoed (the tail
         keeps it)."""
         if not self._block:
-            if line.startswith("Traceback (most recent call last)"):
+            if _TRACEBACK in line:  # also behind a log prefix ("ERROR:    Traceback ...")
                 self._block.append(line)
             else:
                 self._emit(line)
             return
-        continuation = not line or line[0].isspace() or line.startswith(_CHAINED)
+        continuation = not line or line[0].isspace() or _chained(line)
         if self._ended and not continuation:
             self._flush()
             self._traceback_aware(line)
@@ -188,7 +193,7 @@ class _OutputPump:
 
     def _flush(self) -> None:
         block, self._block, self._ended = self._block, [], False
-        exceptions = [x for x in block if x and not x[0].isspace() and not x.startswith(_CHAINED)]
+        exceptions = [x for x in block if x and not x[0].isspace() and not _chained(x)]
         if self.stopping and any("CancelledError" in x for x in exceptions):
             return
         for line in block:

@@ -24,6 +24,10 @@ During handling of the above exception, another exception occurred:
 Traceback (most recent call last):
   File "z.py", line 2, in run
 KeyboardInterrupt
+ERROR:    Traceback (most recent call last):
+  File "starlette/routing.py", line 699, in lifespan
+    await receive()
+asyncio.exceptions.CancelledError
 INFO after
 Traceback (most recent call last):
   File "a.py", line 3, in predict
