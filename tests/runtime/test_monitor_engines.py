@@ -144,6 +144,6 @@ def test_engine_on_planted_windows(engine: str, tmp_path: Path) -> None:
             grids.get(name),
             bins=10,
             show_unseen=True,
-        ).drifted  # fmt: skip
+        ).drifted
     }
     assert drifted == planted.DRIFTED

@@ -180,3 +180,29 @@ def test_code_counts_put_missing_last() -> None:
 def test_quantile_edges_merge_duplicates() -> None:
     values = np.array([0.0] * 95 + [1.0] * 5)
     assert drift_stats.quantile_edges(values, 10).tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "shift"),
+    [
+        (200, 300, 0.0),
+        (200, 300, 0.25),
+        (1000, 900, 0.12),
+        (5000, 4000, 0.05),
+        (10_000, 10_000, 0.3),
+    ],
+)
+@pytest.mark.parametrize("threshold", [0.01, 0.05])
+def test_ks_for_verdict_decides_as_scipy_auto(
+    n1: int, n2: int, shift: float, threshold: float
+) -> None:
+    """Exact p-values only near the threshold: the verdict is always SciPy's."""
+    rng = np.random.default_rng(n1 * 7 + n2)
+    a, b = _sorted(rng.normal(size=n1)), _sorted(rng.normal(shift, size=n2))
+    statistic, p_value = drift_stats.ks_2samp_for_verdict(a, b, threshold)
+    expected = stats.ks_2samp(a, b, method="auto")
+    assert statistic == pytest.approx(expected.statistic, abs=1e-9)
+    assert (p_value < threshold) == (expected.pvalue < threshold)
+    near = threshold / drift_stats.EXACT_BAND <= p_value <= threshold * drift_stats.EXACT_BAND
+    if near:
+        assert p_value == pytest.approx(expected.pvalue, rel=1e-6)

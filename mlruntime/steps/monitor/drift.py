@@ -103,7 +103,7 @@ def _numeric(
         cur_sorted = np.sort(cur)
         display = _sorted_quantiles(ref_sorted, DISPLAY_RANGE)
         if method == "ks":
-            statistic, p_value = stats.ks_2samp(ref_sorted, cur_sorted)
+            statistic, p_value = stats.ks_2samp_for_verdict(ref_sorted, cur_sorted, threshold)
         else:
             scale = max(float(np.std(ref)), MIN_SCALE)
             statistic = stats.wasserstein(ref_sorted, cur_sorted) / scale
@@ -136,7 +136,7 @@ def _numeric_auto(
     cur_all = current.numeric(column)
     ref_sorted = np.sort(_finite(ref_all, feature, reference))
     cur_sorted = np.sort(_finite(cur_all, feature, current))
-    distance, p_value = stats.ks_2samp(ref_sorted, cur_sorted)
+    distance, p_value = stats.ks_2samp_for_verdict(ref_sorted, cur_sorted, alpha)
     missing = auto.missing_shift(
         len(ref_all) - len(ref_sorted),
         len(ref_all),
