@@ -312,3 +312,40 @@ def test_latency_gate_reports_a_saturated_server() -> None:
     assert "**Saturated**: the server sustained only 30.0 rps of the 50 rps" in text
     fine = _judge({**report, "summary": {"requests": 500, "throughput_rps": 49.5}})
     assert fine.passed and not fine.saturated
+
+
+# ── mlproject ci monitor on the newest production window ────────────────────
+
+
+def test_ci_monitor_reads_the_newest_predictions_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drifted newest window under monitoring.predictions is a breach (exit 10); the step
+    outputs say so; an older healthy window is not what is monitored."""
+    from tests.runtime.test_monitor_support import baskets, make_project
+
+    root = make_project(tmp_path / "shop", pii=False)
+    spec = (root / "mlproject.yaml").read_text()
+    spec = spec.replace("  performance:\n", "  predictions: logs/predictions\n  performance:\n")
+    (root / "mlproject.yaml").write_text(spec)
+    compiled = CliRunner().invoke(
+        cli, ["compile", str(root / "mlproject.yaml"), "--root", str(root)], catch_exceptions=False
+    )
+    assert compiled.exit_code == 0, compiled.output
+    windows = root / "logs" / "predictions"
+    windows.mkdir(parents=True)
+    baskets(600, seed=2, start="2024-07-01", days=1).to_csv(windows / "2024-07-01.csv", index=False)
+    drifted = baskets(600, seed=3, start="2024-07-02", days=1, shift=frozenset({"amount", "items"}))
+    drifted.to_csv(windows / "2024-07-02.csv", index=False)
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    from mlcli.monitoring import parse_now
+
+    now = parse_now("2024-07-03T00:00:00Z")
+    code = monitoring.monitor(root, now=now, fail_without_verdict=True)
+    assert code == 10, summary.read_text() if summary.exists() else ""
+    written = outputs.read_text()
+    assert "breach=true" in written and "report<<mlproject-" in written
+    report = json.loads((root / "reports" / "monitor.json").read_text())
+    assert report["status"] == "breach" and report["breaches"]["drift"] is True
