@@ -141,6 +141,9 @@ _TRACEBACK = "Traceback (most recent call last)"
 _CHAINED = ("During handling of", "The above exception")
 
 
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b")
+
+
 def _chained(line: str) -> bool:
     return _TRACEBACK in line or line.startswith(_CHAINED)
 
@@ -175,25 +178,27 @@ class _OutputPump:
         """Echo ``line``, holding tracebacks back until their exception is known: a
         ``CancelledError`` raised while the server is being stopped is how MLServer's
         tasks end on Ctrl-C, not a failure, so that traceback is not echoed (the tail
-        keeps it)."""
+        keeps it). Log records of other processes interleaved with a traceback pass."""
         if not self._block:
             if _TRACEBACK in line:  # also behind a log prefix ("ERROR:    Traceback ...")
                 self._block.append(line)
-            else:
+            elif not (self.stopping and "CancelledError" in line):
                 self._emit(line)
             return
-        continuation = not line or line[0].isspace() or _chained(line)
-        if self._ended and not continuation:
+        if not line or line[0].isspace() or _chained(line):
+            self._block.append(line)
+        elif _EXCEPTION.match(line):
+            self._block.append(line)
+            self._ended = True  # a chained traceback may follow
+        elif self._ended:
             self._flush()
             self._traceback_aware(line)
-            return
-        self._block.append(line)
-        if line and not continuation:
-            self._ended = True  # the exception line; a chained traceback may follow
+        else:
+            self._emit(line)  # another process's log record, between traceback lines
 
     def _flush(self) -> None:
         block, self._block, self._ended = self._block, [], False
-        exceptions = [x for x in block if x and not x[0].isspace() and not _chained(x)]
+        exceptions = [x for x in block if _EXCEPTION.match(x)]
         if self.stopping and any("CancelledError" in x for x in exceptions):
             return
         for line in block:

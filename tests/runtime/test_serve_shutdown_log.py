@@ -26,6 +26,7 @@ Traceback (most recent call last):
 KeyboardInterrupt
 ERROR:    Traceback (most recent call last):
   File "starlette/routing.py", line 699, in lifespan
+2026-12-07 02:49:49,369 [mlserver.parallel] INFO - Shutdown of default inference pool complete
     await receive()
 asyncio.exceptions.CancelledError
 INFO after
@@ -51,3 +52,6 @@ def test_cancelled_tracebacks_are_dropped_only_while_stopping(stopping: bool) ->
     assert "ValueError: a real problem" in echoed and "INFO after" in echoed
     assert ("asyncio.exceptions.CancelledError" in echoed) is not stopping
     assert "asyncio.exceptions.CancelledError" in pump.text()  # kept for a failure report
+    assert any(line.endswith("Shutdown of default inference pool complete") for line in echoed)
+    if stopping:
+        assert echoed.count("Traceback (most recent call last):") == 1  # the ValueError's
