@@ -96,15 +96,32 @@ def deploy() -> None:
 
 
 @deploy.command(name="resolve")
-@VERSION
+@click.option(
+    "--version",
+    envvar="MLPROJECT_VERSION",
+    default=None,
+    help="vX.Y.Z or <model>@vX.Y.Z [MLPROJECT_VERSION]; default: what --env holds.",
+)
+@click.option(
+    "--env",
+    "environment",
+    envvar="MLPROJECT_ENVIRONMENT",
+    default=None,
+    help="Without --version: the version this environment holds [MLPROJECT_ENVIRONMENT].",
+)
 @click.option("--checkout", is_flag=True, help="Then check the version's commit out.")
 @PROJECT_DIR
-def resolve_command(version: str, checkout: bool, project_dir: Path) -> None:
-    """A version to its tag and commit (step outputs tag, version, commit)."""
+def resolve_command(
+    version: str | None, environment: str | None, checkout: bool, project_dir: Path
+) -> None:
+    """A version (or the one an environment holds) to its tag and commit (step outputs
+    tag, version, commit)."""
     from mlruntime.ci.actions import git
     from mlruntime.ci.deploy import resolve
 
-    tag, _, commit = _run(lambda: resolve(project_dir, version))
+    if version is None and environment is None:
+        _fail("give --version or --env", "or set MLPROJECT_VERSION / MLPROJECT_ENVIRONMENT")
+    tag, _, commit = _run(lambda: resolve(project_dir, version, environment=environment))
     if checkout:
         _run(lambda: git(project_dir, "checkout", "--quiet", commit))
     click.echo(f"{tag} is commit {commit}")

@@ -350,17 +350,26 @@ def record(project_dir: Path, environment: str, version: str, challenger: str) -
     return f"{tag} promoted to {environment}"
 
 
-def resolve(project_dir: Path, text: str) -> tuple[str, str, str]:
-    """``vX.Y.Z`` or ``<model>@vX.Y.Z`` to (tag, version, commit); step outputs of the same
-    names."""
+def resolve(
+    project_dir: Path, text: str | None, *, environment: str | None = None
+) -> tuple[str, str, str]:
+    """``vX.Y.Z`` or ``<model>@vX.Y.Z`` (or, without one, the version ``environment``
+    holds) to (tag, version, commit); step outputs of the same names."""
     from mlruntime.lineage.registry import resolve_version
 
     ref = load_project(project_dir)
-    version = _version(text, ref.model_name)
+    if text is None:
+        if environment is None:
+            raise CiError("give a version or an environment")
+        _environment(ref, environment)
+        wanted = environment
+    else:
+        wanted = _version(text, ref.model_name)
     try:
-        found = resolve_version(project_dir, version)
+        found = resolve_version(project_dir, wanted)
     except RegistryError as exc:
-        raise CiError(exc.message, exc.hint) from None
+        hint = "deploy a version there first" if text is None else exc.hint
+        raise CiError(exc.message, hint) from None
     set_outputs(tag=found.tag, version=found.version, commit=found.commit)
-    summary(f"Deploying **{found.tag}** (commit {found.commit})")
+    summary(f"Using **{found.tag}** (commit {found.commit})")
     return found.tag, found.version, found.commit

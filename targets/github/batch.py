@@ -19,21 +19,6 @@ from targets.github import common, layout
 from targets.github.common import Step
 from targets.github.security import UPLOAD_ARTIFACT, SpecText, literal, slug
 
-PRODUCTION = """
-    production="$RUNNER_TEMP/production.json"
-    if ! mlproject lineage "$MLPROJECT_ENVIRONMENT" --format json > "$production"; then
-      echo "::error title=mlproject::no version in $MLPROJECT_ENVIRONMENT yet: deploy one first"
-      exit 1
-    fi
-    tag="$(jq -r '.model.tag' "$production")"
-    version="$(jq -r '.model.version' "$production")"
-    if ! [[ "$version" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-      echo "::error title=mlproject::no version found for $MLPROJECT_ENVIRONMENT"
-      exit 1
-    fi
-    { echo "tag=$tag"; echo "version=$version"; } >> "$GITHUB_OUTPUT"
-"""
-
 SCORE = """
     mlproject step score --version "$MLPROJECT_VERSION"
 """
@@ -71,7 +56,7 @@ def render(project: ir.Project) -> dict[str, Any]:
         *common.setup(history=True),
         common.step(
             "Find the version in production",
-            PRODUCTION,
+            "mlproject deploy resolve\n",
             step_id="production",
             env={"MLPROJECT_ENVIRONMENT": slug(production.name)},
         ),

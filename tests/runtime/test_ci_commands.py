@@ -349,3 +349,18 @@ def test_ci_monitor_reads_the_newest_predictions_window(
     assert "breach=true" in written and "report<<mlproject-" in written
     report = json.loads((root / "reports" / "monitor.json").read_text())
     assert report["status"] == "breach" and report["breaches"]["drift"] is True
+
+
+def test_resolve_a_version_or_what_an_environment_holds(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = register(repo, check_pipeline=False)
+    with pytest.raises(CiError, match="production"):
+        deploy.resolve(repo, None, environment="production")  # nothing deployed there yet
+    promote(repo, first.version, "staging")
+    promote(repo, first.version, "production")
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    assert deploy.resolve(repo, None, environment="production")[0] == f"{MODEL}@v0.1.0"
+    assert deploy.resolve(repo, f"{MODEL}@v0.1.0")[2] == first.commit
+    assert f"commit={first.commit}" in outputs.read_text()
