@@ -41,8 +41,9 @@ _MEANINGS = {
     ExitCode.USAGE: "command-line usage error",
     ExitCode.DRIFT: "`compile --check` / `plan --detailed-exitcode`: generated files are "
     "out of date",
-    ExitCode.CONFLICT: "a generated file was edited by hand, or a file mlproject did not "
-    "write is in the way (`plan` too: compile would refuse)",
+    ExitCode.CONFLICT: "a generated file was edited by hand, a file mlproject did not "
+    "write is in the way, or a manifest names a file mlproject cannot prove it wrote "
+    "(`plan` too: compile would refuse)",
     ExitCode.BREACH: "`step monitor`: a monitoring limit is breached",
     ExitCode.INTERNAL: "internal error in mlproject (a bug: please report it)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM)",
