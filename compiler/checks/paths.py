@@ -85,6 +85,7 @@ def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
     inputs = [(p, t) for p, t, role in paths if role == "input"]
     outputs = [(p, t) for p, t, role in paths if role == "output"]
     spec_name = posixpath.basename(ctx.doc.file) or "mlproject.yaml"
+    clash: str | None
     for pointer, path in inputs:  # compile or a built-in step would overwrite the data
         clash = "the spec itself" if _overlaps(path, spec_name) else None
         if clash is None:
@@ -99,7 +100,7 @@ def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "keep data apart from the spec and the files mlproject generates, e.g. under data/",
             )
     for index, (pointer, path) in enumerate(outputs):
-        clash: str | None = None
+        clash = None
         if _overlaps(path, spec_name):
             clash = "the spec itself"
         if clash is None:
