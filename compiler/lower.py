@@ -12,7 +12,7 @@ from typing import Literal
 
 from compiler.diagnostics import Pointer
 from compiler.load import Document
-from compiler.spec import v1_compiled as v1
+from compiler.spec import v1
 from compiler.spec.constraints import duration_seconds
 from mlcontract import ir
 from mlcontract.metrics import CLASSIFICATION, DEFAULT_METRICS, METRICS

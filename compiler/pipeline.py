@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from compiler.emit import FilePlan, SpecOutput
     from compiler.generated import GeneratedFile
     from compiler.manifest import StatCache
-    from compiler.spec.v1_compiled import ProjectSpec
+    from compiler.spec.v1 import ProjectSpec
     from mlcontract.ir import Project
 
 
@@ -212,12 +212,11 @@ class CompileReport:
 
 def render_targets(project: Project, target_names: Sequence[str]) -> list[GeneratedFile]:
     """Every file the named targets generate for one project, in target order."""
-    from compiler.target_registry import available_targets, load_target
+    from compiler.target_registry import load_target
 
-    known = available_targets()  # cached: entry points are scanned once per process
     files: list[GeneratedFile] = []
     for name in target_names:
-        files.extend(load_target(name, known).render(project))
+        files.extend(load_target(name).render(project))
     return files
 
 

@@ -1,12 +1,10 @@
-"""What is generated from the spec models: JSON Schema, reference docs, the fast validator.
+"""What is generated from the spec models: JSON Schema and reference docs.
 
 ``python -m compiler.schema`` writes, for every apiVersion,
 
 - ``schemas/mlproject.v1.json``, committed so editors (yaml-language-server) show
   docs on hover and CI can validate without mlproject installed;
-- ``docs/spec.md``, the reference of every key;
-- ``compiler/spec/v1_compiled.py``, the pydantic-free validator of the valid path
-  (``compiler.spec.codegen``).
+- ``docs/spec.md``, the reference of every key.
 
 Tests fail when a committed file is stale.
 """
@@ -21,11 +19,6 @@ from compiler.spec import VERSIONS, spec_model
 
 SCHEMA_VERSIONS: dict[str, str] = {v: f"mlproject.{v.split('/')[1]}.json" for v in VERSIONS}
 SCHEMA_ID_BASE = "https://mlproject.dev/schemas/"
-
-
-def compiled_module_path(api_version: str, root: Path) -> Path:
-    """Where the generated validator of ``api_version`` is committed, below the checkout."""
-    return root.joinpath(*VERSIONS[api_version].compiled.split(".")).with_suffix(".py")
 
 
 def schema_document(api_version: str) -> dict[str, Any]:
@@ -179,11 +172,7 @@ def render_spec_reference(api_version: str = "mlproject/v1") -> str:
 
 
 if __name__ == "__main__":
-    from compiler.spec.codegen import render_compiled_module
-
     root = Path(__file__).resolve().parent.parent
     for version, file_name in SCHEMA_VERSIONS.items():
         (root / "schemas" / file_name).write_text(render_schema(version), encoding="utf-8")
-        compiled = compiled_module_path(version, root)
-        compiled.write_text(render_compiled_module(version), encoding="utf-8", newline="\n")
     (root / "docs" / "spec.md").write_text(render_spec_reference(), encoding="utf-8")

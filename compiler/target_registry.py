@@ -50,73 +50,40 @@ class UnknownTargetError(UsageError):
         super().__init__(f"unknown target '{name}' ({hint})")
 
 
-_SECTION = f"[{ENTRY_POINT_GROUP}]"
-
-
-def _may_declare_targets() -> bool:
-    """False only when no installed distribution can declare an ``mlproject.targets`` entry point.
-
-    ``importlib.metadata.entry_points()`` costs a cold compile ~30 ms (its import,
-    then parsing every distribution's metadata), and almost every environment has
-    no third-party target. Distributions on ``sys.path`` directories are found
-    the way ``importlib.metadata`` finds them (``*.dist-info`` / ``*.egg-info``
-    folders) and only their ``entry_points.txt`` is searched for the group's
-    section. Anything this does not read the same way (a zip or other file on
-    ``sys.path``, an import hook that provides distributions) answers True, and
-    ``importlib.metadata`` decides.
-    """
-    import os
-    import sys
-
-    for finder in sys.meta_path:
-        if (
-            hasattr(finder, "find_distributions")
-            and finder.__module__ != "_frozen_importlib_external"
-        ):
-            return True
-    for entry in sys.path:
-        folder = entry or "."
-        try:
-            with os.scandir(folder) as children:
-                names = [
-                    c.name for c in children if c.name.lower().endswith((".dist-info", ".egg-info"))
-                ]
-        except NotADirectoryError:
-            return True  # a zip on sys.path: let importlib.metadata read it
-        except OSError:
-            continue  # a missing folder holds no distribution
-        for name in names:
-            try:
-                with open(os.path.join(folder, name, "entry_points.txt"), "rb") as handle:
-                    if _SECTION.encode() in handle.read():
-                        return True
-            except OSError:
-                continue
-    return False
-
-
 @functools.cache
 def _third_party() -> dict[str, str]:
-    if not _may_declare_targets():
-        return {}
     from importlib.metadata import entry_points
 
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def available_targets() -> dict[str, str]:
-    """Every target name → where it is defined (built-ins first)."""
+    """Every target name → where it is defined (built-ins first); reads the entry points."""
     found = dict(BUILTIN_TARGETS)
     for name, value in sorted(_third_party().items()):
         found.setdefault(name, value)
     return found
 
 
-def load_target(name: str, known: dict[str, str] | None = None) -> Target:
-    known = known if known is not None else available_targets()
-    if name not in known:
-        raise UnknownTargetError(name, sorted(known))
-    module_name, _, attribute = known[name].partition(":")
+def check_names(names: Sequence[str]) -> None:
+    """Raise :class:`UnknownTargetError` for the first name no target answers to.
+
+    Built-in names need no lookup; the entry points are read only when a name
+    is not built in (a third-party target runs only when named).
+    """
+    for name in names:
+        if name not in BUILTIN_TARGETS:
+            known = available_targets()
+            if name not in known:
+                raise UnknownTargetError(name, list(known))
+
+
+def load_target(name: str) -> Target:
+    """The target ``name``: a built-in, else a third-party one from the entry points."""
+    where = BUILTIN_TARGETS.get(name) or available_targets().get(name)
+    if where is None:
+        raise UnknownTargetError(name, sorted(available_targets()))
+    module_name, _, attribute = where.partition(":")
     loaded: object = importlib.import_module(module_name)
     if attribute:
         loaded = getattr(loaded, attribute)

@@ -162,15 +162,12 @@ def compile_command(
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
     from compiler.pipeline import compile_specs, find_root, usable_cpus
-    from compiler.target_registry import BUILTIN_TARGETS, UnknownTargetError, available_targets
+    from compiler.target_registry import BUILTIN_TARGETS, check_names
 
     paths = default_specs(specs)
     if not paths:
         raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
-    known = available_targets()
-    for name in targets:
-        if name not in known:
-            raise UnknownTargetError(name, list(known))
+    check_names(targets)
     # Targets as declared, not as installed: a third-party target runs only when named.
     chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
     out_root = root if root is not None else find_root(paths[0])
@@ -231,9 +228,8 @@ def targets() -> None:
     """List the targets compile can generate."""
     from compiler.target_registry import available_targets, load_target
 
-    known = available_targets()
-    for name in known:
-        click.echo(f"{name:<12} {load_target(name, known).DESCRIPTION}")
+    for name in available_targets():
+        click.echo(f"{name:<12} {load_target(name).DESCRIPTION}")
 
 
 @cli.command()

@@ -21,7 +21,7 @@ from pathlib import Path
 from compiler.checks.rule import CheckContext
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
-from compiler.spec.v1_compiled import DataSource, ProjectSpec
+from compiler.spec.v1 import DataSource, ProjectSpec
 from mlcontract import ir
 
 SAMPLE_ROWS = 10_000

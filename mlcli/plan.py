@@ -73,15 +73,12 @@ def plan(
         to_json,
     )
     from compiler.pipeline import compile_specs, find_root
-    from compiler.target_registry import BUILTIN_TARGETS, UnknownTargetError, available_targets
+    from compiler.target_registry import BUILTIN_TARGETS, check_names
 
     paths = default_specs(specs)
     if not paths:
         raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
-    known = available_targets()
-    unknown = [name for name in targets if name not in known]
-    if unknown:
-        raise UnknownTargetError(unknown[0], list(known))
+    check_names(targets)
     chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
     out_root = (root if root is not None else find_root(paths[0])).resolve()
     report = compile_specs(

@@ -32,7 +32,7 @@ from compiler.checks.credentials import find_literal_secrets
 from compiler.checks.rule import CheckContext, Rule
 from compiler.diagnostics import CodeDoc, Diagnostic
 from compiler.load import Document
-from compiler.spec.v1_compiled import ProjectSpec
+from compiler.spec.v1 import ProjectSpec
 
 RULES: list[Rule] = sorted(
     [

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from compiler.checks.examples import IRIS_COLUMNS, spec
 from compiler.checks.rule import CheckContext, Rule
 from compiler.diagnostics import Diagnostic, Pointer
-from compiler.spec.v1_compiled import DataSource
+from compiler.spec.v1 import DataSource
 from mlcontract.errors import did_you_mean
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
-from compiler.spec.v1_compiled import DataSource, ProjectSpec
+from compiler.spec.v1 import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
 from mlcontract.records import record
 

@@ -1,10 +1,8 @@
 """The spec's patterns and custom validators, free of pydantic (validate stage).
 
-Both validators of the spec run these functions: the pydantic models
-(``compiler.spec.v1``, the source of truth) and the generated validator
-(``compiler.spec.v1_compiled``) whose core schema refers to them by name. So this
-module must import nothing from pydantic: the valid path of ``mlproject
-validate`` imports it without building a single model.
+The pydantic models (``compiler.spec.v1``) call these functions; the checks
+and the lower stage use them too (``duration_seconds``), so they are plain
+functions with no pydantic import.
 """
 
 from __future__ import annotations

@@ -4,11 +4,10 @@ Validate stage. These models speak the user's vocabulary; they check shape and
 single-field constraints only. Cross references and policies are semantic rules
 in ``compiler.checks``; resolved defaults live in the IR (``mlcontract.ir``).
 
-They are the source of truth: the JSON Schema, docs/spec.md, the diagnostics'
-hints and ``compiler/spec/v1_compiled.py`` (the plain classes and core schema a
-valid spec is validated with) are generated from them. After changing them, run
-``python -m compiler.schema``. A custom validator must be a function of
-``compiler.spec.constraints`` (pydantic-free), which both validators call.
+They are the source of truth: they validate every spec, and the JSON Schema,
+docs/spec.md and the diagnostics' hints come from them. After changing them,
+run ``python -m compiler.schema``. Custom validators are functions of
+``compiler.spec.constraints`` (pydantic-free, shared with the checks).
 """
 
 from __future__ import annotations

@@ -1,47 +1,32 @@
-"""Validate stage: a loaded document → the spec's plain objects, or diagnostics with positions.
+"""Validate stage: a loaded document → the spec's models, or diagnostics with positions.
 
-Two validators, one engine. The pydantic models (``compiler.spec.v1``) are the
-source of truth; ``compiler.spec.v1_compiled`` is generated from them: plain
-classes plus the models' pydantic-core schema. A valid spec is validated by a
-``pydantic_core.SchemaValidator`` built from that schema, which fills the plain
-classes directly: no pydantic model is defined, which is most of what a cold
-``mlproject validate`` would otherwise spend. When the installed pydantic-core
-is not the one the module was generated for (or the schema does not build), the
-models validate instead and their result is converted to the same plain
-objects: slower, never different.
-
-On a validation error the models are imported after all: pydantic reports
-errors by location; this module maps each location back onto the document's
-line and column, names the error in the user's terms (key paths as written in
-the YAML) and adds "did you mean" hints for misspelt keys and enum values,
-read from the models' fields.
+The pydantic models (``compiler.spec.v1``) validate; the checks and the lower
+stage read the frozen models they return. On a validation error pydantic
+reports errors by location; this module maps each location back onto the
+document's line and column, names the error in the user's terms (key paths as
+written in the YAML) and adds "did you mean" hints for misspelt keys and enum
+values, read from the models' fields.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
-from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, get_args, get_origin
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
-import pydantic_core
-from pydantic_core import ErrorDetails, SchemaValidator, ValidationError
+from pydantic_core import ErrorDetails, ValidationError
 
 from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer
 from compiler.load import Document
 from compiler.spec import LATEST, VERSIONS, spec_model
-from compiler.spec.plain import PlainSpec, build
-from compiler.spec.v1_compiled import ProjectSpec
+from compiler.spec.v1 import ProjectSpec
 from mlcontract.errors import did_you_mean
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
-    from pydantic_core import CoreSchema
 
-_Plain = TypeVar("_Plain", bound=PlainSpec)
 
 _MINIMAL = """\
 apiVersion: mlproject/v1
@@ -310,94 +295,16 @@ def _iter_diagnostics(
 # ── validating ──────────────────────────────────────────────────────────────
 
 
-@cache
-def compiled_validator(api_version: str) -> SchemaValidator | None:
-    """The generated validator of ``api_version``, or None when it cannot be used.
-
-    None when the installed pydantic-core is not the version the module was
-    generated for, or when the schema does not build: the models validate then.
-    """
-    module = importlib.import_module(VERSIONS[api_version].compiled)
-    if pydantic_core.__version__ != module.PYDANTIC_CORE_VERSION:
-        return None
-    try:
-        return SchemaValidator(cast("CoreSchema", module.SCHEMA))
-    except Exception:  # any failure means: use the models, which are always right
-        return None
-
-
-def _plain(value: Any, module: types.ModuleType) -> Any:
-    """A pydantic model tree as the generated module's plain objects (the fallback)."""
-    fields = getattr(type(value), "model_fields", None)
-    if fields is not None:
-        cls: type[PlainSpec] = getattr(module, type(value).__name__)
-        values = {name: _plain(getattr(value, name), module) for name in fields}
-        return build(cls, values, value.model_fields_set)
-    if isinstance(value, list):
-        return [_plain(item, module) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item, module) for key, item in value.items()}
-    return value
-
-
-def _version_of(module_name: str) -> str:
-    return next(v for v, where in VERSIONS.items() if where.compiled == module_name)
-
-
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _nodes(value)
-
-
-@cache
-def _section_validator(module_name: str, class_name: str) -> SchemaValidator | None:
-    """A validator of one section, or None.
-
-    A section's schema is the node of the generated schema that carries the model's
-    ``ref``: the model, with its model validators when it has some.
-    """
-    if compiled_validator(_version_of(module_name)) is None:
-        return None
-    module = importlib.import_module(module_name)
-    node = next(n for n in _nodes(module.SCHEMA) if n.get("ref") == class_name)
-    definitions = module.SCHEMA.get("definitions", [])
-    schema = {"type": "definitions", "schema": node, "definitions": definitions}
-    return SchemaValidator(cast("CoreSchema", schema), {"title": class_name})
-
-
-def validate_section(cls: type[_Plain], data: Mapping[str, Any]) -> _Plain:
-    """``data`` validated as the spec section ``cls`` (a plain class): the constructor of
-    the plain classes. Raises pydantic_core.ValidationError."""
-    validator = _section_validator(cls.__module__, cls.__name__)
-    if validator is not None:
-        section = validator.validate_python(data)
-    else:
-        models = importlib.import_module(VERSIONS[_version_of(cls.__module__)].models)
-        model = getattr(models, cls.__name__)
-        section = _plain(model.model_validate(data), importlib.import_module(cls.__module__))
-    assert isinstance(section, cls)
-    return section
-
-
 def validate_data(api_version: str, data: Any) -> Any:
-    """``data`` validated as a document of ``api_version``: its plain objects.
+    """``data`` validated as a document of ``api_version``: its (frozen) models.
 
-    Raises pydantic_core.ValidationError, the same with either validator.
+    Raises pydantic_core.ValidationError.
     """
-    validator = compiled_validator(api_version)
-    if validator is not None:
-        return validator.validate_python(data)
-    compiled = importlib.import_module(VERSIONS[api_version].compiled)
-    return _plain(spec_model(api_version).model_validate(data), compiled)
+    return spec_model(api_version).model_validate(data)
 
 
 def validate_document(doc: Document) -> ProjectSpec:
-    """The spec's plain objects of a loaded document; raises DiagnosticError with every problem."""
+    """The spec's models of a loaded document; raises DiagnosticError with every problem."""
     version = doc.data.get("apiVersion")
     supported = ", ".join(sorted(VERSIONS))
     if not isinstance(version, str) or version not in VERSIONS:

@@ -27,7 +27,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _imported(name: str, path: Path) -> Iterator[str]:
-    """Every module name ``path`` imports (``from a import b``: ``a.b`` when a module)."""
+    """Every name ``path`` imports (``from a import b``: ``a.b``, a module or not)."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -37,12 +37,12 @@ def _imported(name: str, path: Path) -> Iterator[str]:
             if node.level:
                 anchor = package[: len(package) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base
             yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module → the project modules it imports (the deepest module each name resolves to)."""
+    """Module → the project modules it imports: the deepest module each name resolves to
+    (``from a import b`` is ``a.b`` when that is a module, else ``a``)."""
     modules = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
