@@ -196,7 +196,7 @@ def test_quantile_edges_merge_duplicates() -> None:
 def test_ks_for_verdict_decides_as_scipy_auto(
     n1: int, n2: int, shift: float, threshold: float
 ) -> None:
-    """Exact p-values only near the threshold: the verdict is always SciPy's."""
+    """Exact p-values only near the threshold and for small windows: SciPy's verdicts."""
     rng = np.random.default_rng(n1 * 7 + n2)
     a, b = _sorted(rng.normal(size=n1)), _sorted(rng.normal(shift, size=n2))
     statistic, p_value = drift_stats.ks_2samp_for_verdict(a, b, threshold)
@@ -204,5 +204,7 @@ def test_ks_for_verdict_decides_as_scipy_auto(
     assert statistic == pytest.approx(expected.statistic, abs=1e-9)
     assert (p_value < threshold) == (expected.pvalue < threshold)
     near = threshold / drift_stats.EXACT_BAND <= p_value <= threshold * drift_stats.EXACT_BAND
-    if near:
+    if near and max(n1, n2) <= drift_stats.VERDICT_EXACT_MAX_N:
         assert p_value == pytest.approx(expected.pvalue, rel=1e-6)
+    elif near:  # asymptotic between 2,000 and 10,000 values: a few percent off at most
+        assert p_value == pytest.approx(expected.pvalue, rel=0.05)
