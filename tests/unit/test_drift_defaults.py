@@ -52,3 +52,6 @@ def test_engine_lowers_into_the_ir(tmp_path: Path) -> None:
     assert result.spec is not None, result.diagnostics
     project = lower(result.spec, result.document, spec_file="mlproject.yaml", spec_sha256="0")
     assert project.monitoring.engine == "spark"
+    from compiler.install import extras
+
+    assert "spark" in extras(project)  # the generated jobs install pyspark
