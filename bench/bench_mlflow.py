@@ -94,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args()
-    venv = Path(os.environ.get("MLPROJECT_MLFLOW_VENV", "/work/venvs/mlflow"))
+    venv = Path(os.environ.get("MLPROJECT_MLFLOW_VENV", ROOT / ".venvs" / "mlflow"))
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PYTHONPATH": str(ROOT)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("MLPROJECT_MLFLOW", None)

@@ -63,7 +63,7 @@ mlflow:
 
 
 def _venv() -> Path:
-    venv = Path(os.environ.get("MLPROJECT_MLFLOW_VENV", "/work/venvs/mlflow"))
+    venv = Path(os.environ.get("MLPROJECT_MLFLOW_VENV", ROOT / ".venvs" / "mlflow"))
     if not (venv / "bin" / "mlflow").is_file():
         pytest.skip(
             f"no MLflow server environment at {venv} (set MLPROJECT_MLFLOW_VENV to a venv with "
