@@ -457,8 +457,11 @@ def _temp_owner_alive(name: str) -> bool:
         pid = int(token[:-6], 16)
     except ValueError:
         return True
-    if pid == os.getpid():
-        return False
+    return pid != os.getpid() and _pid_alive(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (an unknown answer counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -819,14 +822,28 @@ class StatCache:
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, exist_ok=True)
+            _sweep_cache_temps(self.path)
             with open(temp, "wb") as fh:
                 fh.write(data)
+            _crash_point("stat-cache-written")
             os.replace(temp, self.path)
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             return
         self._dirty = False
+
+
+def _sweep_cache_temps(path: str) -> None:
+    """Remove the temp files (``<path>.<pid>.<hex>.tmp``) of writers killed before their rename."""
+    directory, prefix = os.path.dirname(path), os.path.basename(path) + "."
+    with os.scandir(directory) as entries:
+        names = [e.name for e in entries if e.name.startswith(prefix)]
+    for name in names:
+        pid, _, rest = name.removeprefix(prefix).partition(".")
+        if rest.endswith(".tmp") and pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(directory, name))
 
 
 def _ctime_of(entry: object) -> int:

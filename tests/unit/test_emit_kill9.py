@@ -92,6 +92,20 @@ def test_kill_9_then_compile_leaves_no_temp_files(tmp_path: Path, point: str) ->
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_kill_9_while_saving_the_stat_cache(tmp_path: Path) -> None:
+    """The stat cache in the git directory is written through a temp file too: none is left."""
+    root = _monorepo(tmp_path / "repo", 1)
+    killed = _compile(root, kill_at="stat-cache-written")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    cache_dir = root / ".git" / "mlproject"
+    assert [p.name for p in cache_dir.glob("*.tmp")]  # the crash did leave one
+    again = _compile(root, "--no-cache")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert list(cache_dir.glob("*.tmp")) == []
+    assert (cache_dir / "stat-cache.json").is_file()
+    _consistent(root)
+
+
 def test_a_live_compile_keeps_its_temp_files(tmp_path: Path) -> None:
     """Only a dead process's temp files are swept: a concurrent compile keeps its own."""
     from compiler.manifest import OutputTree, sweep_orphans
