@@ -112,9 +112,6 @@ def missing_tools() -> str | None:
         return "moto's standalone server not installed (moto[server], in the test extra)"
     if shutil.which("git") is None:
         return "git not on PATH"
-    if shutil.which("aws") is None:
-        # GitHub's Ubuntu runners have it; the train job publishes the model with it.
-        return "the AWS CLI (aws) is not on PATH (PyPI awscli)"
     return None
 
 
