@@ -488,5 +488,36 @@ def test_mlserver_serves_the_registered_version_in_the_mlflow_format(
         assert output["shape"] == [3, 2]
         expected = model.predict_proba(rows).ravel().tolist()
         assert output["data"] == pytest.approx(expected, abs=1e-9)
+        # loadtest works against the MLflow format too: every request answered (the
+        # latency verdict depends on the machine, so only the answers are asserted)
+        done = sh(
+            project,
+            "mlproject",
+            "loadtest",
+            "--url",
+            served.url,
+            "--rate",
+            "0",
+            "--concurrency",
+            "2",
+            "--requests",
+            "20",
+            "--timeout",
+            "120",
+            "--warmup-requests",
+            "2",
+            "--calibration-requests",
+            "0",
+            "--no-progress",
+            "--format",
+            "json",
+            env=_env(server),
+            ok=False,
+        )
+        assert done.returncode in (0, 1), done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        assert report["served_version"] == "v0.1.0"
+        assert report["summary"]["requests"] == 20
+        assert report["summary"]["errors"] == 0, report["summary"]
     finally:
         served.stop(signal.SIGINT)
