@@ -121,6 +121,8 @@ def register(demo: Demo, key: str) -> None:
         raise DemoError(
             "register", "`mlproject register --format json`: unexpected output", str(exc)
         ) from exc
+    # register wrote the evaluated part of the model card: commit it, as a team would
+    demo.runner.commit("git commit", f"Evaluated model card for {demo.tags[key]}")
 
 
 def release(demo: Demo) -> None:

@@ -259,7 +259,10 @@ def test_register_promote_lineage_round_trip(trained: Trained, tmp_path: Path) -
     repo, project = trained.copy(tmp_path)
     head = sh(repo, "git", "rev-parse", "HEAD").stdout.strip()
     done = sh(project, "mlproject", "register")
-    assert done.stdout == f"registered {MODEL}@v0.1.0 at {head[:12]}\n"
+    assert done.stdout == (
+        f"registered {MODEL}@v0.1.0 at {head[:12]}; wrote MODEL_CARD.evaluated.md\n"
+    )
+    assert f"{MODEL}@v0.1.0" in (project / "MODEL_CARD.evaluated.md").read_text()
     sh(project, "mlproject", "promote", "v0.1.0", "--to", "staging")
     sh(project, "mlproject", "promote", f"{MODEL}@v0.1.0", "--to", "production")
     answer = json.loads(
