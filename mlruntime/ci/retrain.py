@@ -51,7 +51,11 @@ def record_attempt(project_dir: Path, model: str) -> str:
     run = f"{os.environ.get('GITHUB_RUN_ID', 'local')}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
     tag = f"mlproject-retrain/{model}/{run}"
     ensure_identity(project_dir)
-    git(project_dir, "tag", tag)
+    # Annotated: its creator date is now. A lightweight tag's would be the date of the
+    # commit retrained from, which can be weeks old: the attempt would fall outside the
+    # cooldown and the max_retrains window, and a challenger that keeps failing its
+    # gate would be retrained again on every monitoring run.
+    git(project_dir, "tag", "--annotate", "--message", f"retrain attempt {run}", tag)
     push(project_dir, f"refs/tags/{tag}")
     return tag
 

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,11 @@ from click.testing import CliRunner
 from compiler.pipeline import compile_specs
 from mlcli.app import cli
 from mlcontract import pipeline_layout as layout
-from mlruntime.ci import deploy, monitoring, pr_report, release
+from mlruntime.ci import deploy, monitoring, pr_report, release, retrain
 from mlruntime.ci.actions import CiError
 from mlruntime.ci.slo_gate import _judge, markdown
 from mlruntime.lineage.registry import promote, register
+from mlruntime.steps.decide import registry_versions
 from tests.examples import crd_schema
 from tests.runtime.test_registry_lineage import ROOT, commit, git, write_results
 
@@ -167,6 +169,27 @@ def test_register_pushes_the_tag_and_skips_an_unchanged_lock(
     (repo / "README.extra").write_text("docs only\n")
     commit(repo, "docs")
     assert release.register_new(repo, check_pipeline=False) is None  # dvc.lock unchanged
+
+
+def test_a_retrain_attempt_is_dated_when_it_happens_not_by_its_commit(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The retrain workflow tags the commit it retrains from, typically weeks old: the
+    # attempt must count for the cooldown from now, not from that commit's date.
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+    (repo / "README.extra").write_text("an old commit\n")
+    commit(repo, "weeks ago")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)  # no default-branch check
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "2")
+    before = int(time.time())
+    tag = retrain.record_attempt(repo, MODEL)
+    assert tag == f"mlproject-retrain/{MODEL}/42-2"
+    assert f"refs/tags/{tag}" in git(repo, "ls-remote", "--tags", "origin")
+    (attempt,) = registry_versions(repo, MODEL)
+    assert attempt.tag == tag
+    assert attempt.created >= before
 
 
 def test_a_failed_gate_stops_the_release(repo: Path) -> None:
