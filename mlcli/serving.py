@@ -185,25 +185,28 @@ def loadtest(
 
     Limits: deployment.latency (p50/p95/p99) and monitoring.slos.error_rate.
     """
+    from mlcli.progress import progress_bar
     from mlruntime.serving.loadtest import LoadOptions, run_loadtest
     from mlruntime.serving.report import Limits, render_text
 
-    options = LoadOptions(
-        project_dir=project_dir,
-        url=url,
-        model=model,
-        rate=rate,
-        concurrency=concurrency,
-        duration=duration,
-        requests=requests,
-        data=data,
-        timeout=timeout,
-        calibration_requests=calibration_requests,
-        overrides=Limits(p50_ms, p95_ms, p99_ms, max_error_rate),
-        progress=not no_progress,
-        warmup_requests=warmup_requests,
-    )
-    report = run_loadtest(options)
+    with progress_bar("loadtest", enabled=not no_progress) as on_progress:
+        report = run_loadtest(
+            LoadOptions(
+                project_dir=project_dir,
+                url=url,
+                model=model,
+                rate=rate,
+                concurrency=concurrency,
+                duration=duration,
+                requests=requests,
+                data=data,
+                timeout=timeout,
+                calibration_requests=calibration_requests,
+                overrides=Limits(p50_ms, p95_ms, p99_ms, max_error_rate),
+                progress=on_progress,
+                warmup_requests=warmup_requests,
+            )
+        )
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:

@@ -103,7 +103,6 @@ def run_gate(
             timeout=10.0,
             calibration_requests=200,
             overrides=Limits(None, None, None, None),
-            progress=False,
         )
         report: dict[str, Any] = run_loadtest(options).to_json()
         return report

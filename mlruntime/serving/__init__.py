@@ -13,9 +13,10 @@ ever runs as a subprocess.
 - :mod:`.server`: the MLServer process: ports, start, readiness, stop;
 - :mod:`.serve`: the whole ``serve`` session, from version to ready endpoint;
 - :mod:`.samples`: feature rows (PII dropped) and V2 inference requests;
-- :mod:`.loadgen`, :mod:`.calibration`, :mod:`.progress`: the open-loop load
-  generator, its own overhead against a trivial server, its progress bar;
-- :mod:`.report`, :mod:`.loadtest`: percentiles, SLO verdicts, the command;
+- :mod:`.loadgen`, :mod:`.calibration`: the open-loop load generator and its
+  own overhead against a trivial server;
+- :mod:`.report`, :mod:`.loadtest`: percentiles, SLO verdicts, the command
+  (its progress events are rendered by the CLI, :mod:`mlcli.progress`);
 - :mod:`.score`: batch scoring with lineage columns.
 """
 

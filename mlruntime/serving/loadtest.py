@@ -19,6 +19,7 @@ import dataclasses
 import http.client
 import json
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,6 @@ from mlruntime.features import Features, TrainedFeature
 from mlruntime.serving.calibration import calibrate
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.loadgen import LoadPlan, run_load
-from mlruntime.serving.progress import progress_bar
 from mlruntime.serving.project import load_project
 from mlruntime.serving.report import Limits, LoadReport, evaluate, spec_limits, summarise
 from mlruntime.serving.samples import reference_rows
@@ -35,6 +35,34 @@ from mlruntime.serving.samples import reference_rows
 DEFAULT_DURATION = 10.0
 MAX_BODIES = 2000  # distinct request bodies kept in memory; rows beyond are not sent
 DEFAULT_WARMUP_REQUESTS = 50
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far the measured run is: reported every 0.1 s and once at the end.
+
+    The run is bounded by a request count (``requests``) or else by seconds
+    (``duration``); :attr:`done` and :attr:`total` count in that unit.
+    """
+
+    finished: int  # requests answered so far
+    elapsed: float  # seconds since the measured run began
+    requests: int | None
+    duration: float | None
+
+    @property
+    def total(self) -> float:
+        """The bound: requests, or else seconds."""
+        return float(self.requests if self.requests is not None else self.duration or 1.0)
+
+    @property
+    def done(self) -> float:
+        """Requests answered, or else seconds elapsed (at most the bound)."""
+        return float(self.finished) if self.requests is not None else min(self.elapsed, self.total)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +78,7 @@ class LoadOptions:
     timeout: float
     calibration_requests: int
     overrides: Limits
-    progress: bool = True
+    progress: Callable[[LoadProgress], None] | None = None  # the CLI renders it
     warmup_requests: int = DEFAULT_WARMUP_REQUESTS
 
 
@@ -157,8 +185,15 @@ def run_loadtest(options: LoadOptions) -> LoadReport:
     if options.calibration_requests > 0:
         overhead = summarise(calibrate(plan, options.calibration_requests))
     warmed = warm_up(plan, options.warmup_requests)
-    with progress_bar("loadtest", options.requests, duration, options.progress) as progress:
-        result = run_load(plan, progress)
+    report = options.progress
+    result = run_load(
+        plan,
+        None
+        if report is None
+        else lambda finished, elapsed: report(
+            LoadProgress(finished, elapsed, options.requests, duration)
+        ),
+    )
     summary = summarise(result)
     limits = spec_limits(project.ir, options.overrides)
     return LoadReport(

@@ -276,12 +276,44 @@ def test_loadtest_says_when_the_model_is_not_there(fake_v2: int, compiled: Path)
 def test_progress_falls_back_to_plain_lines_without_rich(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mlruntime.serving.progress import progress_bar
+    from mlcli.progress import progress_bar
+    from mlruntime.serving.loadtest import LoadProgress
 
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if not installed
-    with progress_bar("loadtest", requests=10, duration=None) as update:
+    with progress_bar("loadtest") as update:
+        assert update is not None
         for done in range(11):
-            update(done, done * 0.1)
+            update(LoadProgress(done, done * 0.1, requests=10, duration=None))
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "loadtest: 0% (0 done)" and lines[-1] == "loadtest: 100% (10 done)"
     assert len(lines) == 11
+
+
+def test_run_loadtest_reports_progress_as_events_and_prints_nothing(
+    fake_v2: int, compiled: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from mlruntime.serving.loadtest import LoadOptions, LoadProgress, run_loadtest
+    from mlruntime.serving.report import Limits
+
+    seen: list[LoadProgress] = []
+    options = LoadOptions(
+        project_dir=compiled,
+        url=f"http://127.0.0.1:{fake_v2}",
+        model=None,
+        rate=0.0,
+        concurrency=2,
+        duration=None,
+        requests=12,
+        data=None,
+        timeout=10.0,
+        calibration_requests=0,
+        overrides=Limits(None, None, None, None),
+        progress=seen.append,
+        warmup_requests=0,
+    )
+    report = run_loadtest(options)
+    assert report.summary.requests == 12
+    assert seen and seen[-1].finished == 12 and seen[-1].fraction == 1.0
+    assert all(event.requests == 12 and event.total == 12.0 for event in seen)
+    assert [e.done for e in seen] == sorted(e.done for e in seen)
+    assert capfd.readouterr() == ("", "")  # the CLI draws the bar; the runtime prints nothing
