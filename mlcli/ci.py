@@ -335,7 +335,11 @@ def monitor_command(now: str | None, without_verdict: str, project_dir: Path) ->
     from mlruntime.ci.monitoring import monitor
 
     moment = parse_now(now)
-    _run(lambda: monitor(project_dir, now=moment, fail_without_verdict=without_verdict == "fail"))
+    _run(
+        lambda: monitor(
+            project_dir, now=moment, fail_without_verdict=without_verdict == "fail", say=click.echo
+        )
+    )
 
 
 @ci.command(name="retrain-attempt")
@@ -365,6 +369,11 @@ def commit_challenger_command(reason: str, branch: str | None, project_dir: Path
 
     ref = _run_registry(lambda: load_project(project_dir))
     commit = _run(lambda: commit_challenger(project_dir, ref.project.name, reason, branch=branch))
+    if commit is None:
+        from mlruntime.ci.actions import annotate
+
+        reproduced = "retraining reproduced the current model: nothing to promote"
+        click.echo(annotate("notice", reproduced))
     click.echo(f"committed {commit}" if commit else "nothing changed")
 
 

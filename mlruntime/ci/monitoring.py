@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,20 +99,26 @@ def _monitored_source(project: ir.Project) -> ir.Source:
     return project.training_source
 
 
-def _ensure_reference(project: ir.Project, project_dir: Path) -> None:
+def _ensure_reference(project: ir.Project, project_dir: Path, say: Callable[[str], None]) -> None:
     drift = project.monitoring.drift
     if drift is not None and drift.reference != "training":
         return
     if (project_dir / pl.TRAIN_SET).is_file():
         return
-    print(annotate("notice", f"{pl.TRAIN_SET} is not in the DVC cache: splitting again"))
+    say(annotate("notice", f"{pl.TRAIN_SET} is not in the DVC cache: splitting again"))
     done = subprocess.run(["dvc", "repro", "split"], cwd=project_dir, check=False)
     if done.returncode != 0:
         raise CiError("dvc repro split failed: no training reference to monitor against")
 
 
-def monitor(project_dir: Path, *, now: float, fail_without_verdict: bool) -> int:
-    """Run the monitor step on the chosen window; the monitor's exit code (see the contract)."""
+def monitor(
+    project_dir: Path, *, now: float, fail_without_verdict: bool, say: Callable[[str], None]
+) -> int:
+    """Run the monitor step on the chosen window; the monitor's exit code (see the contract).
+
+    ``say`` receives the lines for the job's log (which window, workflow-command
+    annotations) as they happen: the CLI prints them.
+    """
     from mlruntime.steps.config import load_context
     from mlruntime.steps.errors import StepError
     from mlruntime.steps.monitor.run import MonitorOptions, run
@@ -121,10 +128,10 @@ def monitor(project_dir: Path, *, now: float, fail_without_verdict: bool) -> int
     except StepError as exc:
         raise CiError(exc.message) from None
     project = ctx.project
-    _ensure_reference(project, project_dir)
+    _ensure_reference(project, project_dir, say)
     with tempfile.TemporaryDirectory(prefix="mlproject-window-") as temp:
         window = choose_window(project, project_dir, Path(temp))
-        print(f"monitoring {window.origin}" + (" (labelled)" if window.labels else ""))
+        say(f"monitoring {window.origin}" + (" (labelled)" if window.labels else ""))
         drift = project.monitoring.drift
         options = MonitorOptions(
             current=window.path,
@@ -156,7 +163,7 @@ def monitor(project_dir: Path, *, now: float, fail_without_verdict: bool) -> int
         message = f"the monitor step reached no verdict: {'; '.join(errors) or f'exit {code}'}"
         if fail_without_verdict:
             raise CiError(message)
-        print(annotate("warning", message))
+        say(annotate("warning", message))
     elif breach:
-        print(annotate("warning", "monitoring found a breach"))
+        say(annotate("warning", "monitoring found a breach"))
     return code

@@ -159,13 +159,13 @@ def render(
             )
         else:
             section("Data validation", "No data-validation report.")
-    text = "\n\n".join(parts) + "\n"
-    if len(text) > REPORT_LIMIT:
-        print(text)  # the whole report stays in the log
-        text = text[:REPORT_LIMIT] + "\n\n(truncated: the whole report is in the log of this run)\n"
-    return text
+    return "\n\n".join(parts) + "\n"
 
 
 def publish(text: str) -> None:
+    """The report as the step summary and output, cut at :data:`REPORT_LIMIT` (the caller
+    prints the whole report to the log, which the cut one points to)."""
+    if len(text) > REPORT_LIMIT:
+        text = text[:REPORT_LIMIT] + "\n\n(truncated: the whole report is in the log of this run)\n"
     summary(text)
     set_multiline_output("report", text)

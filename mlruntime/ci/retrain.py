@@ -15,7 +15,6 @@ from pathlib import Path
 
 from mlruntime.ci.actions import (
     CiError,
-    annotate,
     ensure_identity,
     git,
     push,
@@ -68,7 +67,6 @@ def commit_challenger(
     diff = git(project_dir, "diff", "--stat", "HEAD", check=False).stdout
     git(project_dir, "add", "--all", "--", ".")
     if git(project_dir, "diff", "--cached", "--quiet", check=False).returncode == 0:
-        print(annotate("notice", "retraining reproduced the current model: nothing to promote"))
         set_outputs(changed=False)
         return None
     ensure_identity(project_dir)

@@ -39,8 +39,8 @@ def compiled_source(env: jinja2.Environment) -> str:
 
 
 def main() -> None:
+    """Write :data:`COMPILED` (silently: targets never print; ``git diff`` shows the change)."""
     COMPILED.write_text(compiled_source(environment()), encoding="utf-8")
-    print(f"wrote {COMPILED}")
 
 
 if __name__ == "__main__":

@@ -366,8 +366,11 @@ def test_ci_monitor_reads_the_newest_predictions_window(
     from mlcli.monitoring import parse_now
 
     now = parse_now("2024-07-03T00:00:00Z")
-    code = monitoring.monitor(root, now=now, fail_without_verdict=True)
+    said: list[str] = []
+    code = monitoring.monitor(root, now=now, fail_without_verdict=True, say=said.append)
     assert code == 10, summary.read_text() if summary.exists() else ""
+    assert said[0].startswith("monitoring ") and "2024-07-02.csv" in said[0]
+    assert said[-1] == "::warning title=mlproject::monitoring found a breach"
     written = outputs.read_text()
     assert "breach=true" in written and "report<<mlproject-" in written
     report = json.loads((root / "reports" / "monitor.json").read_text())
