@@ -10,16 +10,15 @@ fails.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from mlcli.options import PROJECT_DIR, VERSION
+from mlcli.signals import interrupt_once
 from mlcontract.errors import ExitCode, UsageError
 from mlruntime.serving.errors import ServingError
 
@@ -27,20 +26,6 @@ if TYPE_CHECKING:
     from mlruntime.serving.artifacts import ModelArtifact
     from mlruntime.serving.materialise import ServingDir
     from mlruntime.serving.serve import Session
-
-
-def _interrupt_once() -> dict[int, Any]:
-    """SIGINT and SIGTERM raise KeyboardInterrupt once; later ones only say "stopping"."""
-    stopping = [False]
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stopping[0]:
-            click.echo("mlproject serve: still stopping MLServer...", err=True)
-            return
-        stopping[0] = True
-        raise KeyboardInterrupt
-
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _announce(artifact: ModelArtifact, serving: ServingDir) -> None:
@@ -99,9 +84,13 @@ def serve(
         raise UsageError("give --version or --stage, not both")
     options = ServeOptions(project_dir, version or stage, host, port, grpc_port, metrics_port)
     echo = None if quiet else (lambda line: click.echo(line, err=True))
-    previous = _interrupt_once()
     try:
-        with session(options, echo, _announce) as running:
+        with (
+            interrupt_once(
+                lambda: click.echo("mlproject serve: still stopping MLServer...", err=True)
+            ),
+            session(options, echo, _announce) as running,
+        ):
             _print_endpoints(running)
             code = None
             while code is None:
@@ -113,9 +102,6 @@ def serve(
         raise ServingError(f"MLServer exited unexpectedly (code {code}):\n{tail}")
     except KeyboardInterrupt:
         click.echo("mlproject serve: stopped", err=True)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @click.command()

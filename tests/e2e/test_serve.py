@@ -354,17 +354,3 @@ def test_unknown_version_and_non_loopback_host_are_clear_errors(
     done = _serve(registered.project, "--host", "0.0.0.0")
     assert done.returncode == 1
     assert "--host 0.0.0.0 is not a loopback address" in done.stderr
-
-
-def test_first_signal_interrupts_and_later_ones_only_wait() -> None:
-    from mlcli.serving import _interrupt_once
-
-    previous = _interrupt_once()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            signal.raise_signal(signal.SIGTERM)
-        signal.raise_signal(signal.SIGTERM)  # while stopping: reported, not raised
-        signal.raise_signal(signal.SIGINT)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
