@@ -1,8 +1,9 @@
 """Codes of ``mlproject validate --data`` (MLP260-MLP266): the spec checked against its data.
 
 These findings need the data files (and, for MLP265, scikit-learn), so they
-are not rules of the check stage: :mod:`mlcli.datacheck` produces them at
-run time, only when asked (``validate --data``, ``init --from-data``). Their
+are not rules of the check stage: :mod:`mlruntime.datacheck` finds them at
+run time, only when asked (``validate --data``, ``init --from-data``), and
+:mod:`compiler.checks.data_findings` positions them in the spec. Their
 documentation lives here, with the other codes, so that ``mlproject explain``
 and docs/diagnostics.md cover them without importing pandas.
 """

@@ -147,3 +147,39 @@ def test_every_data_code_is_explained() -> None:
     for code in ("MLP260", "MLP261", "MLP262", "MLP263", "MLP264", "MLP265", "MLP266"):
         result = CliRunner().invoke(cli, ["explain", code])
         assert result.exit_code == 0 and "validate --data" in result.output
+
+
+def test_the_runtime_check_names_what_it_found_and_the_compiler_positions_it(
+    tmp_path: Path,
+) -> None:
+    """The layers' split: mlruntime.datacheck knows names, compiler.checks.data_findings lines."""
+    from compiler.checks.data_findings import locate
+    from compiler.lower import lower
+    from compiler.pipeline import validate_file
+    from mlruntime.datacheck import check_data
+
+    spec = _project(
+        tmp_path,
+        "    - name: c\n"  # line 13
+        "      path: data/c.csv\n"
+        "      target: churned\n"
+        "      pii: [email, mail]\n"  # 16
+        "      columns:\n"  # 17
+        "        - {name: churned, type: integer}\n"
+        "        - {name: age, type: integer, max: 90}\n",  # 19
+    )
+    validated = validate_file(spec)
+    assert validated.spec is not None and validated.document is not None
+    project = lower(validated.spec, validated.document, spec_file=str(spec), spec_sha256="0" * 64)
+    findings = check_data(project, tmp_path, features_listed=False)
+    assert sorted((f.code, f.path, f.severity) for f in findings) == [
+        ("MLP261", ("data", "sources", "c", "pii", "mail"), "error"),
+        ("MLP263", ("data", "sources", "c", "columns", "age", "max"), "error"),
+        ("MLP264", ("data", "sources", "c", "columns"), "warning"),
+    ]
+    located = locate(findings, validated.spec, validated.document)
+    assert [(d.code, d.pointer, d.position and d.position.line) for d in located] == [
+        ("MLP261", ("data", "sources", 0, "pii", 1), 16),
+        ("MLP264", ("data", "sources", 0, "columns"), 17),
+        ("MLP263", ("data", "sources", 0, "columns", 1, "max"), 19),
+    ]
