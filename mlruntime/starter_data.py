@@ -1,21 +1,20 @@
-"""``mlproject init --from-data``: the parts of the starter spec that come from the data.
+"""Run time: the parts of the ``init --from-data`` starter spec that come from the data.
 
 Turns a :class:`mlruntime.profile.DataProfile` into YAML text for the data
 source (target, timestamp, PII, columns), an optional ``training.features``
 list (when identifier columns must stay out) and the primary metric's first
 threshold. Every guess carries a ``REVIEW`` comment saying what it was
 guessed from. Values are written as JSON scalars, which YAML reads back as
-the same strings and numbers.
+the same strings and numbers. :func:`compiler.starter.render_starter` puts
+the pieces into the starter; ``mlcli/init.py`` passes them across.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from mlruntime.profile import ColumnProfile, DataProfile
+from mlruntime.profile import TARGET_NAMES, ColumnProfile, DataProfile
 
 INDENT = "      "  # a key of the source mapping
 
@@ -50,18 +49,10 @@ def _target_note(profile: DataProfile) -> str:
     assert profile.target is not None
     column = profile.column(profile.target)
     how = (
-        "named like a label"
-        if profile.target.lower() in _target_names()
-        else "the last usable column"
+        "named like a label" if profile.target.lower() in TARGET_NAMES else "the last usable column"
     )
     values = f"{column.distinct} distinct {column.type} values"
     return f"REVIEW: guessed ({how}); {values} -> task {profile.task}"
-
-
-def _target_names() -> tuple[str, ...]:
-    from mlruntime.profile import TARGET_NAMES
-
-    return TARGET_NAMES
 
 
 def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bool) -> str:
