@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import click
 
@@ -44,6 +45,33 @@ def _example(path: Path) -> Path:
     if path == Path("examples/churn") and (_BUNDLED_EXAMPLE / "mlproject.yaml").is_file():
         return _BUNDLED_EXAMPLE  # run from outside a clone: the example beside the package
     raise click.BadParameter(f"{path} holds no mlproject.yaml", param_hint="--example")
+
+
+class TerminalView:
+    """The demo's timeline on ``stream``: on a terminal, what is running shows on the
+    last line until the next line replaces it; elsewhere (a log, a pipe) only lines."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.transient = False  # a "running..." line is on screen, erased by the next output
+
+    def _erase(self) -> None:
+        if self.transient:
+            self.stream.write("\r\033[K")
+            self.transient = False
+
+    def line(self, text: str) -> None:
+        self._erase()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def running(self, text: str) -> None:
+        isatty = getattr(self.stream, "isatty", None)
+        if isatty is not None and isatty():
+            self._erase()
+            self.stream.write(text)
+            self.stream.flush()
+            self.transient = True
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -116,7 +144,7 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
     workdir = workdir.absolute()
     prepare(workdir, force=force)
     env = environment()
-    timeline = Timeline(sys.stdout, len(PHASES) + 1)
+    timeline = Timeline(TerminalView(sys.stdout), len(PHASES) + 1)
     timeline.facts["plan"] = {"name": plan.name, "shifts": list(plan.shifts)}
     timeline.echo(f"mlproject demo: the lifecycle of {source} in {workdir}")
     timeline.echo(f"  {_describe(plan)}")

@@ -1,9 +1,11 @@
-"""Demo: what happened when, printed as it happens and as one table at the end.
+"""Demo: what happened when, reported as it happens and as one table at the end.
 
-Every phase prints one progress line when it ends (``[3/9] release  ...  2.1 s``);
-notes (an approval, a window's verdict) print indented beneath it as they
-occur. Every command and simulated step is a :class:`StepRecord`; the whole
-record is also written as JSON (``demo/timeline.json``) for tests and tools.
+Every phase reports one progress line when it ends (``[3/9] release  ...  2.1 s``);
+notes (an approval, a window's verdict) come indented beneath it as they
+occur. The lines go to a :class:`TimelineView` the CLI gives (``mlcli/demo.py``
+draws them on the terminal): this module never writes to one. Every command
+and simulated step is a :class:`StepRecord`; the whole record is also written
+as JSON (``demo/timeline.json``) for tests and tools.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 OK = "ok"
 FAILED = "FAILED"
@@ -50,44 +52,37 @@ class PhaseHandle:
     outcome: str = OK
 
 
+class TimelineView(Protocol):
+    """Where the timeline's lines go while the demo runs."""
+
+    def line(self, text: str) -> None:
+        """A line that stays."""
+
+    def running(self, text: str) -> None:
+        """What is running now: shown until the next line replaces it (or not at all)."""
+
+
 @dataclass
 class Timeline:
     """Progress lines while the demo runs; the timeline table and JSON when it ends."""
 
-    out: TextIO
+    view: TimelineView
     total_phases: int
     steps: list[StepRecord] = field(default_factory=list)
     phases: list[PhaseRecord] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     current: str = "setup"
     started: float = field(default_factory=time.perf_counter)
-    transient: bool = False  # a "running..." line on a terminal, erased by the next output
     running: str = ""  # the running phase's line
 
     def echo(self, text: str) -> None:
-        self._erase()
-        self.out.write(text + "\n")
-        self.out.flush()
-
-    def _erase(self) -> None:
-        if self.transient:
-            self.out.write("\r\033[K")
-            self.transient = False
-
-    def _running(self, text: str) -> None:
-        """Say what is running, on a terminal only, until the phase's own line replaces it."""
-        isatty = getattr(self.out, "isatty", None)
-        if isatty is not None and isatty():
-            self._erase()
-            self.out.write(text)
-            self.out.flush()
-            self.transient = True
+        self.view.line(text)
 
     def note(self, text: str) -> None:
         """An indented line under the current phase (a decision, a verdict, a path)."""
         self.echo(f"      {text}")
         if self.running:
-            self._running(self.running)
+            self.view.running(self.running)
 
     def step(self, step: str, seconds: float, outcome: str, *, ok: bool = True) -> None:
         self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok))
@@ -113,7 +108,7 @@ class Timeline:
         began = time.perf_counter()
         ok = False
         self.running = f"[{number}/{self.total_phases}] {name:<10} {title} ..."
-        self._running(self.running)
+        self.view.running(self.running)
         try:
             yield handle
             ok = True
