@@ -5,104 +5,59 @@ is resolved, every reference linked, environments expanded, collections in a
 deterministic order, durations in seconds. Targets never see raw YAML or the
 spec models. The IR is also serialised into the compiled project configuration
 (``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
-set of frozen dataclasses: one schema for both directions. They are plain
-dataclasses, not pydantic models, because every runtime step is a fresh process
-that loads this file: :mod:`mlcontract.ir_codec` dumps them to JSON-ready data and
-loads them back with type checks, in a few milliseconds and without pydantic.
+set of frozen dataclasses: one schema for both directions. They are standard
+library dataclasses, not pydantic models: :mod:`mlcontract.ir_codec` dumps them
+to JSON-ready data and loads them back with type checks, without pydantic (why:
+docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
-
-from mlcontract.records import FROZEN_METHODS, set_plans
+from typing import Any, Literal
 
 IR_VERSION = 1
 
 # ``metadata`` of a field that stays out of dumps (source positions): see ir_codec.dump.
 EXCLUDE = MappingProxyType({"exclude": True})
 
-_T = TypeVar("_T", bound="Node")
 
-
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Node:
-    """Base of every IR node: frozen, slotted, keyword-only, compared field by field.
+    """Base of every IR node: a frozen, slotted, keyword-only dataclass.
 
-    Subclasses are declared with :func:`node`, which makes them dataclasses
-    (``dataclasses.fields`` and ``dataclasses.replace`` work) but takes the
-    methods from here: a keyword-only ``__init__`` and pickling for slots, and
-    the frozen-record methods of :mod:`mlcontract.records` (repr, equality, hash,
-    immutability). ``@dataclass(frozen=True, slots=True, kw_only=True)``
-    would generate ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
-    ``__setattr__`` and ``__delattr__`` for each of the 30-odd classes, and that
-    code generation alone cost ~15 ms of every import of this module.
-
-    A field declared ``float`` always holds a float: an ``int`` given for it is
-    converted on construction (as pydantic did), so the serialised IR says
+    Every node is declared ``@dataclass(frozen=True, slots=True, kw_only=True)``
+    and derives from this class, so the codec and type hints can name "any
+    node". A field declared ``float`` always holds a float: an ``int`` given for
+    it is converted on construction (as pydantic did), so the serialised IR says
     ``1.0`` whatever the spec said, and the compiled outputs stay stable.
     """
 
-    __slots__ = ()
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-    # (name, default, default_factory, is_float) per field; set by ``node``
-    _init_plan: ClassVar[tuple[tuple[str, Any, Any, bool], ...]]
-
-    def __init__(self, **values: Any) -> None:
-        for name, default, factory, is_float in self._init_plan:
-            if name in values:
-                value = values.pop(name)
-                if is_float and type(value) is int:
-                    value = float(value)
-            elif default is not MISSING:
-                value = default
-            elif factory is not MISSING:
-                value = factory()
-            else:
-                raise TypeError(
-                    f"{type(self).__name__}.__init__() missing required keyword argument: {name!r}"
-                )
-            object.__setattr__(self, name, value)
-        if values:
-            raise TypeError(
-                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
-                f"{next(iter(values))!r}"
-            )
-
-    # repr, field-wise equality and hash, immutability: the same methods as every frozen record
-    __repr__ = FROZEN_METHODS["__repr__"]
-    __eq__ = FROZEN_METHODS["__eq__"]
-    __hash__ = FROZEN_METHODS["__hash__"]
-    __setattr__ = FROZEN_METHODS["__setattr__"]
-    __delattr__ = FROZEN_METHODS["__delattr__"]
-
-    def __getstate__(self) -> list[Any]:  # copy and pickle: slots and no __setattr__
-        return [getattr(self, name) for name, *_ in self._init_plan]
-
-    def __setstate__(self, state: list[Any]) -> None:
-        for (name, *_), value in zip(self._init_plan, state, strict=True):
-            object.__setattr__(self, name, value)
+    def __post_init__(self) -> None:
+        for name in _float_fields(type(self)):
+            value = getattr(self, name)
+            if type(value) is int:
+                object.__setattr__(self, name, float(value))
 
 
-def _is_float(annotation: object) -> bool:
-    """``float`` or ``float | None`` (annotations are strings: ``from __future__``)."""
-    return "float" in {part.strip() for part in str(annotation).split("|")}
+# The fields of each node class declared ``float`` or ``float | None``.
+_FLOAT_FIELDS: dict[type[Node], tuple[str, ...]] = {}
 
 
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
-def node(cls: type[_T]) -> type[_T]:
-    """Declare an IR node: a frozen, slotted, keyword-only dataclass (see :class:`Node`)."""
-    made = dataclass(init=False, repr=False, eq=False, slots=True, kw_only=True)(cls)
-    declared = fields(made)
-    made._init_plan = tuple(
-        (f.name, f.default, f.default_factory, _is_float(f.type)) for f in declared
-    )
-    set_plans(made, declared)
-    return made
+def _float_fields(cls: type[Node]) -> tuple[str, ...]:
+    names = _FLOAT_FIELDS.get(cls)
+    if names is None:
+        # Annotations are strings (``from __future__ import annotations``).
+        names = _FLOAT_FIELDS[cls] = tuple(
+            f.name
+            for f in fields(cls)
+            if "float" in {part.strip() for part in str(f.type).split("|")}
+        )
+    return names
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRef(Node):
     """Where in the spec a node came from, so later stages can still point at a line."""
 
@@ -110,14 +65,14 @@ class SourceRef(Node):
     col: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Person(Node):
     name: str
     email: str | None
     role: str | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Kpi(Node):
     name: str
     description: str
@@ -126,7 +81,7 @@ class Kpi(Node):
     metrics: tuple[str, ...]
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Metric(Node):
     name: str
     direction: Literal["higher", "lower"]
@@ -137,7 +92,7 @@ class Metric(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Column(Node):
     name: str
     type: Literal["integer", "float", "string", "boolean", "category", "datetime"]
@@ -148,7 +103,7 @@ class Column(Node):
     pii: bool
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source(Node):
     name: str
     path: str | None  # relative to the project directory
@@ -168,7 +123,7 @@ class Source(Node):
         return self.path if self.path is not None else str(self.uri)
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Split(Node):
     method: Literal["random", "time"]
     test_size: float
@@ -177,13 +132,13 @@ class Split(Node):
     stratify: bool
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Estimator(Node):
     class_path: str
     params: dict[str, Any]
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CustomStage(Node):
     name: str
     cmd: str
@@ -194,7 +149,7 @@ class CustomStage(Node):
     after: str | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Training(Node):
     source: str
     target: str
@@ -208,42 +163,42 @@ class Training(Node):
     baseline_estimator: Estimator | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Threshold(Node):
     metric: str
     minimum: float | None
     maximum: float | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Comparison(Node):
     metric: str
     direction: Literal["higher", "lower"]
     margin: float
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Gates(Node):
     thresholds: tuple[Threshold, ...]
     beat_baseline: Comparison | None
     beat_champion: Comparison | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Latency(Node):
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resources(Node):
     cpu: str
     memory: str
     gpu: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Environment(Node):
     """One deployment environment, expanded with everything a target needs."""
 
@@ -260,14 +215,14 @@ class Environment(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Batch(Node):
     schedule: str
     input: str
     output: str
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deployment(Node):
     mode: Literal["online", "batch"]
     latency: Latency | None
@@ -277,7 +232,7 @@ class Deployment(Node):
     model_format: Literal["sklearn", "mlflow"] = "sklearn"
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AbTest(Node):
     challenger_share: float
     metric: str
@@ -287,7 +242,7 @@ class AbTest(Node):
     max_duration_seconds: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Shadow(Node):
     sample: float
 
@@ -295,7 +250,7 @@ class Shadow(Node):
 DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DriftTest(Node):
     feature: str
     method: DriftMethod
@@ -303,7 +258,7 @@ class DriftTest(Node):
     kind: Literal["numeric", "categorical"]
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Drift(Node):
     features: tuple[DriftTest, ...]
     default_method: DriftMethod = "auto"
@@ -314,7 +269,7 @@ class Drift(Node):
     bins: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DataQuality(Node):
     max_missing_fraction: float
     max_range_violations: float
@@ -323,7 +278,7 @@ class DataQuality(Node):
     min_rows: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Performance(Node):
     metric: str
     direction: Literal["higher", "lower"]
@@ -332,13 +287,13 @@ class Performance(Node):
     label_delay_seconds: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Slos(Node):
     error_rate: float
     availability: float
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRoute(Node):
     name: str
     type: Literal["email", "slack", "github_issue"]
@@ -348,7 +303,7 @@ class AlertRoute(Node):
     severity: Literal["critical", "warning"]
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Monitoring(Node):
     schedule: str
     drift: Drift | None
@@ -361,7 +316,7 @@ class Monitoring(Node):
     labels: str | None = None  # where labelled windows land
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Retraining(Node):
     schedule: str | None
     triggers: tuple[str, ...]
@@ -370,7 +325,7 @@ class Retraining(Node):
     max_retrains_window_seconds: int
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Registry(Node):
     model_name: str
     remote_url: str
@@ -380,7 +335,7 @@ class Registry(Node):
     ci_secrets: tuple[str, ...] = ()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Mlflow(Node):
     """The MLflow mirror. Secrets are environment-variable names, never values."""
 
@@ -404,7 +359,7 @@ class Mlflow(Node):
         return tuple(dict.fromkeys(n for n in names if n is not None))
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Layout(Node):
     """Where generated files go, relative to the output root (POSIX paths)."""
 
@@ -415,7 +370,7 @@ class Layout(Node):
         return "/".join(p for p in (self.project_dir, *parts) if p)
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project(Node):
     """A whole project, lowered: the single input of every target."""
 
