@@ -15,12 +15,12 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from compiler.emit import FilePlan
 from compiler.manifest import manifest_path
-from mlcontract.records import record
 
 # A plan's action as a reviewer reads it.
 CHANGE = {
@@ -38,7 +38,7 @@ MARKDOWN_DIFF_LINES = 400  # per file, in a pull-request comment
 _BACKTICKS = re.compile(r"`{3,}")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class FileChange:
     """One file of the plan: what compile would do there, why, and the content diff."""
 

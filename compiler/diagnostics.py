@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from mlcontract.errors import MlprojectError
-from mlcontract.records import record
 
 Severity = Literal["error", "warning"]
 Pointer = tuple[str | int, ...]
 
 
-@record(frozen=True, order=True)
+@dataclass(frozen=True, order=True)
 class Position:
     """A 1-based line and column in a source file."""
 
@@ -27,7 +26,7 @@ class Position:
     col: int
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Diagnostic:
     """One problem found in one file, with a stable code."""
 
@@ -51,7 +50,7 @@ class Diagnostic:
         return data
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CodeDoc:
     """Documentation of one diagnostic code, with a failing and a passing example."""
 
@@ -70,7 +69,7 @@ class DiagnosticError(MlprojectError):
         super().__init__("; ".join(d.message for d in self.diagnostics))
 
 
-@record
+@dataclass
 class DiagnosticSink:
     """Collects diagnostics so that all of them are reported, then once."""
 

@@ -28,7 +28,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -52,7 +52,6 @@ from compiler.manifest import (
     roll_forward,
     unsafe_path_reason,
 )
-from mlcontract.records import record
 
 FileAction = Literal["create", "identical", "update", "stale", "conflict", "modified", "unsafe"]
 
@@ -61,7 +60,7 @@ EXECUTABLE_MODE = 0o755
 _FORCED = " (overwritten: --force)"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SpecOutput:
     """Everything generated from one spec."""
 
@@ -77,7 +76,7 @@ class SpecOutput:
     requirement: str = ""
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class FilePlan:
     """What emit does (or found) at one path. ``reason`` explains anything unusual."""
 
@@ -136,7 +135,7 @@ def protected_reason(path: str, inputs: frozenset[str]) -> str | None:
     return None
 
 
-@record
+@dataclass
 class _SpecWork:
     """The plan for one spec, and the transaction that carries it out."""
 

@@ -6,9 +6,8 @@ disk: a target stays a pure function from the IR to these values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
-
-from mlcontract.records import record
 
 CommentStyle = Literal["hash", "html", "none"]
 
@@ -17,7 +16,7 @@ STATE_DIR = ".mlproject"
 MANIFEST_FILE = "manifest.json"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GeneratedFile:
     """One file a target rendered, before emit adds its header."""
 

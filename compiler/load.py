@@ -15,14 +15,13 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer, Position
-from mlcontract.records import record
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -61,7 +60,7 @@ _SYNTAX_HINTS = {
 }
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Document:
     """A loaded spec: plain data plus where each node came from."""
 

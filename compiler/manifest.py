@@ -35,11 +35,11 @@ import posixpath
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, DiagnosticError
 from compiler.generated import MANIFEST_FILE, STATE_DIR
-from mlcontract.records import record
 
 TEMP_PREFIX = ".mlproject-tmp-"
 FORMAT_VERSION = 1
@@ -120,7 +120,7 @@ def _json(value: object) -> str:
     return _ENCODER.encode(value)  # one encoder: json.dumps(**options) builds one per call
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class FileRecord:
     """What emit wrote at one path: enough to recognise those bytes later."""
 
@@ -129,7 +129,7 @@ class FileRecord:
     executable: bool
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Manifest:
     """Every file emit wrote for one spec, and the hash of the spec it came from."""
 
@@ -201,7 +201,7 @@ class Manifest:
         return cls(spec, spec_sha256, records, fingerprint, project, requirement)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Replace:
     """Journal step: rename the (synced) temp file onto its final path."""
 
@@ -209,7 +209,7 @@ class Replace:
     path: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Delete:
     """Journal step: remove a stale generated file, if it still holds what we wrote."""
 
@@ -592,7 +592,7 @@ def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str,
     return done
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class PendingWrite:
     path: str
     data: bytes
@@ -600,7 +600,7 @@ class PendingWrite:
     checked: bool = False  # the planner saw no directory at ``path``: commit need not look
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Transaction:
     """What one spec's apply changes; the manifest is renamed after everything else."""
 

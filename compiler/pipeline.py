@@ -11,13 +11,12 @@ import dataclasses
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Position
 from compiler.load import Document, load_document, load_text, read_spec
-from mlcontract.records import record
 
 if TYPE_CHECKING:
     from compiler.emit import FilePlan, SpecOutput
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from mlcontract.ir import Project
 
 
-@record
+@dataclass
 class ValidationResult:
     """What validating one spec file produced."""
 
@@ -184,7 +183,7 @@ def find_root(start: Path) -> Path:
     return here
 
 
-@record
+@dataclass
 class CompileReport:
     """Everything one ``compile`` call found and did, for the CLI to report.
 
@@ -249,7 +248,7 @@ def fingerprint(target_names: Sequence[str]) -> str:
     return hashlib.sha256(f"{__version__}|{','.join(target_names)}".encode()).hexdigest()
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class _Built:
     """One spec validated, checked, lowered and rendered: what a worker sends back.
 

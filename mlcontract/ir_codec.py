@@ -26,13 +26,12 @@ import sys
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 from mlcontract import ir
 from mlcontract.errors import MlprojectError
-from mlcontract.records import record
 
 N = TypeVar("N", bound=ir.Node)
 
@@ -134,14 +133,14 @@ def load_project_json(text: str | bytes) -> ir.Project:
     return load(ir.Project, data)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class _Field:
     name: str
     convert: Converter
     required: bool
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class _Plan:
     fields: tuple[_Field, ...]
     names: frozenset[str]

@@ -6,9 +6,8 @@ runtime (``mlruntime.steps``) maps the same names onto scikit-learn functions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
-
-from mlcontract.records import record
 
 TaskType = Literal["binary_classification", "multiclass_classification", "regression"]
 Direction = Literal["higher", "lower"]
@@ -16,7 +15,7 @@ Direction = Literal["higher", "lower"]
 CLASSIFICATION: frozenset[str] = frozenset({"binary_classification", "multiclass_classification"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class MetricInfo:
     """What a metric means: which tasks it suits, which way is better, what it needs."""
 

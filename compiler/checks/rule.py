@@ -9,19 +9,19 @@ finding points at the line the user wrote.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.load import Document
 from compiler.spec.v1 import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
-from mlcontract.records import record
 
 # Data that must not leak: the classes that need approval, no payload logging.
 SENSITIVE_CLASSES = frozenset({"confidential", "restricted"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CheckContext:
     """What a rule may read: the spec models, the document, and a way to report."""
 
@@ -100,7 +100,7 @@ def sensitivity_reasons(spec: ProjectSpec) -> list[str]:
     return reasons
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Rule:
     """A semantic rule with its stable code and the examples that document it.
 

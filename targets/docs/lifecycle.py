@@ -8,10 +8,10 @@ template only prints what :func:`lifecycle` returns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from mlcontract import ir
-from mlcontract.records import record
 from targets.docs.markdown import duration, percent
 
 Shape = Literal["box", "database", "decision", "rounded"]
@@ -55,7 +55,7 @@ def label_text(value: object) -> str:
     return "".join(_LABEL_ENTITIES.get(char, char) for char in flat)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class DiagramNode:
     id: str
     lines: tuple[str, ...]  # already escaped; joined with <br/>
@@ -67,7 +67,7 @@ class DiagramNode:
         return f"{self.id}{opening}{'<br/>'.join(self.lines)}{closing}"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class DiagramEdge:
     source: str
     target: str
@@ -81,7 +81,7 @@ class DiagramEdge:
         return f"{self.source} {arrow}{label} {self.target}"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Diagram:
     nodes: tuple[DiagramNode, ...]
     edges: tuple[DiagramEdge, ...]

@@ -14,8 +14,7 @@
 from __future__ import annotations
 
 import re
-
-from mlcontract.records import record
+from dataclasses import dataclass
 
 SLUG = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -23,7 +22,7 @@ SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class PinnedAction:
     """An action at one reviewed commit."""
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-
-from mlcontract.records import record
+from dataclasses import dataclass
 
 SERVING, DATA, MODEL, MONITORING = "serving", "data", "model", "monitoring"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Series:
     """One promtool input series: ``metric{labels}`` and its expanding values notation."""
 
@@ -29,7 +28,7 @@ class Series:
         return f"{self.metric}{{{inner}}}"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Case:
     """Input series, when to evaluate, and the alert's own labels if it fires (None: silent)."""
 
@@ -38,7 +37,7 @@ class Case:
     fires_with: Mapping[str, str] | None
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Alert:
     name: str
     route: str  # serving | data | model | monitoring

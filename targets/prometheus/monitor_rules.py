@@ -11,11 +11,10 @@ each rule waits 5 minutes (``for``) only to ride out a half-written file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from mlcontract import ir
 from mlcontract import monitoring_contract as contract
-from mlcontract.records import record
 from targets.prometheus import scrape
 from targets.prometheus.alert import (
     DATA,
@@ -37,7 +36,7 @@ _MODEL = ("model",)
 _PER_FEATURE = ("model", "feature")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class GaugeCheck:
     """A gauge compared with a threshold: ``<min|max> by (by) (metric{...}) <op> threshold``."""
 
