@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import pickle
 import shutil
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,23 @@ def test_nodes_are_frozen_and_copyable() -> None:
         project.name = "x"  # type: ignore[misc]
     assert copy.deepcopy(project) == project
     assert replace(project, name="other").name == "other"
+
+
+def test_every_node_is_a_frozen_slotted_keyword_only_dataclass() -> None:
+    """One record type: the IR is standard-library dataclasses, nothing hand-written."""
+    nodes = [v for v in vars(ir).values() if isinstance(v, type) and issubclass(v, ir.Node)]
+    assert len(nodes) > 30
+    for cls in nodes:
+        assert is_dataclass(cls), cls
+        params = cls.__dataclass_params__  # type: ignore[attr-defined]
+        assert params.frozen and params.eq, cls
+        assert all("__slots__" in base.__dict__ for base in cls.__mro__[:-1]), cls
+        assert all(f.kw_only for f in fields(cls)), cls
+    with pytest.raises(TypeError):
+        ir.SourceRef(1, 2)  # type: ignore[call-arg]
+    ref = ir.SourceRef(line=1, col=2)
+    assert pickle.loads(pickle.dumps(ref)) == ref
+    assert repr(ref) == "SourceRef(line=1, col=2)"
 
 
 def test_an_int_for_a_float_becomes_a_float() -> None:
