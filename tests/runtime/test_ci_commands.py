@@ -319,6 +319,22 @@ def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
     assert ("aggregates only" in text) is sensitive
 
 
+def test_an_oversized_pr_report_is_cut_for_the_comment_not_for_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    text = "x" * (pr_report.REPORT_LIMIT + 100) + "\n"
+    pr_report.publish(text)
+    published = summary.read_text()
+    assert published.startswith("x" * pr_report.REPORT_LIMIT + "\n\n(truncated: ")
+    assert len(published) < len(text)
+    assert "(truncated: the whole report is in the log of this run)" in outputs.read_text()
+    pr_report.publish("short\n")
+    assert summary.read_text().endswith("\nshort\n")  # a report within the limit is whole
+
+
 def test_latency_gate_reports_a_saturated_server() -> None:
     report = {
         "passed": True,
