@@ -18,7 +18,7 @@ from typing import TextIO
 import click
 
 from mlcontract.errors import ExitCode
-from mlruntime.demo import lifecycle, phases
+from mlruntime.demo import lifecycle
 from mlruntime.demo.plan import DEFAULT, QUICK, Plan
 from mlruntime.demo.runner import DemoError, Runner
 from mlruntime.demo.state import Demo
@@ -26,16 +26,6 @@ from mlruntime.demo.timeline import Timeline
 from mlruntime.demo.workspace import DEMO_DIR, environment, prepare
 
 OUTPUT_LINES = 80  # of the failing step's output
-PHASES = (
-    phases.project,
-    phases.train,
-    phases.release,
-    phases.serve,
-    lifecycle.traffic,
-    lifecycle.monitor,
-    lifecycle.retrain,
-    lifecycle.abtest,
-)
 _BUNDLED_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "churn"
 
 
@@ -98,12 +88,6 @@ def _show_output(error: DemoError) -> None:
         click.echo("---", err=True)
 
 
-def _run(demo: Demo) -> str:
-    for phase in PHASES:
-        phase(demo)
-    return lifecycle.promote(demo)
-
-
 @click.command(name="demo")
 @click.option(
     "--workdir",
@@ -144,7 +128,7 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
     workdir = workdir.absolute()
     prepare(workdir, force=force)
     env = environment()
-    timeline = Timeline(TerminalView(sys.stdout), len(PHASES) + 1)
+    timeline = Timeline(TerminalView(sys.stdout), lifecycle.PHASE_COUNT)
     timeline.facts["plan"] = {"name": plan.name, "shifts": list(plan.shifts)}
     timeline.echo(f"mlproject demo: the lifecycle of {source} in {workdir}")
     timeline.echo(f"  {_describe(plan)}")
@@ -165,7 +149,7 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
             strict=strict,
         )
         try:
-            lineage_text = _run(state)
+            lineage_text = lifecycle.run(state)
         except DemoError as exc:
             failure = exc
         except KeyboardInterrupt:

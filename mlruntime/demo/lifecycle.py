@@ -1,4 +1,5 @@
-"""Demo phases 5-9: traffic, monitoring, retraining, A/B test, promotion of v2.
+"""Demo phases 5-9: traffic, monitoring, retraining, A/B test, promotion of v2; and
+:func:`run`, every phase in order (1-4 are in :mod:`.phases`).
 
 Traffic is a stream of daily windows whose distribution shifts more each day;
 the monitor runs on each window, in order, until drift shows, and drift must
@@ -16,6 +17,7 @@ from typing import Any
 
 from mlcontract import monitoring_contract as contract
 from mlcontract import pipeline_layout
+from mlruntime.demo import phases
 from mlruntime.demo.experiment import AB_LOG_COLUMNS, run_ab
 from mlruntime.demo.phases import register, served_inputs, train_gate_check
 from mlruntime.demo.runner import DemoError, Result
@@ -344,3 +346,23 @@ def where(demo: Demo) -> dict[str, str]:
         "metrics": demo.workdir / pipeline_layout.METRICS_MODEL,
     }
     return {name: str(path) for name, path in paths.items()}
+
+
+PHASES = (
+    phases.project,
+    phases.train,
+    phases.release,
+    phases.serve,
+    traffic,
+    monitor,
+    retrain,
+    abtest,
+)
+PHASE_COUNT = len(PHASES) + 1  # and the promotion of v2
+
+
+def run(demo: Demo) -> str:
+    """The whole lifecycle, phase after phase; the lineage of production at the end."""
+    for phase in PHASES:
+        phase(demo)
+    return promote(demo)
