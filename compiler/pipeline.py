@@ -165,6 +165,17 @@ def find_specs(paths: Sequence[Path]) -> list[Path]:
     return list(unique)
 
 
+def default_specs(paths: Sequence[Path]) -> list[Path]:
+    """The specs a command works on: those ``paths`` name; without any, the spec in the
+    working directory, else every spec below it."""
+    if paths:
+        return find_specs(paths)
+    for name in SPEC_NAMES:
+        if Path(name).is_file():
+            return [Path(name)]
+    return find_specs([Path()])
+
+
 def _regular(path: Path) -> bool:
     """Discovery keeps regular files (symlinks to them too): a FIFO would block the read."""
     try:

@@ -41,17 +41,6 @@ def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]
         click.echo(text, nl=False, err=True)
 
 
-def default_specs(specs: tuple[Path, ...]) -> list[Path]:
-    from compiler.pipeline import SPEC_NAMES, find_specs
-
-    if specs:
-        return find_specs(list(specs))
-    for name in SPEC_NAMES:
-        if Path(name).is_file():
-            return [Path(name)]
-    return find_specs([Path()])
-
-
 SPECS = click.argument(
     "specs", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True)
 )
@@ -91,7 +80,7 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
     target, timestamp, PII and features are columns, declared types and ranges
     hold on a sample, the estimator class imports (MLP260-MLP266).
     """
-    from compiler.pipeline import validate_file
+    from compiler.pipeline import default_specs, validate_file
 
     paths = default_specs(specs)
     if not paths:
@@ -161,7 +150,7 @@ def compile_command(
     fmt: str,
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
-    from compiler.pipeline import compile_specs, find_root, usable_cpus
+    from compiler.pipeline import compile_specs, default_specs, find_root, usable_cpus
     from compiler.target_registry import BUILTIN_TARGETS, check_names
 
     paths = default_specs(specs)

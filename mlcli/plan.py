@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from compiler.diagnostics import format_json, format_text
-from mlcli.app import CONFLICT_CODES, SPECS, default_specs, use_color
+from mlcli.app import CONFLICT_CODES, SPECS, use_color
 from mlcontract.errors import ExitCode, UsageError
 
 
@@ -72,7 +72,7 @@ def plan(
         render_text,
         to_json,
     )
-    from compiler.pipeline import compile_specs, find_root
+    from compiler.pipeline import compile_specs, default_specs, find_root
     from compiler.target_registry import BUILTIN_TARGETS, check_names
 
     paths = default_specs(specs)
