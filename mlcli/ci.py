@@ -10,7 +10,6 @@ is the bare command. A :class:`~mlruntime.ci.actions.CiError` becomes
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -19,9 +18,9 @@ import click
 
 from mlcli.errors import Group
 from mlcli.options import PROJECT_DIR
+from mlcontract.errors import ExitCode
 
 T = TypeVar("T")
-EXIT_FAILED = 1
 
 
 def _fail(message: str, hint: str | None = None) -> NoReturn:
@@ -314,7 +313,7 @@ def pr_report_command(
         click.echo(
             annotate("error", f"validate {validate}, compile --check {compiled}, repro {repro}")
         )
-        sys.exit(EXIT_FAILED)
+        click.get_current_context().exit(ExitCode.INVALID)
 
 
 @ci.command(name="monitor")
@@ -406,4 +405,4 @@ def slo_gate(
         )
     )
     click.echo(markdown(result, url or "served on this machine"))
-    sys.exit(0 if result.passed else EXIT_FAILED)
+    click.get_current_context().exit(ExitCode.OK if result.passed else ExitCode.INVALID)

@@ -319,6 +319,20 @@ def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
     assert ("aggregates only" in text) is sensitive
 
 
+def test_pr_report_command_prints_the_report_and_fails_with_a_failed_step(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    (tmp_path / "mlproject-validate.txt").write_text("mlproject.yaml:3:1: error[MLP101]: bad\n")
+    args = ["ci", "pr-report", "--project-dir", str(repo), "--base", "HEAD"]
+    failed = CliRunner().invoke(cli, [*args, "--validate", "failure"], catch_exceptions=False)
+    assert failed.exit_code == 1
+    assert failed.stdout.startswith("<!-- mlproject:churn:pull-request-report -->")
+    assert "::error title=mlproject::validate failure, compile --check skipped" in failed.stdout
+    passed = CliRunner().invoke(cli, [*args, "--validate", "success"], catch_exceptions=False)
+    assert passed.exit_code == 0, passed.output
+
+
 def test_an_oversized_pr_report_is_cut_for_the_comment_not_for_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
