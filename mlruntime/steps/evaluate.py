@@ -183,13 +183,13 @@ def _regression_plots(out: StagedOutputs, y: scoring.Predictions) -> None:
 
 
 def _predictions(out: StagedOutputs, y: scoring.Predictions, classification: bool) -> None:
-    frame = pd.DataFrame({"actual": y.actual, "predicted": y.predicted})
+    # The column names of `step score` (the contract's): the monitor takes this file as the
+    # reference of prediction drift, so its columns must be the ones scored windows carry.
+    predicted = layout.PREDICTION_COLUMN
+    frame = pd.DataFrame({"actual": y.actual, predicted: y.predicted})
     if classification and y.proba is not None:
-        if len(y.classes) == 2:
-            frame["score"] = np.round(y.proba[:, -1], 6)
-        else:
-            for i, label in enumerate(y.classes):
-                frame[f"proba_{label}"] = np.round(y.proba[:, i], 6)
+        for i, label in enumerate(y.classes):
+            frame[f"{layout.PROBABILITY_PREFIX}{label}"] = np.round(y.proba[:, i], 6)
     elif not classification:
-        frame["predicted"] = np.round(frame["predicted"].astype("float64"), 6)
+        frame[predicted] = np.round(frame[predicted].astype("float64"), 6)
     out.write_bytes(layout.PREDICTIONS, frame.to_csv(index=False, lineterminator="\n").encode())

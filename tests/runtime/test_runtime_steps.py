@@ -18,7 +18,10 @@ import joblib
 import pandas as pd
 import pytest
 import sklearn
+from click.testing import CliRunner
 
+from mlcli.app import cli
+from mlcontract import monitoring_contract as contract
 from mlcontract import pipeline_layout as layout
 from tests.runtime.test_runtime_support import (
     BINARY_SPEC,
@@ -98,7 +101,7 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
     confusion = _csv(project / layout.PLOT_CONFUSION)
     assert len(confusion) == 80 and set(confusion[0]) == {"actual", "predicted"}
     predictions = _csv(project / layout.PREDICTIONS)
-    assert set(predictions[0]) == {"actual", "predicted", "score"}
+    assert set(predictions[0]) == {"actual", "prediction", "probability_0", "probability_1"}
     assert not (project / layout.PLOT_RESIDUALS).exists()
 
     gate = _json(project / layout.GATE_REPORT)
@@ -152,7 +155,32 @@ def test_multiclass_without_declared_columns_infers_features(tmp_path: Path) -> 
     # micro-averaged one-vs-rest curves, per the contract
     assert _csv(project / layout.PLOT_ROC)[-1] == {"fpr": "1.0", "tpr": "1.0"}
     assert len(_csv(project / layout.PLOT_CONFUSION)) == 30
-    assert {"proba_setosa", "proba_virginica"} <= set(_csv(project / layout.PREDICTIONS)[0])
+    evaluated = set(_csv(project / layout.PREDICTIONS)[0])
+    assert {"prediction", "probability_setosa", "probability_virginica"} <= evaluated
+
+
+def test_scored_rows_drift_against_the_evaluated_predictions(tmp_path: Path) -> None:
+    """`--reference training` has no predictions; evaluate's hold the same columns as scores."""
+    project = binary_project(tmp_path / "p")
+    run_pipeline(project)
+    scored = tmp_path / "scored.csv"
+    run_step(
+        project, "score", "--version", "workspace",
+        "--input", "data/customers.csv", "--output", str(scored),
+    )  # fmt: skip
+    evaluated = set(_csv(project / layout.PREDICTIONS)[0])
+    assert evaluated - {"actual"} <= set(_csv(scored)[0])
+    done = CliRunner().invoke(
+        cli,
+        ["step", "monitor", "--project-dir", str(project), "--reference", "training",
+         "--current", str(scored)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert done.exit_code in (0, 10), done.output
+    report = _json(project / contract.REPORT_JSON)
+    assert not [n for n in report["notes"] if "prediction" in str(n)], report["notes"]
+    prediction = report["drift"]["prediction"]
+    assert prediction["feature"] == "prediction" and prediction["reference_values"] == 80
 
 
 def test_params_yaml_overrides_the_compiled_values(tmp_path: Path) -> None:
