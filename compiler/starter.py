@@ -51,8 +51,16 @@ data:
 {training}deployment:
   mode: {mode}               # online (MLServer/KServe) or batch (scheduled scoring)
 {batch}
-# Sections you can add next: training, evaluation, experiments, monitoring, retraining,
-# registry. Each has defaults; see docs/spec.md.
+monitoring:
+  # Drift and data quality are checked by default. Once the true labels of served rows
+  # are known, `mlproject step monitor --labels` scores the model on them against this:
+  performance:
+    metric: {metric}
+    {bound}: {value}  # the release bound above; REVIEW: what production must keep
+    label_delay: 7d   # REVIEW: how long after a prediction its true label is known
+
+# Sections you can add next: training, evaluation, experiments, retraining, registry.
+# Each has defaults; see docs/spec.md.
 """
 
 

@@ -165,8 +165,10 @@ def test_a_users_own_dataset_from_csv_to_a_monitored_model(name: str, tmp_path: 
     assert monitored["errors"] == [], monitored["errors"]
     tested = {f["feature"] for f in monitored["drift"]["features"]}
     assert tested == {f.name for f in trained}  # the trained model's features, no declaration
-    # The starter sets no monitoring.performance: --labels is accepted, nothing to compute.
-    assert monitored["performance"] or any("performance" in n for n in monitored["notes"])
+    # The starter's monitoring.performance: the gate's bound, met by the model on its own data.
+    performance = monitored["performance"]
+    assert performance["labelled_rows"] == len(frame) and performance["value"] is not None
+    assert monitored["breaches"]["performance"] is False, performance
     decided = _run(project, env, "mlproject", "step", "decide", "--format", "json")
     assert "retrain" in decided
     again = _run(project, env, "mlproject", "register", "--bump", "patch", ok=(0, 1))

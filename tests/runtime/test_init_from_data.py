@@ -174,3 +174,23 @@ def test_the_plain_starter_hints_at_a_timestamp_and_regression_needs_no_made_up_
         "primary": True,
     }
     _validate(tmp_path)
+
+
+@pytest.mark.parametrize("from_data", [False, True])
+def test_the_starter_monitors_the_primary_metric_once_labels_arrive(
+    tmp_path: Path, from_data: bool
+) -> None:
+    """`step monitor --labels` computes something on a new project: the same bound as the gate."""
+    if from_data:
+        frame = pd.DataFrame({"x": range(100), "species": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+        _init(tmp_path, "--from-data", str(_write(tmp_path, frame, "flowers.csv")))
+    else:
+        _init(tmp_path, "--task", "multiclass_classification")
+    _validate(tmp_path)
+    spec = yaml.safe_load((tmp_path / "mlproject.yaml").read_text())
+    primary = spec["kpis"]["metrics"][0]
+    assert spec["monitoring"]["performance"] == {
+        "metric": primary["name"],
+        "minimum": primary["minimum"],
+        "label_delay": "7d",
+    }
