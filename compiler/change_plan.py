@@ -31,8 +31,9 @@ CHANGE = {
     "modified": "modified",  # edited by hand: compile refuses without --force
     "conflict": "conflict",  # not mlproject's file: compile refuses without --force
     "unsafe": "unsafe",  # named in a manifest, not provably ours: never touched (MLP307)
+    "kept": "kept",  # params.yaml holding an experiment's values: left as it is (MLP308)
 }
-_ORDER = ("create", "update", "delete", "modified", "conflict", "unsafe")
+_ORDER = ("create", "update", "delete", "modified", "conflict", "unsafe", "kept")
 _MANIFEST_NOTE = "mlproject's record of the generated files and their hashes"
 MARKDOWN_DIFF_LINES = 400  # per file, in a pull-request comment
 _BACKTICKS = re.compile(r"`{3,}")
@@ -43,7 +44,7 @@ class FileChange:
     """One file of the plan: what compile would do there, why, and the content diff."""
 
     path: str
-    change: str  # create | update | delete | unchanged | modified | conflict | unsafe
+    change: str  # create | update | delete | unchanged | modified | conflict | unsafe | kept
     spec_path: str
     reason: str | None
     diff: str  # a unified diff ("" when the content does not change or is unknown)
@@ -131,6 +132,8 @@ def _summary_line(found: Sequence[FileChange]) -> str:
     refusals = counts["modified"] + counts["conflict"] + counts["unsafe"]
     if refusals:
         parts.append(f"{refusals} edited by hand or not mlproject's")
+    if counts["kept"]:
+        parts.append(f"{counts['kept']} kept with an experiment's values")
     return f"Plan: {', '.join(parts)}; {counts['unchanged']} unchanged."
 
 

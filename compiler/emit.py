@@ -52,8 +52,11 @@ from compiler.manifest import (
     roll_forward,
     unsafe_path_reason,
 )
+from compiler.tunables import TUNABLE_CODES, Difference, listed, value_differences
 
-FileAction = Literal["create", "identical", "update", "stale", "conflict", "modified", "unsafe"]
+FileAction = Literal[
+    "create", "identical", "update", "stale", "conflict", "modified", "unsafe", "kept"
+]
 
 FILE_MODE = 0o644
 EXECUTABLE_MODE = 0o755
@@ -85,6 +88,16 @@ class FilePlan:
     spec_path: str
     reason: str | None = None
     forceable: bool = True  # False: --force does not override this refusal
+    # params.yaml: the values an experiment set that the spec does not (kept or modified)
+    differences: tuple[Difference, ...] = ()
+
+
+class RefusedError(DiagnosticError):
+    """:func:`apply` wrote nothing: the refusals, and the plans they came from."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], plans: Sequence[FilePlan]) -> None:
+        super().__init__(diagnostics)
+        self.plans = tuple(plans)
 
 
 def with_header(file: GeneratedFile, spec_path: str) -> bytes:
@@ -239,6 +252,23 @@ def _classify(
     return "modified", f"edited by hand since mlproject generated it{forced}"
 
 
+def _experiment(
+    disk: OutputTree, path: str, data: bytes, record: FileRecord, digest: str
+) -> tuple[FileAction, str | None, tuple[Difference, ...]]:
+    """A tunable file that differs from the manifest: an experiment's values, or a hand edit."""
+    found = value_differences(disk.read(path), data)
+    if found is None:
+        return "modified", "edited by hand since mlproject generated it", ()
+    if not found:
+        return "update", "same values as the spec, formatted differently", ()
+    if record.sha256 == digest:
+        what = f"an experiment's values (dvc exp run -S): {listed(found)}"
+        return "kept", f"{what}; kept, see MLP308", found
+    what = f"values differ from the spec's (an experiment's, dvc exp run -S?): {listed(found)}"
+    dropped = "the spec's parameters changed as well, so compile would drop them"
+    return "modified", f"{what}; {dropped}", found
+
+
 def _plan_stale(
     disk: OutputTree,
     path: str,
@@ -300,14 +330,26 @@ def _plan_spec(
         st = disk.lstat(file.path)
         refused = protected_reason(file.path, protected)
         action, reason = _classify(disk, file, data, record, st, force=force, protected=refused)
+        differences: tuple[Difference, ...] = ()
+        if action == "modified" and file.tunable and not force and record is not None:
+            action, reason, differences = _experiment(disk, file.path, data, record, digest)
         work.plans.append(
-            FilePlan(file.path, action, output.spec_path, reason, forceable=action != "unsafe")
+            FilePlan(
+                file.path,
+                action,
+                output.spec_path,
+                reason,
+                forceable=action != "unsafe",
+                differences=differences,
+            )
         )
         if action == "identical":
             if st is not None:
                 work.seen[file.path] = st  # stat'ed before its bytes were read and compared
         elif action == "unsafe":
             del records[file.path]
+        elif action == "kept":
+            pass  # the experiment's copy stays; the record stays the spec's
         else:
             mode = EXECUTABLE_MODE if file.executable else FILE_MODE
             checked = st is None or not stat.S_ISDIR(st.st_mode)
@@ -396,6 +438,12 @@ def refusals(plans: Sequence[FilePlan], *, force: bool = False) -> list[Diagnost
             found.append(_diagnostic("MLP307", p.path, p.reason or "unsafe", hint))
         elif force:
             continue
+        elif p.action == "modified" and p.differences:
+            hint = (
+                f"keep the values by writing them into {p.spec_path} (MLP308 says where), drop "
+                "them with `git checkout params.yaml`, or rerun with --force to drop them"
+            )
+            found.append(_diagnostic("MLP301", p.path, p.reason or "edited by hand", hint))
         elif p.action == "modified":
             hint = (
                 f"move the change into {p.spec_path} and run `mlproject compile`, "
@@ -467,9 +515,10 @@ def apply(
     except OSError as exc:
         raise os_error(disk, exc) from exc
     work = _plan(disk, outputs, force)
-    problems = refusals(_flatten(work), force=force)
+    plans = _flatten(work)
+    problems = refusals(plans, force=force)
     if problems:
-        raise DiagnosticError(problems)
+        raise RefusedError(problems, replayed + plans)
     commit(
         disk, [spec.transaction() for spec in work if spec.writes or spec.deletes or spec.manifest]
     )
@@ -561,6 +610,7 @@ EMIT_CODES: list[CodeDoc] = [
         "a manifest.json listing data/iris.csv (with its sha256) as a generated file",
         "the manifest.json that `mlproject compile` wrote, committed as is",
     ),
+    *TUNABLE_CODES,
 ]
 
 

@@ -24,3 +24,6 @@ class GeneratedFile:
     content: bytes
     comment: CommentStyle
     executable: bool = False
+    # Edited in place by design (params.yaml: `dvc exp run -S`): a copy that differs only in
+    # values is kept and reported, not refused as a hand edit (see compiler.tunables).
+    tunable: bool = False

@@ -538,7 +538,7 @@ def compile_specs(
     ``partial``: ``target_names`` is a subset chosen with ``--target``; files of the
     other targets are kept (and stay in the manifest), never deleted as stale.
     """
-    from compiler.emit import apply, check, plan
+    from compiler.emit import RefusedError, apply, check, plan
     from compiler.manifest import StatCache
 
     report = CompileReport()
@@ -565,9 +565,39 @@ def compile_specs(
             report.plans = check(root, outputs)
         else:
             report.plans = plan(root, outputs, force=force, contents=report.contents)
+    except RefusedError as exc:
+        report.diagnostics.extend(exc.diagnostics)
+        _experiment_notices(root, exc.plans, report)
     except DiagnosticError as exc:
         report.diagnostics.extend(exc.diagnostics)
+    else:
+        _experiment_notices(root, report.plans, report)
     if mode == "write":  # --check and plan write nothing, not even the cache
         stats.save()
     report.plans = sorted(report.plans + report.unchanged, key=lambda p: (p.spec_path, p.path))
     return report
+
+
+def _experiment_notices(root: Path, plans: Sequence[FilePlan], report: CompileReport) -> None:
+    """MLP308 for each params.yaml value an experiment set, at the spec line it belongs to."""
+    from compiler.tunables import notice, spec_pointer
+
+    for plan in plans:
+        if not plan.differences:
+            continue
+        validation = next((v for v in report.validations if v.file == plan.spec_path), None)
+        document = validation.document if validation is not None else None
+        if document is None:
+            try:
+                document = load_document(root / plan.spec_path, display=plan.spec_path)
+            except DiagnosticError:
+                document = None
+            if validation is not None:
+                validation.document = document  # for the excerpts
+        for difference in plan.differences:
+            pointer = spec_pointer(difference.key, document.data if document else {})
+            position = None  # none rather than the top of the file: the hint names the key
+            if document is not None and pointer[:1] in document.value_positions:
+                position = document.position_of(pointer)
+            found = notice(plan.spec_path, plan.path, difference, pointer)
+            report.diagnostics.append(dataclasses.replace(found, position=position))

@@ -199,7 +199,14 @@ def compile_command(
     if check and changed:
         if fmt == "text":
             edited = [p.path for p in changed if p.action in {"modified", "conflict"}]
-            if edited:
+            kept = [p.path for p in changed if p.action == "kept"]
+            if kept and not edited:
+                click.echo(
+                    f"{', '.join(kept)} holds an experiment's values (MLP308 above): write the "
+                    "ones you keep into the spec, `git checkout` the file to drop them",
+                    err=True,
+                )
+            elif edited:
                 click.echo(
                     "edited by hand since generated: "
                     + ", ".join(edited)

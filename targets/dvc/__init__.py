@@ -52,6 +52,7 @@ def render(project: ir.Project) -> list[GeneratedFile]:
             path=project.layout.in_project(layout.PARAMS),
             content=render_params(project),
             comment="hash",
+            tunable=True,
         ),
         GeneratedFile(
             path=project.layout.in_project(INPUTS_FILE),

@@ -89,15 +89,26 @@ def test_json_lists_every_file_with_its_change_and_diff(churn: Path) -> None:
 
 
 def test_a_hand_edit_is_shown_and_would_be_refused(churn: Path) -> None:
-    params = churn / "params.yaml"
-    params.write_text(params.read_text().replace("max_iter: 200", "max_iter: 50"))
+    pipeline = churn / "dvc.yaml"
+    pipeline.write_text(pipeline.read_text().replace('desc: "Release gates', 'desc: "Gates'))
     result = plan(churn)
     assert result.exit_code == 4  # compile would refuse: MLP301
-    assert "modified  params.yaml  (edited by hand since mlproject generated it)" in result.stdout
-    assert "-    max_iter: 50\n+    max_iter: 200\n" in result.stdout
+    assert "modified  dvc.yaml  (edited by hand since mlproject generated it)" in result.stdout
+    assert '-    desc: "Gates: fail' in result.stdout
+    assert '+    desc: "Release gates: fail' in result.stdout
     forced = plan(churn, "--force", "--detailed-exitcode")
     assert forced.exit_code == 3
     assert "(overwritten: --force)" in forced.stdout
+
+
+def test_an_experiments_params_are_kept_not_refused(churn: Path) -> None:
+    params = churn / "params.yaml"
+    params.write_text(params.read_text().replace("max_iter: 200", "max_iter: 50"))
+    result = plan(churn, "--detailed-exitcode")
+    assert result.exit_code == 3, result.output
+    assert "kept  params.yaml  (an experiment's values (dvc exp run -S): " in result.stdout
+    assert "1 kept with an experiment's values" in result.stdout
+    assert "warning[MLP308]: params.yaml sets train.params.max_iter = 50" in result.stderr
 
 
 def test_markdown_collapses_each_file(churn: Path) -> None:
