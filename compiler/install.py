@@ -47,15 +47,18 @@ STORAGE_EXTRAS = {"s3": "s3", "gs": "gs", "gcs": "gs", "azure": "azure", "az": "
 
 
 def extras(project: ir.Project) -> tuple[str, ...]:
-    """The extras the project's jobs need: the steps always; MLServer for the latency gate;
-    the MLflow client for the mirror (``mlflow:``) or the MLflow model format; the
-    filesystem of the DVC remote and of the model store; pyspark for the spark monitor."""
+    """The extras the project's jobs need: the steps always; MLServer for the latency gate
+    (with its MLflow runtime when the gate serves the MLflow model format); the MLflow
+    client for the mirror (``mlflow:``) or the MLflow model format; the filesystem of the
+    DVC remote and of the model store; pyspark for the spark monitor."""
     registry = project.registry
     schemes = {uri.split("://", 1)[0] for uri in (registry.remote_url, registry.model_store)}
     storage = sorted({STORAGE_EXTRAS[s] for s in schemes if s in STORAGE_EXTRAS})
     chosen = ["runtime", *storage, *(["serve"] if needs_serving(project) else [])]
     if project.mlflow is not None or project.deployment.model_format == "mlflow":
         chosen.append("mlflow")
+    if needs_serving(project) and project.deployment.model_format == "mlflow":
+        chosen.append("serve-mlflow")  # the gate serves it: MLServer's MLflow runtime
     if project.monitoring.engine == "spark":
         chosen.append("spark")  # pyspark for the monitor; the runner brings Java
     return tuple(chosen)

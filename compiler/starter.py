@@ -61,6 +61,11 @@ monitoring:
 
 # Sections you can add next: training, evaluation, experiments, retraining, registry.
 # Each has defaults; see docs/spec.md.
+# Before the generated GitHub workflows run, name a DVC remote their runners can reach
+# (the default is a local folder beside the repository: fine offline, not in CI, MLP232):
+# registry:
+#   remote: s3://YOUR-BUCKET/{name}   # or gs://, azure://, ssh://
+#   ci_secrets: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]
 """
 
 

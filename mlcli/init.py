@@ -119,7 +119,8 @@ def init(
         f"The generated CI jobs install {DISTRIBUTION}=={distribution_version()} (the version "
         f"that compiles them, recorded in .mlproject/manifest.json), or the pins of "
         f"{' or '.join(LOCK_FILES)} beside the spec when there is one (it must pin "
-        f"{DISTRIBUTION}==X.Y.Z)."
+        f"{DISTRIBUTION}==X.Y.Z). Before they run on GitHub, set registry.remote to a "
+        "bucket their runners reach (the spec has a commented placeholder)."
     )
 
 

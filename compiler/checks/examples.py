@@ -26,12 +26,21 @@ IRIS_COLUMNS = """\
 """
 
 
+# A spec that deploys names a remote the generated CI can reach (else MLP232 warns).
+DEPLOYED_REGISTRY = "registry:\n  remote: s3://ml-artifacts/iris\n"
+
+
 def spec(*sections: str, source: str = IRIS_SOURCE, replace: tuple[str, str] = ("", "")) -> str:
-    """The minimal spec with ``source`` as its data, optionally one edit, then ``sections``."""
+    """The minimal spec with ``source`` as its data, optionally one edit, then ``sections``;
+    with :data:`DEPLOYED_REGISTRY` when a section declares environments and none names
+    the registry."""
     text = MINIMAL.replace(IRIS_SOURCE, source)
     old, new = replace
     if old:
         if old not in text:
             raise ValueError(f"example edit {old!r} does not apply")
         text = text.replace(old, new)
-    return text + "".join(sections)
+    body = "".join(sections)
+    if "environments:" in body and "\nregistry:" not in f"\n{body}":
+        body += DEPLOYED_REGISTRY
+    return text + body

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -521,3 +522,52 @@ def test_mlserver_serves_the_registered_version_in_the_mlflow_format(
         assert report["summary"]["errors"] == 0, report["summary"]
     finally:
         served.stop(signal.SIGINT)
+
+
+def test_slo_gate_serves_the_mlflow_format_with_mlservers_mlflow_runtime(
+    trained: Trained, server: Server, fresh_registry: Any, tmp_path: Path
+) -> None:
+    """The deploy workflow's latency gate for ``model_format: mlflow``: the generated job
+    installs the ``serve-mlflow`` extra (MLServer's MLflow runtime, at the pins of the
+    venv used here); without that runtime the gate stops with a clear error."""
+    venv = _venv()
+    mlserver = venv / "bin" / "mlserver"
+    if not mlserver.is_file():
+        pytest.skip(f"no mlserver in {venv} (mlserver==1.7.1 mlserver-mlflow==1.7.1)")
+    _, project = trained.copy(tmp_path)
+    sh(project, "mlproject", "register", env=_env(server))
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
+    gate = ["mlproject", "slo-gate", "--version", "v0.1.0", "--duration", "2"]
+    env = _env(server, GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs))
+    env.pop("MLPROJECT_MLSERVER", None)
+    if importlib.util.find_spec("mlserver_mlflow") is None:
+        missing = sh(project, *gate, "--concurrency", "2", env=env, ok=False)
+        assert missing.returncode != 0
+        assert "mlserver-mlflow" in missing.stderr and "Traceback" not in missing.stderr
+    env["MLPROJECT_MLSERVER"] = str(mlserver)
+    done = sh(project, *gate, "--concurrency", "2", env=env, ok=False)
+    report = json.loads((project / "reports" / "latency-gate.json").read_text())
+    assert report["where"] == "served on the runner"
+    assert report["served_version"] == "v0.1.0"
+    assert report["warmup_requests"] > 0
+    assert report["summary"]["requests"] > 0
+    assert done.returncode == (0 if report["gate_passed"] else 1), done.stdout + done.stderr
+    assert "### Latency gate (served on the runner)" in summary.read_text()
+
+
+def test_the_serve_mlflow_extra_pins_what_the_gate_was_tested_with() -> None:
+    """pyproject's ``serve-mlflow`` extra (what a generated job installs for the MLflow
+    format) names the versions of the venv the gate test above serves with."""
+    import tomllib
+    from importlib.metadata import distributions
+
+    venv = _venv()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    pins = dict(item.split("==") for item in extras["serve-mlflow"] if "==" in item)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    installed = {d.metadata["Name"].lower(): d.version for d in distributions(path=[str(site)])}
+    assert pins == {name: installed[name] for name in pins}
+    serve = dict(item.split("==") for item in extras["serve"] if "==" in item)
+    assert pins["mlserver-mlflow"] == serve["mlserver"] == installed["mlserver"]

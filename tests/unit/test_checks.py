@@ -11,7 +11,7 @@ import pytest
 
 from compiler.checks import CHECK_CODES, RULES, CheckContext, Rule, run_checks
 from compiler.checks.credentials import find_literal_secrets
-from compiler.checks.examples import IRIS_COLUMNS, spec
+from compiler.checks.examples import IRIS_COLUMNS, MINIMAL, spec
 from compiler.checks.schedules import cron_problem, shortest_interval
 from compiler.diagnostics import Diagnostic, Position
 from compiler.load import load_text
@@ -576,6 +576,34 @@ def test_email_route_without_recipients_and_with_a_bad_address() -> None:
         "monitoring.alerts[1].to[1]: 'bob' is not an e-mail address",
     ]
     assert [d.position for d in found] == [Position(16, 7), Position(17, 54)]
+
+
+# ── MLP232: a remote the generated CI can reach ────────────────────────────
+
+_DEPLOYS = "deployment:\n  environments: [{name: staging}]\n"
+
+
+def test_default_remote_is_flagged_once_the_spec_deploys() -> None:
+    text = MINIMAL + _DEPLOYS  # no registry section: the default local remote
+    [found] = only(text, "MLP232")
+    assert found.severity == "warning"
+    assert found.message.startswith("registry.remote: not set, so the DVC remote is the default")
+    assert "../.dvc-storage/iris" in found.message and "deploys to staging" in found.message
+    assert found.hint is not None and "s3://" in found.hint
+    assert validate_text(text, "mlproject.yaml").ok  # a warning: compile still succeeds
+
+
+def test_default_remote_without_environments_and_reachable_remotes_are_clean() -> None:
+    assert diagnose(MINIMAL) == []
+    for remote in ("s3://ml/iris", "gs://ml/iris", "azure://ml/iris", "ssh://host/ml"):
+        assert diagnose(MINIMAL + _DEPLOYS + f"registry:\n  remote: {remote}\n") == []
+
+
+def test_explicit_local_remote_is_flagged_with_or_without_environments() -> None:
+    for extra in ("", _DEPLOYS):
+        for remote in ("../dvc-storage", "file:///srv/dvc"):
+            [found] = only(MINIMAL + extra + f"registry:\n  remote: {remote}\n", "MLP232")
+            assert f"the DVC remote '{remote}' is a local path" in found.message
 
 
 # ── the compile path stays light ────────────────────────────────────────────

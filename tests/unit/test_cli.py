@@ -185,6 +185,31 @@ def test_init_non_interactive_then_validate(runner: CliRunner, tmp_path: Path) -
     assert again.exit_code == ExitCode.INVALID and "exists" in again.output
 
 
+def test_init_names_a_remote_placeholder_that_validates_once_filled_in(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "proj"
+    result = runner.invoke(cli, ["init", str(target), "--name", "fraud"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "set registry.remote" in result.output
+    spec_path = target / "mlproject.yaml"
+    text = spec_path.read_text(encoding="utf-8")
+    assert "# registry:\n#   remote: s3://YOUR-BUCKET/fraud" in text
+    deploying = text.replace("deployment:\n", "deployment:\n  environments: [{name: staging}]\n")
+    spec_path.write_text(deploying, encoding="utf-8")
+    check = runner.invoke(cli, ["validate", str(spec_path)])
+    assert check.exit_code == ExitCode.OK and "warning[MLP232]" in check.output, check.output
+    # The placeholder uncommented and filled in: the remote is reachable, no MLP232.
+    filled = (
+        deploying.replace("# registry:", "registry:")
+        .replace("#   remote: s3://YOUR-BUCKET/fraud", "  remote: s3://ml-models/fraud")
+        .replace("#   ci_secrets:", "  ci_secrets:")
+    )
+    spec_path.write_text(filled, encoding="utf-8")
+    check = runner.invoke(cli, ["validate", str(spec_path)])
+    assert check.exit_code == ExitCode.OK and "MLP232" not in check.output, check.output
+
+
 def test_init_interactive(runner: CliRunner, tmp_path: Path) -> None:
     answers = "\n".join(["churny", "binary_classification", "online", "Ada", "a@b.io", "", "y"])
     result = runner.invoke(cli, ["init", str(tmp_path), "-i"], input=answers + "\n")

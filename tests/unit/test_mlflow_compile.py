@@ -147,3 +147,19 @@ def test_the_committed_schema_documents_the_section() -> None:
     assert "mlflow" in schema["properties"]
     assert "model_format" in schema["$defs"]["Deployment"]["properties"]
     assert Path(ROOT / "docs" / "spec.md").read_text().count("tracking_uri") >= 1
+
+
+def test_the_latency_gate_of_the_mlflow_format_installs_mlservers_mlflow_runtime() -> None:
+    """The deploy workflow serves the version on the runner before promotion: with the
+    MLflow model format its jobs install the serve-mlflow extra (mlserver-mlflow, pinned)."""
+    from compiler.install import extras, needs_serving, requirement
+
+    mlflow_format = lowered(with_mlflow(churn_text()))
+    assert needs_serving(mlflow_format) and mlflow_format.deployment.model_format == "mlflow"
+    assert extras(mlflow_format)[-1] == "serve-mlflow"
+    assert requirement(mlflow_format, "1.2.3").endswith(",serve-mlflow]==1.2.3")
+    # the sklearn format, or no gate (no latency limits): no MLflow runtime
+    assert "serve-mlflow" not in extras(lowered(with_mlflow(churn_text(), model_format="sklearn")))
+    limits = "  latency:\n    p50_ms: 20\n    p95_ms: 50\n    p99_ms: 100\n"
+    ungated = lowered(with_mlflow(churn_text().replace(limits, "")))
+    assert not needs_serving(ungated) and "serve-mlflow" not in extras(ungated)
