@@ -4,16 +4,23 @@ For n in 1k, 10k (KS exact regime), 100k and 1M (asymptotic) per window: the
 median time of ``mlruntime.steps.monitor.stats`` and of the SciPy function it
 matches, in one process, interleaved; the ratio ours / SciPy (under 1: ours
 is faster). Inputs are sorted once beforehand for both (the monitor sorts
-each column once and shares it between statistics). Not part of the tests.
+each column once and shares it between statistics). Then the time per row of
+the 20 planted drift tests, and of the whole step in process (reading both
+Parquet windows, every check, the four reports; interpreter start-up and
+imports apart, measured on their own) at 10k, 100k and 1M rows. Not part of
+the tests.
 
-    python bench/bench_monitor_stats.py [--repeat 5]
+    python bench/bench_monitor_stats.py [--repeat 5] [--only stats,drift,step]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,7 +77,20 @@ def contenders(a: np.ndarray, b: np.ndarray, ra: np.ndarray, rb: np.ndarray) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="stats,drift,step", help="which tables")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    print(f"load average at the start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    if "stats" in only:
+        versus_scipy(args.repeat)
+    if "drift" in only:
+        per_row(args.repeat)
+    if "step" in only:
+        step_per_row(args.repeat)
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def versus_scipy(repeat: int) -> None:
     rng = np.random.default_rng(0)
     print("| n per window | statistic | ours ms | SciPy ms | ours / SciPy |")
     print("|---|---|---|---|---|")
@@ -82,10 +102,9 @@ def main() -> None:
         cases = contenders(a, b, ra, rb)
         for name, (ours, theirs) in cases.items():
             ours(), theirs()  # warm: imports, caches
-            mine = timed(ours, args.repeat)
-            other = timed(theirs, args.repeat)
+            mine = timed(ours, repeat)
+            other = timed(theirs, repeat)
             print(f"| {n:,} | {name} | {mine * 1e3:.2f} | {other * 1e3:.2f} | {mine / other:.2f} |")
-    per_row(args.repeat)
 
 
 def per_row(repeat: int) -> None:
@@ -114,6 +133,86 @@ def per_row(repeat: int) -> None:
             f"| {rows:,} | {seconds * 1e3:.0f} | {seconds / rows * 1e6:.2f} "
             f"| {fastest / rows * 1e6:.2f} |"
         )
+
+
+STEP_SIZES = (10_000, 100_000, 1_000_000)
+
+
+def step_per_row(repeat: int) -> None:
+    """The whole monitor step in this process, as `mlproject step monitor` runs it after
+    its imports: load the compiled project, read both Parquet windows, schema, quality,
+    freshness, volume, the 20 drift tests (auto), the four reports. Sizes interleaved
+    (each round runs every size once) so that a change of load hits all of them; the
+    ratio is each size's median µs per row over the 1M one's. Then the fixed cost the
+    per-row figure leaves out: a whole `python -m mlcli step monitor` process on the
+    10k window against the same step in process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_monitor_planted import write_project
+
+    from mlruntime.steps.config import load_context
+    from mlruntime.steps.monitor.run import MonitorOptions, run
+
+    work = Path(tempfile.mkdtemp(prefix="bench-step-"))
+    project = write_project(work, None)
+    options = {}
+    for rows in STEP_SIZES:
+        pair = work / f"w{rows}"
+        ref, cur = planted.write_pair(pair, rows, planted.REPORTED, planted.REPORTED_SEEDS)
+        options[rows] = MonitorOptions(
+            current=cur, reference=str(ref), now=1_719_878_400.0, out_dir=work / f"out{rows}"
+        )
+
+    def step(rows: int) -> None:
+        result, _ = run(load_context(project), options[rows])
+        if result.errors:
+            raise SystemExit(f"monitor errors at {rows}: {result.errors}")
+
+    for rows in STEP_SIZES:
+        step(rows)  # warm: imports, template, caches
+    times: dict[int, list[float]] = {rows: [] for rows in STEP_SIZES}
+    cpu: dict[int, list[float]] = {rows: [] for rows in STEP_SIZES}
+    for _ in range(repeat):
+        for rows in STEP_SIZES:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            step(rows)
+            times[rows].append(time.perf_counter() - started)
+            cpu[rows].append(time.process_time() - started_cpu)
+    print()
+    print(
+        "| rows per window | whole step in process, median ms | µs per row | vs 1M per row "
+        "| CPU µs per row | CPU vs 1M per row |"
+    )
+    print("|---|---|---|---|---|---|")
+    last = statistics.median(times[STEP_SIZES[-1]]) / STEP_SIZES[-1]
+    last_cpu = statistics.median(cpu[STEP_SIZES[-1]]) / STEP_SIZES[-1]
+    for rows in STEP_SIZES:
+        seconds, cpu_seconds = statistics.median(times[rows]), statistics.median(cpu[rows])
+        print(
+            f"| {rows:,} | {seconds * 1e3:.0f} | {seconds / rows * 1e6:.2f} "
+            f"| {seconds / rows / last:.2f} | {cpu_seconds / rows * 1e6:.2f} "
+            f"| {cpu_seconds / rows / last_cpu:.2f} |"
+        )
+    small = STEP_SIZES[0]
+    command = [
+        sys.executable, "-m", "mlcli", "step", "monitor", "--project-dir", str(project),
+        "--reference", options[small].reference or "", "--current", str(options[small].current),
+        "--out-dir", str(work / "out-cli"), "--now", "2024-07-02T00:00:00Z",
+    ]  # fmt: skip
+    processes, in_process = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=project, capture_output=True, check=False)
+        processes.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        step(small)
+        in_process.append(time.perf_counter() - started)
+    whole, inner = statistics.median(processes), statistics.median(in_process)
+    print()
+    print(
+        f"`mlproject step monitor` as a process on the {small:,}-row window: {whole * 1e3:.0f} ms "
+        f"(median), of which {(whole - inner) * 1e3:.0f} ms interpreter start-up and imports "
+        f"(the step itself {inner * 1e3:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from mlruntime.steps.monitor.render import STATUS_TEXT
 from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResult
@@ -21,6 +22,7 @@ from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResul
 WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
 COLORS = ("#0969da", "#fb8500")
 MAX_LABELLED_BINS = 8  # fewer bins than this: a label under each (else first and last)
+_BAR = '<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="'
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -35,41 +37,43 @@ def _fmt(value: float | None) -> str:
 
 
 def chart(histogram: Histogram) -> dict[str, Any]:
-    """Bar geometry of a histogram: two bars per bin, scaled to the tallest share."""
+    """Bar geometry of a histogram: two bars per bin, scaled to the tallest share.
+
+    The bars and tick labels (hundreds of elements per report) are written here as
+    one escaped SVG fragment, not by a template loop: rendering them element by
+    element through Jinja cost more than every drift test of a 10,000-row window.
+    """
     top = max([*histogram.reference, *histogram.current, 1e-12])
     base = HEIGHT - BOTTOM
     span = (WIDTH - LEFT) / max(len(histogram.labels), 1)
     bar = max(span * 0.42, 0.5)
-    bars = []
+    scale = (base - 4) / top
+    marks = []
     for i, label in enumerate(histogram.labels):
+        name = escape(label)
         for j, (share, who) in enumerate(
             ((histogram.reference[i], "reference"), (histogram.current[i], "current"))
         ):
-            height = (base - 4) * share / top
-            bars.append(
-                {
-                    "x": round(LEFT + i * span + j * bar + span * 0.08, 2),
-                    "y": round(base - height, 2),
-                    "w": round(bar, 2),
-                    "h": round(height, 2),
-                    "fill": COLORS[j],
-                    "title": f"{label}: {who} {share:.2%}",
-                }
+            height = scale * share
+            marks.append(
+                _BAR % (LEFT + i * span + j * bar + span * 0.08, base - height, bar, height)
+                + f'{COLORS[j]}"><title>{name}: {who} {share:.2%}</title></rect>\n'
             )
     few = len(histogram.labels) <= MAX_LABELLED_BINS
-    ticks = [
-        {"x": round(LEFT + (i + 0.5) * span, 2), "text": _short(label)}
-        for i, label in enumerate(histogram.labels)
-        if few
-    ]
+    if few:
+        for i, label in enumerate(histogram.labels):
+            marks.append(
+                f'<text x="{round(LEFT + (i + 0.5) * span, 2)}" y="{HEIGHT - 2}" '
+                f'text-anchor="middle">{escape(_short(label))}</text>\n'
+            )
     return {
-        "ticks": ticks,
+        # Safe: each label went through escape() above; the rest is numbers and constants.
+        "marks": Markup("".join(marks)),  # noqa: S704
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,
         "base": base,
         "top_label": f"{top:.0%}",
-        "bars": bars,
         "first_label": histogram.labels[0] if histogram.labels and not few else "",
         "last_label": histogram.labels[-1] if histogram.labels and not few else "",
     }

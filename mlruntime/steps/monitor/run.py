@@ -40,6 +40,9 @@ from mlruntime.steps.outputs import StagedOutputs, json_bytes
 
 TRAINING = "training"
 MAX_WORKERS = 4  # threads for the per-feature tests (each holds a few copies of a column)
+# Below this many rows per window the tests run one after another: on small columns
+# a thread pool's start-up and GIL hand-offs cost more than the parallel sorts save.
+PARALLEL_MIN_ROWS = 100_000
 REPORTS = {
     "json": Path(contract.REPORT_JSON).name,
     "md": Path(contract.REPORT_MARKDOWN).name,
@@ -337,12 +340,16 @@ def _drift(
     # several cores; results keep the tests' order.
     usable = [t for t in tests if t.column not in unusable]
     workers = max(1, min(len(usable), os.cpu_count() or 1, MAX_WORKERS))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(one, usable):
-            if isinstance(outcome, StepError):
-                result.errors.append(outcome.message)
-            else:
-                result.drift.append(outcome)
+    if max(reference.rows, current.rows) < PARALLEL_MIN_ROWS or workers == 1:
+        outcomes = [one(test) for test in usable]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(one, usable))
+    for outcome in outcomes:
+        if isinstance(outcome, StepError):
+            result.errors.append(outcome.message)
+        else:
+            result.drift.append(outcome)
     if result.drifted_features:
         names = ", ".join(result.drifted_features)
         result.breach("drift", f"{len(result.drifted_features)} of {len(tests)} drifted: {names}")

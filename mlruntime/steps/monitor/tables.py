@@ -25,6 +25,7 @@ Codes = NDArray[np.int64]
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+THREADED_READ_MIN_ROWS = 100_000
 
 # The type of a column as stored, in the spec's vocabulary (plus "null": no value at all).
 StoredType = str
@@ -251,7 +252,9 @@ def _read_parquet(path: Path) -> pa.Table:
     text = [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    return pq.ParquetFile(path, read_dictionary=text).read()
+    parquet = pq.ParquetFile(path, read_dictionary=text)
+    # Reader threads pay off on big files only: on a small window they cost more than they save.
+    return parquet.read(use_threads=parquet.metadata.num_rows >= THREADED_READ_MIN_ROWS)
 
 
 def _read_csv(path: Path, text_columns: frozenset[str]) -> pa.Table:
