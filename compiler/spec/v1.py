@@ -733,7 +733,13 @@ class Retraining(Spec):
         description="What may start a retrain: drift, performance, new_data, schedule.",
         default_factory=list,
     )
-    cooldown: Duration = "1d"
+    cooldown: Duration = Field(
+        default="1d",
+        description=(
+            "No retrain within this long of the last registered version (whichever "
+            "workflow trained it) or retrain attempt, whatever fires. A duration."
+        ),
+    )
     max_retrains: MaxRetrains = Field(
         description="At most this many retrains within a window.", default_factory=MaxRetrains
     )
