@@ -51,6 +51,9 @@ EVALUATED_CARD = "MODEL_CARD.evaluated.md"
 # classifier one score column per class; `step monitor` reads the same names by default.
 PREDICTION_COLUMN = "prediction"
 PROBABILITY_PREFIX = "probability_"  # + the class label, in the model's class order
+# Binary: the positive-class probability alone, the prediction column of a score log (the
+# demo's); evaluate writes it too, so either column finds its reference there.
+SCORE_COLUMN = "score"
 
 # Remote sources (``uri:``) are imported into the workspace by the dvc target's
 # ``import-<source>`` stage; every step reads a source's rows from data_path(source).

@@ -190,6 +190,8 @@ def _predictions(out: StagedOutputs, y: scoring.Predictions, classification: boo
     if classification and y.proba is not None:
         for i, label in enumerate(y.classes):
             frame[f"{layout.PROBABILITY_PREFIX}{label}"] = np.round(y.proba[:, i], 6)
+        if len(y.classes) == 2 and y.positive_scores is not None:
+            frame[layout.SCORE_COLUMN] = np.round(y.positive_scores, 6)
     elif not classification:
         frame[predicted] = np.round(frame[predicted].astype("float64"), 6)
     out.write_bytes(layout.PREDICTIONS, frame.to_csv(index=False, lineterminator="\n").encode())

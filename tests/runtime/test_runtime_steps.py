@@ -101,7 +101,13 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
     confusion = _csv(project / layout.PLOT_CONFUSION)
     assert len(confusion) == 80 and set(confusion[0]) == {"actual", "predicted"}
     predictions = _csv(project / layout.PREDICTIONS)
-    assert set(predictions[0]) == {"actual", "prediction", "probability_0", "probability_1"}
+    assert set(predictions[0]) == {
+        "actual",
+        "prediction",
+        "probability_0",
+        "probability_1",
+        "score",
+    }
     assert not (project / layout.PLOT_RESIDUALS).exists()
 
     gate = _json(project / layout.GATE_REPORT)
@@ -169,7 +175,7 @@ def test_scored_rows_drift_against_the_evaluated_predictions(tmp_path: Path) -> 
         "--input", "data/customers.csv", "--output", str(scored),
     )  # fmt: skip
     evaluated = set(_csv(project / layout.PREDICTIONS)[0])
-    assert evaluated - {"actual"} <= set(_csv(scored)[0])
+    assert evaluated - {"actual", "score"} <= set(_csv(scored)[0])
     done = CliRunner().invoke(
         cli,
         ["step", "monitor", "--project-dir", str(project), "--reference", "training",
@@ -181,6 +187,19 @@ def test_scored_rows_drift_against_the_evaluated_predictions(tmp_path: Path) -> 
     assert not [n for n in report["notes"] if "prediction" in str(n)], report["notes"]
     prediction = report["drift"]["prediction"]
     assert prediction["feature"] == "prediction" and prediction["reference_values"] == 80
+    # A log of positive-class scores (the demo's) finds its reference there too.
+    frame = pd.read_csv(scored)
+    frame["score"] = frame.pop("probability_1")
+    frame.to_csv(scored, index=False)
+    done = CliRunner().invoke(
+        cli,
+        ["step", "monitor", "--project-dir", str(project), "--current", str(scored),
+         "--predictions-col", "score"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert done.exit_code in (0, 10), done.output
+    report = _json(project / contract.REPORT_JSON)
+    assert report["drift"]["prediction"]["kind"] == "numeric", report["notes"]
 
 
 def test_params_yaml_overrides_the_compiled_values(tmp_path: Path) -> None:
