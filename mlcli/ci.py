@@ -189,17 +189,10 @@ def apply_command(
 @PROJECT_DIR
 def wait_command(environment: str, work: Path | None, timeout: str, project_dir: Path) -> None:
     """Wait until the InferenceServices of rendered manifests are Ready."""
-    from mlruntime.ci.deploy import SERVING_KINDS, wait_ready
-    from mlruntime.lineage.project import load_project
+    from mlruntime.ci.deploy import SERVING_KINDS, namespace, wait_ready
 
-    ref = load_project(project_dir)
-    namespace = next(
-        (e.namespace for e in ref.project.deployment.environments if e.name == environment), None
-    )
-    if namespace is None:
-        _fail(f"'{environment}' is not an environment of this project")
     rendered = work or _runner_temp("mlproject-manifests")
-    ready = _run(lambda: wait_ready(namespace, rendered, SERVING_KINDS, timeout))
+    ready = wait_ready(namespace(project_dir, environment), rendered, SERVING_KINDS, timeout)
     click.echo(f"ready: {', '.join(ready)}")
 
 

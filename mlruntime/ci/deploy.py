@@ -60,6 +60,11 @@ def _environment(ref: ProjectRef, name: str) -> ir.Environment:
     raise CiError(f"'{name}' is not an environment of this project", f"environments: {known}")
 
 
+def namespace(project_dir: Path, environment: str) -> str:
+    """The Kubernetes namespace of ``environment`` (a CiError naming the others if unknown)."""
+    return _environment(load_project(project_dir), environment).namespace
+
+
 def _version(text: str, model: str) -> str:
     version = text.removeprefix(f"{model}@")
     if not VERSION.fullmatch(version):

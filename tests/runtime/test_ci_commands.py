@@ -137,6 +137,13 @@ def test_apply_runs_the_challenger_then_rolls_back_and_records(
     assert f"refs/tags/{MODEL}#staging" in remote_tags
 
 
+def test_deploy_wait_names_the_environment_s_namespace_or_the_known_ones(repo: Path) -> None:
+    assert deploy.namespace(repo, "staging") == "churn-staging"  # <project>-<environment>
+    with pytest.raises(CiError, match="'nowhere' is not an environment") as caught:
+        deploy.namespace(repo, "nowhere")
+    assert caught.value.hint == "environments: staging, production"
+
+
 def test_an_empty_kubeconfig_secret_is_a_clear_error(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
