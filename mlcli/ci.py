@@ -10,9 +10,8 @@ is the bare command. A :class:`~mlruntime.ci.actions.CiError` becomes
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 import click
 
@@ -20,18 +19,11 @@ from mlcli.errors import Group
 from mlcli.options import PROJECT_DIR
 from mlcontract.errors import ExitCode
 
-T = TypeVar("T")
-
 
 def _fail(message: str, hint: str | None = None) -> NoReturn:
     from mlruntime.ci.actions import CiError
 
     raise CiError(message, hint)
-
-
-def _run(action: Callable[[], T]) -> T:
-    """Run ``action``; its MlprojectError reaches the CLI's one handler (mlcli.errors)."""
-    return action()
 
 
 def _runner_temp(name: str) -> Path:
@@ -83,7 +75,7 @@ def publish(version: str, project_dir: Path, store: str | None) -> None:
     <registry.model_store>/<model>/<version>/ (VERSION also from MLPROJECT_TAG)."""
     from mlruntime.ci.release import publish as publish_version
 
-    click.echo(f"published to {_run(lambda: publish_version(project_dir, version, store))}")
+    click.echo(f"published to {publish_version(project_dir, version, store)}")
 
 
 # ── mlproject deploy ────────────────────────────────────────────────────────
@@ -120,9 +112,9 @@ def resolve_command(
 
     if version is None and environment is None:
         _fail("give --version or --env", "or set MLPROJECT_VERSION / MLPROJECT_ENVIRONMENT")
-    tag, _, commit = _run(lambda: resolve(project_dir, version, environment=environment))
+    tag, _, commit = resolve(project_dir, version, environment=environment)
     if checkout:
-        _run(lambda: git(project_dir, "checkout", "--quiet", commit))
+        git(project_dir, "checkout", "--quiet", commit)
     click.echo(f"{tag} is commit {commit}")
 
 
@@ -144,9 +136,7 @@ def render_command(
     """Write an environment's KServe manifests with the versions filled in."""
     from mlruntime.ci.deploy import render
 
-    written = _run(
-        lambda: render(project_dir, environment, version, out, challenger=challenger, commit=commit)
-    )
+    written = render(project_dir, environment, version, out, challenger=challenger, commit=commit)
     click.echo(f"rendered {environment} for {version} in {written}")
 
 
@@ -174,10 +164,8 @@ def apply_command(
     from mlruntime.ci.deploy import apply
 
     rendered = work or _runner_temp("mlproject-manifests")
-    challenger = _run(
-        lambda: apply(
-            project_dir, environment, version, rendered, experiment=experiment, timeout=timeout
-        )
+    challenger = apply(
+        project_dir, environment, version, rendered, experiment=experiment, timeout=timeout
     )
     click.echo(f"{version} is live in {environment}" + (" as the challenger" if challenger else ""))
 
@@ -221,7 +209,7 @@ def rollback_command(
         before: Previous | None = Previous(to_version, to_tag, to_commit)
     else:  # what `deploy apply` found before it changed anything
         before = read_previous(rendered)
-    click.echo(_run(lambda: rollback(project_dir, environment, rendered, before, timeout=timeout)))
+    click.echo(rollback(project_dir, environment, rendered, before, timeout=timeout))
 
 
 @deploy.command(name="record")
@@ -235,7 +223,7 @@ def record_command(environment: str, version: str, challenger: str, project_dir:
     """Record a successful rollout in the registry (GTO stage tag) and push the tag."""
     from mlruntime.ci.deploy import record
 
-    click.echo(_run(lambda: record(project_dir, environment, version, challenger)))
+    click.echo(record(project_dir, environment, version, challenger))
 
 
 # ── mlproject ci ────────────────────────────────────────────────────────────
@@ -252,7 +240,7 @@ def gate_command(project_dir: Path) -> None:
     """Fail unless the gate report of `dvc repro` passed."""
     from mlruntime.ci.release import require_gate
 
-    click.echo(_run(lambda: require_gate(project_dir)))
+    click.echo(require_gate(project_dir))
 
 
 @ci.command(name="register")
@@ -263,7 +251,7 @@ def register_command(push: bool, project_dir: Path) -> None:
     (step output: tag)."""
     from mlruntime.ci.release import register_new
 
-    tag = _run(lambda: register_new(project_dir, push_tag=push))
+    tag = register_new(project_dir, push_tag=push)
     click.echo(f"registered {tag}" if tag else "nothing new to register")
 
 
@@ -287,7 +275,7 @@ def pr_report_command(
     from mlruntime.ci.pr_report import Outcomes, publish, render
     from mlruntime.lineage.project import load_project
 
-    project = _run_registry(lambda: load_project(project_dir)).project
+    project = load_project(project_dir).project
     text = render(
         project_dir,
         project.name,
@@ -297,7 +285,7 @@ def pr_report_command(
         plan=_runner_temp("mlproject-plan.md"),
         sensitive=project.sensitive,
     )
-    _run(lambda: publish(text))
+    publish(text)
     click.echo(text, nl=False)
     failed = validate != "success" or compiled == "failure" or repro == "failure"
     if failed:
@@ -327,11 +315,7 @@ def monitor_command(now: str | None, without_verdict: str, project_dir: Path) ->
     from mlruntime.ci.monitoring import monitor
 
     moment = parse_now(now)
-    _run(
-        lambda: monitor(
-            project_dir, now=moment, fail_without_verdict=without_verdict == "fail", say=click.echo
-        )
-    )
+    monitor(project_dir, now=moment, fail_without_verdict=without_verdict == "fail", say=click.echo)
 
 
 @ci.command(name="retrain-attempt")
@@ -341,8 +325,8 @@ def retrain_attempt_command(project_dir: Path) -> None:
     from mlruntime.ci.retrain import record_attempt
     from mlruntime.lineage.project import load_project
 
-    ref = _run_registry(lambda: load_project(project_dir))
-    click.echo(f"recorded {_run(lambda: record_attempt(project_dir, ref.model_name))}")
+    ref = load_project(project_dir)
+    click.echo(f"recorded {record_attempt(project_dir, ref.model_name)}")
 
 
 @ci.command(name="commit-challenger")
@@ -359,18 +343,14 @@ def commit_challenger_command(reason: str, branch: str | None, project_dir: Path
     from mlruntime.ci.retrain import commit_challenger
     from mlruntime.lineage.project import load_project
 
-    ref = _run_registry(lambda: load_project(project_dir))
-    commit = _run(lambda: commit_challenger(project_dir, ref.project.name, reason, branch=branch))
+    ref = load_project(project_dir)
+    commit = commit_challenger(project_dir, ref.project.name, reason, branch=branch)
     if commit is None:
         from mlruntime.ci.actions import annotate
 
         reproduced = "retraining reproduced the current model: nothing to promote"
         click.echo(annotate("notice", reproduced))
     click.echo(f"committed {commit}" if commit else "nothing changed")
-
-
-def _run_registry(action: Callable[[], T]) -> T:
-    return action()
 
 
 # ── mlproject slo-gate ──────────────────────────────────────────────────────
@@ -392,10 +372,8 @@ def slo_gate(
     server is saturated; reports/latency-gate.json and the step summary say why."""
     from mlruntime.ci.slo_gate import markdown, run_gate
 
-    result = _run(
-        lambda: run_gate(
-            project_dir, version=version, url=url, duration=duration, concurrency=concurrency
-        )
+    result = run_gate(
+        project_dir, version=version, url=url, duration=duration, concurrency=concurrency
     )
     click.echo(markdown(result, url or "served on this machine"))
     click.get_current_context().exit(ExitCode.OK if result.passed else ExitCode.INVALID)
