@@ -167,9 +167,14 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
         raise failure
     timeline.echo("\nTimeline")
     timeline.echo(timeline.render())
+    timeline.echo("\nWhere the time went (CPU: the demo's whole process tree, servers included)")
+    timeline.echo(timeline.render_phases())
     timeline.echo("\n$ mlproject lineage production")
     timeline.echo(lineage_text.rstrip())
     timeline.echo("\nLeft for inspection")
     for name, path in lifecycle.where(state).items():
         timeline.echo(f"  {name:<27} {path}")
-    timeline.echo(f"\nmlproject demo: the whole lifecycle ran in {timeline.elapsed:.0f} s")
+    timeline.echo(
+        f"\nmlproject demo: the whole lifecycle ran in {timeline.elapsed:.0f} s "
+        f"(CPU {timeline.cpu_used:.0f} s)"
+    )

@@ -68,7 +68,7 @@ def run_ab(
     counts = dict.fromkeys(ARMS, 0)
     conversions = dict.fromkeys(ARMS, 0)
     request = 0
-    for start, rows in batches(frame, plan.batch_rows):
+    for start, rows in batches(frame, plan.ab_batch_rows):
         for arm in ARMS:
             wanted = arm == "challenger"
             index = [start + i for i in range(len(rows)) if bool(challenger[start + i]) == wanted]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from mlcontract import monitoring_contract as contract
@@ -94,32 +96,51 @@ def _monitor_outcome(result: Result) -> str:
     return text.split("; reports in")[0]
 
 
+def _monitor_window(demo: Demo, number: int, path: Path) -> Result:
+    """``step monitor`` on one window, its reports in ``demo/windows/<number>``."""
+    return demo.runner.mlproject(
+        f"monitor window {number}",
+        "step",
+        "monitor",
+        "--current",
+        str(path.relative_to(demo.workdir)),
+        "--predictions-col",
+        SCORE,
+        "--now",
+        iso(demo.day(number + 1)),
+        "--out-dir",
+        str(_window_reports(demo, number).relative_to(demo.workdir)),
+        ok=(contract.EXIT_HEALTHY, contract.EXIT_BREACH),
+        outcome=_monitor_outcome,
+        concurrent=True,
+    )
+
+
+def _window_reports(demo: Demo, number: int) -> Path:
+    return demo.out / "windows" / str(number)
+
+
 def monitor(demo: Demo) -> None:
-    """6. Monitor each window against the training data until drift is detected."""
+    """6. Monitor each window against the training data until drift is detected.
+
+    The windows' monitor runs are independent (each its own process and report
+    directory), so they run side by side; their verdicts are then read in
+    order, and the first breach ends the phase as if the runs had been daily.
+    """
     expected = demo.plan.expected_drift_window
     windows: list[dict[str, Any]] = []
     demo.timeline.facts["drift"] = {"expected_window": expected, "windows": windows}
     with demo.timeline.phase("monitor", "each window vs the training reference") as phase:
-        for number, path in enumerate(demo.window_files, start=1):
-            now = iso(demo.day(number + 1))
-            result = demo.runner.mlproject(
-                f"monitor window {number}",
-                "step",
-                "monitor",
-                "--current",
-                str(path.relative_to(demo.workdir)),
-                "--predictions-col",
-                SCORE,
-                "--now",
-                now,
-                ok=(contract.EXIT_HEALTHY, contract.EXIT_BREACH),
-                outcome=_monitor_outcome,
+        files = list(enumerate(demo.window_files, start=1))
+        with ThreadPoolExecutor(max_workers=max(len(files), 1)) as pool:
+            runs = [pool.submit(_monitor_window, demo, n, path) for n, path in files]
+            wait(runs)
+        for (number, _), run in zip(files, runs, strict=True):
+            result = run.result()  # a failed run raises its DemoError here, in window order
+            reports = _window_reports(demo, number)
+            report = demo.read_json(
+                str(reports / Path(contract.REPORT_JSON).name), f"monitor window {number}"
             )
-            report = demo.read_json(contract.REPORT_JSON, f"monitor window {number}")
-            kept = demo.out / "windows" / str(number)
-            kept.mkdir(parents=True, exist_ok=True)
-            for name in (contract.REPORT_JSON, contract.REPORT_MARKDOWN, contract.REPORT_HTML):
-                shutil.copy2(demo.workdir / name, kept)
             breaches = sorted(k for k, v in report["breaches"].items() if v)
             closest = closest_test(report)
             windows.append(
@@ -154,6 +175,10 @@ def monitor(demo: Demo) -> None:
                 )
             demo.detected = number
             demo.timeline.facts["drift"]["first_breach_window"] = number
+            # the breaching window's reports are the project's current ones (decide reads them)
+            shutil.copytree(
+                reports, demo.workdir / Path(contract.REPORT_JSON).parent, dirs_exist_ok=True
+            )
             break
         if demo.detected is None:
             raise DemoError(
@@ -301,7 +326,7 @@ def abtest(demo: Demo) -> None:
         if verdict["decision"] != "promote_challenger":
             raise DemoError("step abtest", "expected promote_challenger for v2", result.output)
         for server_running in demo.servers.values():
-            server_running.stop()
+            server_running.stop_soon()  # both at once, while the demo promotes v2
         phase.outcome = f"{verdict['decision']} ({verdict['reason']})"
 
 

@@ -14,9 +14,7 @@ from mlruntime.demo import workspace
 from mlruntime.demo.runner import DemoError, Result
 from mlruntime.demo.serving import ServedModel
 from mlruntime.demo.state import Demo
-from mlruntime.demo.traffic import ModelInput, V2Client, load_generator, model_inputs, warm_up
-
-WARM_UP_REQUESTS = 20
+from mlruntime.demo.traffic import ModelInput, load_generator, model_inputs
 
 
 def served_inputs(demo: Demo) -> list[ModelInput]:
@@ -150,6 +148,7 @@ def _measured(report: dict[str, Any]) -> str:
     return (
         ", ".join(against(name) for name in ("p50", "p95", "p99"))
         + f"; {rate}; {summary['errors']} errors in {summary['requests']} requests"
+        + f" (after {report.get('warmup_requests', 0)} warm-up requests)"
     )
 
 
@@ -206,14 +205,7 @@ def serve(demo: Demo) -> None:
         demo.servers["v1"] = server
         seconds = server.start("--stage", demo.compiled.deployment.environments[-1].name)
         demo.serving(server, demo.versions["v1"], seconds, "mlproject serve --stage production")
-        with demo.timeline.timed("warm-up requests") as step:
-            assert demo.make_window is not None
-            rows = demo.make_window(WARM_UP_REQUESTS, seed=demo.plan.seed, shift=0.0)
-            client = V2Client(server.port, demo.compiled.registry.model_name, "warm-up")
-            try:
-                step.outcome = f"{warm_up(client, rows, served_inputs(demo))} requests"
-            finally:
-                client.close()
+        # loadtest warms the fresh server up (closed loop, unmeasured) before it measures
         result = demo.runner.mlproject(
             "mlproject loadtest",
             "loadtest",

@@ -14,12 +14,14 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlcontract.errors import ExitCode, MlprojectError
+from mlruntime.demo import cpu
 from mlruntime.demo.timeline import FAILED, Timeline
 
 COMMAND_TIMEOUT = 600.0  # seconds; dvc repro of the example takes ~15 s
@@ -45,6 +47,7 @@ class Result:
     stdout: str
     stderr: str
     seconds: float
+    cpu_seconds: float = 0.0  # of the command and what it ran (and of running servers)
 
     @property
     def output(self) -> str:
@@ -76,6 +79,7 @@ class Runner:
         self.logs = logs
         self.timeline = timeline
         self.count = 0
+        self._lock = threading.Lock()  # commands may run side by side (see ``concurrent``)
 
     def mlproject(
         self,
@@ -83,9 +87,11 @@ class Runner:
         *args: str,
         ok: Sequence[int] = (0,),
         outcome: Callable[[Result], str] = last_line,
+        concurrent: bool = False,
     ) -> Result:
         """``mlproject ARGS`` as a subprocess of this interpreter."""
-        return self.run(step, [sys.executable, "-m", "mlcli", *args], ok=ok, outcome=outcome)
+        argv = [sys.executable, "-m", "mlcli", *args]
+        return self.run(step, argv, ok=ok, outcome=outcome, concurrent=concurrent)
 
     def dvc(self, step: str, *args: str, outcome: Callable[[Result], str] = last_line) -> Result:
         return self.run(step, [sys.executable, "-m", "dvc", *args], outcome=outcome)
@@ -96,11 +102,16 @@ class Runner:
 
     def commit(self, step: str, message: str) -> str:
         """Stage everything (the exclude file keeps the demo's own files out) and commit."""
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu.tree_seconds()
         self.git(step, "add", "-A")
         self.git(step, "commit", "-q", "-m", message)
         commit = self.git(step, "rev-parse", "HEAD").stdout.strip()
-        self.timeline.step(step, time.perf_counter() - started, f"{commit[:12]} {message}")
+        self.timeline.step(
+            step,
+            time.perf_counter() - started,
+            f"{commit[:12]} {message}",
+            cpu=cpu.tree_seconds() - cpu_started,
+        )
         return commit
 
     def run(
@@ -111,8 +122,11 @@ class Runner:
         ok: Sequence[int] = (0,),
         outcome: Callable[[Result], str] = last_line,
         record: bool = True,
+        concurrent: bool = False,
     ) -> Result:
-        started = time.perf_counter()
+        """Run one command; ``concurrent``: others run beside it (from other threads), so
+        its CPU time is not told apart from theirs (the phase's total still is exact)."""
+        started, cpu_started = time.perf_counter(), cpu.tree_seconds()
         try:
             done = subprocess.run(
                 list(argv),
@@ -132,13 +146,23 @@ class Runner:
         except OSError as exc:
             raise DemoError(step, f"`{display(argv)}` could not start: {exc}") from exc
         result = Result(
-            tuple(argv), done.returncode, done.stdout, done.stderr, time.perf_counter() - started
+            tuple(argv),
+            done.returncode,
+            done.stdout,
+            done.stderr,
+            time.perf_counter() - started,
+            cpu.tree_seconds() - cpu_started,
         )
-        self._log(step, result)
+        measured = None if concurrent else result.cpu_seconds
+        self._log(step, result, concurrent)
         if result.returncode not in ok:
             if record:
                 self.timeline.step(
-                    step, result.seconds, f"{FAILED}: exit {result.returncode}", ok=False
+                    step,
+                    result.seconds,
+                    f"{FAILED}: exit {result.returncode}",
+                    ok=False,
+                    cpu=measured,
                 )
             raise DemoError(
                 step,
@@ -150,7 +174,13 @@ class Runner:
             text = outcome(result)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             if record:
-                self.timeline.step(step, result.seconds, f"{FAILED}: unreadable output", ok=False)
+                self.timeline.step(
+                    step,
+                    result.seconds,
+                    f"{FAILED}: unreadable output",
+                    ok=False,
+                    cpu=measured,
+                )
             raise DemoError(
                 step,
                 f"`{display(argv)}` exited {result.returncode} with output the demo cannot "
@@ -158,15 +188,19 @@ class Runner:
                 result.output,
             ) from exc
         if record:
-            self.timeline.step(step, result.seconds, text)
+            self.timeline.step(step, result.seconds, text, cpu=measured)
         return result
 
-    def _log(self, step: str, result: Result) -> None:
-        self.count += 1
+    def _log(self, step: str, result: Result, concurrent: bool) -> None:
+        with self._lock:
+            self.count += 1
+            number = self.count
         name = _SLUG.sub("-", step.lower()).strip("-")[:60] or "step"
         self.logs.mkdir(parents=True, exist_ok=True)
+        used = "CPU not told apart" if concurrent else f"CPU {result.cpu_seconds:.2f} s"
         text = (
-            f"$ {display(result.argv)}\n# exit {result.returncode} in {result.seconds:.2f} s\n"
+            f"$ {display(result.argv)}\n# exit {result.returncode} in {result.seconds:.2f} s "
+            f"({used})\n"
             f"# --- stdout\n{result.stdout}\n# --- stderr\n{result.stderr}"
         )
-        (self.logs / f"{self.count:03d}-{name}.log").write_text(text, encoding="utf-8")
+        (self.logs / f"{number:03d}-{name}.log").write_text(text, encoding="utf-8")

@@ -5,6 +5,9 @@ the terminal reaches only the demo, which then stops it: SIGINT to the serve
 process (it stops MLServer's whole process group), escalating to SIGTERM and
 SIGKILL; then, should MLServer outlive it, MLServer's own process group by the
 PID that ``serve`` printed. :meth:`ServedModel.stop` runs from a ``finally``.
+Once a server is no longer needed, :meth:`ServedModel.stop_soon` starts that
+stop in a thread (MLServer's graceful shutdown takes seconds) while the demo
+goes on; the final :meth:`~ServedModel.stop` waits for it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from mlruntime.demo import cpu
 from mlruntime.demo.runner import DemoError, display
 
 READY_TIMEOUT = 120.0  # seconds for MLServer to load the model
@@ -56,6 +60,8 @@ class ServedModel:
         self.mlserver_pgid: int | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []
+        self.start_cpu_seconds = 0.0  # CPU of the demo's process tree while it started
+        self._stopper: threading.Thread | None = None
 
     def start(self, *selector: str) -> float:
         """Start serving (``--version V`` or ``--stage ENV``); wait until it is ready."""
@@ -77,7 +83,7 @@ class ServedModel:
             str(metrics_port),
         ]
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), cpu.tree_seconds()
         self.process = subprocess.Popen(
             argv,
             cwd=self.project_dir,
@@ -92,6 +98,7 @@ class ServedModel:
         reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
         reader.start()
         self._wait_ready(argv, began)
+        self.start_cpu_seconds = cpu.tree_seconds() - cpu_began
         return time.perf_counter() - began
 
     def _read(self, stream: IO[str]) -> None:
@@ -153,8 +160,21 @@ class ServedModel:
             f"serve {self.label}", f"`{display(argv)}` {why}", "\n".join(self.output[-60:])
         )
 
+    def stop_soon(self) -> None:
+        """Start stopping in the background; :meth:`stop` waits until it is done."""
+        if self._stopper is None and self.running:
+            self._stopper = threading.Thread(
+                target=self._stop, name=f"stop serve {self.label}", daemon=True
+            )
+            self._stopper.start()
+
     def stop(self) -> None:
         """Stop ``serve`` by its PID, then MLServer's process group if it is still there."""
+        if self._stopper is not None:
+            self._stopper.join()
+        self._stop()
+
+    def _stop(self) -> None:
         process = self.process
         if process is not None and process.poll() is None:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):

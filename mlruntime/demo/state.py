@@ -98,7 +98,7 @@ class Demo:
             f"MLServer pid {server.mlserver_pid} serves {version} on http://127.0.0.1:{server.port}"
         )
         self.timeline.note(what)
-        self.timeline.step(step, seconds, what)
+        self.timeline.step(step, seconds, what, cpu=server.start_cpu_seconds)
         self.timeline.facts.setdefault("mlserver_pids", []).append(server.mlserver_pid)
 
     def promote_in_order(self, key: str) -> None:

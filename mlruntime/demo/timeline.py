@@ -1,7 +1,9 @@
 """Demo: what happened when, reported as it happens and as one table at the end.
 
-Every phase reports one progress line when it ends (``[3/9] release  ...  2.1 s``);
-notes (an approval, a window's verdict) come indented beneath it as they
+Every phase reports one progress line when it ends
+(``[3/9] release ... (2.1 s, CPU 3.4 s)``): its wall time and the CPU seconds
+the demo's whole process tree spent on it (:mod:`.cpu`; on a shared machine
+the wall time says how busy it was, the CPU time what the phase costs); notes (an approval, a window's verdict) come indented beneath it as they
 occur. The lines go to a :class:`TimelineView` the CLI gives (``mlcli/demo.py``
 draws them on the terminal): this module never writes to one. Every command
 and simulated step is a :class:`StepRecord`; the whole record is also written
@@ -18,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlruntime.demo import cpu
+
 OK = "ok"
 FAILED = "FAILED"
 
@@ -31,6 +35,7 @@ class StepRecord:
     seconds: float
     outcome: str
     ok: bool = True
+    cpu_seconds: float | None = None  # None: not told apart (a simulated or concurrent step)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class PhaseRecord:
     seconds: float
     outcome: str
     ok: bool
+    cpu_seconds: float
 
 
 @dataclass
@@ -74,6 +80,7 @@ class Timeline:
     current: str = "setup"
     started: float = field(default_factory=time.perf_counter)
     running: str = ""  # the running phase's line
+    cpu_started: float = field(default_factory=cpu.tree_seconds)
 
     def echo(self, text: str) -> None:
         self.view.line(text)
@@ -84,20 +91,24 @@ class Timeline:
         if self.running:
             self.view.running(self.running)
 
-    def step(self, step: str, seconds: float, outcome: str, *, ok: bool = True) -> None:
-        self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok))
+    def step(
+        self, step: str, seconds: float, outcome: str, *, ok: bool = True, cpu: float | None = None
+    ) -> None:
+        used = None if cpu is None else round(cpu, 2)
+        self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok, used))
 
     @contextlib.contextmanager
     def timed(self, step: str) -> Iterator[PhaseHandle]:
         """Time an in-process step (traffic, data generation) and record it."""
         handle = PhaseHandle()
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), cpu.tree_seconds()
         try:
             yield handle
         except BaseException:
             self.step(step, time.perf_counter() - began, FAILED, ok=False)
             raise
-        self.step(step, time.perf_counter() - began, handle.outcome)
+        used = cpu.tree_seconds() - cpu_began
+        self.step(step, time.perf_counter() - began, handle.outcome, cpu=used)
 
     @contextlib.contextmanager
     def phase(self, name: str, title: str) -> Iterator[PhaseHandle]:
@@ -105,7 +116,7 @@ class Timeline:
         number = len(self.phases) + 1
         self.current = name
         handle = PhaseHandle()
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), cpu.tree_seconds()
         ok = False
         self.running = f"[{number}/{self.total_phases}] {name:<10} {title} ..."
         self.view.running(self.running)
@@ -114,38 +125,75 @@ class Timeline:
             ok = True
         finally:
             seconds = time.perf_counter() - began
+            used = cpu.tree_seconds() - cpu_began
             self.running = ""
             outcome = handle.outcome if ok else FAILED
-            self.phases.append(PhaseRecord(number, name, title, round(seconds, 3), outcome, ok))
+            self.phases.append(
+                PhaseRecord(number, name, title, round(seconds, 3), outcome, ok, round(used, 2))
+            )
             self.echo(
-                f"[{number}/{self.total_phases}] {name:<10} {title}: {outcome}  ({seconds:.1f} s)"
+                f"[{number}/{self.total_phases}] {name:<10} {title}: {outcome}  "
+                f"({seconds:.1f} s, CPU {used:.1f} s)"
             )
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    @property
+    def cpu_used(self) -> float:
+        """CPU seconds of the demo's process tree since it started."""
+        return cpu.tree_seconds() - self.cpu_started
+
+    def render_phases(self) -> str:
+        """Wall and CPU seconds per phase, with each phase's share of the CPU."""
+        total = sum(p.cpu_seconds for p in self.phases) or 1.0
+        rows = [("phase", "wall s", "CPU s", "CPU share")]
+        rows += [
+            (p.name, f"{p.seconds:.1f}", f"{p.cpu_seconds:.1f}", f"{p.cpu_seconds / total:.0%}")
+            for p in self.phases
+        ]
+        rows.append(("total", f"{self.elapsed:.1f}", f"{self.cpu_used:.1f}", ""))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        return "\n".join(
+            "  ".join(
+                cell.ljust(width) if i == 0 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            for row in rows
+        )
+
     def render(self) -> str:
         """The timeline table: every step with its phase, duration and outcome."""
-        rows = [("phase", "step", "seconds", "outcome")]
-        rows += [(s.phase, s.step, f"{s.seconds:.1f}", s.outcome) for s in self.steps]
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rows = [("phase", "step", "seconds", "CPU s", "outcome")]
+        rows += [
+            (
+                s.phase,
+                s.step,
+                f"{s.seconds:.1f}",
+                "-" if s.cpu_seconds is None else f"{s.cpu_seconds:.1f}",
+                s.outcome,
+            )
+            for s in self.steps
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = []
         for index, row in enumerate(rows):
             head = "  ".join(
-                cell.rjust(w) if i == 2 else cell.ljust(w)
+                cell.rjust(w) if i >= 2 else cell.ljust(w)
                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))
             )
-            lines.append(f"{head}  {row[3]}".rstrip())
+            lines.append(f"{head}  {row[4]}".rstrip())
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 7)
-        lines.append(f"total {self.elapsed:.1f} s")
+        lines.append(f"total {self.elapsed:.1f} s, CPU {self.cpu_used:.1f} s")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "mlproject.demo/v1",
             "seconds": round(self.elapsed, 3),
+            "cpu_seconds": round(self.cpu_used, 2),
             "ok": bool(self.phases) and all(p.ok for p in self.phases),
             "phases": [asdict(p) for p in self.phases],
             "steps": [asdict(s) for s in self.steps],

@@ -231,17 +231,3 @@ def replay_window(
             ]
         )
     return Replayed(window, requests, tuple(sorted(versions)), scores)
-
-
-def warm_up(client: V2Client, frame: Any, inputs: Sequence[ModelInput]) -> int:
-    """One single-row request per row of ``frame``, answers discarded; the count sent.
-
-    A freshly started MLServer answers its first requests far slower than the
-    rest (lazy imports, first predict); a deployment takes traffic once warm,
-    so the load test measures the server as it will run.
-    """
-    sent = 0
-    for _, rows in batches(frame, 1):
-        client.infer(v2_request(rows, inputs), 1)
-        sent += 1
-    return sent
