@@ -3,7 +3,8 @@
 Every phase reports one progress line when it ends
 (``[3/9] release ... (2.1 s, CPU 3.4 s)``): its wall time and the CPU seconds
 the demo's whole process tree spent on it (:mod:`.cpu`; on a shared machine
-the wall time says how busy it was, the CPU time what the phase costs); notes (an approval, a window's verdict) come indented beneath it as they
+the wall time says how busy it was, the CPU time what the phase costs).
+Notes (an approval, a window's verdict) come indented beneath it as they
 occur. The lines go to a :class:`TimelineView` the CLI gives (``mlcli/demo.py``
 draws them on the terminal): this module never writes to one. Every command
 and simulated step is a :class:`StepRecord`; the whole record is also written
