@@ -599,5 +599,11 @@ def _experiment_notices(root: Path, plans: Sequence[FilePlan], report: CompileRe
             position = None  # none rather than the top of the file: the hint names the key
             if document is not None and pointer[:1] in document.value_positions:
                 position = document.position_of(pointer)
-            found = notice(plan.spec_path, plan.path, difference, pointer)
+            estimator = next(
+                (pointer[:k] for k in (2, 3) if pointer[k - 1 : k] == ("estimator",)), None
+            )
+            lacks_class = estimator is not None and pointer[-1:] != ("class",)
+            if lacks_class and document is not None:
+                lacks_class = estimator not in document.value_positions
+            found = notice(plan.spec_path, plan.path, difference, pointer, lacks_class)
             report.diagnostics.append(dataclasses.replace(found, position=position))

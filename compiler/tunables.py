@@ -133,11 +133,19 @@ def spec_key(pointer: Pointer) -> str:
     return text.lstrip(".")
 
 
-def notice(spec_file: str, path: str, difference: Difference, pointer: Pointer) -> Diagnostic:
-    """MLP308 for one value (the caller adds the position of ``pointer`` in the spec)."""
+def notice(
+    spec_file: str, path: str, difference: Difference, pointer: Pointer, lacks_class: bool = False
+) -> Diagnostic:
+    """MLP308 for one value (the caller adds the position of ``pointer`` in the spec).
+
+    ``lacks_class``: the spec has no estimator mapping there yet, which needs its ``class``.
+    """
     d = difference
     spec = "the spec does not set it" if d.spec is None else f"the spec says {d.spec}"
     where = f" as {spec_key(pointer)}" if pointer else ""
+    if lacks_class:
+        estimator = pointer[: pointer.index("estimator") + 1]
+        where += f" (with {spec_key((*estimator, 'class'))}: the class params.yaml names)"
     return Diagnostic(
         code="MLP308",
         message=f"{path} sets {d.key} = {d.value} (`dvc exp run -S`?); {spec}",

@@ -131,7 +131,10 @@ def test_an_experiments_values_are_kept_and_named_at_their_spec_line(project: Pa
         "p/mlproject.yaml: warning[MLP308]: p/params.yaml sets train.params.max_iter = 50 "
         "(`dvc exp run -S`?); the spec says 1000"
     ) in err  # minimal has no training section: no line to point at, the hint names the key
-    assert "write it into p/mlproject.yaml as training.estimator.params.C" in err
+    assert (
+        "write it into p/mlproject.yaml as training.estimator.params.C (with "
+        "training.estimator.class: the class params.yaml names)"
+    ) in err
     assert "`git checkout params.yaml`" in err
     code, out, err = _compile(project, "--check")
     assert code == 3 and "holds an experiment's values" in err
