@@ -239,6 +239,57 @@ def test_exp_run_records_a_failing_gate_as_its_verdict(trained: Trained, tmp_pat
     assert refused.returncode == 1 and "release gate failed" in refused.stderr
 
 
+def test_a_worse_experiment_is_recorded_compile_keeps_its_params_register_refuses(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """The experiment loop as a DVC user runs it, against a registered champion."""
+    repo, project = trained.copy(tmp_path)
+    sh(project, "mlproject", "register")
+    sh(project, "mlproject", "promote", "v0.1.0", "--to", "staging")
+    sh(project, "mlproject", "promote", "v0.1.0", "--to", "production")  # the champion
+    champion = metrics(project)
+    done = sh(project, "dvc", "exp", "run", "-n", "fewer-trees", "-S", "train.params.max_iter=60")
+    assert "FAILED in experiment fewer-trees" in done.stderr
+    gate = metrics(project, layout.GATE_REPORT)
+    failed = {c["check"] for c in gate["checks"] if c["status"] == "fail"}
+    assert "beat_champion" in failed, gate
+    assert metrics(project)["roc_auc"] < champion["roc_auc"] + 0.005
+    shown = json.loads(sh(project, "dvc", "exp", "show", "--json").stdout)
+    recorded = {
+        e["name"]: e["data"]["metrics"][layout.GATE_METRICS]["data"]
+        for row in shown
+        for r in row.get("experiments") or []
+        for e in r["revs"]
+        if e.get("name")
+    }
+    assert recorded["fewer-trees"]["passed"] is False
+
+    # compile: the experiment's value is kept, named at the spec line it belongs to
+    spec = project / "mlproject.yaml"
+    line = next(i for i, t in enumerate(spec.read_text().splitlines(), 1) if "max_iter: 200" in t)
+    params = (project / "params.yaml").read_bytes()
+    done = sh(project, "mlproject", "compile", ok=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(
+        rf"^examples/churn/mlproject.yaml:{line}:\d+: warning\[MLP308\]: "
+        r"examples/churn/params.yaml sets train.params.max_iter = 60 .*; the spec says 200$",
+        done.stderr,
+        re.MULTILINE,
+    ), done.stderr
+    assert "kept  examples/churn/params.yaml" in done.stdout
+    assert (project / "params.yaml").read_bytes() == params  # never silently dropped
+    assert sh(project, "mlproject", "compile", "--check", ok=False).returncode == 3
+
+    # kept in git as it is, the failing gate still blocks the registration
+    commit(repo, "keep the experiment that failed its gate")
+    refused = sh(project, "mlproject", "register", ok=False)
+    assert refused.returncode == 1 and "release gate failed" in refused.stderr
+
+    # dropped: the spec's params.yaml again, and compile is clean
+    sh(project, "git", "checkout", "HEAD~1", "--", "params.yaml")
+    assert sh(project, "mlproject", "compile", "--check", ok=False).returncode == 0
+
+
 def test_push_and_pull_with_the_default_local_remote(trained: Trained, tmp_path: Path) -> None:
     _, project = trained.copy(tmp_path)
     data_md5 = md5(project / DATA)
