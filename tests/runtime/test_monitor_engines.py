@@ -19,6 +19,7 @@ from tests.runtime.test_monitor_support import NOW_AFTER_REFERENCE, baskets, mak
 
 KS_TOLERANCE = aggregates.KS_TOLERANCE  # binned vs raw KS distance
 BINNED_TOLERANCE = 0.02  # psi / jensen_shannon / wasserstein from fine bins vs raw values
+WASSERSTEIN_RELATIVE = 0.08  # a wider tail than the reference's: its mass beyond the grid
 
 ENGINES = [
     "duckdb",
@@ -112,38 +113,92 @@ def _memory_html(current: Path) -> str:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_on_planted_windows(engine: str, tmp_path: Path) -> None:
     """Every feature of the planted windows: the engine's auto verdicts are the truth."""
-    from mlruntime.steps.monitor import drift_aggregated, engines
+    from mlruntime.steps.monitor import drift, streamed
 
     reference_path, current_path = planted.write_pair(
         tmp_path, 20_000, planted.REPORTED, planted.REPORTED_SEEDS
     )
-    runner = engines.open_engine(engine)
-    try:
-        reference, grids = engines.profile(
-            runner, reference_path, "reference", numeric=planted.NUMERIC,
-            categorical=planted.CATEGORICAL, ranges={}, timestamp=None, window_seconds=None,
-        )  # fmt: skip
-        current, _ = engines.profile(
-            runner, current_path, "current", numeric=planted.NUMERIC,
-            categorical=planted.CATEGORICAL, ranges={}, timestamp=None, window_seconds=None,
-            grids=grids,
-        )  # fmt: skip
-    finally:
-        runner.close()
+    reference, current = streamed.aggregate_files(
+        engine, reference_path, current_path,
+        numeric=planted.NUMERIC, categorical=planted.CATEGORICAL,
+    )  # fmt: skip
     drifted = {
         name
         for name, (kind, _) in planted.FEATURES.items()
-        if drift_aggregated.drift_test(
-            name,
-            name,
-            "auto",
-            0.01,
-            kind,
-            reference,
-            current,
-            grids.get(name),
-            bins=10,
-            show_unseen=True,
+        if drift.drift_test(
+            name, name, "auto", 0.01, kind, reference, current, bins=10, show_unseen=True
         ).drifted
     }
     assert drifted == planted.DRIFTED
+
+
+METHODS = ("auto", "ks", "psi", "jensen_shannon", "chi_squared", "wasserstein")
+THRESHOLDS = {"auto": 0.01, "ks": 0.05, "psi": 0.2, "jensen_shannon": 0.1, "chi_squared": 0.05,
+              "wasserstein": 0.1}  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_formulation_every_method_every_feature(engine: str, tmp_path: Path) -> None:
+    """The engine's aggregates through the one drift formulation against the in-memory
+    engine's exact counts on the same files: every method, every planted feature, plus a
+    boolean column (labels ``True``/``False`` on every engine)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlruntime.steps.monitor import drift, streamed
+    from mlruntime.steps.monitor.tables import read_window
+
+    paths = []
+    for role, seed, current in (("reference", 31, False), ("current", 32, True)):
+        table = planted.window(5_000, seed, planted.REPORTED, current=current)
+        flags = np.random.default_rng(seed).random(5_000) < (0.3 if current else 0.5)
+        table = table.append_column("flag", pa.array(flags))
+        pq.write_table(table, tmp_path / f"{role}.parquet")
+        paths.append(tmp_path / f"{role}.parquet")
+    categorical = (*planted.CATEGORICAL, "flag")
+    reference, current = streamed.aggregate_files(
+        engine, paths[0], paths[1], numeric=planted.NUMERIC, categorical=categorical
+    )
+    memory = read_window(paths[0], "reference"), read_window(paths[1], "current")
+    kinds = {**{n: kind for n, (kind, _) in planted.FEATURES.items()}, "flag": "categorical"}
+    for method in METHODS:
+        threshold = THRESHOLDS[method]
+        for name, kind in kinds.items():
+            if kind == "categorical" and method in {"ks", "wasserstein"}:
+                continue
+            want = drift.drift_test(name, name, method, threshold, kind, *memory,
+                                    bins=10, show_unseen=True)  # fmt: skip
+            got = drift.drift_test(name, name, method, threshold, kind, reference, current,
+                                   bins=10, show_unseen=True)  # fmt: skip
+            where = f"{method} {name}"
+            assert (got.reference_values, got.current_values) == (
+                want.reference_values, want.current_values,
+            ), where  # fmt: skip
+            assert got.missing == want.missing, where
+            assert len(got.histogram.labels) == len(want.histogram.labels), where
+            if kind == "categorical":  # counted exactly: the same numbers and labels
+                assert got.statistic == pytest.approx(want.statistic, rel=1e-9), where
+                assert got.histogram == want.histogram, where
+                assert got.drifted == want.drifted, where
+                continue
+            tolerance = KS_TOLERANCE if method in {"auto", "ks"} else BINNED_TOLERANCE
+            if method in {"psi", "chi_squared"}:
+                tolerance = 0.1 * max(abs(want.statistic), 0.1)  # a relative one
+            if method == "wasserstein":  # the tails beyond the grid sit on its end points
+                tolerance = max(BINNED_TOLERANCE, WASSERSTEIN_RELATIVE * want.statistic)
+            assert got.statistic == pytest.approx(want.statistic, abs=tolerance), where
+            if _clear(want, tolerance):  # not on the threshold: the same verdict
+                assert got.drifted == want.drifted, where
+    flag = drift.drift_test("flag", "flag", "auto", 0.01, "categorical", reference, current,
+                            bins=10, show_unseen=True)  # fmt: skip
+    assert {"True", "False"} <= set(flag.histogram.labels)
+
+
+def _clear(result: Any, tolerance: float) -> bool:
+    """Whether a verdict is far enough from its limits for binned statistics to agree."""
+    p = result.p_value
+    if p is not None and result.threshold / 3 < p < result.threshold * 3:
+        return False
+    limit = result.effect_floor if result.effect_floor is not None else result.threshold
+    return result.method in {"ks", "chi_squared"} or abs(result.statistic - limit) > 2 * tolerance

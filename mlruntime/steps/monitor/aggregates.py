@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from mlruntime.steps.monitor.summaries import DISPLAY_BINS, DISPLAY_RANGE
+
 BINS = 16_384
-DISPLAY_BINS = 20
-DISPLAY_RANGE = (0.005, 0.995)
 KS_TOLERANCE = 0.005  # |D(aggregates) - D(raw values)| seen on smooth and heavy-tailed data
 FINITE = "({x} BETWEEN -1.7e308 AND 1.7e308)"  # NULL, NaN and ±inf are all outside
 
@@ -92,7 +92,7 @@ class Grid:
     high: float
     log: bool  # bin ln(x) instead of x
     floor: float  # log scale: values below it are binned as it (ln needs x > 0)
-    display: tuple[float, float]  # the report's range (central 99 % of the reference)
+    display: tuple[float, float]  # the report's range: summaries.display_range
 
     def scaled(self, x: str) -> str:
         return f"LN(GREATEST({x}, {self.floor!r}))" if self.log else x
@@ -102,8 +102,9 @@ class Grid:
         return _bucket(self.scaled(x), self.low, self.high, BINS)
 
     def display_sql(self, x: str) -> str:
+        """The report's bin, as :func:`~mlruntime.steps.monitor.summaries.display_bins`."""
         low, high = self.display
-        return _bucket(x, low, high if high > low else low + 1.0, DISPLAY_BINS)
+        return _bucket(x, low, high, DISPLAY_BINS)
 
     def edges(self) -> NDArray[np.float64]:
         """The ``BINS + 1`` boundaries of the fine bins, on the values' own scale."""
@@ -157,7 +158,8 @@ def profile_query(
     ranges: dict[str, tuple[float | None, float | None]],
     dialect: Dialect,
 ) -> str:
-    """Rows, finite values, range violations, fractions and non-0/1 values per column."""
+    """Rows; per numeric column the finite values, their minimum, maximum, mean and
+    population variance, range violations, fractions and non-0/1 values."""
     parts = ["COUNT(*)"]
     for name in numeric:
         x = dialect.number(name)
@@ -167,8 +169,13 @@ def profile_query(
             [*([f"{x} < {float(low)!r}"] if low is not None else []),
              *([f"{x} > {float(high)!r}"] if high is not None else [])]
         ) or "FALSE"  # fmt: skip
+        finite = f"CASE WHEN {ok} THEN {x} END"
         parts += [
             f"SUM(CASE WHEN {ok} THEN 1 ELSE 0 END)",
+            f"MIN({finite})",
+            f"MAX({finite})",
+            f"AVG({finite})",
+            f"VAR_POP({finite})",
             f"SUM(CASE WHEN {ok} AND ({outside}) THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {ok} AND {x} <> FLOOR({x}) THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {ok} AND {x} <> 0 AND {x} <> 1 THEN 1 ELSE 0 END)",
@@ -208,9 +215,16 @@ def time_query(relation: str, column: str, window_seconds: int | None, dialect: 
     )
 
 
+PROFILE_FIELDS = 8  # per numeric column in profile_query
+
+
 @dataclass
 class NumericSummary:
     finite: int
+    minimum: float
+    maximum: float
+    mean: float
+    variance: float
     out_of_range: int
     fractional: int
     non_binary: int

@@ -1,13 +1,20 @@
 """Monitor step: one drift test per feature, with the IR's method and threshold.
 
-Runtime, not the compile path. Numeric features are binned at the reference's
-quantiles (``monitoring.drift.bins`` bins, NaN in a bin of its own) for PSI,
-Jensen–Shannon and chi-squared; KS and Wasserstein compare the sorted
-non-missing values directly. Categorical features are compared category by
-category over one vocabulary (the reference's categories, then the ones only
-the current window has, then missing). Wasserstein is divided by the
-reference's standard deviation (at least ``MIN_SCALE``), so one threshold
-suits features of any unit.
+Runtime, not the compile path. One formulation for every engine: an engine
+only counts (:mod:`~mlruntime.steps.monitor.summaries`: both windows'
+finite values over shared cells, category counts, missing counts), and every
+statistic, effect size and verdict is computed here from those counts. The
+in-memory engine's cells are the distinct values (exact statistics); the
+duckdb and spark engines' are the reference's fine bins (within
+``aggregates.KS_TOLERANCE`` for KS, see :mod:`~mlruntime.steps.monitor.aggregates`).
+
+Numeric features are binned at the reference's quantiles (``monitoring.drift.bins``
+bins, missing values in a bin of their own) for PSI, Jensen–Shannon and
+chi-squared; KS and Wasserstein compare the two cumulative distributions
+directly. Categorical features are compared category by category over one
+vocabulary (the reference's categories, then the ones only the current window
+has, then missing). Wasserstein is divided by the reference's standard
+deviation (at least ``MIN_SCALE``), so one threshold suits features of any unit.
 
 Verdicts: drift when the statistic is at or above the threshold (psi,
 jensen_shannon, wasserstein), or when the p-value is below it (ks, chi_squared).
@@ -20,19 +27,24 @@ A test that cannot run (no values, a method that needs numbers on text) raises
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-from numpy.typing import NDArray
 
 from mlruntime.steps.errors import StepError
-from mlruntime.steps.monitor import stats
+from mlruntime.steps.monitor import stats, summaries
 from mlruntime.steps.monitor import verdict as auto
 from mlruntime.steps.monitor.result import P_VALUE_METHODS, FeatureDrift, Histogram
-from mlruntime.steps.monitor.tables import Floats, Window, align
+from mlruntime.steps.monitor.summaries import CategoryPair, NumericPair
+from mlruntime.steps.monitor.tables import Window, align
+
+if TYPE_CHECKING:
+    from mlruntime.steps.monitor.engines import AggregateWindow
+
+AnyWindow = Union[Window, "AggregateWindow"]
 
 MIN_SCALE = 1e-3  # Wasserstein's divisor when the reference is (nearly) constant
-HISTOGRAM_BINS = 20
-DISPLAY_RANGE = np.array([0.005, 0.995])  # the chart spans the reference's central 99%
+HISTOGRAM_BINS = summaries.DISPLAY_BINS
 MAX_CATEGORIES_SHOWN = 20
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
 NUMERIC_STORED = frozenset({"integer", "float", "boolean", "datetime"})
@@ -44,13 +56,13 @@ def drift_test(
     method: str,
     threshold: float,
     kind: str,
-    reference: Window,
-    current: Window,
+    reference: AnyWindow,
+    current: AnyWindow,
     *,
     bins: int,
     show_unseen: bool,
 ) -> FeatureDrift:
-    """Compare ``column`` of both windows; ``feature`` names the result."""
+    """Compare ``column`` of both windows (one engine's); ``feature`` names the result."""
     if kind == "numeric":
         ref_types = {reference.stored_type(column), current.stored_type(column)}
         if not ref_types <= NUMERIC_STORED | {"null"}:
@@ -58,14 +70,59 @@ def drift_test(
                 f"feature '{feature}' is numeric but holds text "
                 f"(stored as {' and '.join(sorted(ref_types))})"
             )
-        if method == auto.AUTO:
-            return _numeric_auto(feature, column, threshold, reference, current)
-        return _numeric(feature, column, method, threshold, reference, current, bins)
+        pair = numeric_pair(reference, current, column)
+        for window, values in ((reference, pair.reference_values), (current, pair.current_values)):
+            if values == 0:
+                raise _no_values(feature, window.role, window.rows)
+        return numeric_test(feature, method, threshold, pair, bins)
     if method in NUMERIC_ONLY:
         raise StepError(f"feature '{feature}' is categorical: {method} needs numbers")
-    if method == auto.AUTO:
-        return _categorical_auto(feature, column, threshold, reference, current, show_unseen)
-    return _categorical(feature, column, method, threshold, reference, current, show_unseen)
+    categories = category_pair(reference, current, column)
+    for role, counts in (("reference", categories.reference), ("current", categories.current)):
+        if counts[:-1].sum() == 0:
+            raise _no_values(feature, role, int(counts.sum()))
+    return categorical_test(feature, method, threshold, categories, show_unseen)
+
+
+def numeric_pair(reference: AnyWindow, current: AnyWindow, column: str) -> NumericPair:
+    """The engine's counts of one numeric column (the only place that asks which engine)."""
+    if isinstance(reference, Window) and isinstance(current, Window):
+        return summaries.numeric_from_values(reference.numeric(column), current.numeric(column))
+    from mlruntime.steps.monitor.engines import AggregateWindow, numeric_pair
+
+    if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
+        return numeric_pair(reference, current, column)
+    raise StepError("the reference and the current window were read by different engines")
+
+
+def category_pair(reference: AnyWindow, current: AnyWindow, column: str) -> CategoryPair:
+    if isinstance(reference, Window) and isinstance(current, Window):
+        ref, cur = reference.categorical(column), current.categorical(column)
+        ref_codes, cur_codes, labels = align(ref, cur)
+        return summaries.categories_from_counts(
+            _label_counts(ref_codes, labels), _label_counts(cur_codes, labels)
+        )
+    from mlruntime.steps.monitor.engines import AggregateWindow
+
+    if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
+        return summaries.categories_from_counts(
+            reference.categories.get(column, {}), current.categories.get(column, {})
+        )
+    raise StepError("the reference and the current window were read by different engines")
+
+
+def _label_counts(codes: stats.Counts, labels: tuple[str, ...]) -> dict[str | None, int]:
+    counts = stats.code_counts(codes, len(labels))
+    found: dict[str | None, int] = {label: int(n) for label, n in zip(labels, counts, strict=False)}
+    found[None] = int(counts[-1])
+    return found
+
+
+def _no_values(feature: str, role: str, rows: int) -> StepError:
+    return StepError(
+        f"feature '{feature}' has no values in the {role} window "
+        f"({rows} rows, all missing): no drift verdict is possible"
+    )
 
 
 def verdict(method: str, threshold: float, statistic: float, p_value: float | None) -> bool:
@@ -74,47 +131,73 @@ def verdict(method: str, threshold: float, statistic: float, p_value: float | No
     return statistic >= threshold
 
 
-def _finite(values: Floats, feature: str, window: Window) -> Floats:
-    valid = values[np.isfinite(values)]
-    if len(valid) == 0:
-        raise StepError(
-            f"feature '{feature}' has no values in the {window.role} window "
-            f"({window.rows} rows, all missing): no drift verdict is possible"
+def _gap(pair: NumericPair) -> stats.Floats:
+    """``F_ref - F_cur`` at every point."""
+    return np.asarray(pair.reference / pair.reference[-1] - pair.current / pair.current[-1])
+
+
+def ks(pair: NumericPair, threshold: float) -> tuple[float, float]:
+    """(KS distance, p-value) for a verdict at ``threshold``: the distance at every point;
+    the p-value as :func:`stats.ks_2samp_for_verdict` gives it (exact only where it can
+    decide the verdict and is cheap, from the values the counts stand for)."""
+    distance = float(np.abs(_gap(pair)).max())
+    n1, n2 = pair.reference_values, pair.current_values
+    p_value = stats.ks_asymptotic_pvalue(n1, n2, distance)
+    near = threshold / stats.EXACT_BAND <= p_value <= threshold * stats.EXACT_BAND
+    if max(n1, n2) <= stats.VERDICT_EXACT_MAX_N and near:
+        p_value = stats.exact_pvalue(
+            np.repeat(pair.points, np.diff(pair.reference, prepend=0)),
+            np.repeat(pair.points, np.diff(pair.current, prepend=0)),
+            distance,
         )
-    return valid
+    return distance, p_value
 
 
-def _numeric(
-    feature: str,
-    column: str,
-    method: str,
-    threshold: float,
-    reference: Window,
-    current: Window,
-    bins: int,
+def wasserstein(pair: NumericPair) -> float:
+    """The area between the two cumulative distributions, over the reference's sd."""
+    area = float(np.sum(np.abs(_gap(pair)[:-1]) * np.diff(pair.points)))
+    return area / max(pair.reference_sd, MIN_SCALE)
+
+
+def quantile_bins(pair: NumericPair, bins: int) -> tuple[stats.Counts, stats.Counts]:
+    """Both windows' counts over ``bins`` bins at the reference's quantiles (right-closed,
+    duplicate edges merged), missing last."""
+    inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+    edges = np.unique(summaries.quantiles(pair.points, pair.reference, inner))
+    out = []
+    windows = ((pair.reference, pair.reference_rows), (pair.current, pair.current_rows))
+    for cumulative, rows in windows:
+        at = np.append(summaries.counts_at(pair.points, cumulative, edges), cumulative[-1])
+        out.append(np.append(np.diff(at, prepend=0), rows - int(cumulative[-1])).astype(np.int64))
+    return out[0], out[1]
+
+
+def numeric_test(
+    feature: str, method: str, threshold: float, pair: NumericPair, bins: int
 ) -> FeatureDrift:
-    ref_all = reference.numeric(column)
-    cur_all = current.numeric(column)
-    ref = _finite(ref_all, feature, reference)
-    cur = _finite(cur_all, feature, current)
     p_value: float | None = None
-    if method in NUMERIC_ONLY:
-        ref_sorted = np.sort(ref)
-        cur_sorted = np.sort(cur)
-        display = _sorted_quantiles(ref_sorted, DISPLAY_RANGE)
-        if method == "ks":
-            statistic, p_value = stats.ks_2samp_for_verdict(ref_sorted, cur_sorted, threshold)
+    missing = None
+    floor = None
+    if method in {auto.AUTO, "ks"}:
+        statistic, p_value = ks(pair, threshold)
+        if method == auto.AUTO:
+            missing = auto.missing_shift(
+                pair.reference_rows - pair.reference_values,
+                pair.reference_rows,
+                pair.current_rows - pair.current_values,
+                pair.current_rows,
+                threshold,
+            )
+            floor = auto.NUMERIC_EFFECT_FLOOR
+            drifted = auto.decide("numeric", threshold, statistic, p_value, missing)
         else:
-            scale = max(float(np.std(ref)), MIN_SCALE)
-            statistic = stats.wasserstein(ref_sorted, cur_sorted) / scale
+            drifted = verdict(method, threshold, statistic, p_value)
+    elif method == "wasserstein":
+        statistic = wasserstein(pair)
+        drifted = verdict(method, threshold, statistic, None)
     else:
-        # One selection pass for the bin edges and the chart's range.
-        inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-        found = np.quantile(ref, np.concatenate([inner, DISPLAY_RANGE]))
-        edges, display = np.unique(found[:-2]), found[-2:]
-        ref_counts = stats.numeric_counts(np.where(np.isinf(ref_all), np.nan, ref_all), edges)
-        cur_counts = stats.numeric_counts(np.where(np.isinf(cur_all), np.nan, cur_all), edges)
-        statistic, p_value = binned(method, ref_counts, cur_counts)
+        statistic, p_value = binned(method, *quantile_bins(pair, bins))
+        drifted = verdict(method, threshold, statistic, p_value)
     return FeatureDrift(
         feature=feature,
         kind="numeric",
@@ -122,113 +205,51 @@ def _numeric(
         threshold=threshold,
         statistic=statistic,
         p_value=p_value,
-        drifted=verdict(method, threshold, statistic, p_value),
-        reference_values=len(ref),
-        current_values=len(cur),
-        histogram=_numeric_histogram(ref, cur, ref_all, cur_all, display),
-    )
-
-
-def _numeric_auto(
-    feature: str, column: str, alpha: float, reference: Window, current: Window
-) -> FeatureDrift:
-    ref_all = reference.numeric(column)
-    cur_all = current.numeric(column)
-    ref_sorted = np.sort(_finite(ref_all, feature, reference))
-    cur_sorted = np.sort(_finite(cur_all, feature, current))
-    distance, p_value = stats.ks_2samp_for_verdict(ref_sorted, cur_sorted, alpha)
-    missing = auto.missing_shift(
-        len(ref_all) - len(ref_sorted),
-        len(ref_all),
-        len(cur_all) - len(cur_sorted),
-        len(cur_all),
-        alpha,
-    )
-    display = _sorted_quantiles(ref_sorted, DISPLAY_RANGE)
-    return FeatureDrift(
-        feature=feature,
-        kind="numeric",
-        method=auto.AUTO,
-        threshold=alpha,
-        statistic=distance,
-        p_value=p_value,
-        drifted=auto.decide("numeric", alpha, distance, p_value, missing),
-        reference_values=len(ref_sorted),
-        current_values=len(cur_sorted),
-        histogram=_numeric_histogram(ref_sorted, cur_sorted, ref_all, cur_all, display),
-        effect_floor=auto.NUMERIC_EFFECT_FLOOR,
+        drifted=drifted,
+        reference_values=pair.reference_values,
+        current_values=pair.current_values,
+        histogram=numeric_histogram(pair),
+        effect_floor=floor,
         missing=missing,
     )
 
 
-def _categorical_auto(
-    feature: str,
-    column: str,
-    alpha: float,
-    reference: Window,
-    current: Window,
-    show_unseen: bool,
+def categorical_test(
+    feature: str, method: str, threshold: float, pair: CategoryPair, show_unseen: bool
 ) -> FeatureDrift:
-    ref_categories = reference.categorical(column)
-    ref_codes, cur_codes, labels = align(ref_categories, current.categorical(column))
-    ref_counts = stats.code_counts(ref_codes, len(labels))
-    cur_counts = stats.code_counts(cur_codes, len(labels))
-    return categorical_auto_result(
-        feature, alpha, labels, len(ref_categories.labels), ref_counts, cur_counts, show_unseen,
-        reference=reference, current=current,
-    )  # fmt: skip
-
-
-def categorical_auto_result(
-    feature: str,
-    alpha: float,
-    labels: tuple[str, ...],
-    seen: int,
-    ref_counts: stats.Counts,
-    cur_counts: stats.Counts,
-    show_unseen: bool,
-    *,
-    reference: Window | None = None,
-    current: Window | None = None,
-) -> FeatureDrift:
-    """``auto`` on category counts (missing last), from any engine."""
-    for role, counts in (("reference", ref_counts), ("current", cur_counts)):
-        if counts[:-1].sum() == 0:
-            raise StepError(
-                f"feature '{feature}' has no values in the {role} window "
-                f"({int(counts.sum())} rows, all missing): no drift verdict is possible"
-            )
-    _, p_value, _ = stats.chi_squared(ref_counts[:-1], cur_counts[:-1])
-    distance = auto.total_variation(ref_counts[:-1], cur_counts[:-1])
-    missing = auto.missing_shift(
-        int(ref_counts[-1]),
-        int(ref_counts.sum()),
-        int(cur_counts[-1]),
-        int(cur_counts.sum()),
-        alpha,
-    )
+    ref_counts, cur_counts = pair.reference, pair.current
+    missing = None
+    floor = None
+    if method == auto.AUTO:
+        _, p_value, _ = stats.chi_squared(ref_counts[:-1], cur_counts[:-1])
+        statistic = auto.total_variation(ref_counts[:-1], cur_counts[:-1])
+        missing = auto.missing_shift(
+            int(ref_counts[-1]),
+            int(ref_counts.sum()),
+            int(cur_counts[-1]),
+            int(cur_counts.sum()),
+            threshold,
+        )
+        floor = auto.CATEGORICAL_EFFECT_FLOOR
+        drifted = auto.decide("categorical", threshold, statistic, p_value, missing)
+        found: float | None = p_value
+    else:
+        statistic, found = binned(method, ref_counts, cur_counts)
+        drifted = verdict(method, threshold, statistic, found)
     return FeatureDrift(
         feature=feature,
         kind="categorical",
-        method=auto.AUTO,
-        threshold=alpha,
-        statistic=distance,
-        p_value=p_value,
-        drifted=auto.decide("categorical", alpha, distance, p_value, missing),
+        method=method,
+        threshold=threshold,
+        statistic=statistic,
+        p_value=found,
+        drifted=drifted,
         reference_values=int(ref_counts[:-1].sum()),
         current_values=int(cur_counts[:-1].sum()),
-        histogram=category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
-        effect_floor=auto.CATEGORICAL_EFFECT_FLOOR,
+        histogram=category_histogram(pair, show_unseen),
+        effect_floor=floor,
         missing=missing,
     )
-
-
-def _sorted_quantiles(values: Floats, qs: Floats) -> Floats:
-    """``np.quantile`` (linear) of an already sorted array, without another selection."""
-    position = qs * (len(values) - 1)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, len(values) - 1)
-    return np.asarray(values[below] + (values[above] - values[below]) * (position - below))
 
 
 def binned(
@@ -244,93 +265,26 @@ def binned(
     raise StepError(f"unknown drift method '{method}'")
 
 
-def _categorical(
-    feature: str,
-    column: str,
-    method: str,
-    threshold: float,
-    reference: Window,
-    current: Window,
-    show_unseen: bool,
-) -> FeatureDrift:
-    ref_categories = reference.categorical(column)
-    ref_codes, cur_codes, labels = align(ref_categories, current.categorical(column))
-    ref_counts = stats.code_counts(ref_codes, len(labels))
-    cur_counts = stats.code_counts(cur_codes, len(labels))
-    for window, counts in ((reference, ref_counts), (current, cur_counts)):
-        if counts[:-1].sum() == 0:
-            raise StepError(
-                f"feature '{feature}' has no values in the {window.role} window "
-                f"({window.rows} rows, all missing): no drift verdict is possible"
-            )
-    statistic, p_value = binned(method, ref_counts, cur_counts)
-    seen = len(ref_categories.labels)  # align() keeps the reference's labels first
-    return FeatureDrift(
-        feature=feature,
-        kind="categorical",
-        method=method,
-        threshold=threshold,
-        statistic=statistic,
-        p_value=p_value,
-        drifted=verdict(method, threshold, statistic, p_value),
-        reference_values=int(ref_counts[:-1].sum()),
-        current_values=int(cur_counts[:-1].sum()),
-        histogram=category_histogram(labels, seen, ref_counts, cur_counts, show_unseen),
-    )
-
-
 def _shares(counts: np.ndarray) -> tuple[float, ...]:
     total = counts.sum()
     return tuple(float(v) for v in (counts / total if total else np.zeros(len(counts))))
 
 
-def _numeric_histogram(
-    ref: Floats, cur: Floats, ref_all: Floats, cur_all: Floats, display: Floats
-) -> Histogram:
-    """Equal-width bins over the reference's central 99%; the tails go to the end bins."""
-    low, high = float(display[0]), float(display[1])
-    if not high > low:
-        low, high = float(min(ref.min(), cur.min())), float(max(ref.max(), cur.max()))
-    if not high > low:
-        high = low + 1.0
-    scale = HISTOGRAM_BINS / (high - low)
-    ref_counts = np.bincount(_bin(ref, low, scale), minlength=HISTOGRAM_BINS)
-    cur_counts = np.bincount(_bin(cur, low, scale), minlength=HISTOGRAM_BINS)
-    ref_missing = len(ref_all) - len(ref)
-    cur_missing = len(cur_all) - len(cur)
-    return display_histogram(ref_counts, cur_counts, ref_missing, cur_missing, low, high)
-
-
-def display_histogram(
-    ref_counts: NDArray[np.int64],
-    cur_counts: NDArray[np.int64],
-    ref_missing: int,
-    cur_missing: int,
-    low: float,
-    high: float,
-) -> Histogram:
-    """The report's histogram from its ``HISTOGRAM_BINS`` counts (any engine)."""
+def numeric_histogram(pair: NumericPair) -> Histogram:
+    """The report's bins over the reference's central 99%; the tails in the end bins."""
+    low, high = pair.display
     edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
     labels = [f"{a:.4g}..{b:.4g}" for a, b in itertools.pairwise(edges)]
     labels[0], labels[-1] = f"≤ {edges[1]:.4g}", f"> {edges[-2]:.4g}"
-    ref_full = np.append(ref_counts, ref_missing)
-    cur_full = np.append(cur_counts, cur_missing)
+    ref_full = np.append(pair.reference_display, pair.reference_rows - pair.reference_values)
+    cur_full = np.append(pair.current_display, pair.current_rows - pair.current_values)
     return Histogram((*labels, "(missing)"), _shares(ref_full), _shares(cur_full))
 
 
-def _bin(values: Floats, low: float, scale: float) -> NDArray[np.int64]:
-    position = np.clip((values - low) * scale, 0, HISTOGRAM_BINS - 1)
-    return position.astype(np.int64)
-
-
-def category_histogram(
-    labels: tuple[str, ...],
-    seen: int,
-    ref_counts: stats.Counts,
-    cur_counts: stats.Counts,
-    show_unseen: bool,
-) -> Histogram:
+def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:
     """Most frequent categories first; the rest as "(other)"; unseen ones hidden on request."""
+    labels, seen = pair.labels, pair.seen
+    ref_counts, cur_counts = pair.reference, pair.current
     ref_values, cur_values = ref_counts[:-1], cur_counts[:-1]
     order = np.argsort(-(ref_values + cur_values), kind="stable")
     if not show_unseen:

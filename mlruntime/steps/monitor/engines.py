@@ -17,6 +17,8 @@ range violations, newest time, rows per window) without holding a row.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ import pyarrow as pa
 
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import aggregates as agg
+from mlruntime.steps.monitor import summaries
 from mlruntime.steps.monitor.tables import stored_type
 
 DUCKDB_MEMORY_LIMIT = os.environ.get("MLPROJECT_DUCKDB_MEMORY", "2GB")
@@ -229,38 +232,33 @@ def profile(
     ranges: dict[str, tuple[float | None, float | None]],
     timestamp: str | None,
     window_seconds: int | None,
-    grids: dict[str, agg.Grid | None] | None = None,
-) -> tuple[AggregateWindow, dict[str, agg.Grid | None]]:
-    """Aggregate one window; the reference (``grids`` None) also fixes the bin grids."""
+) -> AggregateWindow:
+    """Aggregate one window: counts, moments, categories, times (histograms: later, once
+    :func:`reference_grids` and :func:`settle_display` fixed the bins)."""
     schema = parquet_schema(path)
     relation = engine.register(path, f"mlproject_{role}")
     window = AggregateWindow(role, path, schema, relation)
     numeric = [n for n in numeric if n in schema.names]
     categorical = [c for c in categorical if c in schema.names]
     dialect = engine.dialect
-    if grids is None:
-        grids = {}
-        if numeric:
-            row = engine.rows(agg.grid_query(relation, numeric, dialect))[0]
-            grids = agg.grids_from(row, numeric)
     counts = engine.rows(agg.profile_query(relation, numeric, ranges, dialect))[0]
     window.rows = int(counts[0])
+    width = agg.PROFILE_FIELDS
     for i, name in enumerate(numeric):
-        finite, outside, fractional, non_binary = (
-            int(v or 0) for v in counts[1 + 4 * i : 5 + 4 * i]
-        )
+        finite, low, high, mean, variance, outside, fractional, non_binary = counts[
+            1 + width * i : 1 + width * (i + 1)
+        ]
         window.numeric[name] = agg.NumericSummary(
-            finite, outside, fractional, non_binary,
-            np.zeros(agg.BINS, dtype=np.int64), np.zeros(agg.DISPLAY_BINS, dtype=np.int64),
+            int(finite or 0), _float(low), _float(high), _float(mean), _float(variance),
+            int(outside or 0), int(fractional or 0), int(non_binary or 0),
+            np.zeros(agg.BINS, dtype=np.int64), np.zeros(summaries.DISPLAY_BINS, dtype=np.int64),
         )  # fmt: skip
-    usable = {n: g for n, g in grids.items() if g is not None and n in window.numeric}
-    if usable:
-        rows = engine.rows(agg.histogram_query(relation, usable, dialect))
-        agg.fill_histograms(rows, list(usable), window.numeric)
     if categorical:
+        booleans = {c for c in categorical if window.stored_type(c) == "boolean"}
         for c, value, n in engine.rows(agg.categories_query(relation, categorical, dialect)):
-            label = None if value is None else _label(value)
-            bucket = window.categories.setdefault(categorical[int(c)], {})
+            name = categorical[int(c)]
+            label = None if value is None else _label(value, boolean=name in booleans)
+            bucket = window.categories.setdefault(name, {})
             bucket[label] = bucket.get(label, 0) + int(n)
     if timestamp is not None and timestamp in schema.names:
         buckets: dict[float, int] = {}
@@ -271,11 +269,85 @@ def profile(
             buckets[float(w)] = int(n)
             latest = float(newest) if latest is None else max(latest, float(newest))
         window.times[timestamp] = (buckets, latest)
-    return window, grids
+    return window
 
 
-def _label(value: object) -> str:
+def _float(value: object) -> float:
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]
+
+
+def reference_grids(engine: Engine, reference: AggregateWindow) -> dict[str, agg.Grid | None]:
+    """Pass 1 on the reference: the fine bins of each of its numeric columns."""
+    numeric = list(reference.numeric)
+    if not numeric:
+        return {}
+    row = engine.rows(agg.grid_query(reference.relation, numeric, engine.dialect))[0]
+    return agg.grids_from(row, numeric)
+
+
+def settle_display(
+    grids: dict[str, agg.Grid | None], windows: Sequence[AggregateWindow]
+) -> dict[str, agg.Grid | None]:
+    """Each grid's report range, as the in-memory engine chooses it (the reference's
+    central 99 %, else both windows' finite range): :func:`summaries.display_range`."""
+    settled: dict[str, agg.Grid | None] = {}
+    for name, grid in grids.items():
+        if grid is None:
+            settled[name] = None
+            continue
+        found = [w.numeric[name] for w in windows if name in w.numeric and w.numeric[name].finite]
+        low = min((s.minimum for s in found), default=grid.display[0])
+        high = max((s.maximum for s in found), default=grid.display[1])
+        shown = summaries.display_range(*grid.display, low, high)
+        settled[name] = dataclasses.replace(grid, display=shown)
+    return settled
+
+
+def fill_histograms(
+    engine: Engine, window: AggregateWindow, grids: dict[str, agg.Grid | None]
+) -> None:
+    """Pass 2: the fine and the report's histogram of every numeric column."""
+    usable = {n: g for n, g in grids.items() if g is not None and n in window.numeric}
+    if usable:
+        rows = engine.rows(agg.histogram_query(window.relation, usable, engine.dialect))
+        agg.fill_histograms(rows, list(usable), window.numeric)
+
+
+def numeric_pair(
+    reference: AggregateWindow, current: AggregateWindow, column: str
+) -> summaries.NumericPair:
+    """One numeric column of both windows as counts over the reference's fine bins
+    (each bin's point is its upper edge: the cumulative counts are exact there)."""
+    grid = reference.grids.get(column)
+    ref, cur = reference.numeric.get(column), current.numeric.get(column)
+    empty = np.zeros(1, dtype=np.int64)
+    if grid is None or ref is None or not ref.finite:
+        return summaries.NumericPair(
+            np.zeros(1), empty, empty, reference.rows, current.rows, 0.0, (0.0, 1.0),
+            empty, empty, exact=False,
+        )  # fmt: skip
+    cur_fine = cur.fine if cur is not None else np.zeros(agg.BINS, dtype=np.int64)
+    cur_display = ref.display * 0 if cur is None else cur.display
+    sd = math.sqrt(max(ref.variance, 0.0)) if math.isfinite(ref.variance) else 0.0
+    return summaries.NumericPair(
+        points=grid.edges()[1:],
+        reference=np.cumsum(ref.fine),
+        current=np.cumsum(cur_fine),
+        reference_rows=reference.rows,
+        current_rows=current.rows,
+        reference_sd=sd,
+        display=grid.display,
+        reference_display=ref.display,
+        current_display=cur_display,
+        exact=False,
+    )
+
+
+def _label(value: object, *, boolean: bool = False) -> str:
+    """A category label as the in-memory engine writes it (:func:`tables._label`)."""
     text = str(value)
+    if boolean:
+        return {"true": "True", "false": "False"}.get(text.lower(), text)
     if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
         return text[:-2]  # 1.0 and 1 are the same category, as in tables._label
     return text

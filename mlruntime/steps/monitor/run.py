@@ -28,7 +28,7 @@ from mlcontract import monitoring_contract as contract
 from mlruntime.features import Features, workspace_features
 from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
-from mlruntime.steps.monitor import drift, drift_aggregated, quality, streamed
+from mlruntime.steps.monitor import drift, quality, streamed
 from mlruntime.steps.monitor.engines import AggregateWindow
 from mlruntime.steps.monitor.html import render_html
 from mlruntime.steps.monitor.performance import check_performance
@@ -322,7 +322,7 @@ def _drift(
 
     def one(test: Test) -> FeatureDrift | StepError:
         try:
-            return _drift_test(
+            return drift.drift_test(
                 test.feature,
                 test.column,
                 test.method,
@@ -354,33 +354,6 @@ def _drift(
         names = ", ".join(result.drifted_features)
         result.breach("drift", f"{len(result.drifted_features)} of {len(tests)} drifted: {names}")
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
-
-
-def _drift_test(
-    feature: str,
-    column: str,
-    method: str,
-    threshold: float,
-    kind: str,
-    reference: AnyWindow,
-    current: AnyWindow,
-    *,
-    bins: int,
-    show_unseen: bool,
-) -> FeatureDrift:
-    """One test, from the raw values or from the engine's aggregates."""
-    if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
-        grid = reference.grids.get(column)
-        return drift_aggregated.drift_test(
-            feature, column, method, threshold, kind, reference, current, grid,
-            bins=bins, show_unseen=show_unseen,
-        )  # fmt: skip
-    if isinstance(reference, Window) and isinstance(current, Window):
-        return drift.drift_test(
-            feature, column, method, threshold, kind, reference, current,
-            bins=bins, show_unseen=show_unseen,
-        )  # fmt: skip
-    raise StepError("the reference and the current window were read by different engines")
 
 
 def _prediction_drift(
@@ -418,7 +391,7 @@ def _prediction_drift(
     if current.stored_type(column) == "float" and reference.stored_type(column) == "float":
         kind = "numeric"  # scores, not labels
     try:
-        result.prediction = _drift_test(
+        result.prediction = drift.drift_test(
             "prediction",
             column,
             test.method,

@@ -127,7 +127,7 @@ def ks_2samp(reference: Floats, current: Floats) -> tuple[float, float]:
     d = ks_statistic(reference, current)
     n1, n2 = len(reference), len(current)
     if max(n1, n2) <= KS_EXACT_MAX_N:
-        return d, _scipy_exact_pvalue(reference, current, d)
+        return d, exact_pvalue(reference, current, d)
     return d, ks_asymptotic_pvalue(n1, n2, d)
 
 
@@ -150,11 +150,11 @@ def ks_2samp_for_verdict(
     p_value = ks_asymptotic_pvalue(n1, n2, d)
     near = threshold / EXACT_BAND <= p_value <= threshold * EXACT_BAND
     if max(n1, n2) <= VERDICT_EXACT_MAX_N and near:
-        p_value = _scipy_exact_pvalue(reference, current, d)
+        p_value = exact_pvalue(reference, current, d)
     return d, p_value
 
 
-def _scipy_exact_pvalue(reference: Floats, current: Floats, d: float) -> float:
+def exact_pvalue(reference: Floats, current: Floats, d: float) -> float:
     """SciPy's exact p-value (compiled path counting, milliseconds at n = 10,000).
 
     Where SciPy's exact formula fails it warns and falls back to the asymptotic

@@ -6,13 +6,13 @@ installed); :func:`shell` opens a window by its Parquet schema and row count
 only; :func:`aggregate` fills both shells with the aggregates the run needs,
 reference first (it fixes the bin grids). The rest of the run is the same
 code for every engine: the checks ask windows questions, and the drift tests
-come from :mod:`~mlruntime.steps.monitor.drift_aggregated`.
+come from the same :mod:`~mlruntime.steps.monitor.drift` as in memory.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mlcontract import ir
@@ -72,24 +72,66 @@ def aggregate(
             categorical.add(name)
         elif column.type in {"integer", "float", "boolean"}:
             numeric.add(name)
+    reference_numeric, reference_categorical = _present(reference, numeric, categorical)
+    current_numeric, current_categorical = _present(current, numeric, categorical)
+    ref, cur = _run(
+        engine_name, reference, current, reference_numeric, reference_categorical,
+        current_numeric, current_categorical, ranges, source.timestamp, window_seconds,
+    )  # fmt: skip
+    for window, filled in ((reference, ref), (current, cur)):
+        window.relation, window.rows = filled.relation, filled.rows
+        window.numeric, window.categories = filled.numeric, filled.categories
+        window.times, window.grids = filled.times, filled.grids
+
+
+def aggregate_files(
+    engine_name: str,
+    reference_path: Path,
+    current_path: Path,
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    ranges: dict[str, tuple[float | None, float | None]] | None = None,
+    timestamp: str | None = None,
+    window_seconds: int | None = None,
+) -> tuple[AggregateWindow, AggregateWindow]:
+    """Both windows' aggregates by one engine, without a project (benchmarks, tests)."""
+    reference, current = shell(reference_path, "reference"), shell(current_path, "current")
+    return _run(
+        engine_name, reference, current, list(numeric), list(categorical), list(numeric),
+        list(categorical), ranges or {}, timestamp, window_seconds,
+    )  # fmt: skip
+
+
+def _run(
+    engine_name: str,
+    reference: AggregateWindow,
+    current: AggregateWindow,
+    reference_numeric: list[str],
+    reference_categorical: list[str],
+    current_numeric: list[str],
+    current_categorical: list[str],
+    ranges: dict[str, tuple[float | None, float | None]],
+    timestamp: str | None,
+    window_seconds: int | None,
+) -> tuple[AggregateWindow, AggregateWindow]:
     engine = engines.open_engine(engine_name)
     try:
-        grids = None
-        for window in (reference, current):
-            present_numeric = sorted(
-                n for n in numeric
-                if window.has(n) and window.stored_type(n) in {"integer", "float", "boolean"}
-            )  # fmt: skip
-            present_categorical = sorted(c for c in categorical if window.has(c))
-            filled, grids = engines.profile(
-                engine, window.path, window.role,
-                numeric=present_numeric, categorical=present_categorical, ranges=ranges,
-                timestamp=source.timestamp, window_seconds=window_seconds, grids=grids,
-            )  # fmt: skip
-            window.relation, window.rows = filled.relation, filled.rows
-            window.numeric, window.categories = filled.numeric, filled.categories
-            window.times = filled.times
-        reference.grids = grids or {}
+        ref = engines.profile(
+            engine, reference.path, reference.role, numeric=reference_numeric,
+            categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
+            window_seconds=window_seconds,
+        )  # fmt: skip
+        cur = engines.profile(
+            engine, current.path, current.role, numeric=current_numeric,
+            categorical=current_categorical, ranges=ranges, timestamp=timestamp,
+            window_seconds=window_seconds,
+        )  # fmt: skip
+        grids = engines.settle_display(engines.reference_grids(engine, ref), (ref, cur))
+        for window in (ref, cur):
+            engines.fill_histograms(engine, window, grids)
+        ref.grids = grids
+        return ref, cur
     except StepError:
         raise
     except Exception as exc:  # an engine's own error: a message, not a traceback
@@ -97,3 +139,13 @@ def aggregate(
         raise StepError(f"the {engine_name} engine failed: {first}") from None
     finally:
         engine.close()
+
+
+def _present(
+    window: AggregateWindow, numeric: set[str], categorical: set[str]
+) -> tuple[list[str], list[str]]:
+    present_numeric = sorted(
+        n for n in numeric
+        if window.has(n) and window.stored_type(n) in {"integer", "float", "boolean"}
+    )  # fmt: skip
+    return present_numeric, sorted(c for c in categorical if window.has(c))
