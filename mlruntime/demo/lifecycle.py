@@ -135,6 +135,7 @@ def monitor(demo: Demo) -> None:
         with ThreadPoolExecutor(max_workers=max(len(files), 1)) as pool:
             runs = [pool.submit(_monitor_window, demo, n, path) for n, path in files]
             wait(runs)
+        demo.timeline.reorder([f"monitor window {number}" for number, _ in files])
         for (number, _), run in zip(files, runs, strict=True):
             result = run.result()  # a failed run raises its DemoError here, in window order
             reports = _window_reports(demo, number)

@@ -98,6 +98,17 @@ class Timeline:
         used = None if cpu is None else round(cpu, 2)
         self.steps.append(StepRecord(self.current, step, round(seconds, 3), outcome, ok, used))
 
+    def reorder(self, names: list[str]) -> None:
+        """Put the records of steps that ran side by side (finished in any order) in
+        the order of ``names``, where the first of them stands."""
+        chosen = [s for s in self.steps if s.step in names]
+        if not chosen:
+            return
+        first = self.steps.index(chosen[0])
+        rest = [s for s in self.steps if s.step not in names]
+        chosen.sort(key=lambda s: names.index(s.step))
+        self.steps = rest[:first] + chosen + rest[first:]
+
     @contextlib.contextmanager
     def timed(self, step: str) -> Iterator[PhaseHandle]:
         """Time an in-process step (traffic, data generation) and record it."""

@@ -89,3 +89,17 @@ def test_phase_lines_and_tables_show_wall_and_cpu_seconds() -> None:
         second.cpu_seconds,
     ]
     assert document["steps"][0]["cpu_seconds"] == 0.3
+
+
+def test_steps_that_ran_side_by_side_are_listed_in_their_order() -> None:
+    timeline = Timeline(Lines(), 1)
+    for name in ("before", "window 3", "window 1", "window 2", "after"):
+        timeline.step(name, 1.0, "ok")
+    timeline.reorder(["window 1", "window 2", "window 3"])
+    assert [s.step for s in timeline.steps] == [
+        "before",
+        "window 1",
+        "window 2",
+        "window 3",
+        "after",
+    ]
