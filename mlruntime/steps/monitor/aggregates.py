@@ -51,6 +51,7 @@ class Dialect:
     name: str
     quantiles: Callable[[str, Sequence[float]], str]  # -> an array of approximate quantiles
     epoch: Callable[[str], str]  # timestamp -> Unix seconds (double)
+    time: Callable[[str], str]  # text -> timestamp, NULL when it is not one
     string: str  # the string type for CAST
     quote_char: str  # around identifiers
 
@@ -69,14 +70,16 @@ def _list(qs: Sequence[float]) -> str:
 DUCKDB = Dialect(
     name="duckdb",
     quantiles=lambda x, qs: f"approx_quantile({x}, [{_list(qs)}])",
-    epoch=lambda t: f"epoch(CAST({t} AS TIMESTAMP))",
+    epoch=lambda t: f"epoch(TRY_CAST({t} AS TIMESTAMP))",
+    time=lambda t: f"TRY_CAST({t} AS TIMESTAMP)",
     string="VARCHAR",
     quote_char='"',
 )
 SPARK = Dialect(
     name="spark",
     quantiles=lambda x, qs: f"percentile_approx({x}, array({_list(qs)}), 10000)",
-    epoch=lambda t: f"CAST(unix_micros(CAST({t} AS TIMESTAMP)) AS DOUBLE) / 1e6",
+    epoch=lambda t: f"CAST(unix_micros(try_cast({t} AS TIMESTAMP)) AS DOUBLE) / 1e6",
+    time=lambda t: f"try_cast({t} AS TIMESTAMP)",
     string="STRING",
     quote_char="`",
 )
@@ -157,6 +160,8 @@ def profile_query(
     numeric: Sequence[str],
     ranges: dict[str, tuple[float | None, float | None]],
     dialect: Dialect,
+    every: Sequence[str] = (),
+    times: Sequence[str] = (),
 ) -> str:
     """Rows; per numeric column the finite values, their minimum, maximum, mean and
     population variance, range violations, fractions and non-0/1 values."""
@@ -180,6 +185,10 @@ def profile_query(
             f"SUM(CASE WHEN {ok} AND {x} <> FLOOR({x}) THEN 1 ELSE 0 END)",
             f"SUM(CASE WHEN {ok} AND {x} <> 0 AND {x} <> 1 THEN 1 ELSE 0 END)",
         ]
+    parts += [f"COUNT({dialect.quote(name)})" for name in every]  # non-null values
+    for name in times:  # text that is not a time
+        x = dialect.quote(name)
+        parts.append(f"SUM(CASE WHEN {x} IS NOT NULL AND {dialect.time(x)} IS NULL THEN 1 END)")
     return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
@@ -211,7 +220,7 @@ def time_query(relation: str, column: str, window_seconds: int | None, dialect: 
     size = float(window_seconds or 1e18)
     return (
         f"SELECT FLOOR({t} / {size!r}) AS w, COUNT(*) AS n, MAX({t}) AS latest "
-        f"FROM {relation} WHERE {dialect.quote(column)} IS NOT NULL GROUP BY 1"
+        f"FROM {relation} WHERE {t} IS NOT NULL GROUP BY 1"
     )
 
 

@@ -41,7 +41,11 @@ class Engine(Protocol):
 
     def register(self, path: Path, name: str) -> str: ...
 
+    def restrict(self, relation: str, name: str, where: str) -> str: ...
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def arrow(self, sql: str) -> pa.Table: ...
 
     def close(self) -> None: ...
 
@@ -86,8 +90,17 @@ class DuckDBEngine:
         )
         return f'"{name}"'
 
+    def restrict(self, relation: str, name: str, where: str) -> str:
+        self.connection.execute(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {relation} WHERE {where}'
+        )
+        return f'"{name}"'
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return list(self.connection.execute(sql).fetchall())
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.connection.sql(sql).to_arrow_table()
 
     def close(self) -> None:
         self.connection.close()
@@ -128,8 +141,15 @@ class SparkEngine:
         self.session.read.parquet(*files).createOrReplaceTempView(name)
         return f"`{name}`"
 
+    def restrict(self, relation: str, name: str, where: str) -> str:
+        self.session.sql(f"SELECT * FROM {relation} WHERE {where}").createOrReplaceTempView(name)
+        return f"`{name}`"
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.session.sql(sql).collect()]
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.session.sql(sql).toArrow()
 
     def close(self) -> None:
         pass  # the session is shared by the process (getOrCreate); Spark stops it at exit
@@ -166,6 +186,9 @@ class AggregateWindow:
     categories: dict[str, dict[str | None, int]] = field(default_factory=dict)
     times: dict[str, tuple[dict[float, int], float | None]] = field(default_factory=dict)
     grids: dict[str, agg.Grid | None] = field(default_factory=dict)  # the reference's
+    labelled: pa.Table | None = None  # --labels: the labelled rows' target and predictions
+    non_null: dict[str, int] = field(default_factory=dict)  # every column's
+    not_times: dict[str, int] = field(default_factory=dict)  # text columns: values not a time
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -180,11 +203,7 @@ class AggregateWindow:
     def missing_fraction(self, name: str) -> float:
         if not self.rows:
             return 1.0
-        if name in self.categories:
-            return self.categories[name].get(None, 0) / self.rows
-        if name in self.numeric:
-            return 1.0 - self.numeric[name].finite / self.rows
-        return 0.0
+        return 1.0 - self.non_null.get(name, self.rows) / self.rows  # nulls, as in memory
 
     def labels_present(self, name: str) -> set[str]:
         return {
@@ -206,7 +225,7 @@ class AggregateWindow:
         return summary is not None and summary.non_binary > 0
 
     def parses_as_time(self, name: str) -> bool:
-        return True  # text times are not parsed by the SQL engines (see the run's notes)
+        return self.not_times.get(name, 0) == 0
 
     def latest_epoch(self, name: str) -> float | None:
         return self.times.get(name, ({}, None))[1]
@@ -232,17 +251,30 @@ def profile(
     ranges: dict[str, tuple[float | None, float | None]],
     timestamp: str | None,
     window_seconds: int | None,
+    last_window: tuple[str, int] | None = None,
+    text_times: Sequence[str] = (),
 ) -> AggregateWindow:
     """Aggregate one window: counts, moments, categories, times (histograms: later, once
-    :func:`reference_grids` and :func:`settle_display` fixed the bins)."""
+    :func:`reference_grids` and :func:`settle_display` fixed the bins). With
+    ``last_window`` (timestamp column, seconds): only the rows of that last window; the
+    ``text_times`` columns (declared times) are checked to parse as times."""
     schema = parquet_schema(path)
     relation = engine.register(path, f"mlproject_{role}")
     window = AggregateWindow(role, path, schema, relation)
+    if last_window is not None:
+        relation = _last_window(engine, window, *last_window)
+        window.relation = relation
     numeric = [n for n in numeric if n in schema.names]
     categorical = [c for c in categorical if c in schema.names]
     dialect = engine.dialect
-    counts = engine.rows(agg.profile_query(relation, numeric, ranges, dialect))[0]
+    every = list(schema.names)
+    texts = [n for n in text_times if n in schema.names and window.stored_type(n) == "string"]
+    query = agg.profile_query(relation, numeric, ranges, dialect, every, texts)
+    counts = engine.rows(query)[0]
     window.rows = int(counts[0])
+    rest = counts[1 + agg.PROFILE_FIELDS * len(numeric) :]
+    window.non_null = {n: int(v or 0) for n, v in zip(every, rest[: len(every)], strict=True)}
+    window.not_times = {n: int(v or 0) for n, v in zip(texts, rest[len(every) :], strict=True)}
     width = agg.PROFILE_FIELDS
     for i, name in enumerate(numeric):
         finite, low, high, mean, variance, outside, fractional, non_binary = counts[
@@ -270,6 +302,37 @@ def profile(
             latest = float(newest) if latest is None else max(latest, float(newest))
         window.times[timestamp] = (buckets, latest)
     return window
+
+
+def _last_window(engine: Engine, window: AggregateWindow, column: str, seconds: int) -> str:
+    """The rows newer than the newest time less ``seconds`` (as the in-memory engine's
+    ``--last-window``: strictly newer, counted back from the newest row, not from now)."""
+    t = engine.dialect.epoch(engine.dialect.quote(column))
+    newest = engine.rows(f"SELECT MAX({t}), COUNT(*) FROM {window.relation}")[0]
+    window.rows = int(newest[1])
+    if newest[0] is None:
+        return window.relation  # no time at all: every row, as in memory
+    cutoff = float(newest[0]) - float(seconds)
+    name = f"mlproject_{window.role}_last"
+    return engine.restrict(window.relation, name, f"{t} > {cutoff!r}")
+
+
+def labelled_rows(
+    engine: Engine, window: AggregateWindow, target: str, predictions: str
+) -> pa.Table:
+    """The rows with a label and a prediction: those columns and the class scores only."""
+    from mlcontract import pipeline_layout
+
+    names = [target, predictions] + [
+        c for c in window.columns if c.startswith(pipeline_layout.PROBABILITY_PREFIX)
+    ]
+    present = [c for c in dict.fromkeys(names) if window.has(c)]
+    if not (window.has(target) and window.has(predictions)):  # check_performance says so
+        return window.schema.empty_table().select(present)
+    q = engine.dialect.quote
+    columns = ", ".join(q(c) for c in present)
+    where = f"{q(target)} IS NOT NULL AND {q(predictions)} IS NOT NULL"
+    return engine.arrow(f"SELECT {columns} FROM {window.relation} WHERE {where}")
 
 
 def _float(value: object) -> float:

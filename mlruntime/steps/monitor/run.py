@@ -165,10 +165,7 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
             f"engine {engine}: statistics from SQL aggregates streamed over the Parquet windows"
         )
     current = _read(options.current, "current", text, result, engine)
-    if current is not None and options.last_window and current.rows:
-        if not isinstance(current, Window):
-            result.errors.append("--last-window needs monitoring.engine: memory")
-            return
+    if isinstance(current, Window) and options.last_window and current.rows:
         current = _last_window(project, source, current, result)
     reference = None
     if reference_file is not None:
@@ -191,16 +188,18 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     skip = {target} if target and not options.labels else set()
     window_seconds = project.monitoring.drift.window_seconds if project.monitoring.drift else None
     if isinstance(reference, AggregateWindow) and isinstance(current, AggregateWindow):
+        before = current.rows
         streamed.aggregate(
             engine, reference, current,
             numeric={t.column for t in tests if t.kind == "numeric"} | {options.predictions_col},
             categorical={t.column for t in tests if t.kind == "categorical"}
             | {options.predictions_col},
-            source=source, window_seconds=window_seconds,
+            source=source, window_seconds=window_seconds, last_window=options.last_window,
+            labels=(target, options.predictions_col) if options.labels and target else None,
         )  # fmt: skip
-        if options.labels:
-            result.errors.append(f"--labels needs monitoring.engine: memory (not {engine})")
-            return
+        result.current_rows = current.rows
+        if options.last_window and window_seconds is not None:
+            _kept(result, current.rows, before, window_seconds, source.timestamp)
     unusable = quality.check_schema(
         source,
         (reference, current),
@@ -231,9 +230,12 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     )
     if enough:
         _drift(project, tests, unusable, reference, current, ctx, options, result)
-    if options.labels and isinstance(current, Window):
+    labelled = current
+    if isinstance(current, AggregateWindow) and current.labelled is not None:
+        labelled = Window(current.role, current.path, current.labelled)
+    if options.labels and isinstance(labelled, Window):
         check_performance(
-            project, current, result, target=target, predictions=options.predictions_col
+            project, labelled, result, target=target, predictions=options.predictions_col
         )
     elif project.monitoring.performance is not None:
         result.notes.append("performance not checked: pass --labels when the window has labels")
@@ -253,11 +255,15 @@ def _last_window(
     if not np.isfinite(times).any():
         return current
     keep = times > np.nanmax(times) - drift_config.window_seconds
-    result.notes.append(
-        f"--last-window: {int(keep.sum())} of {current.rows} rows are in the last "
-        f"{drift_config.window_seconds / 3600:g} h before the newest '{source.timestamp}'"
-    )
+    _kept(result, int(keep.sum()), current.rows, drift_config.window_seconds, source.timestamp)
     return Window(current.role, current.path, current.table.filter(pa.array(keep)))
+
+
+def _kept(result: MonitorResult, kept: int, rows: int, seconds: int, column: str | None) -> None:
+    result.notes.append(
+        f"--last-window: {kept} of {rows} rows are in the last "
+        f"{seconds / 3600:g} h before the newest '{column}'"
+    )
 
 
 def _tests(

@@ -61,8 +61,13 @@ def aggregate(
     categorical: set[str],
     source: ir.Source,
     window_seconds: int | None,
+    last_window: bool = False,
+    labels: tuple[str, str] | None = None,
 ) -> None:
-    """Compute every aggregate the checks and drift tests of this run ask for."""
+    """Compute every aggregate the checks and drift tests of this run ask for; with
+    ``last_window`` only the current window's last ``window_seconds`` before its newest
+    ``source.timestamp``; with ``labels`` (target, predictions) the current window's
+    labelled rows of those columns (and the class scores) for the performance check."""
     declared = {c.name: c for c in source.columns if not c.pii}
     ranges = {
         n: (c.min, c.max) for n, c in declared.items() if c.min is not None or c.max is not None
@@ -74,14 +79,23 @@ def aggregate(
             numeric.add(name)
     reference_numeric, reference_categorical = _present(reference, numeric, categorical)
     current_numeric, current_categorical = _present(current, numeric, categorical)
+    cut = None
+    if last_window:
+        if source.timestamp is None or window_seconds is None or not current.has(source.timestamp):
+            raise StepError(
+                "--last-window needs the source's timestamp column and monitoring.drift.window"
+            )
+        cut = (source.timestamp, window_seconds)
     ref, cur = _run(
         engine_name, reference, current, reference_numeric, reference_categorical,
         current_numeric, current_categorical, ranges, source.timestamp, window_seconds,
+        last_window=cut, labels=labels,
+        text_times=[c.name for c in declared.values() if c.type == "datetime"],
     )  # fmt: skip
     for window, filled in ((reference, ref), (current, cur)):
-        window.relation, window.rows = filled.relation, filled.rows
-        window.numeric, window.categories = filled.numeric, filled.categories
-        window.times, window.grids = filled.times, filled.grids
+        for name in ("relation", "rows", "numeric", "categories", "times", "grids", "labelled"):
+            setattr(window, name, getattr(filled, name))
+        window.non_null, window.not_times = filled.non_null, filled.not_times
 
 
 def aggregate_files(
@@ -114,19 +128,25 @@ def _run(
     ranges: dict[str, tuple[float | None, float | None]],
     timestamp: str | None,
     window_seconds: int | None,
+    *,
+    last_window: tuple[str, int] | None = None,
+    labels: tuple[str, str] | None = None,
+    text_times: Sequence[str] = (),
 ) -> tuple[AggregateWindow, AggregateWindow]:
     engine = engines.open_engine(engine_name)
     try:
         ref = engines.profile(
             engine, reference.path, reference.role, numeric=reference_numeric,
             categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
-            window_seconds=window_seconds,
+            window_seconds=window_seconds, text_times=text_times,
         )  # fmt: skip
         cur = engines.profile(
             engine, current.path, current.role, numeric=current_numeric,
             categorical=current_categorical, ranges=ranges, timestamp=timestamp,
-            window_seconds=window_seconds,
+            window_seconds=window_seconds, last_window=last_window, text_times=text_times,
         )  # fmt: skip
+        if labels is not None:
+            cur.labelled = engines.labelled_rows(engine, cur, *labels)
         grids = engines.settle_display(engines.reference_grids(engine, ref), (ref, cur))
         for window in (ref, cur):
             engines.fill_histograms(engine, window, grids)
