@@ -9,7 +9,7 @@ callers only show for columns that are not PII.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,9 @@ class Window:
     role: str  # "reference" or "current"
     path: Path
     table: pa.Table
+    # Single-chunk columns looked up once (the checks and the drift test all ask for them);
+    # a column of several chunks is combined (copied) afresh each time, never kept twice.
+    _arrays: dict[str, pa.Array] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
@@ -73,7 +76,13 @@ class Window:
         return stored_type(self.table.schema.field(name).type)
 
     def _array(self, name: str) -> pa.Array:
-        return self.table.column(name).combine_chunks()
+        array = self._arrays.get(name)
+        if array is None:
+            column = self.table.column(name)
+            if column.num_chunks != 1:
+                return column.combine_chunks()
+            array = self._arrays[name] = column.chunk(0)
+        return array
 
     def missing_fraction(self, name: str) -> float:
         return self.table.column(name).null_count / self.rows if self.rows else 1.0
