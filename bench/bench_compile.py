@@ -83,7 +83,7 @@ def medians(samples: list[Sample]) -> tuple[float, float]:
 def byte_compile() -> None:
     """Write the .pyc files an installed package has (``PYTHONDONTWRITEBYTECODE`` may be set)."""
     env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    folders = [str(ROOT / "compiler"), str(ROOT / "targets")]
+    folders = [str(ROOT / name) for name in ("compiler", "targets", "mlcontract", "mlcli")]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], env=env, check=True)
 
 

@@ -7,9 +7,10 @@ steps read them. Pure data: compile-path safe.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlcontract import ir, ir_codec
+if TYPE_CHECKING:  # validate reads the paths below and never needs the IR
+    from mlcontract import ir
 
 CONFIG = "mlproject.compiled.json"
 PARAMS = "params.yaml"
@@ -84,6 +85,8 @@ def default_params(project: ir.Project) -> dict[str, Any]:
     ``gate.thresholds.<metric>.{minimum,maximum}``, ``gate.beat_baseline.margin``,
     ``gate.beat_champion.margin``.
     """
+    from mlcontract import ir_codec
+
     t = project.training
     params: dict[str, Any] = {
         "split": ir_codec.dump(t.split),

@@ -75,9 +75,16 @@ def croniter_modules(modules: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("example", ["churn", "demand", "minimal"])
 def test_validate_and_compile_read_schedules_without_croniter(example: str, tmp_path: Path) -> None:
-    """The examples' schedules are read by compiler.cron, not croniter (~10 ms to import)."""
+    """The examples' schedules are read by compiler.cron, not croniter (docs/benchmarks.md)."""
     spec = ROOT / "examples" / example / "mlproject.yaml"
     assert croniter_modules(imported("validate", str(spec), cwd=ROOT)) == []
     work = copy_example(example, tmp_path)
     args = ["compile", "--no-cache", "--root", str(work), str(work / "mlproject.yaml")]
     assert croniter_modules(imported(*args, cwd=ROOT)) == []
+
+
+def test_validate_does_not_build_the_ir(tmp_path: Path) -> None:
+    """validate stops before lower: it imports neither the IR, its codec nor a target."""
+    modules = imported("validate", str(ROOT / "examples" / "churn" / "mlproject.yaml"), cwd=ROOT)
+    assert [m for m in modules if m in {"mlcontract.ir", "mlcontract.ir_codec"}] == []
+    assert [m for m in modules if m == "targets" or m.startswith("targets.")] == []
