@@ -144,10 +144,10 @@ class Manifest:
         """Sorted-key JSON, one line per file (a changed file is a one-line diff).
 
         Built line by line: ``json.dumps(indent=...)`` falls back to the pure-Python
-        encoder, which alone would cost a no-op compile of 1,000 specs 0.2 s.
+        encoder (what that would cost a no-op compile: docs/benchmarks.md).
         """
         # The record is spelled out: the same bytes as _json(record) (sha256 is hex, size an
-        # int), at a tenth of the cost for the 25,000 files of a 1,000-spec monorepo.
+        # int), cheaper for the 25,000 files of a 1,000-spec monorepo.
         lines = [
             f"    {_json(path)}: "
             f'{{"executable": {"true" if r.executable else "false"}, '
@@ -594,6 +594,8 @@ def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str,
 
 @dataclass(frozen=True)
 class PendingWrite:
+    """A file a transaction will write: its path, bytes and mode."""
+
     path: str
     data: bytes
     mode: int

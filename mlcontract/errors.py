@@ -11,7 +11,6 @@ bug (:attr:`ExitCode.INTERNAL`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -76,5 +75,7 @@ class UsageError(MlprojectError):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A ``did you mean`` hint for a misspelt key, name or enum value, or None."""
+    import difflib  # the error path only: a valid spec never needs it
+
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None

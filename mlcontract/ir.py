@@ -67,6 +67,8 @@ class SourceRef(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Person(Node):
+    """An owner or stakeholder of the project."""
+
     name: str
     email: str | None
     role: str | None
@@ -74,6 +76,8 @@ class Person(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kpi(Node):
+    """A business KPI the model serves, and the metrics that track it."""
+
     name: str
     description: str
     target: str
@@ -83,6 +87,8 @@ class Kpi(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Metric(Node):
+    """An evaluation metric: which way is better, its limits, whether it needs scores."""
+
     name: str
     direction: Literal["higher", "lower"]
     minimum: float | None
@@ -94,6 +100,8 @@ class Metric(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Column(Node):
+    """One column of a data source's schema."""
+
     name: str
     type: Literal["integer", "float", "string", "boolean", "category", "datetime"]
     nullable: bool
@@ -105,6 +113,8 @@ class Column(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source(Node):
+    """A data source: where it is, its format, its schema and how sensitive it is."""
+
     name: str
     path: str | None  # relative to the project directory
     uri: str | None
@@ -125,6 +135,8 @@ class Source(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Split(Node):
+    """How the training data is split into train, validation and test sets."""
+
     method: Literal["random", "time"]
     test_size: float
     validation_size: float
@@ -134,12 +146,16 @@ class Split(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Estimator(Node):
+    """A scikit-learn estimator: its import path and constructor parameters."""
+
     class_path: str
     params: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CustomStage(Node):
+    """A user-defined pipeline stage: command, inputs, outputs, place in the DAG."""
+
     name: str
     cmd: str
     deps: tuple[str, ...]
@@ -151,6 +167,8 @@ class CustomStage(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Training(Node):
+    """What the model is trained on and with: source, target, features, estimators."""
+
     source: str
     target: str
     features: tuple[str, ...]
@@ -165,6 +183,8 @@ class Training(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Threshold(Node):
+    """A gate on one metric: the minimum and/or maximum it must reach."""
+
     metric: str
     minimum: float | None
     maximum: float | None
@@ -172,6 +192,8 @@ class Threshold(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Comparison(Node):
+    """A gate against another model: the metric, which way is better, the margin."""
+
     metric: str
     direction: Literal["higher", "lower"]
     margin: float
@@ -179,6 +201,8 @@ class Comparison(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Gates(Node):
+    """Everything a trained model must pass before it may be registered."""
+
     thresholds: tuple[Threshold, ...]
     beat_baseline: Comparison | None
     beat_champion: Comparison | None
@@ -186,6 +210,8 @@ class Gates(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Latency(Node):
+    """Latency limits of online serving, in milliseconds."""
+
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
@@ -193,6 +219,8 @@ class Latency(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resources(Node):
+    """CPU, memory and GPUs of one serving replica."""
+
     cpu: str
     memory: str
     gpu: int
@@ -217,6 +245,8 @@ class Environment(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Batch(Node):
+    """Batch scoring: when it runs, what it reads and where it writes."""
+
     schedule: str
     input: str
     output: str
@@ -224,6 +254,8 @@ class Batch(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deployment(Node):
+    """How predictions are served: mode, limits, environments, model format."""
+
     mode: Literal["online", "batch"]
     latency: Latency | None
     throughput_rps: float | None
@@ -234,6 +266,8 @@ class Deployment(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AbTest(Node):
+    """An A/B test of a challenger: traffic share, metric, samples, significance."""
+
     challenger_share: float
     metric: str
     metric_type: Literal["proportion", "mean"]
@@ -244,6 +278,8 @@ class AbTest(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shadow(Node):
+    """Shadow deployment: the share of requests mirrored to the challenger."""
+
     sample: float
 
 
@@ -252,6 +288,8 @@ DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "was
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DriftTest(Node):
+    """The drift test of one feature (or of the predictions): method and threshold."""
+
     feature: str
     method: DriftMethod
     threshold: float
@@ -260,6 +298,8 @@ class DriftTest(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Drift(Node):
+    """Drift monitoring: per-feature tests, defaults, reference data and window."""
+
     features: tuple[DriftTest, ...]
     default_method: DriftMethod = "auto"
     default_threshold: float = 0.01  # the spec's default test, for features inferred at run time
@@ -271,6 +311,8 @@ class Drift(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataQuality(Node):
+    """Data-quality limits of a monitored window."""
+
     max_missing_fraction: float
     max_range_violations: float
     schema_violations: Literal["error", "warn"]
@@ -280,6 +322,8 @@ class DataQuality(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Performance(Node):
+    """Performance monitoring once labels arrive: metric, limits, label delay."""
+
     metric: str
     direction: Literal["higher", "lower"]
     minimum: float | None
@@ -289,12 +333,16 @@ class Performance(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Slos(Node):
+    """Service-level objectives of the serving endpoint."""
+
     error_rate: float
     availability: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRoute(Node):
+    """Where alerts go: e-mail, Slack or a GitHub issue, and for which severity."""
+
     name: str
     type: Literal["email", "slack", "github_issue"]
     to: tuple[str, ...]
@@ -305,6 +353,8 @@ class AlertRoute(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Monitoring(Node):
+    """Everything the monitoring job checks, how often, and where alerts go."""
+
     schedule: str
     drift: Drift | None
     data_quality: DataQuality
@@ -318,6 +368,8 @@ class Monitoring(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retraining(Node):
+    """When to retrain: schedule, triggers and the limits on how often."""
+
     schedule: str | None
     triggers: tuple[str, ...]
     cooldown_seconds: int
@@ -327,6 +379,8 @@ class Retraining(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registry(Node):
+    """The model registry (GTO tags in git) and where model versions are stored."""
+
     model_name: str
     remote_url: str
     remote_is_default: bool

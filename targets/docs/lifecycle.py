@@ -57,6 +57,8 @@ def label_text(value: object) -> str:
 
 @dataclass(frozen=True)
 class DiagramNode:
+    """A node of the lifecycle diagram: its id, label lines and shape."""
+
     id: str
     lines: tuple[str, ...]  # already escaped; joined with <br/>
     shape: Shape = "box"
@@ -69,6 +71,8 @@ class DiagramNode:
 
 @dataclass(frozen=True)
 class DiagramEdge:
+    """An edge of the lifecycle diagram, with an optional label."""
+
     source: str
     target: str
     label: str | None = None  # already escaped
@@ -83,6 +87,8 @@ class DiagramEdge:
 
 @dataclass(frozen=True)
 class Diagram:
+    """The lifecycle diagram: its nodes and edges."""
+
     nodes: tuple[DiagramNode, ...]
     edges: tuple[DiagramEdge, ...]
 

@@ -39,6 +39,8 @@ class Case:
 
 @dataclass(frozen=True)
 class Alert:
+    """One alerting rule, with the cases its rule test fires and stays quiet on."""
+
     name: str
     route: str  # serving | data | model | monitoring
     severity: str  # critical | warning
