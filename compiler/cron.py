@@ -3,9 +3,10 @@
 Schedules are five-field cron expressions in UTC, as GitHub Actions reads them.
 Most real ones run every day of every month at some minutes, hours and
 weekdays. Those are read here, exactly as croniter reads them (a test compares
-the two over every field form); croniter, which costs a cold compile ~10 ms to
-import, reads the others. Used by the check stage (validity, shortest interval)
-and the ``prometheus`` target (longest interval).
+the two over every field form); croniter reads the others, so a cold compile
+of common schedules does not import it (the gain: docs/benchmarks.md). Used by
+the check stage (validity, shortest interval) and the ``prometheus`` target
+(longest interval).
 """
 
 from __future__ import annotations

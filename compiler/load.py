@@ -45,7 +45,7 @@ _CONFLICT = re.compile(r"^(?:<{7}|>{7}|\|{7})(?: [^\n]*)?\r?$|^={7}\r?$", re.MUL
 _TAB_INDENT = re.compile(r"^( *)\t[ \t]*[^ \t\r\n]", re.MULTILINE)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _BLOCK_SCALAR = re.compile(r"(?:^|[ \t])[|>][-+1-9]{0,2}[ \t]*(?:#.*)?$")
-# compiled only on the error path: this class costs ~5 ms to compile
+# compiled only on the error path (the cost saved: docs/benchmarks.md)
 _NOT_PRINTABLE = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 _START = "start from a complete example, e.g. one of the projects in examples/"
 _SYNTAX_HINTS = {
@@ -258,7 +258,7 @@ class _Builder:
             loader = _Loader(self.text)  # the pure-Python reader may already fail here
             get_event, node, close = loader.get_event, self.node, self.close
             while (event := get_event()) is not None:
-                kind = type(event)  # exact types: isinstance chains cost ~20% of a load
+                kind = type(event)  # exact types, not isinstance chains (docs/benchmarks.md)
                 if kind in _NODE_EVENTS:
                     node(event, kind)
                 elif kind in _END_EVENTS:

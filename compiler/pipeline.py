@@ -394,7 +394,7 @@ def _build_all(
 
 
 def _fork_context() -> Any:
-    """Fork where it is safe (Linux): workers start in milliseconds with everything imported."""
+    """Fork where it is safe (Linux): workers start with everything already imported."""
     import multiprocessing
     import sys
 

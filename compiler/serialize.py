@@ -2,9 +2,9 @@
 
 Targets build artifacts as data and serialise them here, never by templating
 text. :func:`dump_yaml` is a small emitter for plain data (dict, list, str, int,
-float, bool, None) written for this one job: 5 to 10 times faster than PyYAML
-with libyaml's C emitter, whose Python representer and serializer took most of
-a compile (figures in ``docs/benchmarks.md``). Its output reads back as the
+float, bool, None) written for this one job, because PyYAML's Python
+representer and serializer (even with libyaml's C emitter) took most of a
+compile (figures in ``docs/benchmarks.md``). Its output reads back as the
 same data under both YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (GitHub
 Actions, DVC's ruamel.yaml, Kubernetes); ``tests/unit/test_serialize.py`` checks that
 with PyYAML, ruamel.yaml and libyaml.

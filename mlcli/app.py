@@ -295,11 +295,11 @@ def _with_stack_headroom(call: Callable[[], object]) -> None:
 
     CPython (3.11+) keeps Python frames in 16 KiB chunks and frees a chunk as
     soon as the stack returns below it, so code that keeps calling across a
-    chunk boundary pays an mmap, a munmap and page faults per call (~14 us
-    here). Where the boundary falls depends on how deep the caller is: from
-    click's dispatch, importing scikit-learn and pandas in a pipeline step
-    crossed it 8 000-11 000 times more than a plain script does (strace),
-    0.15-0.2 s of CPU per step. This function's code declares a large value
+    chunk boundary pays an mmap, a munmap and page faults per call. Where the
+    boundary falls depends on how deep the caller is: from click's dispatch,
+    importing scikit-learn and pandas in a pipeline step crossed it thousands
+    of times more than a plain script does (measured in docs/benchmarks.md,
+    dvc repro). This function's code declares a large value
     stack (:data:`_HEADROOM_WORDS`), so its frame gets a chunk of its own with
     room to spare, and everything the command calls stays inside it. A larger
     ``co_stacksize`` than the code needs is safe: it only reserves memory.

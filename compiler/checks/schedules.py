@@ -2,8 +2,8 @@
 
 Schedules are five-field cron expressions in UTC, as GitHub Actions reads
 them: no seconds field, no ``@daily`` macros. The common ones (any minute,
-hour and weekday, every day of every month) are read here; croniter, which
-costs a cold ``mlproject validate`` ~10 ms to import, reads the others and
+hour and weekday, every day of every month) are read here (:mod:`compiler.cron`;
+its measured gain is in docs/benchmarks.md); croniter reads the others and
 explains what is wrong with an invalid one.
 """
 

@@ -60,7 +60,7 @@ def find_champion(project_dir: Path) -> Champion:
         return Champion(None, {}, "no environments")
     last = environments[-1]
     # GTO assigns a stage with a tag ``<model>#<stage>#<n>``; with none at all there is
-    # no champion, and the ~250 ms of importing GTO to learn that is skipped.
+    # no champion, and importing GTO to learn that is skipped (docs/benchmarks.md).
     if not gitrepo.has_tag_prefix(project.root, f"{project.model_name}#{last}#"):
         return Champion(None, {}, f"no version has been promoted to {last} yet")
     from mlruntime.lineage.lineage import LOCK_FILE, trained_model_hash

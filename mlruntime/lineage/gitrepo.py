@@ -57,7 +57,7 @@ def show(root: Path, commit: str, path: str) -> bytes | None:
 
 
 def has_tag_prefix(root: Path, prefix: str) -> bool:
-    """Whether any tag starts with ``prefix`` (2 ms: cheaper than loading GTO to find none)."""
+    """Whether any tag starts with ``prefix`` (cheaper than loading GTO to find none)."""
     done = _git(root, "for-each-ref", "--count=1", "--format=%(refname)", f"refs/tags/{prefix}*")
     return done.returncode == 0 and bool(done.stdout.strip())
 

@@ -17,9 +17,9 @@ Readiness is ``/v2/health/ready`` and the model's own version-specific
 MLServer runs with ``OMP_NUM_THREADS=1`` unless the caller set it: online
 requests carry a row or a few, where OpenMP's threads (scikit-learn's
 HistGradientBoosting predicts with one per core) only add barrier spinning,
-and on a busy machine that spinning multiplies single-row latency (measured:
-p50 62 ms → 10 ms on a loaded 2-core runner). MLServer's parallel workers are
-the serving concurrency.
+and on a busy machine that spinning multiplies single-row latency (measured in
+docs/benchmarks.md, Serving). MLServer's parallel workers are the serving
+concurrency.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib  # only train hashes a file: the gate need not load OpenSSL (~2 ms)
+    import hashlib  # only train hashes a file: the gate need not load OpenSSL
 
     digest = hashlib.sha256()
     with path.open("rb") as handle:

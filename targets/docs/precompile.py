@@ -1,8 +1,8 @@
 """Precompile the model card template into Python, so a compile does not run Jinja2's compiler.
 
-Compiling ``model_card.md.j2`` takes Jinja2 about 35 ms, a tenth of a cold
-``mlproject compile``. Jinja2 can instead load a template from the Python module
-it compiles to (what :meth:`jinja2.Environment.compile_templates` writes for
+Compiling ``model_card.md.j2`` is a noticeable part of a cold ``mlproject
+compile`` (measured in docs/benchmarks.md). Jinja2 can instead load a template
+from the Python module it compiles to (what :meth:`jinja2.Environment.compile_templates` writes for
 :class:`jinja2.ModuleLoader`). This module writes that code, once, into
 ``targets/docs/model_card_compiled.py``, stamped with the template's SHA-256 and
 the Jinja2 version. :func:`targets.docs.template` uses it only when both match

@@ -62,9 +62,9 @@ def runtime_environment(project: ir.Project, version: str) -> list[dict[str, str
     env = {
         "MLSERVER_MODEL_CONTENT_TYPE": str(parameters["content_type"]),
         VERSION_ENV: version,
-        # One OpenMP thread per worker: measured locally, one-row predictions of the
-        # churn model took p50 62 ms with the default thread pool and 10 ms with one;
-        # concurrency comes from replicas and MLServer's workers instead.
+        # One OpenMP thread per worker: one-row predictions are much faster with one
+        # thread than with the default pool (docs/benchmarks.md, Serving); concurrency
+        # comes from replicas and MLServer's workers instead.
         "OMP_NUM_THREADS": "1",
     }
     if "extra" in parameters:
