@@ -121,7 +121,9 @@ def step(
         data["continue-on-error"] = True
     if env:
         data["env"] = env
-    data["run"] = script(*run) if isinstance(run, tuple) else script(run)
+    text = script(*run) if isinstance(run, tuple) else script(run)
+    # One command on one line (``run: mlproject ci gate``), a script as a ``|`` block.
+    data["run"] = text.rstrip("\n") if text.count("\n") == 1 else text
     return data
 
 
@@ -147,12 +149,12 @@ def setup_python() -> Step:
 INSTALL = """
     lock=requirements.lock; [ -f "$lock" ] || lock=requirements.txt
     if [ ! -f "$lock" ]; then python -m pip install "$(jq -r .requirement .mlproject/manifest.json)"
-    elif grep -Eiq '^mlproject-gitops(\\[[a-z,]+\\])? *==' "$lock"; then pip install -r "$lock"
+    elif grep -Eiq '^mlproject-gitops(\\[[a-z,-]+\\])? *==' "$lock"; then pip install -r "$lock"
     else echo "::error title=mlproject::$lock must pin mlproject-gitops==X.Y.Z"; exit 1; fi
 """
 
 DVC_PULL = """
-    dvc pull --allow-missing || echo "::warning title=mlproject::dvc pull failed: recomputing"
+    dvc pull --allow-missing || echo "::warning title=mlproject::dvc pull failed, recomputing"
 """
 
 
