@@ -11,13 +11,16 @@ is the bare command. A :class:`~mlruntime.ci.actions.CiError` becomes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from mlcli.errors import Group
 from mlcli.options import PROJECT_DIR
 from mlcontract.errors import ExitCode
+
+if TYPE_CHECKING:
+    from mlruntime.ci.pr_report import Outcomes
 
 
 def _fail(message: str, hint: str | None = None) -> NoReturn:
@@ -272,15 +275,36 @@ def pr_report_command(
     Reads $RUNNER_TEMP/mlproject-validate.txt and mlproject-plan.md, which the
     validate and plan steps wrote.
     """
-    from mlruntime.ci.pr_report import Outcomes, publish, render
+    from mlruntime.ci.pr_report import Outcomes
+
+    _report(project_dir, base, Outcomes(validate, compiled, repro))
+
+
+@ci.command(name="pr-check")
+@click.option("--base", envvar="BASE_SHA", required=True, help="Base commit [BASE_SHA].")
+@click.option("--spec", envvar="MLPROJECT_SPEC", default="mlproject.yaml", help="[MLPROJECT_SPEC]")
+@PROJECT_DIR
+def pr_check_command(base: str, spec: str, project_dir: Path) -> None:
+    """The pull-request check in one step: validate; then plan (compile --check), dvc pull,
+    validate --data and dvc repro; then the report as pr-report writes it. Exit 1 when
+    a check failed."""
+    from mlruntime.ci.pr_check import CheckLogs, run_checks
+
+    logs = CheckLogs(_runner_temp("mlproject-validate.txt"), _runner_temp("mlproject-plan.md"))
+    _report(project_dir, base, run_checks(project_dir, spec, logs))
+
+
+def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:
+    from mlruntime.ci.pr_report import publish, render
     from mlruntime.lineage.project import load_project
 
+    validate, compiled, repro = outcomes.validate, outcomes.compile, outcomes.repro
     project = load_project(project_dir).project
     text = render(
         project_dir,
         project.name,
         base=base,
-        outcomes=Outcomes(validate, compiled, repro),
+        outcomes=outcomes,
         validate_log=_runner_temp("mlproject-validate.txt"),
         plan=_runner_temp("mlproject-plan.md"),
         sensitive=project.sensitive,

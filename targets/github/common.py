@@ -84,8 +84,8 @@ def job(
 ) -> Job:
     """A job; ``in_project`` jobs check the repository out and run in the project directory."""
     data: Job = {"name": name}
-    if needs:
-        data["needs"] = needs
+    if needs:  # one job by name, several as a list (both are GitHub's syntax)
+        data["needs"] = needs[0] if len(needs) == 1 else needs
     if condition:
         data["if"] = condition
     data["runs-on"] = layout.RUNNER

@@ -1,7 +1,8 @@
 """Target ``github``: the pull-request check workflow (target: pure IR → files).
 
-On every pull request touching the project: ``mlproject validate``,
-``mlproject compile --check`` and ``dvc repro``, then one comment on the pull
+On every pull request touching the project, one step (``mlproject ci pr-check``):
+``mlproject validate``, ``mlproject plan`` (compile --check), ``dvc pull``,
+``mlproject validate --data`` and ``dvc repro``, then one comment on the pull
 request, updated in place on every push (found again by a hidden marker): the
 plan of generated-file changes, ``dvc params diff`` and ``dvc metrics diff``
 against the base commit and the release-gate verdict. The comment is
@@ -24,22 +25,6 @@ from targets.github import common, layout
 from targets.github.common import Job
 from targets.github.security import Permission, literal
 
-VALIDATE = """
-    mlproject validate "$MLPROJECT_SPEC" 2>&1 | tee "$RUNNER_TEMP/mlproject-validate.txt"
-"""
-
-# The spec against the pulled data (paths, columns, types, ranges, estimator), then the pipeline.
-REPRO = """
-    mlproject validate --data "$MLPROJECT_SPEC"
-    dvc repro
-"""
-
-# `compile --check` that also says what compile would change: one collapsed diff per file.
-COMPILE_CHECK = """
-    mlproject plan --detailed-exitcode --format markdown "$MLPROJECT_SPEC" |
-      tee "$RUNNER_TEMP/mlproject-plan.md"
-"""
-
 COMMENT = """
     jq -n --arg body "$MLPROJECT_REPORT" '{body: $body}' > "$RUNNER_TEMP/comment.json"
     ids="$(gh api --paginate "repos/$GH_REPO/issues/$PR_NUMBER/comments" --jq '.[]
@@ -51,43 +36,19 @@ COMMENT = """
     gh api --method "$method" "$url" --input "$RUNNER_TEMP/comment.json" --silent
 """
 
-_OUTCOME = "${{{{ steps.{}.outcome }}}}"
-_VALIDATED = "steps.validate.outcome == 'success'"
-
 
 def _check_job(project: ir.Project) -> Job:
     spec = posixpath.basename(project.layout.spec_file)
-    outcomes = {
-        "VALIDATE_OUTCOME": _OUTCOME.format("validate"),
-        "COMPILE_OUTCOME": _OUTCOME.format("compile"),
-        "REPRO_OUTCOME": _OUTCOME.format("repro"),
-    }
+    env = {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    if project.mlflow is not None:  # a pull request gets no secrets (and must not)
+        env[MLFLOW_SWITCH] = "off"  # it trains without the MLflow mirror
     steps = [
         *common.setup(history=True),
-        common.step("mlproject validate", VALIDATE, step_id="validate", continue_on_error=True),
         common.step(
-            "mlproject plan (compile --check)",
-            COMPILE_CHECK,
-            step_id="compile",
-            condition=_VALIDATED,
-            continue_on_error=True,
-        ),
-        common.dvc_pull(_VALIDATED),
-        common.step(
-            "mlproject validate --data, dvc repro",
-            REPRO,
-            step_id="repro",
-            condition=_VALIDATED,
-            continue_on_error=True,
-            # A pull request gets no secrets (and must not): it trains without the MLflow mirror.
-            env={MLFLOW_SWITCH: "off"} if project.mlflow is not None else None,
-        ),
-        common.step(
-            "Write the pull-request report; fail when a check failed",
-            "mlproject ci pr-report\n",
+            "Validate, compile --check, dvc repro; write the report (fails when a check failed)",
+            "mlproject ci pr-check\n",
             step_id="report",
-            condition="${{ !cancelled() }}",
-            env={"BASE_SHA": "${{ github.event.pull_request.base.sha }}", **outcomes},
+            env=env,
         ),
     ]
     return common.job(

@@ -252,7 +252,10 @@ def build_runner_python(base: Path) -> RunnerPython:
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_PACKAGED))
     _run([sys.executable, *quiet_pip, "wheel", "--no-deps", "-w", wheelhouse, source])
     wheels = sorted(wheelhouse.glob("mlproject_gitops-*.whl"))
-    _run([prefix / "bin" / "python", *quiet_pip, "install", "--no-deps", *wheels])
+    # --force-reinstall: with system site packages, an mlproject-gitops installed there
+    # (e.g. editable, from another tree) would otherwise count as installed and be used.
+    install = ("install", "--no-deps", "--force-reinstall")
+    _run([prefix / "bin" / "python", *quiet_pip, *install, *wheels])
     _run([prefix / "bin" / "python", *quiet_pip, "install", "dvc-s3"])
     _console_scripts(prefix, "dvc")
     return RunnerPython(tool_cache, prefix, wheelhouse)

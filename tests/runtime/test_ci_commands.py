@@ -340,6 +340,44 @@ def test_pr_report_command_prints_the_report_and_fails_with_a_failed_step(
     assert passed.exit_code == 0, passed.output
 
 
+def test_pr_check_runs_the_checks_in_order_and_skips_the_rest_after_an_invalid_spec(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "outputs"))
+    spec = repo / "mlproject.yaml"
+    spec.write_text(spec.read_text() + "bogus: 1\n")
+    args = ["ci", "pr-check", "--project-dir", str(repo), "--base", "HEAD"]
+    failed = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert failed.exit_code == 1
+    assert failed.stdout.count("::group::") == 1  # validate only: the rest is skipped
+    assert "error[MLP101]" in (tmp_path / "mlproject-validate.txt").read_text()
+    assert "::error title=mlproject::validate failure, compile --check skipped, repro skipped" in (
+        failed.stdout
+    )
+    assert "report<<" in (tmp_path / "outputs").read_text()  # the comment job posts it
+
+
+def test_pr_check_reports_a_stale_compile_and_a_failed_data_check(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    # Compiled with three targets only: compile --check sees the others' files missing.
+    (repo / "data" / "customers.csv").unlink()  # validate --data fails: no dvc repro
+    args = ["ci", "pr-check", "--project-dir", str(repo), "--base", "HEAD"]
+    done = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 1, done.output
+    groups = [line for line in done.stdout.splitlines() if line.startswith("::group::")]
+    assert groups == [
+        "::group::mlproject validate",
+        "::group::mlproject plan (compile --check)",
+        "::group::dvc pull",
+        "::group::mlproject validate --data",
+    ]
+    assert (tmp_path / "mlproject-plan.md").read_text().strip()  # what compile would write
+    assert "validate success, compile --check failure, repro failure" in done.stdout
+
+
 def test_an_oversized_pr_report_is_cut_for_the_comment_not_for_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,82 @@
+"""``mlproject ci pr-check``: the checks of the pull-request job, in one step (runtime, CI).
+
+In order: ``mlproject validate``; when the spec is valid, ``mlproject plan
+--detailed-exitcode --format markdown`` (compile --check, saying what would
+change), ``dvc pull --allow-missing`` (a cache miss is not an error: repro
+rebuilds it), then ``mlproject validate --data`` and ``dvc repro``. Each runs
+as a subprocess in a collapsed log group, and its outcome (success, failure or
+skipped) goes to :mod:`mlruntime.ci.pr_report`, which writes the report. The
+validate and plan outputs are also written where ``ci pr-report`` reads them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlruntime.ci.actions import annotate
+from mlruntime.ci.pr_report import Outcomes
+
+MLPROJECT = (sys.executable, "-m", "mlcli")
+
+
+@dataclass(frozen=True)
+class CheckLogs:
+    """Where the validate output and the plan's Markdown are written."""
+
+    validate: Path
+    plan: Path
+
+
+def _group(
+    title: str,
+    args: Sequence[str],
+    cwd: Path,
+    capture: Path | None = None,
+    *,
+    with_stderr: bool = False,
+) -> bool:
+    """Run ``args`` in a log group; with ``capture``, its stdout (``with_stderr``: and its
+    stderr, the diagnostics) is also written there."""
+    print(f"::group::{title}", flush=True)
+    try:
+        if capture is None:
+            done = subprocess.run(args, cwd=cwd, check=False)
+        else:
+            stderr = subprocess.STDOUT if with_stderr else None
+            done = subprocess.run(args, cwd=cwd, check=False, stdout=subprocess.PIPE, stderr=stderr)
+            text = done.stdout.decode("utf-8", errors="replace")
+            capture.parent.mkdir(parents=True, exist_ok=True)
+            capture.write_text(text, encoding="utf-8")
+            print(text, end="", flush=True)
+    except OSError as exc:
+        print(f"{args[0]}: {exc}", flush=True)
+        return False
+    finally:
+        print("::endgroup::", flush=True)
+    return done.returncode == 0
+
+
+def _outcome(ok: bool) -> str:
+    return "success" if ok else "failure"
+
+
+def run_checks(project_dir: Path, spec: str, logs: CheckLogs) -> Outcomes:
+    """Validate, compile --check, pull and repro ``spec`` in ``project_dir``."""
+    validate = [*MLPROJECT, "validate", spec]
+    valid = _group("mlproject validate", validate, project_dir, logs.validate, with_stderr=True)
+    if not valid:
+        return Outcomes("failure", "skipped", "skipped")
+    plan = [*MLPROJECT, "plan", "--detailed-exitcode", "--format", "markdown", spec]
+    compiled = _group("mlproject plan (compile --check)", plan, project_dir, logs.plan)
+    pull = ["dvc", "pull", "--allow-missing"]
+    if not _group("dvc pull", pull, project_dir):
+        print(annotate("warning", "dvc pull failed, recomputing"), flush=True)
+    data = _group(
+        "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
+    )
+    repro = data and _group("dvc repro", ["dvc", "repro"], project_dir)
+    return Outcomes("success", _outcome(compiled), _outcome(repro))
