@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,37 @@ def test_engine_gives_the_in_memory_verdicts(
         assert column["new_categories"] == want["new_categories"]
     assert got["freshness"] == expected["freshness"]
     assert got["volume"] == expected["volume"]
-    # the same plots: one chart per test, with as many bars
+    # the same plots: one chart per test, with as many bars, the same categories, shares
+    # within DISPLAY_TOLERANCE (the numeric charts' range is the engine's approximate
+    # 0.5-99.5 % quantiles), the missing shares exactly
     html, want_html = (tmp_path / "out" / "monitor.html").read_text(), _memory_html(current)
     for tag in ("<svg", "<rect"):
         assert html.count(tag) == want_html.count(tag)
+    charts, want_charts = _charts(html), _charts(want_html)
+    assert len(charts) == len(want_charts) >= len(expected["drift"]["features"])
+    for chart, want_chart in zip(charts, want_charts, strict=True):
+        assert len(chart) == len(want_chart)
+        for (label, who, share), (want_label, want_who, want_share) in zip(
+            chart, want_chart, strict=True
+        ):
+            assert who == want_who
+            if not _NUMBERS.search(want_label):  # a category, "(missing)", "(other)"
+                assert label == want_label
+            tolerance = 0.0 if label == "(missing)" else DISPLAY_TOLERANCE
+            assert share == pytest.approx(want_share, abs=tolerance), (label, want_label)
+
+
+DISPLAY_TOLERANCE = 0.02  # a share of rows per report bin
+_NUMBERS = re.compile(r"\d\.\.|≤ |&gt; ")
+_BAR = re.compile(r"<title>([^<]*): (reference|current) ([0-9.]+)%</title>")
+
+
+def _charts(html: str) -> list[list[tuple[str, str, float]]]:
+    """Every SVG chart of a report as its bars: (bin label, window, share)."""
+    return [
+        [(m[1], m[2], float(m[3]) / 100) for m in _BAR.finditer(svg)]
+        for svg in html.split("<svg")[1:]
+    ]
 
 
 def _memory_html(current: Path) -> str:

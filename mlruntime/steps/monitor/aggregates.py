@@ -155,6 +155,19 @@ def grids_from(row: Sequence[object], columns: Sequence[str]) -> dict[str, Grid 
     return grids
 
 
+def snap_query(relation: str, grids: dict[str, Grid], dialect: Dialect) -> str:
+    """The reference's values nearest the report's approximate range, each side: an
+    approximate quantile between two integers would move every bar of a discrete
+    column's chart by a bin (the in-memory engine's range is exact)."""
+    parts = []
+    for name, grid in grids.items():
+        x = dialect.number(name)
+        for q in grid.display:
+            parts += [f"MAX(CASE WHEN {x} <= {q!r} THEN {x} END)",
+                      f"MIN(CASE WHEN {x} >= {q!r} THEN {x} END)"]  # fmt: skip
+    return f"SELECT {', '.join(parts)} FROM {relation}"
+
+
 def profile_query(
     relation: str,
     numeric: Sequence[str],

@@ -345,7 +345,20 @@ def reference_grids(engine: Engine, reference: AggregateWindow) -> dict[str, agg
     if not numeric:
         return {}
     row = engine.rows(agg.grid_query(reference.relation, numeric, engine.dialect))[0]
-    return agg.grids_from(row, numeric)
+    grids = agg.grids_from(row, numeric)
+    usable = {n: g for n, g in grids.items() if g is not None}
+    if usable:  # the report's range on the reference's own values, as in memory
+        row = engine.rows(agg.snap_query(reference.relation, usable, engine.dialect))[0]
+        for i, (name, grid) in enumerate(usable.items()):
+            low = _nearest(grid.display[0], row[4 * i], row[4 * i + 1])
+            high = _nearest(grid.display[1], row[4 * i + 2], row[4 * i + 3])
+            grids[name] = dataclasses.replace(grid, display=(low, high))
+    return grids
+
+
+def _nearest(value: float, below: object, above: object) -> float:
+    found = [float(v) for v in (below, above) if v is not None]  # type: ignore[arg-type]
+    return min(found, key=lambda v: abs(v - value)) if found else value
 
 
 def settle_display(
