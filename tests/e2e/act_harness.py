@@ -308,7 +308,8 @@ def configure_storage(spec: dict[str, Any], name: str) -> None:
 
     The DVC remote is the bucket (the model store defaults to ``<remote>/models``);
     KServe reads it through a service account; the jobs get the S3 credentials as
-    secrets; production predictions land under a prefix the monitor job reads.
+    secrets; production predictions, and the same rows again once their labels are
+    known, land under prefixes the monitor job reads.
     """
     registry = spec.setdefault("registry", {})
     registry["remote"] = f"s3://{BUCKET}/{name}"
@@ -316,6 +317,7 @@ def configure_storage(spec: dict[str, Any], name: str) -> None:
     registry["ci_secrets"] = sorted(S3_SECRETS)
     if "monitoring" in spec:
         spec["monitoring"]["predictions"] = f"s3://{BUCKET}/{name}/predictions/"
+        spec["monitoring"]["labels"] = f"s3://{BUCKET}/{name}/labelled/"
     deployment = spec.get("deployment") or {}
     if deployment.get("latency"):
         # The deploy workflow's latency gate serves the model and load-tests it for real;

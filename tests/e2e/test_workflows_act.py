@@ -15,8 +15,12 @@ test passes, the strict xfail fails, and the mark must go.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,122 +214,176 @@ def test_deploy_points_kserve_at_the_published_store_with_credentials(
 
 
 # --- monitor and retrain ---------------------------------------------------------
+#
+# The monitor job reads the newest window of production traffic where the spec says
+# (monitoring.predictions, and monitoring.labels once labels are known: S3 prefixes
+# here, see act_harness.configure_storage), and `step decide` dispatches the retrain
+# workflow. decide holds back every trigger within retraining.cooldown (churn: 1d) of
+# the last registered version: a version registered minutes ago by the train run is
+# as fresh as a retrain would be. So these tests start from the history a team has
+# when monitoring runs: the first version registered, and promoted to production
+# (the champion the retrain is gated against), some days ago.
+
+DAY = 86400
 
 
-def _drifted_window(repo: ProjectRepo) -> Any:
-    """The last 400 rows of the data, a later day, prices and contracts moved."""
-    import pandas as pd
+def _history(repo: ProjectRepo, runner: RunnerPython, path: Path, *, days: int) -> ProjectRepo:
+    """A copy of ``repo``'s origin as its team has it ``days`` after the first training.
 
+    Its one version (the train run's) is promoted to staging then production, and every tag is
+    re-dated ``days`` ago: the same commit and message, annotated again with that
+    date (``GIT_COMMITTER_DATE``), as if registered and promoted then. Other tests'
+    promotions (deploy) are left out.
+    """
+    from tests.e2e.act_harness import GIT_IDENTITY, _run
+
+    _run(["git", "clone", "--quiet", "--bare", repo.origin, path])
+    history = ProjectRepo(repo.path, path, repo.name)
+    for tag in history.origin_tags():
+        if not TAG.match(tag):
+            history.origin_git("tag", "--delete", tag)
+    (version,) = _registered_tags(history)
+    promoter = clone_repo(history, path.with_name(f"{path.name}-promote"))
+    for environment in ("staging", "production"):  # in the spec's promotion order
+        promoter.mlproject(runner, "promote", version, "--to", environment)
+    promoter.git("push", "--quiet", "origin", "--tags")
+    then = int(time.time()) - days * DAY
+    env = {**os.environ, **GIT_IDENTITY, "GIT_COMMITTER_DATE": f"@{then} +0000"}
+    for tag in history.origin_tags():
+        commit = history.origin_git("rev-parse", f"{tag}^{{commit}}").strip()
+        message = history.origin_git("tag", "--list", "--format=%(contents)", tag).strip()
+        retag = ["tag", "--force", "--annotate", "--message", message or tag, tag, commit]
+        _run(["git", "--git-dir", path, *retag], env=env)
+    return history
+
+
+def _traffic(repo: ProjectRepo, *, shift: float, rows: int, seed: int) -> Any:
+    """Today's customers as the example's generator makes them (``shift`` 1: strong drift),
+    labelled with whether they churned, scored by the registered model."""
+    import importlib.util
+
+    import joblib
+
+    spec_file = importlib.util.spec_from_file_location("churn_data", repo.path / "make_data.py")
+    assert spec_file is not None and spec_file.loader is not None
+    make_data = importlib.util.module_from_spec(spec_file)
+    spec_file.loader.exec_module(make_data)
+    today = datetime.now(UTC).date().isoformat()
+    window = make_data.make_window(
+        rows, seed=seed, shift=shift, start=today, days=1, first_id=1_000_000 + seed * rows
+    )
     spec = yaml.safe_load((repo.path / "mlproject.yaml").read_text())
-    frame = pd.read_csv(repo.path / spec["data"]["sources"][0]["path"])
-    window = frame.tail(400).copy()
-    window["event_date"] = "2031-01-01"
-    window["monthly_charges"] = (window["monthly_charges"] * 1.8).clip(upper=200)
-    window["contract"] = "month-to-month"
+    model = joblib.load(repo.path / "build" / "model" / "model.joblib")
+    window["prediction"] = model.predict_proba(window[spec["training"]["features"]])[:, 1]
+    window["model_version"] = _registered_tags(repo)[0].partition("@")[2]
     return window
 
 
-def _push_drifted_window(repo: ProjectRepo, work: Path, s3: S3Server, version: str) -> None:
-    """Put a drifted window where the monitor job reads production traffic.
-
-    With ``monitoring.predictions`` in the spec (issue 13, point 4) that is one file
-    per window holding the features, ``prediction`` (the registered model's scores)
-    and ``model_version``, in the folder or S3 prefix the spec names. Before it, the
-    monitor job read the data source itself (``MLPROJECT_CURRENT``): the window is
-    appended there.
-    """
-    import joblib
-    import pandas as pd
-
+def _target(repo: ProjectRepo) -> str:
     spec = yaml.safe_load((repo.path / "mlproject.yaml").read_text())
-    window = _drifted_window(repo)
-    clone = clone_repo(repo, work / "drift")
-    target = (spec.get("monitoring") or {}).get("predictions")
-    if target:
-        model = joblib.load(repo.path / "build" / "model" / "model.joblib")
-        features = spec["training"]["features"]
-        window["prediction"] = model.predict_proba(window[features])[:, 1]
-        window["model_version"] = version
-        name = "2031-01-01.csv"
-        if str(target).startswith("s3://"):
-            bucket, _, prefix = str(target).removeprefix("s3://").partition("/")
-            body = window.to_csv(index=False).encode()
-            s3.client().put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{name}", Body=body)
-            return
-        folder = clone.path / str(target)
-        folder.mkdir(parents=True, exist_ok=True)
-        window.to_csv(folder / name, index=False)
-    else:
-        monitor = yaml.safe_load(repo.workflow("monitor").read_text())
-        steps = monitor["jobs"]["monitor"]["steps"]
-        current = next(
-            s["env"]["MLPROJECT_CURRENT"] for s in steps if "MLPROJECT_CURRENT" in s.get("env", {})
-        )
-        frame = pd.read_csv(clone.path / current)
-        pd.concat([frame, window]).to_csv(clone.path / current, index=False)
-    clone.commit_all("a drifted window of production traffic")
-    clone.git("push", "--quiet", "origin", "main")
+    return str(spec["data"]["sources"][0]["target"])
 
 
-@pytest.mark.skip(
-    reason="unfinished: against the thin workflows the monitor job runs green on the drifted"
-    " window (breach, issue opened, alert routes notified) but decide dispatches no retrain:"
-    " probably the 1d cooldown after the train run this test starts from; to settle"
-)
-def test_monitor_on_a_drifted_window_dispatches_retrain(
-    churn: ProjectRepo,
-    churn_trained: ActRun,
-    runner_python: RunnerPython,
-    s3: S3Server,
-    tmp_path: Path,
-) -> None:
-    assert churn_trained.returncode == 0, churn_trained.explain()
-    _push_drifted_window(churn, tmp_path, s3, _registered_tags(churn)[0].partition("@")[2])
-    monitored = clone_repo(churn, tmp_path / "monitor")
-    run = run_workflow(
-        monitored, "monitor", "workflow_dispatch", runner_python, s3, tmp_path / "act"
+def _put_windows(repo: ProjectRepo, s3: S3Server, **windows: Any) -> None:
+    """Only these windows under the spec's ``monitoring.<where>`` prefixes (one per key).
+
+    Predictions hold no label (production does not know it yet); labelled windows
+    are the same rows again with the target column.
+    """
+    spec = yaml.safe_load((repo.path / "mlproject.yaml").read_text())
+    target = _target(repo)
+    client = s3.client()
+    for where in ("predictions", "labels"):
+        bucket, _, prefix = spec["monitoring"][where].removeprefix("s3://").partition("/")
+        for key in s3.list_keys(prefix, bucket):
+            client.delete_object(Bucket=bucket, Key=key)
+        if where not in windows:
+            continue
+        window = windows[where]
+        if where == "predictions":
+            window = window.drop(columns=[target])
+        name = f"{datetime.now(UTC).date().isoformat()}.csv"
+        body = window.to_csv(index=False).encode()
+        client.put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{name}", Body=body)
+
+
+def _dispatched(run: ActRun) -> list[list[str]]:
+    return [c["argv"] for c in run.calls("gh") if c["argv"][:2] == ["workflow", "run"]]
+
+
+def _fields(argv: list[str]) -> dict[str, str]:
+    """The ``--field key=value`` inputs of a recorded ``gh workflow run``."""
+    pairs = (
+        value.partition("=") for option, value in itertools.pairwise(argv) if option == "--field"
     )
-    assert run.returncode == 0, run.explain()
-    dispatched = [c["argv"] for c in run.calls("gh") if c["argv"][:2] == ["workflow", "run"]]
-    assert [argv[2] for argv in dispatched] == ["mlproject-churn-retrain.yml"], run.explain()
+    return {key: value for key, _, value in pairs}
 
 
-def _origin_after_train(repo: ProjectRepo, path: Path) -> ProjectRepo:
-    """A bare copy of ``repo``'s origin holding only its version tags (no promotions)."""
-    from tests.e2e.act_harness import _run
-
-    _run(["git", "clone", "--quiet", "--bare", repo.origin, path])
-    copy = ProjectRepo(repo.path, path, repo.name)
-    for tag in copy.origin_tags():
-        if not TAG.match(tag):
-            copy.origin_git("tag", "--delete", tag)
-    return copy
+def _monitor(history: ProjectRepo, runner: RunnerPython, s3: S3Server, work: Path) -> ActRun:
+    monitored = clone_repo(history, work / "monitor")
+    return run_workflow(monitored, "monitor", "workflow_dispatch", runner, s3, work / "act")
 
 
-def test_retrain_gates_the_challenger_then_registers_or_opens_a_pr(
+@pytest.fixture(scope="module")
+def drift_monitored(
     churn: ProjectRepo,
     churn_trained: ActRun,
     runner_python: RunnerPython,
     s3: S3Server,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[ProjectRepo, ActRun, Any]:
+    """The monitor workflow three days after the first training, on a drifted window:
+    the history (a copy of origin), the run, and the window's rows (labels included)."""
+    assert churn_trained.returncode == 0, churn_trained.explain()
+    work = tmp_path_factory.mktemp("drift-monitored")
+    history = _history(churn, runner_python, work / "origin.git", days=3)
+    window = _traffic(churn, shift=1.0, rows=1000, seed=5)
+    _put_windows(churn, s3, predictions=window)
+    return history, _monitor(history, runner_python, s3, work), window
+
+
+def test_monitor_on_a_drifted_window_dispatches_retrain(
+    drift_monitored: tuple[ProjectRepo, ActRun, Any],
+) -> None:
+    _, run, _ = drift_monitored
+    assert run.returncode == 0, run.explain()
+    assert "/predictions/" in run.log  # the window production wrote, not the training data
+    (argv,) = _dispatched(run)
+    assert argv[2:5] == ["mlproject-churn-retrain.yml", "--ref", "main"], argv
+    reason = _fields(argv)["reason"]
+    assert reason.startswith("retrain: ") and "drift" in reason, reason
+    assert "performance" not in reason  # no labels yet
+    # The breach is also reported: the model-health issue, and the Slack route.
+    issues = [c for c in run.calls("gh") if c["argv"][:4] == ["api", "--method", "POST"]]
+    assert issues and issues[0]["argv"][3] == f"repos/{REPOSITORY}/issues", run.explain()
+    assert run.calls("curl"), run.explain()
+
+
+def test_retrain_dispatched_by_the_monitor_gates_the_challenger_against_the_champion(
+    drift_monitored: tuple[ProjectRepo, ActRun, Any],
+    runner_python: RunnerPython,
+    s3: S3Server,
     tmp_path: Path,
 ) -> None:
-    assert churn_trained.returncode == 0, churn_trained.explain()
-    # Its own copy of origin as the train run left it: no champion yet, whatever the
-    # other tests (deploy) promoted since.
-    churn = _origin_after_train(churn, tmp_path / "origin.git")
-    before = set(_registered_tags(churn))
-    # New labelled data reached the training source since the last version.
+    history, monitored, window = drift_monitored
+    assert monitored.returncode == 0, monitored.explain()
+    (argv,) = _dispatched(monitored)
+    ref, inputs = argv[argv.index("--ref") + 1], _fields(argv)
+    before = set(_registered_tags(history))
+    # Meanwhile the drifted window's labels reached the training source.
     import pandas as pd
 
-    labelled = clone_repo(churn, tmp_path / "labelled")
+    labelled = clone_repo(history, tmp_path / "labelled")
     source = labelled.path / "data" / "customers.csv"
-    window = _drifted_window(labelled)
-    pd.concat([pd.read_csv(source), window]).to_csv(source, index=False)
-    labelled.commit_all("a new labelled window")
-    labelled.git("push", "--quiet", "origin", "HEAD:main")
-    head_before = churn.origin_git("rev-parse", "main").strip()
+    rows = window.drop(columns=["prediction", "model_version"])
+    pd.concat([pd.read_csv(source), rows]).to_csv(source, index=False)
+    labelled.commit_all("labels of the drifted window")
+    labelled.git("push", "--quiet", "origin", f"HEAD:{ref}")
+    head_before = history.origin_git("rev-parse", ref).strip()
 
-    retrained = clone_repo(churn, tmp_path / "retrain")
+    # The retrain workflow as GitHub would start it: on that ref, with those inputs.
+    retrained = clone_repo(history, tmp_path / "retrain")
+    retrained.git("checkout", "--quiet", ref)
     run = run_workflow(
         retrained,
         "retrain",
@@ -333,15 +391,78 @@ def test_retrain_gates_the_challenger_then_registers_or_opens_a_pr(
         runner_python,
         s3,
         tmp_path / "act",
-        inputs={"reason": "drift: contract, monthly_charges"},
+        inputs=inputs,
     )
     assert run.returncode == 0, run.explain()
-    assert "beat_champion" in run.log, run.explain()  # the challenger's gate ran
-    new_tags = set(_registered_tags(churn)) - before
+    # The attempt is recorded (decide counts it for the cooldown), dated now.
+    attempts = [t for t in history.origin_tags() if t.startswith("mlproject-retrain/")]
+    assert len(attempts) == 1, history.origin_tags()
+    new_tags = set(_registered_tags(history)) - before
     pull_requests = [c for c in run.calls("gh") if c["argv"][:2] == ["pr", "create"]]
     assert new_tags or pull_requests, run.explain()
-    if new_tags:  # registered: the challenger's dvc.lock was pushed to main first
-        assert churn.origin_git("rev-parse", "main").strip() != head_before
+    # The challenger was gated against the champion in production, not skipped.
+    head = history.origin_git("rev-parse", ref).strip()
+    pushed = head if new_tags else None
+    if pull_requests:
+        branch = pull_requests[0]["argv"][pull_requests[0]["argv"].index("--head") + 1]
+        pushed = history.origin_git("rev-parse", branch).strip()
+    assert pushed is not None
+    report = json.loads(history.origin_git("show", f"{pushed}:reports/gate.json"))
+    (champion,) = [c for c in report["checks"] if c["check"] == "beat_champion"]
+    assert champion["status"] == "pass", champion
+    assert report["passed"] is True
+    if new_tags:  # registered: the challenger's commit was pushed to main first, then deployed
+        assert head != head_before
+        (tag,) = new_tags
+        assert history.origin_git("rev-parse", f"{tag}^{{commit}}").strip() == head
+        assert inputs["reason"] in history.origin_git("log", "-1", "--format=%B", head)
+        deploys = _dispatched(run)
+        assert deploys and deploys[0][2] == "mlproject-churn-deploy.yml", run.explain()
+        assert f"version={tag}" in deploys[0], deploys
+
+
+def test_monitor_dispatches_a_scheduled_retrain_without_drift(
+    churn: ProjectRepo,
+    churn_trained: ActRun,
+    runner_python: RunnerPython,
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    assert churn_trained.returncode == 0, churn_trained.explain()
+    # Ten days on, the weekly retraining.schedule has come due at least once.
+    history = _history(churn, runner_python, tmp_path / "origin.git", days=10)
+    _put_windows(churn, s3, predictions=_traffic(churn, shift=0.0, rows=1000, seed=3))
+    run = _monitor(history, runner_python, s3, tmp_path)
+    assert run.returncode == 0, run.explain()
+    assert not [c for c in run.calls("gh") if c["argv"][:2] == ["api", "--method"]], (
+        "no breach, no issue"
+    )
+    (argv,) = _dispatched(run)
+    assert _fields(argv)["reason"] == "retrain: schedule fired", run.explain()
+
+
+def test_monitor_dispatches_retrain_when_labels_show_the_metric_below_its_minimum(
+    churn: ProjectRepo,
+    churn_trained: ActRun,
+    runner_python: RunnerPython,
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    assert churn_trained.returncode == 0, churn_trained.explain()
+    history = _history(churn, runner_python, tmp_path / "origin.git", days=3)
+    # Labels of an undrifted window arrive, and the customers did the opposite of what
+    # the model scored: roc_auc far below monitoring.performance.minimum (0.75).
+    window = _traffic(churn, shift=0.0, rows=1000, seed=4)
+    target = _target(churn)
+    labelled = window.assign(**{target: 1 - window[target]})
+    _put_windows(churn, s3, predictions=window, labels=labelled)
+    run = _monitor(history, runner_python, s3, tmp_path)
+    assert run.returncode == 0, run.explain()
+    assert "/labelled/" in run.log and "(labelled)" in run.log, run.explain()
+    (argv,) = _dispatched(run)
+    reason = _fields(argv)["reason"]
+    assert reason.startswith("retrain: ") and "performance" in reason, reason
+    assert "drift" not in reason, reason
 
 
 # --- batch scoring (demand) --------------------------------------------------------
