@@ -259,24 +259,38 @@ def _history(repo: ProjectRepo, runner: RunnerPython, path: Path, *, days: int) 
 
 def _traffic(repo: ProjectRepo, *, shift: float, rows: int, seed: int) -> Any:
     """Today's customers as the example's generator makes them (``shift`` 1: strong drift),
-    labelled with whether they churned, scored by the registered model."""
+    with whether they churned (known later)."""
     import importlib.util
-
-    import joblib
 
     spec_file = importlib.util.spec_from_file_location("churn_data", repo.path / "make_data.py")
     assert spec_file is not None and spec_file.loader is not None
     make_data = importlib.util.module_from_spec(spec_file)
     spec_file.loader.exec_module(make_data)
     today = datetime.now(UTC).date().isoformat()
-    window = make_data.make_window(
+    return make_data.make_window(
         rows, seed=seed, shift=shift, start=today, days=1, first_id=1_000_000 + seed * rows
     )
-    spec = yaml.safe_load((repo.path / "mlproject.yaml").read_text())
-    model = joblib.load(repo.path / "build" / "model" / "model.joblib")
-    window["prediction"] = model.predict_proba(window[spec["training"]["features"]])[:, 1]
-    window["model_version"] = _registered_tags(repo)[0].partition("@")[2]
-    return window
+
+
+def _scored(repo: ProjectRepo, runner: RunnerPython, window: Any, name: str) -> Any:
+    """``window`` as production logs it: ``mlproject step score`` with the registered
+    model's file (``prediction``, ``probability_<class>``, no PII), its version."""
+    import pandas as pd
+
+    folder = repo.path / "traffic"
+    folder.mkdir(exist_ok=True)
+    window.to_csv(folder / f"{name}.csv", index=False)
+    model = repo.path / "build" / "model" / "model.joblib"
+    repo.mlproject(
+        runner,
+        "step",
+        "score",
+        *("--model", str(model), "--input", str(folder / f"{name}.csv")),
+        *("--output", str(folder / f"{name}.scored.csv")),
+    )
+    scored = pd.read_csv(folder / f"{name}.scored.csv")
+    scored["model_version"] = _registered_tags(repo)[0].partition("@")[2]
+    return scored
 
 
 def _target(repo: ProjectRepo) -> str:
@@ -338,7 +352,7 @@ def drift_monitored(
     work = tmp_path_factory.mktemp("drift-monitored")
     history = _history(churn, runner_python, work / "origin.git", days=3)
     window = _traffic(churn, shift=1.0, rows=1000, seed=5)
-    _put_windows(churn, s3, predictions=window)
+    _put_windows(churn, s3, predictions=_scored(churn, runner_python, window, "drifted"))
     return history, _monitor(history, runner_python, s3, work), window
 
 
@@ -354,7 +368,7 @@ def test_monitor_on_a_drifted_window_dispatches_retrain(
     assert reason.startswith("retrain: ") and "drift" in reason, reason
     assert "performance" not in reason  # no labels yet
     # The breach is also reported: the model-health issue, and the Slack route.
-    issues = [c for c in run.calls("gh") if c["argv"][:4] == ["api", "--method", "POST"]]
+    issues = [c for c in run.calls("gh") if c["argv"][:3] == ["api", "--method", "POST"]]
     assert issues and issues[0]["argv"][3] == f"repos/{REPOSITORY}/issues", run.explain()
     assert run.calls("curl"), run.explain()
 
@@ -375,8 +389,7 @@ def test_retrain_dispatched_by_the_monitor_gates_the_challenger_against_the_cham
 
     labelled = clone_repo(history, tmp_path / "labelled")
     source = labelled.path / "data" / "customers.csv"
-    rows = window.drop(columns=["prediction", "model_version"])
-    pd.concat([pd.read_csv(source), rows]).to_csv(source, index=False)
+    pd.concat([pd.read_csv(source), window]).to_csv(source, index=False)
     labelled.commit_all("labels of the drifted window")
     labelled.git("push", "--quiet", "origin", f"HEAD:{ref}")
     head_before = history.origin_git("rev-parse", ref).strip()
@@ -431,7 +444,8 @@ def test_monitor_dispatches_a_scheduled_retrain_without_drift(
     assert churn_trained.returncode == 0, churn_trained.explain()
     # Ten days on, the weekly retraining.schedule has come due at least once.
     history = _history(churn, runner_python, tmp_path / "origin.git", days=10)
-    _put_windows(churn, s3, predictions=_traffic(churn, shift=0.0, rows=1000, seed=3))
+    window = _traffic(churn, shift=0.0, rows=1000, seed=3)
+    _put_windows(churn, s3, predictions=_scored(churn, runner_python, window, "steady"))
     run = _monitor(history, runner_python, s3, tmp_path)
     assert run.returncode == 0, run.explain()
     assert not [c for c in run.calls("gh") if c["argv"][:2] == ["api", "--method"]], (
@@ -452,7 +466,7 @@ def test_monitor_dispatches_retrain_when_labels_show_the_metric_below_its_minimu
     history = _history(churn, runner_python, tmp_path / "origin.git", days=3)
     # Labels of an undrifted window arrive, and the customers did the opposite of what
     # the model scored: roc_auc far below monitoring.performance.minimum (0.75).
-    window = _traffic(churn, shift=0.0, rows=1000, seed=4)
+    window = _scored(churn, runner_python, _traffic(churn, shift=0.0, rows=1000, seed=4), "late")
     target = _target(churn)
     labelled = window.assign(**{target: 1 - window[target]})
     _put_windows(churn, s3, predictions=window, labels=labelled)
