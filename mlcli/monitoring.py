@@ -46,7 +46,8 @@ def parse_now(value: str | None, option: str = "--now") -> float:
     "--current",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
-    help="The current window (CSV or Parquet).",
+    help="The current window (CSV or Parquet; with monitoring.engine spark also "
+    "table:NAME, a table of the Spark catalog).",
 )
 @click.option(
     "--predictions-col",

@@ -297,3 +297,36 @@ def test_schema_checks_on_every_engine(
         assert got["data_quality"] == memory["data_quality"], name  # violations, shares
         assert (got["freshness"], got["volume"]) == (memory["freshness"], memory["volume"]), name
     assert any("not a date or time" in e for e in got["errors"])
+
+
+@pytest.mark.parametrize("engine", ENGINES[1:])  # spark only: tables are its catalog's
+def test_spark_reads_the_window_from_a_table(
+    shop: tuple[Path, Path, dict[str, Any]], engine: str, tmp_path: Path
+) -> None:
+    """``--current table:NAME``: spark.table(NAME), the same report as the Parquet file."""
+    from mlruntime.steps.monitor.engines import SparkEngine
+
+    template, current, expected = shop
+    project = tmp_path / "shop"
+    shutil.copytree(template, project)
+    _with_engine(project, engine)
+    SparkEngine().session.read.parquet(str(current)).createOrReplaceTempView("shop_current")
+    got = _monitor(project, Path("table:shop_current"), tmp_path / "out")
+    assert got["status"] == expected["status"]
+    assert got["breaches"] == expected["breaches"]
+    assert got["drift"]["drifted"] == expected["drift"]["drifted"]
+    assert got["current"]["rows"] == expected["current"]["rows"]
+    missing = _monitor(project, Path("table:no_such_table"), tmp_path / "missing")
+    assert any("no_such_table" in e for e in missing["errors"])
+
+
+def test_a_table_window_needs_the_spark_engine(
+    shop: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    template, _, _ = shop
+    project = tmp_path / "shop"
+    shutil.copytree(template, project)
+    _with_engine(project, "duckdb")
+    got = _monitor(project, Path("table:events"), tmp_path / "out")
+    assert got["status"] == "error"
+    assert any("monitoring.engine: spark" in e for e in got["errors"]), got["errors"]

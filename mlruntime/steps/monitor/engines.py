@@ -50,7 +50,21 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+TABLE_PREFIX = "table:"  # --current table:db.events: a table of the Spark catalog
+
+
+def table_name(path: Path) -> str | None:
+    """The catalog table a window names (``table:NAME``), or None for a file."""
+    text = str(path)
+    return text[len(TABLE_PREFIX) :] if text.startswith(TABLE_PREFIX) else None
+
+
 def parquet_files(path: Path) -> list[Path]:
+    if table_name(path) is not None:
+        raise StepError(
+            f"{path}: a table is read by monitoring.engine: spark (spark.table); the memory "
+            "and duckdb engines read files (CSV or Parquet; duckdb: Parquet)"
+        )
     if path.is_dir():
         files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq"))
         if not files:
@@ -137,9 +151,26 @@ class SparkEngine:
         self.session.sparkContext.setLogLevel("ERROR")
 
     def register(self, path: Path, name: str) -> str:
-        files = [str(f) for f in parquet_files(path)]
-        self.session.read.parquet(*files).createOrReplaceTempView(name)
+        self.frame(path).createOrReplaceTempView(name)
         return f"`{name}`"
+
+    def frame(self, path: Path) -> Any:
+        """The window as a DataFrame: a catalog table (``table:NAME``) or Parquet files."""
+        table = table_name(path)
+        if table is not None:
+            try:
+                return self.session.table(table)
+            except Exception as exc:  # AnalysisException: no such table
+                first = str(exc).strip().splitlines()[0]
+                raise StepError(f"Spark has no table '{table}': {first}") from None
+        return self.session.read.parquet(*[str(f) for f in parquet_files(path)])
+
+    def schema(self, path: Path) -> tuple[pa.Schema, int]:
+        """The window's columns (as Arrow types) and rows."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        frame = self.frame(path)
+        return to_arrow_schema(frame.schema), int(frame.count())
 
     def restrict(self, relation: str, name: str, where: str) -> str:
         self.session.sql(f"SELECT * FROM {relation} WHERE {where}").createOrReplaceTempView(name)
@@ -165,6 +196,9 @@ def open_engine(name: str) -> Engine:
 
 def parquet_schema(path: Path) -> pa.Schema:
     import pyarrow.parquet as pq
+
+    if table_name(path) is not None:
+        return SparkEngine().schema(path)[0]
 
     try:
         return pq.read_schema(parquet_files(path)[0])

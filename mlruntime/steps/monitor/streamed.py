@@ -33,9 +33,15 @@ def _size(path: Path) -> int:
 
 def choose(setting: str, paths: Iterable[Path | None]) -> str:
     """The engine this run uses."""
+    files = [p for p in paths if p is not None]
+    if any(engines.table_name(p) is not None for p in files):
+        if setting not in {"auto", "spark"}:
+            raise StepError(
+                f"a table:NAME window is read by monitoring.engine: spark, not {setting}"
+            )
+        return "spark"
     if setting != "auto":
         return setting
-    files = [p for p in paths if p is not None]
     parquet = all(p.is_dir() or p.name.lower().endswith((".parquet", ".pq")) for p in files)
     large = sum(_size(p) for p in files) > AUTO_BYTES
     if parquet and large and importlib.util.find_spec("duckdb") is not None:
@@ -47,6 +53,9 @@ def shell(path: Path, role: str) -> AggregateWindow:
     """The window by its schema and row count, before any aggregate is computed."""
     import pyarrow.parquet as pq
 
+    if engines.table_name(path) is not None:
+        schema, count = engines.SparkEngine().schema(path)
+        return AggregateWindow(role, path, schema, "", count)
     schema = engines.parquet_schema(path)
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in engines.parquet_files(path))
     return AggregateWindow(role, path, schema, "", rows)
