@@ -10,6 +10,7 @@ is the bare command. A :class:`~mlruntime.ci.actions.CiError` becomes
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -291,7 +292,8 @@ def pr_check_command(base: str, spec: str, project_dir: Path) -> None:
     from mlruntime.ci.pr_check import CheckLogs, run_checks
 
     logs = CheckLogs(_runner_temp("mlproject-validate.txt"), _runner_temp("mlproject-plan.md"))
-    _report(project_dir, base, run_checks(project_dir, spec, logs))
+    say = functools.partial(click.echo, nl=False)  # flushes each piece: subprocesses share stdout
+    _report(project_dir, base, run_checks(project_dir, spec, logs, say))
 
 
 def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:

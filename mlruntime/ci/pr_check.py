@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,10 @@ from mlruntime.ci.actions import annotate
 from mlruntime.ci.pr_report import Outcomes
 
 MLPROJECT = (sys.executable, "-m", "mlcli")
+
+# Where the log text goes (the CLI passes its writer: runtime code does not print);
+# each piece is written as given, newlines included.
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class CheckLogs:
 
 
 def _group(
+    say: Say,
     title: str,
     args: Sequence[str],
     cwd: Path,
@@ -41,7 +46,7 @@ def _group(
 ) -> bool:
     """Run ``args`` in a log group; with ``capture``, its stdout (``with_stderr``: and its
     stderr, the diagnostics) is also written there."""
-    print(f"::group::{title}", flush=True)
+    say(f"::group::{title}\n")
     try:
         if capture is None:
             done = subprocess.run(args, cwd=cwd, check=False)
@@ -51,12 +56,12 @@ def _group(
             text = done.stdout.decode("utf-8", errors="replace")
             capture.parent.mkdir(parents=True, exist_ok=True)
             capture.write_text(text, encoding="utf-8")
-            print(text, end="", flush=True)
+            say(text)
     except OSError as exc:
-        print(f"{args[0]}: {exc}", flush=True)
+        say(f"{args[0]}: {exc}\n")
         return False
     finally:
-        print("::endgroup::", flush=True)
+        say("::endgroup::\n")
     return done.returncode == 0
 
 
@@ -64,19 +69,22 @@ def _outcome(ok: bool) -> str:
     return "success" if ok else "failure"
 
 
-def run_checks(project_dir: Path, spec: str, logs: CheckLogs) -> Outcomes:
-    """Validate, compile --check, pull and repro ``spec`` in ``project_dir``."""
+def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outcomes:
+    """Validate, compile --check, pull and repro ``spec`` in ``project_dir``; the log goes to
+    ``say``."""
     validate = [*MLPROJECT, "validate", spec]
-    valid = _group("mlproject validate", validate, project_dir, logs.validate, with_stderr=True)
+    valid = _group(
+        say, "mlproject validate", validate, project_dir, logs.validate, with_stderr=True
+    )
     if not valid:
         return Outcomes("failure", "skipped", "skipped")
     plan = [*MLPROJECT, "plan", "--detailed-exitcode", "--format", "markdown", spec]
-    compiled = _group("mlproject plan (compile --check)", plan, project_dir, logs.plan)
+    compiled = _group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
     pull = ["dvc", "pull", "--allow-missing"]
-    if not _group("dvc pull", pull, project_dir):
-        print(annotate("warning", "dvc pull failed, recomputing"), flush=True)
+    if not _group(say, "dvc pull", pull, project_dir):
+        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
     data = _group(
-        "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
+        say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
     )
-    repro = data and _group("dvc repro", ["dvc", "repro"], project_dir)
+    repro = data and _group(say, "dvc repro", ["dvc", "repro"], project_dir)
     return Outcomes("success", _outcome(compiled), _outcome(repro))
