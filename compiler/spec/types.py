@@ -18,7 +18,9 @@ from compiler.spec.constraints import (
 
 # Frozen, closed models: an unknown key is an error, never silently ignored; numbers are
 # finite (`.inf` or `.nan` is never a meaningful limit).
-STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+STRICT = ConfigDict(
+    extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
+)
 
 Slug = Annotated[
     str,
