@@ -222,8 +222,11 @@ def retrain(demo: Demo) -> None:
         # whose challenger fails the gate still counts for cooldown and max retrains.
         model = demo.compiled.registry.model_name
         attempt = f"mlproject-retrain/{model}/demo-1"
+        # annotated, so that it is dated now (a lightweight tag carries its commit's date)
         demo.runner.run(
-            "git tag (retrain attempt)", ["git", "tag", attempt], outcome=lambda r: attempt
+            "git tag (retrain attempt)",
+            ["git", "tag", "--annotate", "--message", "retrain attempt demo-1", attempt],
+            outcome=lambda r: attempt,
         )
         source = demo.compiled.training_source
         assert source.path is not None
