@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import sys
 import threading
@@ -290,10 +291,20 @@ def test_progress_falls_back_to_plain_lines_without_rich(
 
 
 def test_run_loadtest_reports_progress_as_events_and_prints_nothing(
-    fake_v2: int, compiled: Path, capfd: pytest.CaptureFixture[str]
+    fake_v2: int,
+    compiled: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mlruntime.serving.loadtest import LoadOptions, LoadProgress, run_loadtest
     from mlruntime.serving.report import Limits
+
+    # Log records are the runtime's channel; the CLI routes them (mlcli.steps attaches a
+    # handler that an earlier in-process CLI test in this worker may have left): without
+    # handlers, whatever reaches the terminal was written directly.
+    monkeypatch.setattr(logging.getLogger("mlruntime"), "handlers", [])
+    monkeypatch.setattr(logging.getLogger("mlruntime.steps"), "handlers", [])
+    monkeypatch.setattr(logging.lastResort, "level", logging.CRITICAL + 1)
 
     seen: list[LoadProgress] = []
     options = LoadOptions(
