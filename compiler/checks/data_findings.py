@@ -41,9 +41,7 @@ def pointer_of(data: Any, path: NamedPath) -> Pointer:
     """``path`` with every list element's name replaced by its index in ``data``."""
     pointer: list[str | int] = []
     node = data
-    parts = list(path)
-    while parts:
-        part = parts.pop(0)
+    for part in path:
         if isinstance(node, list):
             index = _index_of(node, part)
             if index is None:
@@ -51,9 +49,9 @@ def pointer_of(data: Any, path: NamedPath) -> Pointer:
                 break
             pointer.append(index)
             node = node[index]
-            continue
-        pointer.append(part)
-        node = node.get(part) if isinstance(node, dict) else None
+        else:
+            pointer.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return tuple(pointer)
 
 
