@@ -21,6 +21,7 @@ from mlruntime.ci.actions import (
     set_outputs,
     summary,
 )
+from mlruntime.steps.decide import attempt_tag
 
 
 def require_default_branch() -> None:
@@ -48,7 +49,7 @@ def require_default_branch() -> None:
 def record_attempt(project_dir: Path, model: str) -> str:
     require_default_branch()
     run = f"{os.environ.get('GITHUB_RUN_ID', 'local')}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
-    tag = f"mlproject-retrain/{model}/{run}"
+    tag = attempt_tag(model, run)
     ensure_identity(project_dir)
     # Annotated: its creator date is now. A lightweight tag's would be the date of the
     # commit retrained from, which can be weeks old: the attempt would fall outside the

@@ -33,6 +33,7 @@ from mlruntime.demo.traffic import (
     replay_window,
 )
 from mlruntime.demo.windows import append_labelled, closest_test, monitor_input
+from mlruntime.steps.decide import attempt_tag
 
 
 def traffic(demo: Demo) -> None:
@@ -221,7 +222,7 @@ def retrain(demo: Demo) -> None:
         # As the generated retrain workflow does: an attempt marker, so that a retrain
         # whose challenger fails the gate still counts for cooldown and max retrains.
         model = demo.compiled.registry.model_name
-        attempt = f"mlproject-retrain/{model}/demo-1"
+        attempt = attempt_tag(model, "demo-1")
         # annotated, so that it is dated now (a lightweight tag carries its commit's date)
         demo.runner.run(
             "git tag (retrain attempt)",

@@ -95,6 +95,11 @@ class Decision:
 ATTEMPT_PREFIX = "mlproject-retrain/"
 
 
+def attempt_tag(model: str, run: str) -> str:
+    """The git tag marking one retrain attempt of ``model`` (read by :func:`registry_versions`)."""
+    return f"{ATTEMPT_PREFIX}{model}/{run}"
+
+
 def registry_versions(repo: Path, model: str) -> list[Version]:
     """Every retrain in git tags (versions and attempt markers) with its date, oldest first."""
     try:
