@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,6 @@ def monitor(demo: Demo) -> None:
         files = list(enumerate(demo.window_files, start=1))
         with ThreadPoolExecutor(max_workers=max(len(files), 1)) as pool:
             runs = [pool.submit(_monitor_window, demo, n, path) for n, path in files]
-            wait(runs)
         demo.timeline.reorder([f"monitor window {number}" for number, _ in files])
         for (number, _), run in zip(files, runs, strict=True):
             result = run.result()  # a failed run raises its DemoError here, in window order
