@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +114,12 @@ def missing_tools() -> str | None:
     if shutil.which("git") is None:
         return "git not on PATH"
     return None
+
+
+def act_marks() -> list[pytest.MarkDecorator]:
+    """An act test module's ``pytestmark``: slow, and skipped (saying why) where it cannot run."""
+    missing = missing_tools()
+    return [pytest.mark.slow, pytest.mark.skipif(missing is not None, reason=missing or "")]
 
 
 def free_port() -> int:

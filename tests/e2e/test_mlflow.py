@@ -74,6 +74,20 @@ def _venv() -> Path:
     return venv
 
 
+def _registered_with_mlserver(
+    trained: Trained, server: Server, tmp_path: Path
+) -> tuple[Path, Path]:
+    """The MLflow venv's ``mlserver`` (skips without it) and a copy of the trained project
+    registered as v0.1.0: what the two MLServer tests start from."""
+    venv = _venv()
+    mlserver = venv / "bin" / "mlserver"
+    if not mlserver.is_file():
+        pytest.skip(f"no mlserver in {venv} (mlserver==1.7.1 mlserver-mlflow==1.7.1)")
+    _, project = trained.copy(tmp_path)
+    sh(project, "mlproject", "register", env=_env(server))
+    return mlserver, project
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -446,12 +460,7 @@ def test_mlserver_serves_the_registered_version_in_the_mlflow_format(
 
     from tests.runtime.test_serve_support import start_serve
 
-    venv = _venv()
-    mlserver = venv / "bin" / "mlserver"
-    if not mlserver.is_file():
-        pytest.skip(f"no mlserver in {venv} (mlserver==1.7.1 mlserver-mlflow==1.7.1)")
-    _, project = trained.copy(tmp_path)
-    sh(project, "mlproject", "register", env=_env(server))
+    mlserver, project = _registered_with_mlserver(trained, server, tmp_path)
     model = joblib.load(project / layout.MODEL_FILE)
     sidecar = json.loads((project / layout.MODEL_SIDECAR).read_text())
     # the MLflow model comes from the DVC cache by the hashes dvc.lock recorded at v0.1.0
@@ -530,12 +539,7 @@ def test_slo_gate_serves_the_mlflow_format_with_mlservers_mlflow_runtime(
     """The deploy workflow's latency gate for ``model_format: mlflow``: the generated job
     installs the ``serve-mlflow`` extra (MLServer's MLflow runtime, at the pins of the
     venv used here); without that runtime the gate stops with a clear error."""
-    venv = _venv()
-    mlserver = venv / "bin" / "mlserver"
-    if not mlserver.is_file():
-        pytest.skip(f"no mlserver in {venv} (mlserver==1.7.1 mlserver-mlflow==1.7.1)")
-    _, project = trained.copy(tmp_path)
-    sh(project, "mlproject", "register", env=_env(server))
+    mlserver, project = _registered_with_mlserver(trained, server, tmp_path)
     summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
     gate = ["mlproject", "slo-gate", "--version", "v0.1.0", "--duration", "2"]
     env = _env(server, GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs))

@@ -33,15 +33,11 @@ from tests.e2e.act_harness import (
     RunnerPython,
     S3Server,
     _run,
+    act_marks,
     free_port,
-    missing_tools,
 )
 
-_MISSING = missing_tools()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(_MISSING is not None, reason=_MISSING or ""),
-]
+pytestmark = act_marks()
 
 
 def _digests(root: Path) -> dict[str, str]:

@@ -35,19 +35,15 @@ from tests.e2e.act_harness import (
     ProjectRepo,
     RunnerPython,
     S3Server,
+    act_marks,
     clone_repo,
     compile_project,
     make_project_repo,
-    missing_tools,
     run_workflow,
 )
 from tests.examples import crd_schema
 
-_MISSING = missing_tools()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(_MISSING is not None, reason=_MISSING or ""),
-]
+pytestmark = act_marks()
 
 TAG = re.compile(r"^(?P<model>[a-z0-9-]+)@v(?P<version>\d+\.\d+\.\d+)$")
 
