@@ -165,6 +165,12 @@ class SparkEngine:
                 raise StepError(f"Spark has no table '{table}': {first}") from None
         return self.session.read.parquet(*[str(f) for f in parquet_files(path)])
 
+    def arrow_schema(self, path: Path) -> pa.Schema:
+        """The window's columns as Arrow types (no Spark job: the rows are not counted)."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        return to_arrow_schema(self.frame(path).schema)
+
     def schema(self, path: Path) -> tuple[pa.Schema, int]:
         """The window's columns (as Arrow types) and rows."""
         from pyspark.sql.pandas.types import to_arrow_schema
@@ -198,7 +204,7 @@ def parquet_schema(path: Path) -> pa.Schema:
     import pyarrow.parquet as pq
 
     if table_name(path) is not None:
-        return SparkEngine().schema(path)[0]
+        return SparkEngine().arrow_schema(path)
 
     try:
         return pq.read_schema(parquet_files(path)[0])
