@@ -37,7 +37,9 @@ ENGINES = [
 ]
 
 
-def _with_engine(project: Path, engine: str) -> None:
+def _with_engine(template: Path, project: Path, engine: str) -> Path:
+    """A copy of ``template`` at ``project``, compiled with ``monitoring.engine: ENGINE``."""
+    shutil.copytree(template, project)
     spec = project / "mlproject.yaml"
     text = spec.read_text()
     spec.write_text(text.replace("monitoring:\n", f"monitoring:\n  engine: {engine}\n", 1))
@@ -45,6 +47,7 @@ def _with_engine(project: Path, engine: str) -> None:
         cli, ["compile", str(spec), "--root", str(project)], catch_exceptions=False
     )
     assert done.exit_code == 0, done.output
+    return project
 
 
 def _monitor(project: Path, current: Path, out: Path, *flags: str) -> dict[str, Any]:
@@ -78,9 +81,7 @@ def test_engine_gives_the_in_memory_verdicts(
     shop: tuple[Path, Path, dict[str, Any]], engine: str, tmp_path: Path
 ) -> None:
     template, current, expected = shop
-    project = tmp_path / "shop"
-    shutil.copytree(template, project)
-    _with_engine(project, engine)
+    project = _with_engine(template, tmp_path / "shop", engine)
     got = _monitor(project, current, tmp_path / "out")
     assert got["status"] == expected["status"]
     assert got["breaches"] == expected["breaches"]
@@ -254,9 +255,7 @@ def test_last_window_and_labels_on_every_engine(
     current = tmp_path / "history.parquet"
     history.to_parquet(current, index=False)
     memory = _monitor(template, current, tmp_path / "memory", "--last-window", "--labels")
-    project = tmp_path / "shop"
-    shutil.copytree(template, project)
-    _with_engine(project, engine)
+    project = _with_engine(template, tmp_path / "shop", engine)
     got = _monitor(project, current, tmp_path / "engine", "--last-window", "--labels")
     assert memory["current"]["rows"] == 1000
     assert got["current"] == memory["current"]
@@ -288,9 +287,7 @@ def test_schema_checks_on_every_engine(
         current = tmp_path / f"{name}.parquet"
         pd.DataFrame(frame).to_parquet(current, index=False)
         memory = _monitor(template, current, tmp_path / f"memory-{name}")
-        project = tmp_path / f"shop-{name}"
-        shutil.copytree(template, project)
-        _with_engine(project, engine)
+        project = _with_engine(template, tmp_path / f"shop-{name}", engine)
         got = _monitor(project, current, tmp_path / f"engine-{name}")
         assert got["status"] == memory["status"], name
         assert got["errors"] == memory["errors"], name
@@ -307,9 +304,7 @@ def test_spark_reads_the_window_from_a_table(
     from mlruntime.steps.monitor.engines import SparkEngine
 
     template, current, expected = shop
-    project = tmp_path / "shop"
-    shutil.copytree(template, project)
-    _with_engine(project, engine)
+    project = _with_engine(template, tmp_path / "shop", engine)
     SparkEngine().session.read.parquet(str(current)).createOrReplaceTempView("shop_current")
     got = _monitor(project, Path("table:shop_current"), tmp_path / "out")
     assert got["status"] == expected["status"]
@@ -324,9 +319,7 @@ def test_a_table_window_needs_the_spark_engine(
     shop: tuple[Path, Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     template, _, _ = shop
-    project = tmp_path / "shop"
-    shutil.copytree(template, project)
-    _with_engine(project, "duckdb")
+    project = _with_engine(template, tmp_path / "shop", "duckdb")
     got = _monitor(project, Path("table:events"), tmp_path / "out")
     assert got["status"] == "error"
     assert any("monitoring.engine: spark" in e for e in got["errors"]), got["errors"]
