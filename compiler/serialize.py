@@ -53,6 +53,7 @@ __all__ = [
     "KUBERNETES",
     "PROMETHEUS",
     "KeyOrder",
+    "double_quoted",
     "dump_json",
     "dump_yaml",
 ]
@@ -167,7 +168,8 @@ _values: dict[str, str] = {}  # str -> its inline form, or _BLOCK
 _keys: dict[str, str] = {}  # str -> its form as a mapping key
 
 
-def _double_quoted(text: str) -> str:
+def double_quoted(text: str) -> str:
+    """``text`` as one YAML double-quoted scalar (JSON's escapes, non-printables escaped)."""
     quoted = encode_basestring(text)  # JSON's escapes: '"', '\\', C0 controls
     return quoted if quoted.isprintable() else _ESCAPE.sub(_escape_char, quoted)
 
@@ -206,7 +208,7 @@ def _string_value(text: str) -> str:
     if "\n" in text and _fits_block(text):
         form = _BLOCK
     else:
-        form = text if "\n" not in text and _is_plain(text) else _double_quoted(text)
+        form = text if "\n" not in text and _is_plain(text) else double_quoted(text)
     if len(_values) >= _CACHE_LIMIT:
         _values.clear()
     _values[text] = form
@@ -220,7 +222,7 @@ def _literal(text: str, pad: str, keep: bool) -> str:
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
     if trailing > 1 and not keep:
-        return _double_quoted(text)
+        return double_quoted(text)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
     indicator = "2" if text[0] in " \n" else ""
     lines = text[:-1].split("\n") if trailing else text.split("\n")
@@ -294,7 +296,7 @@ def _scalar(value: object, quoted: tuple[type[str], ...]) -> str | None:
     if isinstance(value, str):
         text = str.__str__(value)
         if quoted and isinstance(value, quoted):
-            return _double_quoted(text)
+            return double_quoted(text)
         form = _values.get(text)
         return form if form is not None else _string_value(text)
     if isinstance(value, dict | list | tuple):
@@ -305,7 +307,7 @@ def _scalar(value: object, quoted: tuple[type[str], ...]) -> str | None:
 def _key(key: object, quoted: tuple[type[str], ...], pad: str) -> str:
     """``key`` as written before its ``:``; an explicit ``? key`` when it is too long."""
     if type(key) is str:
-        form = key if _is_plain(key) else _double_quoted(key)
+        form = key if _is_plain(key) else double_quoted(key)
         if len(form) <= _MAX_SIMPLE_KEY:
             if len(_keys) >= _CACHE_LIMIT:
                 _keys.clear()
@@ -313,7 +315,7 @@ def _key(key: object, quoted: tuple[type[str], ...], pad: str) -> str:
     elif isinstance(key, str):
         text = str.__str__(key)
         quote = (quoted and isinstance(key, quoted)) or not _is_plain(text)
-        form = _double_quoted(text) if quote else text
+        form = double_quoted(text) if quote else text
     elif isinstance(key, dict | list | tuple):
         raise TypeError(f"cannot serialise a {type(key).__name__} as a YAML mapping key")
     else:
@@ -481,7 +483,7 @@ class _Emitter:
                 # indicator differently there, so a text that needs one is quoted.
                 text = str.__str__(data)
                 quote = text[0] in " \n"
-                form = _double_quoted(text) if quote else _literal(text, "  ", False)
+                form = double_quoted(text) if quote else _literal(text, "  ", False)
             self.out.append(f"{form}\n")
         return "".join(self.out)
 

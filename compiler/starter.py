@@ -9,6 +9,8 @@ the data profile (:mod:`mlruntime.starter_data`).
 
 from __future__ import annotations
 
+from compiler.serialize import double_quoted
+
 TASKS = ("binary_classification", "multiclass_classification", "regression")
 PRIMARY = {
     "binary_classification": ("roc_auc", "minimum", 0.75),
@@ -69,11 +71,6 @@ monitoring:
 """
 
 
-def _quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
 PLAIN_SOURCE = """\
       target: {target}
       # timestamp: created_at # the event-time column, if rows have one (time split, freshness,
@@ -105,20 +102,24 @@ def render_starter(
     if primary is not None:
         metric, bound, value, note = primary
     batch = '  batch:\n    schedule: "0 3 * * *"\n' if mode == "batch" else ""
-    body = source_body if source_body is not None else PLAIN_SOURCE.format(target=_quote(target))
+    body = (
+        source_body
+        if source_body is not None
+        else PLAIN_SOURCE.format(target=double_quoted(target))
+    )
     return STARTER.format(
         schema_url=schema_url,
         name=name,
-        description=_quote(f"{name}: describe what the model is for"),
-        owner=_quote(owner),
-        email=_quote(email),
-        problem=_quote("State the business problem this model solves."),
+        description=double_quoted(f"{name}: describe what the model is for"),
+        owner=double_quoted(owner),
+        email=double_quoted(email),
+        problem=double_quoted("State the business problem this model solves."),
         task=task,
         metric=metric,
         bound=bound,
         value=value,
         metric_note=note,
-        data_path=_quote(data_path),
+        data_path=double_quoted(data_path),
         data_format=data_format,
         source_body=body,
         training=training,
