@@ -582,10 +582,11 @@ def _experiment_notices(root: Path, plans: Sequence[FilePlan], report: CompileRe
     """MLP308 for each params.yaml value an experiment set, at the spec line it belongs to."""
     from compiler.tunables import notice, spec_pointer
 
+    validations = {v.file: v for v in reversed(report.validations)}  # the first per file
     for plan in plans:
         if not plan.differences:
             continue
-        validation = next((v for v in report.validations if v.file == plan.spec_path), None)
+        validation = validations.get(plan.spec_path)
         document = validation.document if validation is not None else None
         if document is None:
             try:
