@@ -72,17 +72,26 @@ def check_names(names: Sequence[str]) -> None:
     is not built in (a third-party target runs only when named).
     """
     for name in names:
-        if name not in BUILTIN_TARGETS:
-            known = available_targets()
-            if name not in known:
-                raise UnknownTargetError(name, list(known))
+        if name not in BUILTIN_TARGETS and name not in available_targets():
+            raise UnknownTargetError(name, list(available_targets()))
+
+
+def selected_targets(names: Sequence[str]) -> tuple[list[str], bool]:
+    """The targets a compile runs for ``--target`` ``names``, and whether that is a subset.
+
+    Every built-in target when none is named; otherwise the names, checked
+    (:func:`check_names`), once each, in the order given.
+    """
+    check_names(names)
+    chosen = list(dict.fromkeys(names)) if names else list(BUILTIN_TARGETS)
+    return chosen, bool(names) and set(chosen) != set(BUILTIN_TARGETS)
 
 
 def load_target(name: str) -> Target:
     """The target ``name``: a built-in, else a third-party one from the entry points."""
     where = BUILTIN_TARGETS.get(name) or available_targets().get(name)
     if where is None:
-        raise UnknownTargetError(name, sorted(available_targets()))
+        raise UnknownTargetError(name, list(available_targets()))
     module_name, _, attribute = where.partition(":")
     loaded: object = importlib.import_module(module_name)
     if attribute:

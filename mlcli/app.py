@@ -151,14 +151,13 @@ def compile_command(
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
     from compiler.pipeline import compile_specs, default_specs, find_root, usable_cpus
-    from compiler.target_registry import BUILTIN_TARGETS, check_names
+    from compiler.target_registry import selected_targets
 
     paths = default_specs(specs)
     if not paths:
         raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
-    check_names(targets)
     # Targets as declared, not as installed: a third-party target runs only when named.
-    chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
+    chosen, partial = selected_targets(targets)
     out_root = root if root is not None else find_root(paths[0])
     report = compile_specs(
         paths,
@@ -168,7 +167,7 @@ def compile_command(
         force=force,
         use_cache=not no_cache,
         jobs=jobs if jobs is not None else usable_cpus(),
-        partial=bool(targets) and set(chosen) != set(BUILTIN_TARGETS),
+        partial=partial,
     )
     diagnostics = report.all_diagnostics
     sources = {v.file: v.document.text for v in report.validations if v.document is not None}

@@ -73,13 +73,12 @@ def plan(
         to_json,
     )
     from compiler.pipeline import compile_specs, default_specs, find_root
-    from compiler.target_registry import BUILTIN_TARGETS, check_names
+    from compiler.target_registry import selected_targets
 
     paths = default_specs(specs)
     if not paths:
         raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
-    check_names(targets)
-    chosen = list(dict.fromkeys(targets)) if targets else list(BUILTIN_TARGETS)
+    chosen, partial = selected_targets(targets)
     out_root = (root if root is not None else find_root(paths[0])).resolve()
     report = compile_specs(
         paths,
@@ -87,7 +86,7 @@ def plan(
         chosen,
         mode="plan",
         force=force,
-        partial=bool(targets) and set(chosen) != set(BUILTIN_TARGETS),
+        partial=partial,
     )
     diagnostics = report.all_diagnostics
     found = changes(out_root, report.plans, report.contents)
