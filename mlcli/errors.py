@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from mlcontract.errors import MlprojectError
+from mlcontract.errors import ExitCode, MlprojectError
 
 _FAILED_IN = "mlproject.failed_in"  # ctx.meta is shared by the whole context chain
 
@@ -34,11 +34,21 @@ def _command_name(ctx: click.Context) -> str:
 
 
 class Group(click.Group):
-    """A command group whose commands' :class:`MlprojectError` is reported, never a traceback."""
+    """A command group whose commands' :class:`MlprojectError` is reported, never a traceback.
+
+    Ctrl-C ends the outermost group with ``interrupted`` and exit 130, as the
+    exit-code table says: left to click, a :class:`KeyboardInterrupt` would
+    print ``Aborted!`` and exit 1, the code of a spec with errors.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            if ctx.parent is not None:
+                raise
+            click.echo("interrupted", err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
         except MlprojectError as exc:
             # The innermost group knows which command failed; the outermost reports.
             ctx.meta.setdefault(_FAILED_IN, _command_name(ctx))

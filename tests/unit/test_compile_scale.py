@@ -220,7 +220,7 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode in (1, 130), stderr.decode()  # click: "Aborted!" and exit 1
+    assert proc.returncode == ExitCode.INTERRUPTED, stderr.decode()
     assert b"Traceback" not in stderr, stderr.decode()
     for pid in workers:  # the parent stopped and reaped them before it exited
         assert not Path(f"/proc/{pid}").exists() or _zombie_of_nobody(pid), "orphan worker"
