@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,8 +161,27 @@ def _column(name: str, values: Any, rows: int) -> ColumnProfile:
 
 
 def _identifier(name: str) -> str:
-    cleaned = re.sub(r"\W+", "_", name).strip("_") or "column"
+    """An identifier for ``name``: accents dropped ('débit' -> debit), other runs -> '_'."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", plain).strip("_") or "column"
     return cleaned if IDENT.match(cleaned) else f"c_{cleaned}"
+
+
+def _renames(names: list[str]) -> dict[str, str]:
+    """A distinct identifier for each name that is not one (kept names are never reused)."""
+    taken = {n for n in names if IDENT.match(n)}
+    renamed: dict[str, str] = {}
+    for name in names:
+        if name in taken:
+            continue
+        base = candidate = _identifier(name)
+        suffix = 2
+        while candidate in taken:
+            candidate = f"{base}_{suffix}"
+            suffix += 1
+        taken.add(candidate)
+        renamed[name] = candidate
+    return renamed
 
 
 def _time_score(name: str) -> int:
@@ -205,14 +225,15 @@ def profile(path: Path, target: str | None = None, timestamp: str | None = None)
     frame, fmt = read_frame(path)
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise ProfileError(f"{path} has no rows or no columns")
-    bad = [str(c) for c in frame.columns if not IDENT.match(str(c))]
-    if bad:
-        renamed = ", ".join(f"'{b}' -> {_identifier(b)}" for b in bad)
+    renames = _renames([str(c) for c in frame.columns])
+    if renames:
+        bad = list(renames)
+        shown = ", ".join(f"'{b}' -> {renames[b]}" for b in bad[:8])
         raise ProfileError(
             f"{len(bad)} column name(s) are not identifiers (letters, digits, '_'): "
             + ", ".join(repr(b) for b in bad[:8])
             + (" ..." if len(bad) > 8 else ""),
-            f"rename them in the data first, e.g. {renamed[:300]}",
+            f"rename them in the data first, e.g. {shown}" + (" ..." if len(bad) > 8 else ""),
         )
     rows = len(frame)
     columns = [_column(str(name), frame[name], rows) for name in frame.columns]

@@ -194,3 +194,18 @@ def test_the_starter_monitors_the_primary_metric_once_labels_arrive(
         "minimum": primary["minimum"],
         "label_delay": "7d",
     }
+
+
+def test_the_suggested_names_are_identifiers_and_distinct(tmp_path: Path) -> None:
+    columns = {"débit": [1.0], "sensor temp": [2.0], "sensor-temp": [3.0], "sensor_temp": [4.0]}
+    frame = pd.DataFrame({**columns, "2nd": [5.0], "€": [6.0], "y": [0]})
+    bad = _init(tmp_path, "--from-data", str(_write(tmp_path, frame, "u.csv")), code=1)
+    hint = bad.stderr.split("hint: rename them in the data first, e.g. ", 1)[1].strip()
+    suggested = dict(pair.split(" -> ") for pair in hint.split(", "))
+    assert suggested == {
+        "'débit'": "debit",
+        "'sensor temp'": "sensor_temp_2",  # sensor_temp is a column already
+        "'sensor-temp'": "sensor_temp_3",
+        "'2nd'": "c_2nd",
+        "'€'": "column",
+    }
