@@ -166,6 +166,17 @@ def test_freshness_breach_when_the_newest_row_is_too_old(project: Path) -> None:
     assert "newest row is from 2024-06-20" in output
 
 
+def test_the_note_names_what_the_source_lacks_for_freshness(project: Path) -> None:
+    spec = project / "mlproject.yaml"
+    spec.write_text(spec.read_text().replace("      freshness: 1d\n", ""))
+    compiled = CliRunner().invoke(cli, ["compile", str(spec), "--root", str(project)])
+    assert compiled.exit_code == 0, compiled.output
+    _, payload, _ = monitor(project, "--current", str(window(project, "c.csv", current())))
+    assert payload["freshness"] == {}
+    note = "freshness not checked: source 'baskets' declares no freshness (e.g. freshness: 1d)"
+    assert note in payload["notes"]  # type: ignore[operator]
+
+
 def test_volume_far_below_the_usual_is_a_breach(project: Path) -> None:
     # The reference holds 5000 rows over 30 days: about 167 per daily window.
     few = current(n=70)

@@ -177,7 +177,8 @@ def check_freshness(
 ) -> None:
     """Breach when the newest row is older than the source's freshness at ``result.now``."""
     if source.freshness_seconds is None or source.timestamp is None:
-        result.notes.append("freshness not checked: the source declares no freshness/timestamp")
+        missing = "timestamp" if source.timestamp is None else "freshness (e.g. freshness: 1d)"
+        result.notes.append(f"freshness not checked: source '{source.name}' declares no {missing}")
         return
     if not usable or not current.has(source.timestamp):
         return  # reported as a schema problem
