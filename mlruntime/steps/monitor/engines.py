@@ -283,8 +283,7 @@ class AggregateWindow:
 
 def profile(
     engine: Engine,
-    path: Path,
-    role: str,
+    shell: AggregateWindow,
     *,
     numeric: Sequence[str],
     categorical: Sequence[str],
@@ -294,13 +293,14 @@ def profile(
     last_window: tuple[str, int] | None = None,
     text_times: Sequence[str] = (),
 ) -> AggregateWindow:
-    """Aggregate one window: counts, moments, categories, times (histograms: later, once
-    :func:`reference_grids` and :func:`settle_display` fixed the bins). With
-    ``last_window`` (timestamp column, seconds): only the rows of that last window; the
-    ``text_times`` columns (declared times) are checked to parse as times."""
-    schema = parquet_schema(path)
-    relation = engine.register(path, f"mlproject_{role}")
-    window = AggregateWindow(role, path, schema, relation)
+    """Aggregate one window, known so far by its ``shell`` (path, role, schema): counts,
+    moments, categories, times (histograms: later, once :func:`reference_grids` and
+    :func:`settle_display` fixed the bins). With ``last_window`` (timestamp column,
+    seconds): only the rows of that last window; the ``text_times`` columns (declared
+    times) are checked to parse as times."""
+    schema = shell.schema
+    relation = engine.register(shell.path, f"mlproject_{shell.role}")
+    window = AggregateWindow(shell.role, shell.path, schema, relation)
     if last_window is not None:
         relation = _last_window(engine, window, *last_window)
         window.relation = relation

@@ -145,12 +145,12 @@ def _run(
     engine = engines.open_engine(engine_name)
     try:
         ref = engines.profile(
-            engine, reference.path, reference.role, numeric=reference_numeric,
+            engine, reference, numeric=reference_numeric,
             categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
             window_seconds=window_seconds, text_times=text_times,
         )  # fmt: skip
         cur = engines.profile(
-            engine, current.path, current.role, numeric=current_numeric,
+            engine, current, numeric=current_numeric,
             categorical=current_categorical, ranges=ranges, timestamp=timestamp,
             window_seconds=window_seconds, last_window=last_window, text_times=text_times,
         )  # fmt: skip
