@@ -2,9 +2,10 @@
 
 ``--from-data FILE`` profiles the file (:mod:`mlruntime.profile`, pandas: run
 time, imported only then) and writes its schema into the starter: columns with
-types, nullability, observed ranges and categories; the target, timestamp, PII
-and task guessed and marked ``REVIEW``; a first metric threshold taken from the
-data (what a trivial model scores), not a made-up number.
+types, nullability, categories and observed ranges (as comments: a sample's
+extremes are no bounds); the target, timestamp, PII and task guessed and marked
+``REVIEW``; a first metric threshold taken from the data (what a trivial model
+scores), not a made-up number.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def init(
     """Write a commented starter mlproject.yaml into DIRECTORY.
 
     With --from-data FILE the data section is inferred from the file: every
-    column with its type, missing values, observed range and categories; the
-    target, timestamp, PII and task guessed and marked REVIEW.
+    column with its type, missing values, categories and observed range (a
+    comment; min: 0 where no value is negative); the target, timestamp, PII
+    and task guessed and marked REVIEW.
     """
     from compiler.pipeline import validate_text
 

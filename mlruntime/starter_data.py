@@ -29,19 +29,30 @@ def _scalar(value: str | int | float) -> str:
     return repr(value)
 
 
+def _number(c: ColumnProfile, bound: float) -> str:
+    return _scalar(int(bound) if c.type == "integer" and float(bound).is_integer() else bound)
+
+
 def _column(c: ColumnProfile) -> str:
+    """One column. A sample's extremes are not bounds: new data from the same source
+    exceeds them (a 300-row window of 2,400-row data, for each side of each continuous
+    column, about one time in nine), and ``validate-data`` and the monitor
+    (``max_range_violations: 0``) would fail on it. So a number gets ``min: 0`` when no
+    value is negative (counts, amounts, ages: below 0 is a data error) and its observed
+    range as a comment, to declare where values outside it are errors."""
     parts = [f"name: {c.name}", f"type: {c.type}"]
     if c.nullable:
         parts.append("nullable: true")
-    for key, bound in (("min", c.min), ("max", c.max)):
-        if bound is not None:
-            value = int(bound) if c.type == "integer" and float(bound).is_integer() else bound
-            parts.append(f"{key}: {_scalar(value)}")
+    if c.min is not None and c.min >= 0:
+        parts.append("min: 0")
     if c.categories is not None:
         parts.append("categories: [" + ", ".join(_scalar(v) for v in c.categories) + "]")
-    note = ""
+    notes = []
+    if c.min is not None and c.max is not None:
+        notes.append(f"observed {_number(c, c.min)} to {_number(c, c.max)}")
     if c.identifier and not c.pii:
-        note = "  # unique on every row: an identifier, not a feature"
+        notes.append("unique on every row: an identifier, not a feature")
+    note = f"  # {'; '.join(notes)}" if notes else ""
     return f"{INDENT}  - {{{', '.join(parts)}}}{note}"
 
 
@@ -91,10 +102,11 @@ def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bo
         lines.append(f"{INDENT}# pii: [email]          # PII columns: never features nor shown")
     lines.append(
         f"{INDENT}# columns: inferred from {profile.rows} rows of the data (types, missing values, "
-        "observed ranges, categories);"
+        "categories; min: 0 where no value is negative);"
     )
     lines.append(
-        f"{INDENT}#   REVIEW: widen a range or add a category that new data may legitimately hold"
+        f"{INDENT}#   REVIEW: add a category new data may legitimately hold; declare min/max "
+        "where a value outside is an error (data validation and the monitor check them)"
     )
     lines.append(f"{INDENT}columns:")
     lines.extend(_column(c) for c in profile.columns)

@@ -7,6 +7,7 @@ marked for review.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,9 @@ def test_binary_csv_to_a_validated_spec_in_one_command(tmp_path: Path) -> None:
     assert source["pii"] == ["email"] and source["sensitivity"] == "confidential"
     columns = {c["name"]: c for c in source["columns"]}
     assert list(columns) == list(_frame().columns)  # every column, none dropped
-    assert columns["age"]["type"] == "integer" and 18 <= columns["age"]["min"] <= 20
+    assert columns["age"] == {"name": "age", "type": "integer", "min": 0}  # no negative age
+    age = _frame()["age"]
+    assert f"{{name: age, type: integer, min: 0}}  # observed {age.min()} to {age.max()}" in text
     assert columns["income"] == {**columns["income"], "type": "float", "nullable": True}
     assert columns["plan"]["categories"] == ["basic", "plus", "pro"]
     assert columns["active"]["type"] == "boolean"
@@ -209,3 +212,43 @@ def test_the_suggested_names_are_identifiers_and_distinct(tmp_path: Path) -> Non
         "'2nd'": "c_2nd",
         "'€'": "column",
     }
+
+
+def test_new_data_beyond_the_samples_extremes_is_no_breach(tmp_path: Path) -> None:
+    """The starter declares no bound a new window of the same data may cross: a sample's
+    extremes are not the source's (a window's maximum passes the sample's about one time
+    in 1 + sample rows / window rows). A negative value in a column that had none is."""
+    rng = np.random.default_rng(5)
+
+    def sensors(rows: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "temp": rng.normal(0, 1, rows).round(4),
+                "load": rng.gamma(2.0, 1.0, rows).round(4),
+                "label": rng.choice(["ok", "worn"], rows),
+            }
+        )
+
+    frame = sensors(400)
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "sensors.csv", index=False)
+    _init(tmp_path, "--from-data", str(tmp_path / "data" / "sensors.csv"))
+    compiled = CliRunner().invoke(cli, ["compile", str(tmp_path / "mlproject.yaml")])
+    assert compiled.exit_code == 0, compiled.output
+    window = sensors(200)
+    window.loc[0, "temp"] = frame["temp"].max() + 0.5  # beyond both observed extremes
+    window.loc[1, "temp"] = frame["temp"].min() - 0.5
+    window.loc[2, "load"] = frame["load"].max() + 0.5
+
+    def quality(current: pd.DataFrame) -> dict:  # type: ignore[type-arg]
+        path = _write(tmp_path, current, "window.csv")
+        args = ["step", "monitor", "--project-dir", str(tmp_path), "--current", str(path)]
+        reference = str(tmp_path / "data" / "sensors.csv")
+        result = CliRunner().invoke(cli, [*args, "--reference", reference])
+        assert result.exit_code in (0, 10), result.output
+        report = json.loads((tmp_path / "reports" / "monitor.json").read_text())
+        return report["breaches"]  # type: ignore[no-any-return]
+
+    assert not quality(window).get("data_quality"), "a new extreme is not a data error"
+    window.loc[3, "load"] = -1.0  # every load seen was positive: min: 0 is declared
+    assert quality(window)["data_quality"] is True
