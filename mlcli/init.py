@@ -135,12 +135,20 @@ def _from_data(
     from mlruntime import starter_data
     from mlruntime.profile import profile
 
+    relative = Path(os.path.relpath(data.resolve(), directory.resolve())).as_posix()
+    if relative.split("/", 1)[0] == "..":
+        copy = directory / "data" / data.name
+        raise MlprojectError(
+            f"{data} is outside the project directory {directory}: a spec names its data "
+            "by a path inside its project",
+            f"copy it there first (mkdir -p {directory / 'data'} && cp {data} {copy}), "
+            f"then run `mlproject init {directory} --from-data {copy}`",
+        )
     found = profile(data, target=target, timestamp=timestamp)
     if found.target is None:
         raise MlprojectError(
             f"no column of {data} can be the target", "name it with --target COLUMN"
         )
-    relative = Path(os.path.relpath(data.resolve(), directory.resolve())).as_posix()
     chosen_task = task or found.task or "binary_classification"
     if task is not None and task != found.task:
         found.task = task

@@ -130,7 +130,7 @@ def test_given_target_and_timestamp_override_the_guesses(tmp_path: Path) -> None
     assert source["target"] == "age" and source["path"] == "c.csv"
     assert "# given with --target" in (tmp_path / "p" / "mlproject.yaml").read_text()
     outside = _init(tmp_path / "q", "--from-data", str(path), code=1)
-    assert "error[MLP105]" in outside.stderr and not (tmp_path / "q").exists()
+    assert "is outside the project directory" in outside.stderr and not (tmp_path / "q").exists()
 
 
 @pytest.mark.parametrize(
@@ -252,3 +252,17 @@ def test_new_data_beyond_the_samples_extremes_is_no_breach(tmp_path: Path) -> No
     assert not quality(window).get("data_quality"), "a new extreme is not a data error"
     window.loc[3, "load"] = -1.0  # every load seen was positive: min: 0 is declared
     assert quality(window)["data_quality"] is True
+
+
+def test_data_outside_the_project_directory_is_refused_with_the_copy_to_make(
+    tmp_path: Path,
+) -> None:
+    data = _write(tmp_path, _frame(), "customers.csv")
+    project = tmp_path / "project"
+    result = _init(project, "--from-data", str(data), code=1)
+    assert result.stderr.startswith(f"mlproject init: error: {data} is outside the project ")
+    copy = project / "data" / "customers.csv"
+    assert f"cp {data} {copy}), then run `mlproject init {project} --from-data {copy}`" in (
+        result.stderr
+    )
+    assert "MLP105" not in result.stderr and not project.exists()
