@@ -102,11 +102,13 @@ def monitor(
     result, written = run(load_context(project_dir), options)
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     drifted = [t.feature for t in tests if t.drifted]
-    click.echo(
-        f"monitor: {result.status} - {len(drifted)} of {len(tests)} drift tests drifted"
-        + (f" ({', '.join(drifted)})" if drifted else "")
-        + f"; reports in {written}"
-    )
+    if tests or not result.errors:
+        summary = f"{len(drifted)} of {len(tests)} drift tests drifted" + (
+            f" ({', '.join(drifted)})" if drifted else ""
+        )
+    else:  # nothing was compared: "0 of 0 drift tests drifted" would read as a result
+        summary = "no verdict (the error below)"
+    click.echo(f"monitor: {result.status} - {summary}; reports in {written}")
     for finding in result.findings:
         click.echo(f"  {finding.severity}: {finding.kind}: {finding.message}")
     if result.errors:

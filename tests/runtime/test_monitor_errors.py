@@ -146,6 +146,8 @@ def test_training_reference_not_built(project: Path) -> None:
 def test_current_that_does_not_exist(project: Path) -> None:
     code, output = run(project, "--current", str(project / "missing.csv"))
     assert_error(project, code, output, "current data", "does not exist")
+    assert "monitor: error - no verdict (the error below); reports in " in output
+    assert "drift tests drifted" not in output
 
 
 def test_unknown_format(project: Path) -> None:
