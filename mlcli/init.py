@@ -66,8 +66,7 @@ def init(
     spec_path = directory / "mlproject.yaml"
     if spec_path.exists() and not force:
         raise MlprojectError(f"{spec_path} exists", "use --force to overwrite it")
-    default_name = re.sub(r"[^a-z0-9-]+", "-", directory.resolve().name.lower()).strip("-")
-    default_name = default_name if re.match(SLUG_PATTERN, default_name) else "my-model"
+    default_name = _slug(directory.resolve().name) or "my-model"
 
     def ask(value: str | None, prompt: str, default: str, choices: tuple[str, ...] = ()) -> str:
         if value is not None:
@@ -79,7 +78,12 @@ def init(
 
     name = ask(name, "Project name", default_name)
     if not re.match(SLUG_PATTERN, name):
-        raise UsageError(f"name '{name}' is not a slug ({SLUG_PATTERN})")
+        suggestion = _slug(name)
+        raise UsageError(
+            f"name '{name}' is not a slug: lower-case letters, digits and '-', starting with "
+            "a letter, at most 40 characters (it names files, workflows and services)",
+            f"try --name {suggestion}" if suggestion else None,
+        )
     inferred: dict[str, Any] = {}  # render_starter arguments taken from the data
     if from_data is not None:
         if data_path is not None:
@@ -124,6 +128,12 @@ def init(
         f"{DISTRIBUTION}==X.Y.Z). Before they run on GitHub, set registry.remote to a "
         "bucket their runners reach (the spec has a commented placeholder)."
     )
+
+
+def _slug(text: str) -> str | None:
+    """``text`` as a slug ('My Model' -> my-model), or None when nothing usable is left."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    return slug if re.match(SLUG_PATTERN, slug) else None
 
 
 def _from_data(

@@ -185,6 +185,14 @@ def test_init_non_interactive_then_validate(runner: CliRunner, tmp_path: Path) -
     assert again.exit_code == ExitCode.INVALID and "exists" in again.output
 
 
+def test_init_suggests_a_slug_for_a_name_that_is_not_one(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["init", str(tmp_path / "p"), "--name", "My Model_2"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "name 'My Model_2' is not a slug: lower-case letters" in result.stderr
+    assert result.stderr.endswith("hint: try --name my-model-2\n")
+    assert not (tmp_path / "p").exists()
+
+
 def test_init_names_a_remote_placeholder_that_validates_once_filled_in(
     runner: CliRunner, tmp_path: Path
 ) -> None:
