@@ -171,9 +171,9 @@ THRESHOLDS = {"auto": 0.01, "ks": 0.05, "psi": 0.2, "jensen_shannon": 0.1, "chi_
 def test_one_formulation_every_method_every_feature(engine: str, tmp_path: Path) -> None:
     """The engine's aggregates through the one drift formulation against the in-memory
     engine's exact counts on the same files: every method, every planted feature, plus a
-    boolean column (labels ``True``/``False`` on every engine)."""
-    import numpy as np
-    import pyarrow as pa
+    boolean column (labels ``True``/``False`` on every engine), time columns (as their
+    Unix seconds: a shifted one, unchanged ones in nanoseconds and as dates)
+    and a float category (labels written alike: ``1e+20``, never Spark's ``1.0E20``)."""
     import pyarrow.parquet as pq
 
     from mlruntime.steps.monitor import drift, streamed
@@ -181,17 +181,24 @@ def test_one_formulation_every_method_every_feature(engine: str, tmp_path: Path)
 
     paths = []
     for role, seed, current in (("reference", 31, False), ("current", 32, True)):
-        table = planted.window(5_000, seed, planted.REPORTED, current=current)
-        flags = np.random.default_rng(seed).random(5_000) < (0.3 if current else 0.5)
-        table = table.append_column("flag", pa.array(flags))
+        table = _with_extra_columns(
+            planted.window(5_000, seed, planted.REPORTED, current=current), seed, current=current
+        )
         pq.write_table(table, tmp_path / f"{role}.parquet")
         paths.append(tmp_path / f"{role}.parquet")
-    categorical = (*planted.CATEGORICAL, "flag")
+    categorical = (*planted.CATEGORICAL, "flag", "tier")
+    numeric = (*planted.NUMERIC, *TIMES)
     reference, current = streamed.aggregate_files(
-        engine, paths[0], paths[1], numeric=planted.NUMERIC, categorical=categorical
+        engine, paths[0], paths[1], numeric=numeric, categorical=categorical
     )
     memory = read_window(paths[0], "reference"), read_window(paths[1], "current")
-    kinds = {**{n: kind for n, (kind, _) in planted.FEATURES.items()}, "flag": "categorical"}
+    kinds = {
+        **{n: kind for n, (kind, _) in planted.FEATURES.items()},
+        **dict.fromkeys(TIMES, "numeric"),
+        "flag": "categorical",
+        "tier": "categorical",
+    }
+    verdicts = {}
     for method in METHODS:
         threshold = THRESHOLDS[method]
         for name, kind in kinds.items():
@@ -202,6 +209,8 @@ def test_one_formulation_every_method_every_feature(engine: str, tmp_path: Path)
             got = drift.drift_test(name, name, method, threshold, kind, reference, current,
                                    bins=10, show_unseen=True)  # fmt: skip
             where = f"{method} {name}"
+            if method == "auto":
+                verdicts[name] = got.drifted
             assert (got.reference_values, got.current_values) == (
                 want.reference_values, want.current_values,
             ), where  # fmt: skip
@@ -223,6 +232,41 @@ def test_one_formulation_every_method_every_feature(engine: str, tmp_path: Path)
     flag = drift.drift_test("flag", "flag", "auto", 0.01, "categorical", reference, current,
                             bins=10, show_unseen=True)  # fmt: skip
     assert {"True", "False"} <= set(flag.histogram.labels)
+    tier = drift.drift_test("tier", "tier", "auto", 0.01, "categorical", reference, current,
+                            bins=10, show_unseen=True)  # fmt: skip
+    assert set(TIERS.values()) <= set(tier.histogram.labels)
+    assert {n for n in TIMES if verdicts[n]} == {"signup"}  # the shifted one only
+    signup = drift.drift_test("signup", "signup", "auto", 0.01, "numeric", reference, current,
+                              bins=10, show_unseen=True)  # fmt: skip
+    assert signup.histogram.labels[1].startswith("2024-"), signup.histogram.labels
+
+
+# a shifted time; unchanged ones: UTC in nanoseconds (pandas' unit; Spark reads it as a
+# number, turned back into a time), dates
+TIMES = ("signup", "birth", "opened")
+TIERS = {0.5: "0.5", 2.0: "2", 1e20: "1e+20", 1e-07: "1e-07", None: "(missing)"}
+
+
+def _with_extra_columns(table: Any, seed: int, *, current: bool) -> Any:
+    """The planted window plus a boolean, three time columns and a float category."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    rows = table.num_rows
+    day = 86_400_000_000  # microseconds
+    start = 1_704_067_200_000_000  # 2024-01-01T00:00:00Z
+    signup = start + rng.integers(0, 180 * day, rows) + (25 * day if current else 0)
+    birth = 473_385_600_000_000 + (rng.normal(0, 3650, rows) * day).astype(np.int64)  # ~1985
+    opened = 19_000 + rng.integers(0, 365, rows)  # days since 1970
+    tiers = rng.choice(np.array(list(TIERS), dtype=object), rows, p=[0.4, 0.3, 0.1, 0.1, 0.1])
+    return (
+        table.append_column("flag", pa.array(rng.random(rows) < (0.3 if current else 0.5)))
+        .append_column("signup", pa.array(signup, pa.timestamp("us")))
+        .append_column("birth", pa.array(birth * 1000, pa.timestamp("ns", tz="UTC")))
+        .append_column("opened", pa.array(opened.astype(np.int32), pa.date32()))
+        .append_column("tier", pa.array(list(tiers), pa.float64()))
+    )
 
 
 def _clear(result: Any, tolerance: float) -> bool:

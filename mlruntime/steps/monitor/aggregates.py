@@ -7,7 +7,8 @@ statistic from them, so memory is bounded by columns × bins, never by rows:
 - per column: rows, non-missing (finite) values; for numbers the values
   outside a declared range, the values with a fraction, the values other
   than 0 and 1 (for the schema checks);
-- per numeric column, a *fine histogram* over a grid fixed by the
+- per numeric column (a time column's values are its Unix seconds, as in
+  memory), a *fine histogram* over a grid fixed by the
   reference (:class:`Grid`: ``BINS`` equal-width bins between its 0.1 % and
   99.9 % quantiles, on a log scale for long right tails), and the report's
   20-bin histogram over the reference's central 99 %;
@@ -29,7 +30,7 @@ runners (:mod:`~mlruntime.steps.monitor.engines`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,9 @@ class Dialect:
         q = self.quote_char
         return q + name.replace(q, q + q) + q
 
-    def number(self, name: str) -> str:
-        return f"CAST({self.quote(name)} AS DOUBLE)"
+    def number(self, name: str, time: bool = False) -> str:
+        """A numeric column as a double; a time column (``time``) as its Unix seconds."""
+        return self.epoch(self.quote(name)) if time else f"CAST({self.quote(name)} AS DOUBLE)"
 
 
 def _list(qs: Sequence[float]) -> str:
@@ -124,11 +126,14 @@ GRID_QUANTILES = (0.001, 0.5, 0.999, *DISPLAY_RANGE)
 LOG_SKEW = 10.0  # log bins when (q99.9 - median) > LOG_SKEW x (median - q0.1) and min > 0
 
 
-def grid_query(relation: str, columns: Sequence[str], dialect: Dialect) -> str:
-    """Pass 1, reference only: minimum, maximum and a few approximate quantiles."""
+def grid_query(
+    relation: str, columns: Sequence[str], dialect: Dialect, times: Collection[str] = ()
+) -> str:
+    """Pass 1, reference only: minimum, maximum and a few approximate quantiles
+    (``times``: the columns that hold times)."""
     parts = []
     for name in columns:
-        x = dialect.number(name)
+        x = dialect.number(name, name in times)
         finite = f"CASE WHEN {FINITE.format(x=x)} THEN {x} END"
         parts += [f"MIN({finite})", f"MAX({finite})", dialect.quantiles(finite, GRID_QUANTILES)]
     return f"SELECT {', '.join(parts)} FROM {relation}"
@@ -155,13 +160,15 @@ def grids_from(row: Sequence[object], columns: Sequence[str]) -> dict[str, Grid 
     return grids
 
 
-def snap_query(relation: str, grids: dict[str, Grid], dialect: Dialect) -> str:
+def snap_query(
+    relation: str, grids: dict[str, Grid], dialect: Dialect, times: Collection[str] = ()
+) -> str:
     """The reference's values nearest the report's approximate range, each side: an
     approximate quantile between two integers would move every bar of a discrete
     column's chart by a bin (the in-memory engine's range is exact)."""
     parts = []
     for name, grid in grids.items():
-        x = dialect.number(name)
+        x = dialect.number(name, name in times)
         for q in grid.display:
             parts += [f"MAX(CASE WHEN {x} <= {q!r} THEN {x} END)",
                       f"MIN(CASE WHEN {x} >= {q!r} THEN {x} END)"]  # fmt: skip
@@ -174,13 +181,16 @@ def profile_query(
     ranges: dict[str, tuple[float | None, float | None]],
     dialect: Dialect,
     every: Sequence[str] = (),
-    times: Sequence[str] = (),
+    text_times: Sequence[str] = (),
+    times: Collection[str] = (),
 ) -> str:
     """Rows; per numeric column the finite values, their minimum, maximum, mean and
-    population variance, range violations, fractions and non-0/1 values."""
+    population variance, range violations, fractions and non-0/1 values; every column's
+    non-null values; the ``text_times`` columns' text that is not a time (``times``: the
+    numeric columns that hold times)."""
     parts = ["COUNT(*)"]
     for name in numeric:
-        x = dialect.number(name)
+        x = dialect.number(name, name in times)
         ok = FINITE.format(x=x)
         low, high = ranges.get(name, (None, None))
         outside = " OR ".join(
@@ -199,17 +209,19 @@ def profile_query(
             f"SUM(CASE WHEN {ok} AND {x} <> 0 AND {x} <> 1 THEN 1 ELSE 0 END)",
         ]
     parts += [f"COUNT({dialect.quote(name)})" for name in every]  # non-null values
-    for name in times:  # text that is not a time
+    for name in text_times:  # text that is not a time
         x = dialect.quote(name)
         parts.append(f"SUM(CASE WHEN {x} IS NOT NULL AND {dialect.time(x)} IS NULL THEN 1 END)")
     return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
-def histogram_query(relation: str, grids: dict[str, Grid], dialect: Dialect) -> str:
+def histogram_query(
+    relation: str, grids: dict[str, Grid], dialect: Dialect, times: Collection[str] = ()
+) -> str:
     """Pass 2: (column index, fine bin, display bin, rows) of every numeric column."""
     branches = []
     for i, (name, grid) in enumerate(grids.items()):
-        x = dialect.number(name)
+        x = dialect.number(name, name in times)
         branches.append(
             f"SELECT {i} AS c, {grid.bin_sql(x)} AS b, {grid.display_sql(x)} AS d, COUNT(*) AS n "
             f"FROM {relation} WHERE {FINITE.format(x=x)} GROUP BY 2, 3"
@@ -217,13 +229,24 @@ def histogram_query(relation: str, grids: dict[str, Grid], dialect: Dialect) -> 
     return " UNION ALL ".join(branches)
 
 
-def categories_query(relation: str, columns: Sequence[str], dialect: Dialect) -> str:
-    """(column index, value as text or NULL, rows) of every categorical column."""
-    branches = [
-        f"SELECT {i} AS c, CAST({dialect.quote(name)} AS {dialect.string}) AS v, COUNT(*) AS n "
-        f"FROM {relation} GROUP BY 2"
-        for i, name in enumerate(columns)
-    ]
+def categories_query(
+    relation: str, columns: Sequence[str], dialect: Dialect, floats: Collection[str] = ()
+) -> str:
+    """(column index, value as text, value as a double, rows) of every categorical column:
+    the ``floats`` columns' values as doubles (labelled in Python as in memory: an engine's
+    own text for 1e20 differs), every other column's as text; both NULL: missing."""
+    branches = []
+    for i, name in enumerate(columns):
+        x = dialect.quote(name)
+        text, number = f"CAST(NULL AS {dialect.string})", "CAST(NULL AS DOUBLE)"
+        if name in floats:
+            number = f"CAST({x} AS DOUBLE)"
+        else:
+            text = f"CAST({x} AS {dialect.string})"
+        branches.append(
+            f"SELECT {i} AS c, {text} AS v, {number} AS f, COUNT(*) AS n "
+            f"FROM {relation} GROUP BY {x}"
+        )
     return " UNION ALL ".join(branches)
 
 

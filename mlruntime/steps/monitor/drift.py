@@ -27,6 +27,7 @@ A test that cannot run (no values, a method that needs numbers on text) raises
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -47,7 +48,8 @@ MIN_SCALE = 1e-3  # Wasserstein's divisor when the reference is (nearly) constan
 HISTOGRAM_BINS = summaries.DISPLAY_BINS
 MAX_CATEGORIES_SHOWN = 20
 NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
-NUMERIC_STORED = frozenset({"integer", "float", "boolean", "datetime"})
+NUMERIC_STORED = frozenset({"integer", "float", "boolean", "datetime"})  # times: Unix seconds
+DAY, MINUTE = 86_400.0, 60.0
 
 
 def drift_test(
@@ -74,7 +76,8 @@ def drift_test(
         for window, values in ((reference, pair.reference_values), (current, pair.current_values)):
             if values == 0:
                 raise _no_values(feature, window.role, window.rows)
-        return numeric_test(feature, method, threshold, pair, bins)
+        times = reference.stored_type(column) == current.stored_type(column) == "datetime"
+        return numeric_test(feature, method, threshold, pair, bins, times=times)
     if method in NUMERIC_ONLY:
         raise StepError(f"feature '{feature}' is categorical: {method} needs numbers")
     categories = category_pair(reference, current, column)
@@ -173,8 +176,15 @@ def quantile_bins(pair: NumericPair, bins: int) -> tuple[stats.Counts, stats.Cou
 
 
 def numeric_test(
-    feature: str, method: str, threshold: float, pair: NumericPair, bins: int
+    feature: str,
+    method: str,
+    threshold: float,
+    pair: NumericPair,
+    bins: int,
+    *,
+    times: bool = False,
 ) -> FeatureDrift:
+    """``times``: the values are Unix seconds (the report's bins are labelled as dates)."""
     p_value: float | None = None
     missing = None
     floor = None
@@ -208,7 +218,7 @@ def numeric_test(
         drifted=drifted,
         reference_values=pair.reference_values,
         current_values=pair.current_values,
-        histogram=numeric_histogram(pair),
+        histogram=numeric_histogram(pair, times=times),
         effect_floor=floor,
         missing=missing,
     )
@@ -270,15 +280,29 @@ def _shares(counts: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in (counts / total if total else np.zeros(len(counts))))
 
 
-def numeric_histogram(pair: NumericPair) -> Histogram:
-    """The report's bins over the reference's central 99%; the tails in the end bins."""
+def numeric_histogram(pair: NumericPair, *, times: bool = False) -> Histogram:
+    """The report's bins over the reference's central 99%; the tails in the end bins
+    (``times``: edges written as UTC dates and times, to the bins' resolution)."""
     low, high = pair.display
     edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
-    labels = [f"{a:.4g}..{b:.4g}" for a, b in itertools.pairwise(edges)]
-    labels[0], labels[-1] = f"≤ {edges[1]:.4g}", f"> {edges[-2]:.4g}"
+    text = _time_texts(edges) if times else [f"{e:.4g}" for e in edges]
+    labels = [f"{a}..{b}" for a, b in itertools.pairwise(text)]
+    labels[0], labels[-1] = f"≤ {text[1]}", f"> {text[-2]}"
     ref_full = np.append(pair.reference_display, pair.reference_rows - pair.reference_values)
     cur_full = np.append(pair.current_display, pair.current_rows - pair.current_values)
     return Histogram((*labels, "(missing)"), _shares(ref_full), _shares(cur_full))
+
+
+def _time_texts(edges: stats.Floats) -> list[str]:
+    """Unix seconds as UTC dates, to the minute or to the second: as fine as the bins."""
+    width = float(edges[1] - edges[0])
+    form = "%Y-%m-%d %H:%M:%S"
+    if width >= MINUTE:
+        form = "%Y-%m-%d" if width >= DAY else "%Y-%m-%d %H:%M"
+    try:
+        return [datetime.fromtimestamp(float(e), UTC).strftime(form) for e in edges]
+    except (OverflowError, ValueError, OSError):  # beyond the years datetime can write
+        return [f"{e:.4g}" for e in edges]
 
 
 def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:

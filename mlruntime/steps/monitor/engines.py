@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ import pyarrow as pa
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import aggregates as agg
 from mlruntime.steps.monitor import summaries
-from mlruntime.steps.monitor.tables import stored_type
+from mlruntime.steps.monitor.tables import category_label, stored_type
 
 DUCKDB_MEMORY_LIMIT = os.environ.get("MLPROJECT_DUCKDB_MEMORY", "2GB")
 
@@ -149,6 +149,9 @@ class SparkEngine:
         except Exception as exc:  # a JVM that does not start: no Java, wrong version
             raise StepError(f"Spark could not start: {str(exc).splitlines()[0]}") from None
         self.session.sparkContext.setLogLevel("ERROR")
+        # Parquet times in nanoseconds (pandas' default) are not a Spark type: read them as
+        # numbers and turn them into timestamps in frame() (otherwise the read fails).
+        self.session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
 
     def register(self, path: Path, name: str) -> str:
         self.frame(path).createOrReplaceTempView(name)
@@ -163,7 +166,21 @@ class SparkEngine:
             except Exception as exc:  # AnalysisException: no such table
                 first = str(exc).strip().splitlines()[0]
                 raise StepError(f"Spark has no table '{table}': {first}") from None
-        return self.session.read.parquet(*[str(f) for f in parquet_files(path)])
+        files = parquet_files(path)
+        frame = self.session.read.parquet(*[str(f) for f in files])
+        nanos = [
+            f.name
+            for f in parquet_schema(files[0])
+            if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+        ]
+        if nanos:  # read as nanoseconds since 1970 (nanosAsLong): microseconds, as DuckDB
+            from pyspark.sql import functions
+
+            frame = frame.withColumns(
+                {n: functions.expr(f"timestamp_micros({self.dialect.quote(n)} div 1000)")
+                 for n in nanos}
+            )  # fmt: skip
+        return frame
 
     def arrow_schema(self, path: Path) -> pa.Schema:
         """The window's columns as Arrow types (no Spark job: the rows are not counted)."""
@@ -240,6 +257,10 @@ class AggregateWindow:
     def stored_type(self, name: str) -> str:
         return stored_type(self.schema.field(name).type)
 
+    def time_columns(self, names: Iterable[str]) -> frozenset[str]:
+        """Those of ``names`` that hold times (numeric as their Unix seconds, as in memory)."""
+        return frozenset(n for n in names if self.has(n) and self.stored_type(n) == "datetime")
+
     def missing_fraction(self, name: str) -> float:
         if not self.rows:
             return 1.0
@@ -309,7 +330,9 @@ def profile(
     dialect = engine.dialect
     every = list(schema.names)
     texts = [n for n in text_times if n in schema.names and window.stored_type(n) == "string"]
-    query = agg.profile_query(relation, numeric, ranges, dialect, every, texts)
+    query = agg.profile_query(
+        relation, numeric, ranges, dialect, every, texts, times=window.time_columns(numeric)
+    )
     counts = engine.rows(query)[0]
     window.rows = int(counts[0])
     rest = counts[1 + agg.PROFILE_FIELDS * len(numeric) :]
@@ -327,9 +350,11 @@ def profile(
         )  # fmt: skip
     if categorical:
         booleans = {c for c in categorical if window.stored_type(c) == "boolean"}
-        for c, value, n in engine.rows(agg.categories_query(relation, categorical, dialect)):
+        floats = {c for c in categorical if _floating(schema.field(c).type)}
+        query = agg.categories_query(relation, categorical, dialect, floats)
+        for c, value, number, n in engine.rows(query):
             name = categorical[int(c)]
-            label = None if value is None else _label(value, boolean=name in booleans)
+            label = _label(value, number, boolean=name in booleans)
             bucket = window.categories.setdefault(name, {})
             bucket[label] = bucket.get(label, 0) + int(n)
     if timestamp is not None and timestamp in schema.names:
@@ -384,11 +409,12 @@ def reference_grids(engine: Engine, reference: AggregateWindow) -> dict[str, agg
     numeric = list(reference.numeric)
     if not numeric:
         return {}
-    row = engine.rows(agg.grid_query(reference.relation, numeric, engine.dialect))[0]
+    times = reference.time_columns(numeric)
+    row = engine.rows(agg.grid_query(reference.relation, numeric, engine.dialect, times))[0]
     grids = agg.grids_from(row, numeric)
     usable = {n: g for n, g in grids.items() if g is not None}
     if usable:  # the report's range on the reference's own values, as in memory
-        row = engine.rows(agg.snap_query(reference.relation, usable, engine.dialect))[0]
+        row = engine.rows(agg.snap_query(reference.relation, usable, engine.dialect, times))[0]
         for i, (name, grid) in enumerate(usable.items()):
             low = _nearest(grid.display[0], row[4 * i], row[4 * i + 1])
             high = _nearest(grid.display[1], row[4 * i + 2], row[4 * i + 3])
@@ -425,7 +451,8 @@ def fill_histograms(
     """Pass 2: the fine and the report's histogram of every numeric column."""
     usable = {n: g for n, g in grids.items() if g is not None and n in window.numeric}
     if usable:
-        rows = engine.rows(agg.histogram_query(window.relation, usable, engine.dialect))
+        times = window.time_columns(usable)
+        rows = engine.rows(agg.histogram_query(window.relation, usable, engine.dialect, times))
         agg.fill_histograms(rows, list(usable), window.numeric)
 
 
@@ -459,11 +486,20 @@ def numeric_pair(
     )
 
 
-def _label(value: object, *, boolean: bool = False) -> str:
-    """A category label as the in-memory engine writes it (:func:`tables._label`)."""
-    text = str(value)
+def _floating(data_type: pa.DataType) -> bool:
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    return bool(pa.types.is_floating(data_type))
+
+
+def _label(text: object, number: object, *, boolean: bool = False) -> str | None:
+    """A category label as the in-memory engine writes it (:func:`tables.category_label`):
+    a float column's value from the double (never the engine's text: Spark writes 1.0E20),
+    a boolean as ``True``/``False``, any other value as the engine's text; None: missing."""
+    if number is not None:
+        return category_label(float(number))  # type: ignore[arg-type]
+    if text is None:
+        return None
     if boolean:
-        return {"true": "True", "false": "False"}.get(text.lower(), text)
-    if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
-        return text[:-2]  # 1.0 and 1 are the same category, as in tables._label
-    return text
+        return {"true": "True", "false": "False"}.get(str(text).lower(), str(text))
+    return str(text)

@@ -175,6 +175,6 @@ def _present(
 ) -> tuple[list[str], list[str]]:
     present_numeric = sorted(
         n for n in numeric
-        if window.has(n) and window.stored_type(n) in {"integer", "float", "boolean"}
+        if window.has(n) and window.stored_type(n) in {"integer", "float", "boolean", "datetime"}
     )  # fmt: skip
     return present_numeric, sorted(c for c in categorical if window.has(c))

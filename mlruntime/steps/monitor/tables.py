@@ -106,7 +106,7 @@ class Window:
         if not pa.types.is_dictionary(array.type):
             array = pc.dictionary_encode(array)
         indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        raw = [_label(v) for v in array.dictionary.to_pylist()]
+        raw = [category_label(v) for v in array.dictionary.to_pylist()]
         labels, inverse = np.unique(np.array(raw, dtype=object), return_inverse=True)
         if len(labels) == len(raw) and list(labels) == raw:
             return Categorical(indices, tuple(raw))
@@ -120,8 +120,8 @@ class Window:
             indices = pc.drop_null(array.indices).to_numpy(zero_copy_only=False)
             used = np.bincount(indices, minlength=len(array.dictionary)) > 0
             values = array.dictionary.to_pylist()
-            return {_label(v) for v, u in zip(values, used, strict=True) if u}
-        return {_label(v) for v in pc.unique(pc.drop_null(array)).to_pylist()}
+            return {category_label(v) for v, u in zip(values, used, strict=True) if u}
+        return {category_label(v) for v in pc.unique(pc.drop_null(array)).to_pylist()}
 
     def _finite(self, name: str) -> Floats:
         values = self.numeric(name)
@@ -184,9 +184,14 @@ class Window:
         return np.asarray(ints, dtype=np.float64) / unit
 
 
-def _label(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 1.0 and 1 are the same category
+EXACT_INTEGERS = 2.0**53  # floats below it that are whole are integers exactly
+
+
+def category_label(value: object) -> str:
+    """A category's label on every engine: 1.0 and 1 are the same category; a float is
+    written by Python (``0.1``, ``1e+20``), whichever engine read it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < EXACT_INTEGERS:
+        return str(int(value))
     return str(value)
 
 
