@@ -13,38 +13,33 @@ left out (the figure is then a lower bound until the servers stop).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-PROC = Path("/proc")
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+from mlruntime import procstat
 
 
-def _stat(pid: str) -> tuple[int, float] | None:
-    """``(parent pid, CPU seconds of the process and its reaped children)``."""
+def _has_children() -> bool:
+    """Whether this process has a child, running or exited (one system call, no reaping)."""
+    if not hasattr(os, "waitid"):
+        return True  # cannot tell: look
     try:
-        text = (PROC / pid / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    # fields after "pid (comm) ": state ppid ... utime(14) stime cutime cstime (1-based)
-    fields = text.rpartition(") ")[2].split()
-    try:
-        parent = int(fields[1])
-        ticks = sum(int(value) for value in fields[11:15])
-    except (IndexError, ValueError):
-        return None
-    return parent, ticks / _TICKS
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def _running_descendants() -> float:
-    """CPU seconds of every running descendant of this process (0 without ``/proc``)."""
-    if not PROC.is_dir():
+    """CPU seconds of every running descendant of this process (0 without ``/proc``).
+
+    ``/proc`` is read whole only while this process has a child: without one it has
+    no descendant (an orphaned grandchild belongs to init), and most calls, around a
+    command that has been reaped by then, cost a system call instead of a scan.
+    """
+    if not procstat.PROC.is_dir() or not _has_children():
         return 0.0
     children: dict[int, list[tuple[int, float]]] = {}
-    for entry in os.scandir(PROC):
-        if entry.name.isdigit():
-            found = _stat(entry.name)
-            if found is not None:
-                children.setdefault(found[0], []).append((int(entry.name), found[1]))
+    for process in procstat.every_process():
+        children.setdefault(process.parent, []).append((process.pid, process.cpu_seconds))
     total, pending = 0.0, [os.getpid()]
     while pending:
         for pid, seconds in children.get(pending.pop(), []):

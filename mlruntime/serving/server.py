@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from mlruntime import procstat
 from mlruntime.serving.errors import PortInUseError, ServingError
 from mlruntime.serving.materialise import ServingDir
 
@@ -87,8 +88,7 @@ def taken_ports(host: str, ports: tuple[int, ...]) -> list[int]:
 
 def group_alive(pgid: int) -> bool:
     """Whether any live (non-zombie) process is left in process group ``pgid``."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    if not procstat.PROC.is_dir():
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -96,14 +96,7 @@ def group_alive(pgid: int) -> bool:
         except PermissionError:
             return True
         return True
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return any(p.group == pgid and p.state != "Z" for p in procstat.every_process())
 
 
 MLSERVER_ENV = "MLPROJECT_MLSERVER"
