@@ -96,6 +96,12 @@ def run(ctx: StepContext) -> EvaluationResult:
         if mirrored(ctx.project) is not None:
             _mirror(ctx, out, model_metrics, baseline_metrics)
     log.info("evaluated model and baseline on %d test rows: %s", len(test), ", ".join(names))
+    if classification and len(y.classes) == 2:
+        log.info(
+            "positive class %r (the last of the sorted labels): precision, recall, f1 and the "
+            "curves are about it",
+            getattr(y.positive, "item", lambda: y.positive)(),  # 1, not np.int64(1)
+        )
     return EvaluationResult(len(test), model_metrics, baseline_metrics)
 
 

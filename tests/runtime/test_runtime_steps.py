@@ -115,6 +115,18 @@ def test_binary_pipeline_writes_every_output(tmp_path: Path) -> None:
     statuses = {c["check"]: c["status"] for c in gate["checks"]}
     assert statuses == {"threshold": "pass", "beat_baseline": "pass", "beat_champion": "skipped"}
     assert "skipped: no champion" in results["gate"].stdout
+    assert "positive class 1 (the last of the sorted labels)" in results["evaluate"].stderr
+
+
+def test_a_binary_evaluation_names_its_positive_label(tmp_path: Path) -> None:
+    """With text labels the positive class is not obvious: evaluate says which one it is."""
+    frame = churn_frame()
+    frame["churned"] = frame["churned"].map({0: "stayed", 1: "left"})
+    spec = BINARY_SPEC.replace("{name: churned, type: integer}", "{name: churned, type: string}")
+    assert spec != BINARY_SPEC
+    project = make_project(tmp_path / "p", spec, {"data/customers.csv": frame})
+    results = run_pipeline(project, ("split", "train", "baseline", "evaluate"))
+    assert "positive class 'stayed' (the last of the sorted labels)" in (results["evaluate"].stderr)
 
 
 def test_reports_name_columns_and_counts_never_values(tmp_path: Path) -> None:
