@@ -14,6 +14,7 @@ from compiler.checks import CHECK_CODES
 from compiler.checks.data_codes import DATA_CODES
 from compiler.diagnostics import CodeDoc, format_json, format_text
 from compiler.emit import EMIT_CODES
+from compiler.install import INSTALL_CODES
 from compiler.load import LOAD_CODES
 from compiler.pipeline import WORKSPACE_CODES, validate_text
 from compiler.spec.validate import SCHEMA_CODES
@@ -22,7 +23,15 @@ from mlcontract.errors import ExitCode
 
 def all_codes() -> dict[str, CodeDoc]:
     """Every documented code, ordered by code."""
-    docs = [*LOAD_CODES, *SCHEMA_CODES, *CHECK_CODES, *DATA_CODES, *WORKSPACE_CODES, *EMIT_CODES]
+    docs = [
+        *LOAD_CODES,
+        *SCHEMA_CODES,
+        *CHECK_CODES,
+        *DATA_CODES,
+        *WORKSPACE_CODES,
+        *INSTALL_CODES,
+        *EMIT_CODES,
+    ]
     return {doc.code: doc for doc in sorted(docs, key=lambda d: d.code)}
 
 

@@ -358,8 +358,16 @@ def _default_remote(spec_file: str, name: str) -> str:
     return f"{'../' * (depth + 1)}{DEFAULT_STORAGE_DIR}/{name}"
 
 
-def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: str) -> ir.Project:
-    """The IR of a checked spec. ``spec_file`` is the spec's POSIX path from the output root."""
+def lower(
+    spec: v1.ProjectSpec,
+    doc: Document,
+    *,
+    spec_file: str,
+    spec_sha256: str,
+    lock_file: str = "",
+) -> ir.Project:
+    """The IR of a checked spec. ``spec_file`` is the spec's POSIX path from the output root;
+    ``lock_file`` the name of the lock beside it the jobs install from (compiler.install)."""
     sources = _sources(spec, doc)
     training_source = next(
         s for s in sources if s.name == (spec.training.source or sources[0].name)
@@ -377,7 +385,9 @@ def lower(spec: v1.ProjectSpec, doc: Document, *, spec_file: str, spec_sha256: s
         name=spec.metadata.name,
         description=spec.metadata.description,
         spec_sha256=spec_sha256,
-        layout=ir.Layout(project_dir=posixpath.dirname(spec_file), spec_file=spec_file),
+        layout=ir.Layout(
+            project_dir=posixpath.dirname(spec_file), spec_file=spec_file, lock_file=lock_file
+        ),
         owners=tuple(_person(p) for p in spec.metadata.owners),
         stakeholders=tuple(_person(p) for p in spec.metadata.stakeholders),
         problem=spec.objective.problem,

@@ -252,11 +252,13 @@ def _relative(path: Path, root: Path) -> str | None:
         return None
 
 
-def fingerprint(target_names: Sequence[str]) -> str:
-    """What produced a set of files: the mlproject version and the targets, in order."""
+def fingerprint(target_names: Sequence[str], lock: str = "") -> str:
+    """What produced a set of files: the mlproject version and the targets, in order, and
+    the lock file beside the spec (:func:`compiler.install.lock_stamp`) when there is one."""
     from compiler import __version__
 
-    return hashlib.sha256(f"{__version__}|{','.join(target_names)}".encode()).hexdigest()
+    text = f"{__version__}|{','.join(target_names)}" + (f"|{lock}" if lock else "")
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -308,10 +310,29 @@ def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Bui
     name = result.spec.metadata.name
     where = result.document.position_of(("metadata", "name"))
     inputs = _declared_inputs(result.spec, shown)
-    project = lower(result.spec, result.document, spec_file=shown, spec_sha256=result.sha256)
-    from compiler.install import requirement
+    from compiler.install import check_lock, find_lock, requirement
 
+    lock = find_lock(spec_path.parent)
+    project = lower(
+        result.spec,
+        result.document,
+        spec_file=shown,
+        spec_sha256=result.sha256,
+        lock_file=lock.name if lock is not None else "",
+    )
     ran = declared_targets(result.spec.targets, target_names)
+    if lock is not None and "github" in ran:  # the workflows are what install from it
+        import posixpath
+
+        lock_shown = posixpath.join(posixpath.dirname(shown), lock.name)
+        try:
+            text = lock.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            kept.diagnostics.append(
+                Diagnostic("MLP252", f"{lock_shown} cannot be read: {exc}", lock_shown)
+            )
+        else:  # an error here stops the emit, as any other diagnostic does
+            kept.diagnostics.extend(check_lock(lock_shown, text, project))
     try:
         files = render_targets(project, ran)
     except DiagnosticError as exc:  # a target may refuse what no rule caught
@@ -435,9 +456,9 @@ def build_outputs(
     order, and the project names are checked (MLP251) here, in that order.
     """
     from compiler.emit import SpecOutput, up_to_date
+    from compiler.install import lock_stamp
     from compiler.manifest import OutputTree
 
-    stamp = fingerprint(target_names)
     targets = tuple(target_names)
     report.spec_count += len(specs)
     shown = [_relative(spec_path, root) for spec_path in specs]
@@ -452,7 +473,8 @@ def build_outputs(
                 digest = hashlib.sha256(read_spec(spec_path)).hexdigest()
             except DiagnosticError:
                 continue  # validating it reports why
-            cached[index] = up_to_date(tree, where, digest, stamp, stats=stats)
+            own = fingerprint(target_names, lock_stamp(spec_path.parent))
+            cached[index] = up_to_date(tree, where, digest, own, stats=stats)
     todo = [
         index
         for index, hit in enumerate(cached)
@@ -510,7 +532,10 @@ def build_outputs(
                 spec_path=where,
                 spec_sha256=one.validation.sha256,
                 files=one.files,
-                fingerprint=stamp if one.targets is None else fingerprint(one.targets),
+                fingerprint=fingerprint(
+                    target_names if one.targets is None else one.targets,
+                    lock_stamp(spec_path.parent),
+                ),
                 project=one.name,
                 inputs=one.inputs,
                 partial=partial,

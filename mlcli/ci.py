@@ -247,6 +247,18 @@ def gate_command(project_dir: Path) -> None:
     click.echo(require_gate(project_dir))
 
 
+@ci.command(name="train")
+@PROJECT_DIR
+def train_command(project_dir: Path) -> None:
+    """Train and gate in one step: dvc pull (a miss is a warning), dvc repro, require a
+    passing gate report, dvc push; each in a collapsed log group. Exit 1 at the first
+    failure."""
+    from mlruntime.ci.release import train
+
+    say = functools.partial(click.echo, nl=False)  # flushes each piece: subprocesses share stdout
+    click.echo(train(project_dir, say))
+
+
 @ci.command(name="register")
 @click.option("--push/--no-push", default=True, show_default=True, help="Push the new tag.")
 @PROJECT_DIR

@@ -419,6 +419,9 @@ class Layout(Node):
 
     project_dir: str  # "" when the spec sits at the root
     spec_file: str  # the spec's path relative to the root
+    # The lock file beside the spec the generated jobs install from (compiler.install),
+    # relative to project_dir; "" when there is none (they install the exact requirement).
+    lock_file: str = ""
 
     def in_project(self, *parts: str) -> str:
         return "/".join(p for p in (self.project_dir, *parts) if p)

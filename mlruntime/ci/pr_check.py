@@ -35,7 +35,7 @@ class CheckLogs:
     plan: Path
 
 
-def _group(
+def run_group(
     say: Say,
     title: str,
     args: Sequence[str],
@@ -73,18 +73,18 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
     """Validate, compile --check, pull and repro ``spec`` in ``project_dir``; the log goes to
     ``say``."""
     validate = [*MLPROJECT, "validate", spec]
-    valid = _group(
+    valid = run_group(
         say, "mlproject validate", validate, project_dir, logs.validate, with_stderr=True
     )
     if not valid:
         return Outcomes("failure", "skipped", "skipped")
     plan = [*MLPROJECT, "plan", "--detailed-exitcode", "--format", "markdown", spec]
-    compiled = _group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
+    compiled = run_group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
     pull = ["dvc", "pull", "--allow-missing"]
-    if not _group(say, "dvc pull", pull, project_dir):
+    if not run_group(say, "dvc pull", pull, project_dir):
         say(annotate("warning", "dvc pull failed, recomputing") + "\n")
-    data = _group(
+    data = run_group(
         say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
     )
-    repro = data and _group(say, "dvc repro", ["dvc", "repro"], project_dir)
+    repro = data and run_group(say, "dvc repro", ["dvc", "repro"], project_dir)
     return Outcomes("success", _outcome(compiled), _outcome(repro))

@@ -1,6 +1,9 @@
 """The release half of train-and-register and retrain (runtime, CI).
 
-``dvc repro`` has run; its ``gate`` stage wrote the verdict. :func:`require_gate`
+:func:`train` is their ``mlproject ci train`` step: ``dvc pull --allow-missing``
+(a miss is a warning: repro rebuilds it), ``dvc repro`` (its ``gate`` stage writes
+the verdict), :func:`require_gate`, then ``dvc push``, each in a collapsed log
+group, the first failure stopping it. :func:`require_gate`
 refuses a candidate that failed; :func:`register_new` registers HEAD as the next
 version (a GTO git tag) unless ``dvc.lock`` is the one the latest version was
 registered with, and pushes the tag; :func:`publish` copies the version's model
@@ -13,8 +16,32 @@ import json
 from pathlib import Path
 
 from mlcontract import pipeline_layout as pl
-from mlruntime.ci.actions import CiError, ensure_identity, git, push, set_outputs, summary
+from mlruntime.ci.actions import (
+    CiError,
+    annotate,
+    ensure_identity,
+    git,
+    push,
+    set_outputs,
+    summary,
+)
+from mlruntime.ci.pr_check import Say, run_group
 from mlruntime.lineage.errors import RegistryError
+
+
+def train(project_dir: Path, say: Say) -> str:
+    """Pull, reproduce, require a passing gate, push the DVC outputs; the gate's verdict."""
+    if not run_group(say, "dvc pull", ["dvc", "pull", "--allow-missing"], project_dir):
+        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
+    if not run_group(say, "dvc repro", ["dvc", "repro"], project_dir):
+        raise CiError("dvc repro failed", "its log is in the 'dvc repro' group above")
+    verdict = require_gate(project_dir)
+    if not run_group(say, "dvc push", ["dvc", "push"], project_dir):
+        raise CiError(
+            "dvc push failed: the outputs did not reach the remote",
+            "its log is in the 'dvc push' group above; check the remote's credentials",
+        )
+    return verdict
 
 
 def require_gate(project_dir: Path) -> str:

@@ -53,7 +53,7 @@ def render(project: ir.Project) -> dict[str, Any]:
         raise ValueError("batch scoring needs deployment.batch and an environment")
     version = "${{ steps.production.outputs.version }}"
     steps: list[Step] = [
-        *common.setup(history=True),
+        *common.setup(project, history=True),
         common.step(
             "Find the version in production",
             "mlproject deploy resolve\n",

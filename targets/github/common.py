@@ -12,6 +12,7 @@ import functools
 import textwrap
 from typing import Any
 
+from compiler.install import install_command
 from mlcontract import ir
 from targets.github import layout
 from targets.github.security import (
@@ -146,24 +147,19 @@ def setup_python() -> Step:
     }
 
 
-INSTALL = """
-    lock=requirements.lock; [ -f "$lock" ] || lock=requirements.txt
-    if [ ! -f "$lock" ]; then python -m pip install "$(jq -r .requirement .mlproject/manifest.json)"
-    elif grep -Eiq '^mlproject-gitops(\\[[a-z,-]+\\])? *==' "$lock"; then pip install -r "$lock"
-    else echo "::error title=mlproject::$lock must pin mlproject-gitops==X.Y.Z"; exit 1; fi
-"""
-
 DVC_PULL = """
     dvc pull --allow-missing || echo "::warning title=mlproject::dvc pull failed, recomputing"
 """
 
 
-def setup(*, history: bool = False, ref: str | None = None) -> list[Step]:
-    """Check out, set up Python, install mlproject pinned (:mod:`compiler.install`)."""
+def setup(project: ir.Project, *, history: bool = False, ref: str | None = None) -> list[Step]:
+    """Check out, set up Python, install mlproject pinned: the lock file beside the spec,
+    else the requirement that compiled the workflow (chosen at compile time,
+    :func:`compiler.install.install_command`)."""
     return [
         checkout(history=history, ref=ref),
         setup_python(),
-        step("Install mlproject (pinned)", INSTALL),
+        step("Install mlproject (pinned)", install_command(project) + "\n"),
     ]
 
 
@@ -181,9 +177,6 @@ def storage_env(project: ir.Project) -> dict[str, str]:
     return {identifier(name): secret(name) for name in project.registry.ci_secrets}
 
 
-# The install step: the pins of a lock file beside the spec (compiler.install.LOCK_FILES,
-# which must pin mlproject-gitops), else the manifest's requirement, the exact
-# mlproject-gitops[extras]==version that compiled the workflow. Never unpinned.
 # The DVC pull: a cache miss is not an error, dvc repro rebuilds what the remote lacks.
 
 

@@ -38,7 +38,7 @@ def _resolve_job(project: ir.Project) -> Job:
     spec's throughput (``mlproject slo-gate``) before any environment."""
     gate = needs_serving(project) and project.deployment.mode == "online"
     steps = [
-        *common.setup(history=True),
+        *common.setup(project, history=True),
         common.step(
             "Resolve the version to a commit" + (" and check it out" if gate else ""),
             "mlproject deploy resolve" + (" --checkout\n" if gate else "\n"),
@@ -78,7 +78,7 @@ def _environment_job(
         **common.storage_env(project),
     }
     steps = [
-        *common.setup(history=True, ref="${{ needs.resolve.outputs.commit }}"),
+        *common.setup(project, history=True, ref="${{ needs.resolve.outputs.commit }}"),
     ]
     record_env = {"GH_TOKEN": "${{ github.token }}", **common.mlflow_env(project)}
     if project.deployment.mode == "online":

@@ -67,7 +67,7 @@ def _issue_labels(project: ir.Project) -> list[str]:
 def _monitor_job(project: ir.Project, decide: bool) -> Job:
     # With a retrain workflow, a window without a verdict still goes on to decide: the
     # schedule may retrain (e.g. before the first labels arrive); nothing measured counts.
-    steps = [*common.setup(history=True), *monitor_steps(project, decide_on_error=decide)]
+    steps = [*common.setup(project, history=True), *monitor_steps(project, decide_on_error=decide)]
     outputs = {
         "breach": "${{ steps.monitor.outputs.breach }}",
         "report": "${{ steps.monitor.outputs.report }}",

@@ -43,7 +43,7 @@ def _check_job(project: ir.Project) -> Job:
     if project.mlflow is not None:  # a pull request gets no secrets (and must not)
         env[MLFLOW_SWITCH] = "off"  # it trains without the MLflow mirror
     steps = [
-        *common.setup(history=True),
+        *common.setup(project, history=True),
         common.step(
             "Validate, compile --check, dvc repro; write the report (fails when a check failed)",
             "mlproject ci pr-check\n",

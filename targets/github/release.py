@@ -20,8 +20,6 @@ from targets.github.common import Job, Step
 from targets.github.security import Permission, slug
 from targets.kserve.storage import readable_by_kserve
 
-REPRO = "dvc repro\n"
-
 DISPATCH_DEPLOY = """
     gh workflow run "$MLPROJECT_DEPLOY_WORKFLOW" --ref "$MLPROJECT_VERSION" \\
       --field version="$MLPROJECT_VERSION"
@@ -30,16 +28,14 @@ DISPATCH_DEPLOY = """
 
 
 def repro_and_gate(project: ir.Project) -> list[Step]:
-    """``dvc repro`` (the gate stage judges the candidate), the verdict, ``dvc push``."""
+    """``mlproject ci train``: dvc pull, ``dvc repro`` (the gate stage judges the
+    candidate), the verdict, ``dvc push``, in one step (collapsed log groups)."""
     return [
-        common.dvc_pull(),
         common.step(
-            "dvc repro (train, evaluate, gate against baseline and champion)",
-            REPRO,
+            "Train and gate: dvc pull, dvc repro, require a passing gate, dvc push",
+            "mlproject ci train\n",
             env=common.mlflow_env(project) or None,
-        ),
-        common.step("Require a passing gate report", "mlproject ci gate\n"),
-        common.step("Push the DVC outputs to the remote", "dvc push\n"),
+        )
     ]
 
 
@@ -103,7 +99,7 @@ def registry_concurrency(project: ir.Project) -> str:
 def render_train(project: ir.Project, *, deploy: bool) -> dict[str, Any]:
     """Train and register on every push to the default branch that touches the project."""
     steps = [
-        *common.setup(history=True),
+        *common.setup(project, history=True),
         *repro_and_gate(project),
         *release_steps(project),
     ]

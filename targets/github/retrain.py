@@ -53,7 +53,7 @@ def _train_job(project: ir.Project, auto: bool) -> Job:
             f"{layout.retrain_branch_prefix(project)}${{{{ github.run_id }}}}"
         )
     steps: list[Step] = [
-        *common.setup(history=True),
+        *common.setup(project, history=True),
         # A tag per attempt: a challenger that fails its gate registers no version, and
         # without this marker the next monitor run would retrain again at once.
         common.step(

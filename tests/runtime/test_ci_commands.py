@@ -205,6 +205,52 @@ def test_a_failed_gate_stops_the_release(repo: Path) -> None:
         release.require_gate(repo)
 
 
+def _gated_dvc_project(path: Path, passed: bool) -> Path:
+    """A real DVC repository whose one stage writes the gate report, with a local remote."""
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    subprocess.run(["dvc", "init", "-q"], cwd=path, check=True)
+    subprocess.run(
+        ["dvc", "remote", "add", "-d", "store", str(path.parent / "remote")], cwd=path, check=True
+    )
+    verdict = json.dumps({layout.GATE_PASSED: passed})
+    stage = {
+        "cmd": f"mkdir -p reports && echo '{verdict}' > {layout.GATE_REPORT}",
+        "outs": [layout.GATE_REPORT],
+    }
+    (path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"gate": stage}}))
+    return path
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_ci_train_pulls_reproduces_requires_the_gate_then_pushes(
+    tmp_path: Path, passed: bool
+) -> None:
+    project = _gated_dvc_project(tmp_path / "project", passed)
+    args = ["ci", "train", "--project-dir", str(project)]
+    done = CliRunner().invoke(cli, args, catch_exceptions=False)
+    groups = [line for line in done.stdout.splitlines() if line.startswith("::group::")]
+    pushed = list((tmp_path / "remote").rglob("*")) if (tmp_path / "remote").exists() else []
+    if passed:
+        assert done.exit_code == 0, done.output
+        assert groups == ["::group::dvc pull", "::group::dvc repro", "::group::dvc push"]
+        assert "release gates passed" in done.stdout
+        assert any(p.is_file() for p in pushed)  # the gate report reached the remote
+    else:
+        assert done.exit_code == 1, done.output
+        assert groups == ["::group::dvc pull", "::group::dvc repro"]  # nothing pushed
+        assert "the release gates did not pass" in done.output
+        assert not pushed
+
+
+def test_ci_train_stops_at_a_failed_repro(tmp_path: Path) -> None:
+    project = _gated_dvc_project(tmp_path / "project", True)
+    (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"gate": {"cmd": "exit 3"}}}))
+    done = CliRunner().invoke(cli, ["ci", "train", "--project-dir", str(project)])
+    assert done.exit_code == 1
+    assert "dvc repro failed" in done.output and "::group::dvc push" not in done.stdout
+
+
 def test_publish_copies_the_versions_model_directory(repo: Path, tmp_path: Path) -> None:
     version = register(repo, check_pipeline=False)
     model_dir = repo / layout.MODEL_DIR

@@ -454,7 +454,9 @@ def _steps_with(project: ir.Project, command: str) -> list[tuple[str, dict[str, 
 
 
 @pytest.mark.parametrize(
-    "command", ["dvc repro", "mlproject ci register", "mlproject deploy record"]
+    # `mlproject ci train` runs dvc repro (train and retrain); register; promote
+    "command",
+    ["mlproject ci train", "mlproject ci register", "mlproject deploy record"],
 )
 def test_mlflow_secrets_reach_train_register_and_promote_by_name(command: str) -> None:
     project = churn_mlflow()
