@@ -223,7 +223,7 @@ def test_deploy_points_kserve_at_the_published_store_with_credentials(
 DAY = 86400
 
 
-def _history(repo: ProjectRepo, runner: RunnerPython, path: Path, *, days: int) -> ProjectRepo:
+def _history(repo: ProjectRepo, runner: RunnerPython, path: Path, *, days: float) -> ProjectRepo:
     """A copy of ``repo``'s origin as its team has it ``days`` after the first training.
 
     Its one version (the train run's) is promoted to staging then production, and every tag is
@@ -243,7 +243,7 @@ def _history(repo: ProjectRepo, runner: RunnerPython, path: Path, *, days: int) 
     for environment in ("staging", "production"):  # in the spec's promotion order
         promoter.mlproject(runner, "promote", version, "--to", environment)
     promoter.git("push", "--quiet", "origin", "--tags")
-    then = int(time.time()) - days * DAY
+    then = int(time.time() - days * DAY)
     env = {**os.environ, **GIT_IDENTITY, "GIT_COMMITTER_DATE": f"@{then} +0000"}
     for tag in history.origin_tags():
         commit = history.origin_git("rev-parse", f"{tag}^{{commit}}").strip()
@@ -473,6 +473,41 @@ def test_monitor_dispatches_retrain_when_labels_show_the_metric_below_its_minimu
     reason = _fields(argv)["reason"]
     assert reason.startswith("retrain: ") and "performance" in reason, reason
     assert "drift" not in reason, reason
+
+
+def _since_the_last_scheduled_run(repo: ProjectRepo) -> float:
+    """Days since ``retraining.schedule`` last fell due (at most 3): a version trained then
+    leaves the schedule not due until its next run, days ahead."""
+    from croniter import croniter
+
+    schedule = yaml.safe_load((repo.path / "mlproject.yaml").read_text())["retraining"]["schedule"]
+    now = time.time()
+    last_run = croniter(schedule, datetime.fromtimestamp(now, UTC)).get_prev(datetime)
+    return min(3.0, max(0.0, now - last_run.timestamp() - 1) / DAY)
+
+
+def test_monitor_without_a_trigger_dispatches_nothing(
+    churn: ProjectRepo,
+    churn_trained: ActRun,
+    runner_python: RunnerPython,
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    assert churn_trained.returncode == 0, churn_trained.explain()
+    # The version was trained after the schedule's last run: not due. The window is
+    # steady (no drift) and its labels agree with the model (roc_auc above the minimum).
+    days = _since_the_last_scheduled_run(churn)
+    history = _history(churn, runner_python, tmp_path / "origin.git", days=days)
+    window = _scored(churn, runner_python, _traffic(churn, shift=0.0, rows=1000, seed=3), "calm")
+    _put_windows(churn, s3, predictions=window, labels=window)
+    run = _monitor(history, runner_python, s3, tmp_path)
+    assert run.returncode == 0, run.explain()
+    assert "/labelled/" in run.log and "(labelled)" in run.log, run.explain()
+    assert "no retrain trigger fired" in run.log, run.explain()
+    assert _dispatched(run) == [], run.explain()
+    assert not [c for c in run.calls("gh") if c["argv"][:2] == ["api", "--method"]], (
+        "no breach, no issue"
+    )
 
 
 # --- batch scoring (demand) --------------------------------------------------------

@@ -214,6 +214,25 @@ def test_golden_workflows(name: str, tmp_path: Path, update_goldens: bool) -> No
     check_golden_tree(produced, golden, update=update_goldens)
 
 
+def test_the_churn_workflow_set_stays_readable_in_a_pull_request() -> None:
+    """Issue 13: the churn set at most ~500 lines in all, no ``run:`` over ~10 lines.
+    The generated files are the whole of it: the jobs use no local action. Counted as
+    compiled at a repository's root (a project in a subdirectory adds its
+    ``working-directory`` to each job)."""
+    compiled = ROOT / "tests" / "golden" / "compile" / "churn"
+    paths = sorted((compiled / ".github" / "workflows").glob("*.yml"))
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    assert sum(t.count("\n") for t in texts) <= 500
+    assert not any("uses: ./" in t for t in texts)
+    for name in EXAMPLES:
+        for path in (GOLDEN / name / ".github" / "workflows").glob("*.yml"):
+            for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values():
+                for step in job["steps"]:
+                    lines = step.get("run", "").splitlines()
+                    # ~10: the longest, the monitor's issue step (gh, no mlproject), has 11
+                    assert len(lines) <= 11, f"{path.name}: {step['name']}: {len(lines)} lines"
+
+
 # --- policies the tools do not state on their own -------------------------------
 
 PINNED_LINE = re.compile(r"^\s*(- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
