@@ -125,8 +125,9 @@ def init(
         f"The generated CI jobs install {DISTRIBUTION}=={distribution_version()} (the version "
         f"that compiles them, recorded in .mlproject/manifest.json), or the pins of "
         f"{' or '.join(LOCK_FILES)} beside the spec when there is one (compile checks that "
-        f"it pins {DISTRIBUTION}=={distribution_version()} with the extras the jobs need). Before they run on GitHub, set registry.remote to a "
-        "bucket their runners reach (the spec has a commented placeholder)."
+        f"it pins {DISTRIBUTION}=={distribution_version()} with the extras the jobs need). "
+        "Before they run on GitHub, set registry.remote to a bucket their runners reach "
+        "(the spec has a commented placeholder)."
     )
 
 
