@@ -156,14 +156,14 @@ def _source_uses(project: ir.Project) -> dict[str, list[str]]:
     return uses
 
 
-def _split_summary(split: ir.Split) -> str:
+def _split_summary(split: ir.Split, task: str) -> str:
     parts = [
         f"{split.method} split",
         f"test {markdown.percent(split.test_size)}",
         f"validation {markdown.percent(split.validation_size)}",
         f"seed {split.seed}",
     ]
-    if split.method == "random":
+    if split.method == "random" and task != "regression":  # the split step never stratifies
         parts.append("stratified by the target" if split.stratify else "not stratified")
     return ", ".join(parts)
 
@@ -237,7 +237,7 @@ def model_card_context(project: ir.Project) -> dict[str, Any]:
         "sensitive_reasons_md": _sensitive_reasons(project),
         "environment_path": " → ".join(e.name for e in environments) or "no environments",
         "source_uses": _source_uses(project),
-        "split_summary": _split_summary(project.training.split),
+        "split_summary": _split_summary(project.training.split, project.task),
         "custom_train": any(s.name == "train" for s in project.training.custom_stages),
         "estimator_params": sorted(estimator.params.items()) if estimator else [],
         "baseline_summary": _baseline_summary(project.training),

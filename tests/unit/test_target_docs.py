@@ -501,6 +501,17 @@ def test_lowered_minimal_spec_renders_and_says_what_is_absent() -> None:
     assert ("decide", "retrain", "manual only") in parse_flowchart(text)[1]
 
 
+def test_a_regression_split_is_not_called_stratified() -> None:
+    """The split step stratifies classification targets only, whatever split.stratify says."""
+    project = lowered(_MINIMAL, spec_file="mlproject.yaml")
+    assert project.training.split.stratify and project.training.split.method == "random"
+    assert "| Split | random split, test 20%, validation 0%, seed 42, stratified by the" in (
+        card(project)
+    )
+    regression = card(replace(project, task="regression"))
+    assert "| Split | random split, test 20%, validation 0%, seed 42 |" in regression
+
+
 def test_lowering_twice_renders_the_same_bytes() -> None:
     assert docs.render(lowered(CHURN_SPEC)) == docs.render(lowered(CHURN_SPEC))
 
