@@ -12,9 +12,18 @@ from mlcontract import ir, ir_codec
 from mlcontract import pipeline_layout as layout
 from mlcontract.errors import MlprojectError
 
+_SHOWN = 8  # projects named in the error; a monorepo may hold many
+
 
 class CompiledProjectError(MlprojectError):
     """The directory holds no compiled configuration this mlproject can read."""
+
+
+def _compiled_below(directory: Path) -> list[str]:
+    """The compiled projects one or two directories below ``directory`` (a monorepo's root),
+    relative to it: where a runtime command run at the root was probably meant to run."""
+    found = [*directory.glob(f"*/{layout.CONFIG}"), *directory.glob(f"*/*/{layout.CONFIG}")]
+    return sorted(path.parent.relative_to(directory).as_posix() for path in found)
 
 
 def load_compiled(project_dir: Path) -> tuple[Path, ir.Project]:
@@ -26,6 +35,13 @@ def load_compiled(project_dir: Path) -> tuple[Path, ir.Project]:
     try:
         text = config.read_text(encoding="utf-8")
     except FileNotFoundError:
+        below = _compiled_below(directory)
+        if below:
+            shown = ", ".join(below[:_SHOWN]) + (" ..." if len(below) > _SHOWN else "")
+            raise CompiledProjectError(
+                f"no compiled project in {project_dir}; compiled projects below it: {shown}",
+                f"pass --project-dir {below[0]} (or run the command in that directory)",
+            ) from None
         raise CompiledProjectError(
             f"no compiled project in {project_dir}: {layout.CONFIG} not found; "
             "run `mlproject compile` first",

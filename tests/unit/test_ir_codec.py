@@ -248,6 +248,24 @@ def test_params_override_of_the_split_is_checked(churn_project: Path) -> None:
     assert (split.seed, split.validation_size, split.method) == (7, 0.0, "random")
 
 
+def test_at_a_monorepos_root_the_error_names_the_compiled_projects_below(
+    churn_project: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "mono"
+    for below in ("b-model", "teams/a-model"):
+        (root / below).mkdir(parents=True)
+        shutil.copy(churn_project / layout.CONFIG, root / below / layout.CONFIG)
+    with pytest.raises(CompiledProjectError) as raised:
+        load_context(root)
+    assert raised.value.message.endswith("compiled projects below it: b-model, teams/a-model")
+    assert raised.value.hint == "pass --project-dir b-model (or run the command in that directory)"
+    with pytest.raises(CompiledProjectError, match="below it: a-model$"):
+        load_context(root / "teams")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CompiledProjectError, match="run `mlproject compile` first"):
+        load_context(tmp_path / "empty")
+
+
 def test_a_broken_compiled_configuration_is_a_clear_error(churn_project: Path) -> None:
     data = churn_data()
     data["training"]["split"]["seed"] = "x"
