@@ -21,7 +21,8 @@ kept. Scalars:
   double-quoted with JSON's escapes, every non-printable or line-break
   character escaped. Keys follow the same rules.
 - a multi-line string is a literal block (``|``, ``|-`` or ``|+`` by its trailing
-  newlines, ``|2`` when it starts with a space), or double-quoted when a block
+  newlines, ``|2`` when it starts with a space or a tab: libyaml rejects a tab where
+  it detects the indentation), or double-quoted when a block
   cannot carry it exactly (trailing blanks on a line, non-printables).
 - ints in decimal, floats in a form both versions read back as the same float
   (``1.0e-05``, ``.inf``, ``-.inf``, ``.nan``), ``true``/``false``, ``null``.
@@ -224,7 +225,7 @@ def _literal(text: str, pad: str, keep: bool) -> str:
     if trailing > 1 and not keep:
         return double_quoted(text)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
-    indicator = "2" if text[0] in " \n" else ""
+    indicator = "2" if text[0] in " \t\n" else ""
     lines = text[:-1].split("\n") if trailing else text.split("\n")
     content = "\n".join([pad + line if line else "" for line in lines])
     return f"|{indicator}{chomp}\n{content}"

@@ -262,6 +262,14 @@ def test_literal_blocks() -> None:
     assert dump(["\nb"]) == "- |2-\n\n  b\n"
     assert dump({"k": ["x\n"]}, indent_sequences=True) == "k:\n  - |\n    x\n"
     assert dump({"run": "a\tb\n"}) == "run: |\n  a\tb\n"
+    # A block whose first line starts with a tab names its indentation: libyaml
+    # (and parsers built like it) reject a tab where they would detect it.
+    for data, text in [
+        ("\t0\n", "|2\n  \t0\n"),
+        ({"run": "\tx\ny\n"}, "run: |2\n  \tx\n  y\n"),
+        (["\tx\n"], "- |2\n  \tx\n"),
+    ]:
+        assert check_round_trip(data) == text.encode()
 
 
 def test_text_a_block_cannot_carry_is_double_quoted() -> None:
