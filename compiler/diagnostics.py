@@ -61,6 +61,25 @@ class CodeDoc:
     good: str
 
 
+# The smallest valid spec: the passing example of the load and schema codes, whose
+# failing examples are this text with one thing broken.
+MINIMAL_SPEC = """\
+apiVersion: mlproject/v1
+metadata:
+  name: iris
+  owners: [{name: Ada, email: ada@example.com}]
+objective:
+  problem: Classify iris flowers by species.
+  task: multiclass_classification
+kpis:
+  metrics:
+    - {name: accuracy, minimum: 0.9, primary: true}
+data:
+  sources:
+    - {name: iris, path: data/iris.csv, target: species}
+"""
+
+
 class DiagnosticError(MlprojectError):
     """Carries diagnostics out of a stage that cannot go on (the CLI reports them all)."""
 

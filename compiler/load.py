@@ -21,7 +21,14 @@ from typing import Any
 
 import yaml
 
-from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer, Position
+from compiler.diagnostics import (
+    MINIMAL_SPEC,
+    CodeDoc,
+    Diagnostic,
+    DiagnosticError,
+    Pointer,
+    Position,
+)
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -473,21 +480,7 @@ def _mark(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
-_GOOD = """\
-apiVersion: mlproject/v1
-metadata:
-  name: iris
-  owners: [{name: Ada, email: ada@example.com}]
-objective:
-  problem: Classify iris flowers by species.
-  task: multiclass_classification
-kpis:
-  metrics:
-    - {name: accuracy, minimum: 0.9, primary: true}
-data:
-  sources:
-    - {name: iris, path: data/iris.csv, target: species}
-"""
+_GOOD = MINIMAL_SPEC
 
 
 def _bad(old: str, new: str) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pydantic_core import ErrorDetails, ValidationError
 
-from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Pointer
+from compiler.diagnostics import MINIMAL_SPEC, CodeDoc, Diagnostic, DiagnosticError, Pointer
 from compiler.load import Document
 from compiler.spec import LATEST, VERSIONS, spec_model
 from compiler.spec.v1 import ProjectSpec
@@ -28,21 +28,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_MINIMAL = """\
-apiVersion: mlproject/v1
-metadata:
-  name: iris
-  owners: [{name: Ada, email: ada@example.com}]
-objective:
-  problem: Classify iris flowers by species.
-  task: multiclass_classification
-kpis:
-  metrics:
-    - {name: accuracy, minimum: 0.9, primary: true}
-data:
-  sources:
-    - {name: iris, path: data/iris.csv, target: species}
-"""
+_MINIMAL = MINIMAL_SPEC
 
 SCHEMA_CODES: list[CodeDoc] = [
     CodeDoc(
