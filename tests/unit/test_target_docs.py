@@ -117,6 +117,12 @@ def _environment(name: str, order: int, *, approval: bool, logging: bool) -> ir.
     )
 
 
+def _column(name: str, type: str, **fields: Any) -> ir.Column:
+    """A column: not nullable, no range or categories, not PII, unless ``fields`` say so."""
+    plain = {"nullable": False, "min": None, "max": None, "categories": None, "pii": False}
+    return ir.Column(name=name, type=type, **(plain | fields))
+
+
 def _source(**overrides: Any) -> ir.Source:
     fields: dict[str, Any] = {
         "name": "customers",
@@ -126,33 +132,9 @@ def _source(**overrides: Any) -> ir.Source:
         "target": "churned",
         "timestamp": None,
         "columns": (
-            ir.Column(
-                name="tenure",
-                type="integer",
-                nullable=False,
-                min=0,
-                max=120,
-                categories=None,
-                pii=False,
-            ),
-            ir.Column(
-                name="plan",
-                type="category",
-                nullable=False,
-                min=None,
-                max=None,
-                categories=("basic", "pro"),
-                pii=False,
-            ),
-            ir.Column(
-                name="churned",
-                type="boolean",
-                nullable=False,
-                min=None,
-                max=None,
-                categories=None,
-                pii=False,
-            ),
+            _column("tenure", "integer", min=0, max=120),
+            _column("plan", "category", categories=("basic", "pro")),
+            _column("churned", "boolean"),
         ),
         "sensitivity": "internal",
         "pii": (),
@@ -300,33 +282,13 @@ def sensitive_project() -> ir.Project:
         pii=("email", "phone"),
         sensitive=True,
         columns=(
-            ir.Column(
-                name="email",
-                type="category",
-                nullable=False,
-                min=None,
-                max=None,
-                categories=("alice@example.com", "bob@example.com"),
-                pii=True,
+            _column(
+                "email", "category", categories=("alice@example.com", "bob@example.com"), pii=True
             ),
-            ir.Column(
-                name="phone",
-                type="integer",
-                nullable=True,
-                min=4915100000000,
-                max=4915199999999,
-                categories=None,
-                pii=True,
+            _column(
+                "phone", "integer", nullable=True, min=4915100000000, max=4915199999999, pii=True
             ),
-            ir.Column(
-                name="tenure",
-                type="integer",
-                nullable=False,
-                min=0,
-                max=120,
-                categories=None,
-                pii=False,
-            ),
+            _column("tenure", "integer", min=0, max=120),
         ),
     )
     return make_project(
