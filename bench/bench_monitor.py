@@ -104,18 +104,9 @@ def write_project(work: Path) -> Path:
     drift = "\n".join(
         f"      {f}: {{method: {m}, threshold: {t}}}" for f, (m, t) in METHODS.items()
     )
-    spec = f"""apiVersion: mlproject/v1
-metadata:
-  name: bench
-  owners: [{{name: Bench, email: bench@example.com}}]
-objective: {{problem: Benchmark the monitor., task: regression}}
-kpis:
-  metrics: [{{name: rmse, maximum: 100, primary: true}}]
-data:
-  sources:
-    - name: events
-      path: data/events.csv
-      target: y
+    spec = bench_spec(
+        "bench",
+        f"""\
       timestamp: ts
       freshness: 2d
       columns:
@@ -129,7 +120,31 @@ monitoring:
     features:
 {drift}
     prediction: null
-"""
+""",
+    )
+    return compile_spec(project, spec)
+
+
+def bench_spec(name: str, rest: str) -> str:
+    """A benchmark spec: project ``name``, a regression task, the first keys of its one
+    source, ``events`` (data/events.csv, target ``y``), then ``rest``."""
+    return f"""apiVersion: mlproject/v1
+metadata:
+  name: {name}
+  owners: [{{name: Bench, email: bench@example.com}}]
+objective: {{problem: Benchmark the monitor., task: regression}}
+kpis:
+  metrics: [{{name: rmse, maximum: 100, primary: true}}]
+data:
+  sources:
+    - name: events
+      path: data/events.csv
+      target: y
+{rest}"""
+
+
+def compile_spec(project: Path, spec: str) -> Path:
+    """Write ``spec`` as ``project``'s mlproject.yaml and compile it (exit if it fails)."""
     (project / "mlproject.yaml").write_text(spec)
     done = subprocess.run(
         [sys.executable, "-m", "mlcli", "compile", "mlproject.yaml", "--root", "."],

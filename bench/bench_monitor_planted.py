@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_monitor import measure  # noqa: E402
+from bench_monitor import bench_spec, compile_spec, measure  # noqa: E402
 
 from mlruntime.demo import planted_drift as planted  # noqa: E402
 
@@ -67,18 +66,9 @@ def write_project(work: Path, default: str | None, engine: str = "memory") -> Pa
         f"        - {{name: {n}, type: {t}, nullable: true}}" for n, t in types.items()
     )
     drift_default = f"    default: {default}\n" if default else ""
-    spec = f"""apiVersion: mlproject/v1
-metadata:
-  name: planted
-  owners: [{{name: Bench, email: bench@example.com}}]
-objective: {{problem: Benchmark the monitor., task: regression}}
-kpis:
-  metrics: [{{name: rmse, maximum: 100, primary: true}}]
-data:
-  sources:
-    - name: events
-      path: data/events.csv
-      target: y
+    spec = bench_spec(
+        "planted",
+        f"""\
       columns:
         - {{name: y, type: float}}
 {cols}
@@ -89,15 +79,9 @@ monitoring:
   data_quality: {{max_missing_fraction: 1.0}}
   drift:
 {drift_default}    prediction: null
-"""
-    (project / "mlproject.yaml").write_text(spec)
-    done = subprocess.run(
-        [sys.executable, "-m", "mlcli", "compile", "mlproject.yaml", "--root", "."],
-        cwd=project, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"compile failed:\n{done.stdout}{done.stderr}")
-    return project
+""",
+    )
+    return compile_spec(project, spec)
 
 
 def run_ours(project: Path, reference: Path, current: Path) -> dict[str, Any]:
