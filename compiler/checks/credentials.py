@@ -31,7 +31,8 @@ class SecretPattern:
 
 
 # A placeholder is not a secret: $VAR, ${VAR}, ${{ secrets.X }}, <password>, ***.
-_NOT_PLACEHOLDER = r"(?![$<{*])"
+_PLACEHOLDER_START = ("$", "<", "{", "*")
+_NOT_PLACEHOLDER = f"(?![{re.escape(''.join(_PLACEHOLDER_START))}])"
 
 SECRET_PATTERNS = (
     SecretPattern("a GitHub token", re.compile(r"\b(gh[pousr]_)[A-Za-z0-9]{36,}"), "{0}…"),
@@ -136,7 +137,7 @@ def _under_credential_key(pointer: Pointer, text: str) -> bool:
         isinstance(key, str)
         and _CREDENTIAL_KEY.search(key) is not None
         and len(text) >= 8
-        and not text.startswith(("$", "<", "{", "*"))
+        and not text.startswith(_PLACEHOLDER_START)
         and _NAME_ONLY.fullmatch(text) is None
     )
 
