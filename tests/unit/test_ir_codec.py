@@ -259,7 +259,7 @@ def test_at_a_monorepos_root_the_error_names_the_compiled_projects_below(
         load_context(root)
     assert raised.value.message.endswith("compiled projects below it: b-model, teams/a-model")
     assert raised.value.hint == "pass --project-dir b-model (or run the command in that directory)"
-    with pytest.raises(CompiledProjectError, match="below it: a-model$"):
+    with pytest.raises(CompiledProjectError, match=r"below it: a-model$"):
         load_context(root / "teams")
     (tmp_path / "empty").mkdir()
     with pytest.raises(CompiledProjectError, match="run `mlproject compile` first"):
