@@ -133,9 +133,14 @@ def _check_params(
     )
     shown = ", ".join(known) if len(known) <= 40 else ", ".join(known[:40]) + ", ..."
     noun = "parameter" if len(unknown) == 1 else "parameters"
+    drop = " ".join(f"-S '~{choice.origin}.params.{name}'" for name in unknown)
     raise StepError(
         f"{choice.origin}.params: {choice.path} does not accept {noun} {described}; "
-        f"accepted: {shown}"
+        f"accepted: {shown}",
+        # An experiment that swaps the estimator keeps the spec's parameters of the old one;
+        # `-S key=null` sets None, only Hydra's `~key` removes a key from params.yaml.
+        f"in an experiment, remove {'it' if len(unknown) == 1 else 'them'} with "
+        f"`dvc exp run {drop} ...`; else fix the estimator's params in the spec",
     )
 
 

@@ -132,6 +132,18 @@ def test_instances_are_cloned_and_factories_called(user_module: str) -> None:
         estimators.build(_choice("userpkg.models.make", c=3.0), "binary_classification")
 
 
+def test_unknown_params_hint_at_removing_them_in_an_experiment() -> None:
+    """An experiment swapping the estimator (-S train.estimator=...) keeps the spec's params
+    of the old one: the hint says how to drop them (a null value would be passed as None)."""
+    choice = _choice("sklearn.ensemble.RandomForestClassifier", max_iter=1000, tol=0.1)
+    with pytest.raises(StepError) as raised:
+        estimators.build(choice, "binary_classification")
+    assert raised.value.hint == (
+        "in an experiment, remove them with `dvc exp run -S '~train.params.max_iter' "
+        "-S '~train.params.tol' ...`; else fix the estimator's params in the spec"
+    )
+
+
 def test_import_failures_name_the_path(user_module: str) -> None:
     with pytest.raises(StepError, match=r"'userpkg\.broken\.Model' does not import: RuntimeError"):
         estimators.resolve("userpkg.broken.Model", "train.estimator")
