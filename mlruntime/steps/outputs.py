@@ -5,6 +5,11 @@ earlier run are removed (a failed step must not leave last run's model behind
 for DVC to pick up); each write goes to a temporary file beside its target; on
 success every temporary file is renamed over its target with ``os.replace``;
 on any exception the temporary files are deleted.
+
+With ``stale_until_exit`` the stale copies stay until the step ends instead:
+replaced on success (a reader such as a Prometheus textfile collector never
+sees a report missing, and no file is removed only to be written again),
+removed on failure, so a failed run still leaves none of last run's files.
 """
 
 from __future__ import annotations
@@ -66,21 +71,28 @@ class StagedOutputs:
     Use as a context manager; writes are only visible after a clean exit.
     """
 
-    def __init__(self, root: Path, declared: Iterable[str]) -> None:
+    def __init__(
+        self, root: Path, declared: Iterable[str], *, stale_until_exit: bool = False
+    ) -> None:
         self.root = root
         self.declared = tuple(dict.fromkeys(declared))
+        self.stale_until_exit = stale_until_exit
         self._staged: dict[str, Path] = {}
 
     def __enter__(self) -> StagedOutputs:
         for relative in self.declared:
             self._check(relative)  # before the stale copy is removed, too
+        if not self.stale_until_exit:
+            self._remove_stale()
+        return self
+
+    def _remove_stale(self) -> None:
         for relative in self.declared:
             path = self.root / relative
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)  # a directory output (temp_dir)
             else:
                 path.unlink(missing_ok=True)
-        return self
 
     def __exit__(
         self,
@@ -92,6 +104,8 @@ class StagedOutputs:
             self.commit()
         else:
             self.discard()
+            if self.stale_until_exit:
+                self._remove_stale()
 
     def _check(self, relative: str) -> None:
         unsafe = inside_project(self.root, relative)
@@ -100,6 +114,11 @@ class StagedOutputs:
 
     def temp_path(self, relative: str) -> Path:
         """A fresh temporary file beside ``relative``; it becomes ``relative`` on commit."""
+        fd, path = self._temp_file(relative)
+        os.close(fd)
+        return path
+
+    def _temp_file(self, relative: str) -> tuple[int, Path]:
         if relative not in self.declared:
             raise ValueError(f"{relative} is not declared as an output of this step")
         self._check(relative)
@@ -108,9 +127,8 @@ class StagedOutputs:
         if relative in self._staged:
             self._staged.pop(relative).unlink(missing_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
         self._staged[relative] = Path(name)
-        return Path(name)
+        return fd, Path(name)
 
     def temp_dir(self, relative: str) -> Path:
         """A fresh temporary directory beside ``relative``; it becomes ``relative`` on commit."""
@@ -126,7 +144,9 @@ class StagedOutputs:
         return path
 
     def write_bytes(self, relative: str, content: bytes) -> None:
-        self.temp_path(relative).write_bytes(content)
+        fd, _ = self._temp_file(relative)
+        with open(fd, "wb") as handle:  # the descriptor mkstemp opened: no second open
+            handle.write(content)
 
     def write_json(self, relative: str, payload: object) -> None:
         self.write_bytes(relative, json_bytes(payload))

@@ -250,6 +250,24 @@ def test_staged_outputs_all_or_nothing(tmp_path: Path) -> None:
         staged.write_json("other.json", {})
 
 
+def test_staged_outputs_stale_until_exit_replaces_or_removes_at_the_end(tmp_path: Path) -> None:
+    (tmp_path / "a.prom").write_text("last run")
+    with StagedOutputs(tmp_path, ["a.prom", "b.md"], stale_until_exit=True) as out:
+        assert (tmp_path / "a.prom").read_text() == "last run"  # readers never see it missing
+        out.write_bytes("a.prom", b"this run")
+        assert (tmp_path / "a.prom").read_text() == "last run"  # nothing new before the commit
+    assert (tmp_path / "a.prom").read_text() == "this run"
+
+    def fail_half_way() -> None:
+        with StagedOutputs(tmp_path, ["a.prom", "b.md"], stale_until_exit=True) as out:
+            out.write_bytes("b.md", b"half")
+            raise RuntimeError("step failed half-way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # a failed run leaves nothing stale
+
+
 def test_missing_params_yaml_falls_back_to_the_compiled_values(tmp_path: Path) -> None:
     project = binary_project(tmp_path / "p")
     (project / "params.yaml").unlink()

@@ -29,6 +29,7 @@ from mlruntime.features import Features, workspace_features
 from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import drift, quality, streamed
+from mlruntime.steps.monitor.drift import Test
 from mlruntime.steps.monitor.engines import AggregateWindow
 from mlruntime.steps.monitor.html import render_html
 from mlruntime.steps.monitor.performance import check_performance
@@ -63,15 +64,6 @@ class MonitorOptions:
     out_dir: Path | None = None  # default: <project>/reports
 
 
-@dataclass(frozen=True)
-class Test:
-    feature: str
-    column: str
-    method: str
-    threshold: float
-    kind: str
-
-
 def run(ctx: StepContext, options: MonitorOptions) -> tuple[MonitorResult, Path]:
     """Monitor, write the four reports, return the result and the report directory."""
     project = ctx.project
@@ -100,7 +92,7 @@ def _write(result: MonitorResult, out_dir: Path) -> None:
     except OSError:
         previous = None
     try:
-        with StagedOutputs(out_dir, REPORTS.values()) as staged:
+        with StagedOutputs(out_dir, REPORTS.values(), stale_until_exit=True) as staged:
             staged.write_bytes(REPORTS["json"], json_bytes(result.to_json(generated_at)))
             staged.write_bytes(REPORTS["md"], render_markdown(result, generated_at).encode())
             staged.write_bytes(REPORTS["html"], render_html(result, generated_at).encode())
@@ -346,7 +338,12 @@ def _drift(
     # several cores; results keep the tests' order.
     usable = [t for t in tests if t.column not in unusable]
     workers = max(1, min(len(usable), os.cpu_count() or 1, MAX_WORKERS))
-    if max(reference.rows, current.rows) < PARALLEL_MIN_ROWS or workers == 1:
+    small = max(reference.rows, current.rows) < PARALLEL_MIN_ROWS
+    if small and isinstance(reference, Window) and isinstance(current, Window):
+        outcomes = drift.drift_tests(
+            usable, reference, current, bins=config.bins, show_unseen=show_unseen
+        )
+    elif small or workers == 1:
         outcomes = [one(test) for test in usable]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -10,6 +10,7 @@ callers only show for columns that are not PII.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +66,16 @@ class Window:
     def rows(self) -> int:
         return int(self.table.num_rows)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         return tuple(self.table.column_names)
 
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.table.column_names)
+
     def has(self, name: str) -> bool:
-        return name in self.table.column_names
+        return name in self._names  # pyarrow builds column_names afresh on every call
 
     def stored_type(self, name: str) -> StoredType:
         return stored_type(self.table.schema.field(name).type)
