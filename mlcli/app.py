@@ -187,8 +187,11 @@ def compile_command(
                 click.echo(f"{p.action:>9}  {p.path}{reason}")
         if not report.has_errors:
             verb = "would change" if check else "changed"
+            kept_count = sum(1 for p in changed if p.action == "kept")  # left as is: not changed
             click.echo(
-                f"{report.spec_count} spec(s), {len(report.plans)} file(s), {len(changed)} {verb}"
+                f"{report.spec_count} spec(s), {len(report.plans)} file(s), "
+                f"{len(changed) - kept_count} {verb}"
+                + (f", {kept_count} kept" if kept_count else "")
             )
     ctx = click.get_current_context()
     if any(d.code in CONFLICT_CODES for d in diagnostics):
