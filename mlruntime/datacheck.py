@@ -51,11 +51,17 @@ def _read(source: ir.Source, path: Path) -> pd.DataFrame | DataFinding:
     at: NamedPath = ("data", "sources", source.name)
     if not path.is_file():
         state = "is not a file" if path.exists() else "does not exist"
+        hint = "run `dvc pull` if the data is tracked by DVC; paths are relative to the spec"
+        written = source.path or path.name
+        folder = written.rpartition("/")[0]
+        siblings = path.parent.iterdir() if path.parent.is_dir() else iter(())
+        # A typo in the file name: the close name in the same folder, as the spec writes it.
+        close = did_you_mean(written, (f"{folder}/{p.name}".lstrip("/") for p in siblings))
         return DataFinding(
             "MLP260",
             (*at, "path"),
             f"data file {source.path} {state}",
-            "run `dvc pull` if the data is tracked by DVC; paths are relative to the spec",
+            f"{close} {hint}" if close else hint,
         )
     try:
         if source.format == "parquet":

@@ -143,6 +143,15 @@ def test_missing_or_unreadable_data(tmp_path: Path, path: str, fmt: str, code: s
     assert _codes(result) == [(code, 13, "error")]
 
 
+def test_a_misspelt_data_file_gets_the_close_name(tmp_path: Path) -> None:
+    spec = _project(tmp_path, "    - {name: c, path: data/cc.csv, target: churned}\n")
+    result = _validate(spec, "--data", code=1)
+    assert "error[MLP260]: data.sources[0].path: data file data/cc.csv does not exist" in (
+        result.output
+    )
+    assert "hint: did you mean 'data/c.csv'? run `dvc pull` if the data" in result.output
+
+
 def test_every_data_code_is_explained() -> None:
     for code in ("MLP260", "MLP261", "MLP262", "MLP263", "MLP264", "MLP265", "MLP266"):
         result = CliRunner().invoke(cli, ["explain", code])
