@@ -44,6 +44,12 @@ def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]
 SPECS = click.argument(
     "specs", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True)
 )
+OUTPUT_ROOT = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output root (default: the git work tree holding the first spec).",
+)
 
 
 @click.group(
@@ -123,12 +129,7 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
     is_flag=True,
     help="Re-render specs even when they and their outputs are unchanged since the last compile.",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Output root (default: the git work tree holding the first spec).",
-)
+@OUTPUT_ROOT
 @click.option(
     "-j",
     "--jobs",

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from compiler.diagnostics import format_json, format_text
-from mlcli.app import CONFLICT_CODES, SPECS, use_color
+from mlcli.app import CONFLICT_CODES, OUTPUT_ROOT, SPECS, use_color
 from mlcontract.errors import ExitCode, UsageError
 
 
@@ -34,12 +34,7 @@ from mlcontract.errors import ExitCode, UsageError
     is_flag=True,
     help=f"Exit {ExitCode.DRIFT.value} when compile would change any file (0: nothing to change).",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Output root (default: the git work tree holding the first spec).",
-)
+@OUTPUT_ROOT
 @click.option(
     "--format",
     "fmt",
