@@ -15,10 +15,10 @@ from typing import Any
 import jinja2
 import pytest
 
+from compiler.diagnostics import MINIMAL_SPEC
 from compiler.generated import GeneratedFile
 from compiler.lower import lower
 from compiler.pipeline import validate_text
-from compiler.spec.validate import _MINIMAL
 from mlcontract import ir
 from targets import docs
 from targets.docs.markdown import cell, code, duration
@@ -452,7 +452,7 @@ def test_lowered_spec_renders_the_whole_card() -> None:
 
 
 def test_lowered_minimal_spec_renders_and_says_what_is_absent() -> None:
-    project = lowered(_MINIMAL, spec_file="mlproject.yaml")
+    project = lowered(MINIMAL_SPEC, spec_file="mlproject.yaml")
     files = docs.render(project)
     assert [f.path for f in files] == ["MODEL_CARD.md"]
     text = files[0].content.decode()
@@ -465,7 +465,7 @@ def test_lowered_minimal_spec_renders_and_says_what_is_absent() -> None:
 
 def test_a_regression_split_is_not_called_stratified() -> None:
     """The split step stratifies classification targets only, whatever split.stratify says."""
-    project = lowered(_MINIMAL, spec_file="mlproject.yaml")
+    project = lowered(MINIMAL_SPEC, spec_file="mlproject.yaml")
     assert project.training.split.stratify and project.training.split.method == "random"
     assert "| Split | random split, test 20%, validation 0%, seed 42, stratified by the" in (
         card(project)
