@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from mlruntime import procstat
 from mlruntime.demo.plan import DEFAULT
 
 pytestmark = pytest.mark.slow
@@ -85,8 +86,8 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     # a zombie still answers signal 0; it no longer runs
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.is_file() and stat.read_text().split(") ")[-1].startswith("Z"))
+    found = procstat.read_stat(pid)
+    return found is None or found.state != "Z"
 
 
 def _run_demo(base: Path) -> DemoRun:

@@ -23,6 +23,7 @@ from compiler.diagnostics import Diagnostic, DiagnosticError
 from compiler.manifest import STAT_CACHE, OutputTree, StatCache
 from mlcli.app import cli
 from mlcontract.errors import ExitCode
+from mlruntime import procstat
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = (ROOT / "examples" / "minimal" / "mlproject.yaml").read_text(encoding="utf-8")
@@ -228,11 +229,8 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
 
 
 def _zombie_of_nobody(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] == "Z"
+    found = procstat.read_stat(pid)
+    return found is None or found.state == "Z"
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
