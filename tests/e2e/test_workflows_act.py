@@ -20,6 +20,7 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -329,27 +330,57 @@ def _fields(argv: list[str]) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
-def _monitor(history: ProjectRepo, runner: RunnerPython, s3: S3Server, work: Path) -> ActRun:
-    monitored = clone_repo(history, work / "monitor")
-    return run_workflow(monitored, "monitor", "workflow_dispatch", runner, s3, work / "act")
+@dataclass(frozen=True)
+class Monitoring:
+    """The monitor tests' shared setup: the trained churn project, the runner, the bucket."""
+
+    churn: ProjectRepo
+    trained: ActRun
+    runner: RunnerPython
+    s3: S3Server
+
+    def history(self, work: Path, *, days: float) -> ProjectRepo:
+        """The origin as the team has it ``days`` after the first training (see _history)."""
+        assert self.trained.returncode == 0, self.trained.explain()
+        return _history(self.churn, self.runner, work / "origin.git", days=days)
+
+    def traffic(self, *, shift: float, seed: int) -> Any:
+        return _traffic(self.churn, shift=shift, rows=1000, seed=seed)
+
+    def scored(self, window: Any, name: str) -> Any:
+        return _scored(self.churn, self.runner, window, name)
+
+    def run(self, history: ProjectRepo, work: Path, **windows: Any) -> ActRun:
+        """The monitor workflow on a clone of ``history``, with only ``windows`` in the
+        bucket (see _put_windows)."""
+        _put_windows(self.churn, self.s3, **windows)
+        monitored = clone_repo(history, work / "monitor")
+        return run_workflow(
+            monitored, "monitor", "workflow_dispatch", self.runner, self.s3, work / "act"
+        )
+
+
+@pytest.fixture(scope="module")
+def monitoring(
+    churn: ProjectRepo, churn_trained: ActRun, runner_python: RunnerPython, s3: S3Server
+) -> Monitoring:
+    return Monitoring(churn, churn_trained, runner_python, s3)
 
 
 @pytest.fixture(scope="module")
 def drift_monitored(
-    churn: ProjectRepo,
-    churn_trained: ActRun,
-    runner_python: RunnerPython,
-    s3: S3Server,
-    tmp_path_factory: pytest.TempPathFactory,
+    monitoring: Monitoring, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[ProjectRepo, ActRun, Any]:
     """The monitor workflow three days after the first training, on a drifted window:
     the history (a copy of origin), the run, and the window's rows (labels included)."""
-    assert churn_trained.returncode == 0, churn_trained.explain()
     work = tmp_path_factory.mktemp("drift-monitored")
-    history = _history(churn, runner_python, work / "origin.git", days=3)
-    window = _traffic(churn, shift=1.0, rows=1000, seed=5)
-    _put_windows(churn, s3, predictions=_scored(churn, runner_python, window, "drifted"))
-    return history, _monitor(history, runner_python, s3, work), window
+    history = monitoring.history(work, days=3)
+    window = monitoring.traffic(shift=1.0, seed=5)
+    return (
+        history,
+        monitoring.run(history, work, predictions=monitoring.scored(window, "drifted")),
+        window,
+    )
 
 
 def test_monitor_on_a_drifted_window_dispatches_retrain(
@@ -431,18 +462,12 @@ def test_retrain_dispatched_by_the_monitor_gates_the_challenger_against_the_cham
 
 
 def test_monitor_dispatches_a_scheduled_retrain_without_drift(
-    churn: ProjectRepo,
-    churn_trained: ActRun,
-    runner_python: RunnerPython,
-    s3: S3Server,
-    tmp_path: Path,
+    monitoring: Monitoring, tmp_path: Path
 ) -> None:
-    assert churn_trained.returncode == 0, churn_trained.explain()
     # Ten days on, the weekly retraining.schedule has come due at least once.
-    history = _history(churn, runner_python, tmp_path / "origin.git", days=10)
-    window = _traffic(churn, shift=0.0, rows=1000, seed=3)
-    _put_windows(churn, s3, predictions=_scored(churn, runner_python, window, "steady"))
-    run = _monitor(history, runner_python, s3, tmp_path)
+    history = monitoring.history(tmp_path, days=10)
+    window = monitoring.traffic(shift=0.0, seed=3)
+    run = monitoring.run(history, tmp_path, predictions=monitoring.scored(window, "steady"))
     assert run.returncode == 0, run.explain()
     assert not [c for c in run.calls("gh") if c["argv"][:2] == ["api", "--method"]], (
         "no breach, no issue"
@@ -452,21 +477,15 @@ def test_monitor_dispatches_a_scheduled_retrain_without_drift(
 
 
 def test_monitor_dispatches_retrain_when_labels_show_the_metric_below_its_minimum(
-    churn: ProjectRepo,
-    churn_trained: ActRun,
-    runner_python: RunnerPython,
-    s3: S3Server,
-    tmp_path: Path,
+    monitoring: Monitoring, tmp_path: Path
 ) -> None:
-    assert churn_trained.returncode == 0, churn_trained.explain()
-    history = _history(churn, runner_python, tmp_path / "origin.git", days=3)
+    history = monitoring.history(tmp_path, days=3)
     # Labels of an undrifted window arrive, and the customers did the opposite of what
     # the model scored: roc_auc far below monitoring.performance.minimum (0.75).
-    window = _scored(churn, runner_python, _traffic(churn, shift=0.0, rows=1000, seed=4), "late")
-    target = _target(churn)
+    window = monitoring.scored(monitoring.traffic(shift=0.0, seed=4), "late")
+    target = _target(monitoring.churn)
     labelled = window.assign(**{target: 1 - window[target]})
-    _put_windows(churn, s3, predictions=window, labels=labelled)
-    run = _monitor(history, runner_python, s3, tmp_path)
+    run = monitoring.run(history, tmp_path, predictions=window, labels=labelled)
     assert run.returncode == 0, run.explain()
     assert "/labelled/" in run.log and "(labelled)" in run.log, run.explain()
     (argv,) = _dispatched(run)
@@ -487,20 +506,14 @@ def _since_the_last_scheduled_run(repo: ProjectRepo) -> float:
 
 
 def test_monitor_without_a_trigger_dispatches_nothing(
-    churn: ProjectRepo,
-    churn_trained: ActRun,
-    runner_python: RunnerPython,
-    s3: S3Server,
-    tmp_path: Path,
+    monitoring: Monitoring, tmp_path: Path
 ) -> None:
-    assert churn_trained.returncode == 0, churn_trained.explain()
     # The version was trained after the schedule's last run: not due. The window is
     # steady (no drift) and its labels agree with the model (roc_auc above the minimum).
-    days = _since_the_last_scheduled_run(churn)
-    history = _history(churn, runner_python, tmp_path / "origin.git", days=days)
-    window = _scored(churn, runner_python, _traffic(churn, shift=0.0, rows=1000, seed=3), "calm")
-    _put_windows(churn, s3, predictions=window, labels=window)
-    run = _monitor(history, runner_python, s3, tmp_path)
+    days = _since_the_last_scheduled_run(monitoring.churn)
+    history = monitoring.history(tmp_path, days=days)
+    window = monitoring.scored(monitoring.traffic(shift=0.0, seed=3), "calm")
+    run = monitoring.run(history, tmp_path, predictions=window, labels=window)
     assert run.returncode == 0, run.explain()
     assert "/labelled/" in run.log and "(labelled)" in run.log, run.explain()
     assert "no retrain trigger fired" in run.log, run.explain()
