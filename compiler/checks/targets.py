@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from compiler.checks.examples import spec
 from compiler.checks.rule import CheckContext, Rule
 from compiler.diagnostics import Diagnostic
+from compiler.target_registry import BUILTIN_TARGETS
 from mlcontract.errors import did_you_mean
 
 
@@ -41,7 +42,7 @@ RULES = [
         "targets-installed",
         "named target not installed",
         "A spec lists the third-party targets it wants in `targets`; the built-in ones "
-        "(config, docs, dvc, github, mlserver, kserve, prometheus) always run and need not be "
+        f"({', '.join(BUILTIN_TARGETS)}) always run and need not be "
         "named. Which files compile generates depends on the spec, never on which plugins "
         "happen to be installed: a named target that is missing is an error, an installed "
         "one the spec does not name does not run.",
