@@ -37,8 +37,9 @@ class Group(click.Group):
     """A command group whose commands' :class:`MlprojectError` is reported, never a traceback.
 
     Ctrl-C ends the outermost group with ``interrupted`` and exit 130, as the
-    exit-code table says: left to click, a :class:`KeyboardInterrupt` would
-    print ``Aborted!`` and exit 1, the code of a spec with errors.
+    exit-code table says, also at a prompt: left to click, a
+    :class:`KeyboardInterrupt` would print ``Aborted!`` and exit 1, the code of a
+    spec with errors.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -48,6 +49,12 @@ class Group(click.Group):
             if ctx.parent is not None:
                 raise
             click.echo("interrupted", err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
+        except click.exceptions.Abort as exc:
+            # click.prompt/confirm turn Ctrl-C into Abort (Ctrl-D too: that stays "Aborted!").
+            if ctx.parent is not None or not isinstance(exc.__context__, KeyboardInterrupt):
+                raise
+            click.echo("\ninterrupted", err=True)  # the prompt's line has no newline yet
             ctx.exit(ExitCode.INTERRUPTED)
         except MlprojectError as exc:
             # The innermost group knows which command failed; the outermost reports.
