@@ -22,7 +22,14 @@ from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResul
 WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
 COLORS = ("#0969da", "#fb8500")
 MAX_LABELLED_BINS = 8  # fewer bins than this: a label under each (else first and last)
-_BAR = '<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="'
+# One bin's two bars (reference, current), each with its share in the tooltip; the
+# same bytes as formatting each number on its own ("%.2f%%" of 100 × share is "{:.2%}").
+_BARS = (
+    f'<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="{COLORS[0]}">'
+    "<title>%s: reference %.2f%%</title></rect>\n"
+    f'<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="{COLORS[1]}">'
+    "<title>%s: current %.2f%%</title></rect>\n"
+)
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -49,16 +56,21 @@ def chart(histogram: Histogram) -> dict[str, Any]:
     bar = max(span * 0.42, 0.5)
     scale = (base - 4) / top
     marks = []
-    for i, label in enumerate(histogram.labels):
-        name = escape(label)
-        for j, (share, who) in enumerate(
-            ((histogram.reference[i], "reference"), (histogram.current[i], "current"))
-        ):
-            height = scale * share
-            marks.append(
-                _BAR % (LEFT + i * span + j * bar + span * 0.08, base - height, bar, height)
-                + f'{COLORS[j]}"><title>{name}: {who} {share:.2%}</title></rect>\n'
+    for i, (label, ref_share, cur_share) in enumerate(
+        zip(histogram.labels, histogram.reference, histogram.current, strict=True)
+    ):
+        name = str(escape(label))
+        start = LEFT + i * span
+        ref_height, cur_height = scale * ref_share, scale * cur_share
+        marks.append(
+            _BARS
+            % (
+                start + 0 * bar + span * 0.08, base - ref_height, bar, ref_height,
+                name, ref_share * 100,
+                start + 1 * bar + span * 0.08, base - cur_height, bar, cur_height,
+                name, cur_share * 100,
             )
+        )  # fmt: skip
     few = len(histogram.labels) <= MAX_LABELLED_BINS
     if few:
         for i, label in enumerate(histogram.labels):

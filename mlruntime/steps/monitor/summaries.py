@@ -189,8 +189,9 @@ def _numeric_block(references: Sequence[Floats], currents: Sequence[Floats]) -> 
     width = n1 + n2
     order = np.argsort(both, axis=1, kind="stable")  # per row: two sorted runs, NaN last
     ref_cum = np.cumsum(order < n1, axis=1)
-    order += np.arange(0, order.size, width)[:, None]  # flat positions: 1-D takes are faster
-    merged = both.ravel()[order.ravel()].reshape(both.shape)
+    starts = np.arange(0, order.size, width)  # each row's first flat position
+    order += starts[:, None]  # flat positions: 1-D takes are faster
+    merged = np.take(both.ravel(), order.ravel()).reshape(both.shape)
     del both, order
     ends = np.empty(merged.shape, dtype=bool)  # the last of equal values, finite ones only
     np.not_equal(merged[:, 1:], merged[:, :-1], out=ends[:, :-1])
@@ -199,9 +200,10 @@ def _numeric_block(references: Sequence[Floats], currents: Sequence[Floats]) -> 
     cells = ends.sum(axis=1)
     at = np.flatnonzero(ends)
     del ends
-    points_all = merged.ravel()[at]
-    ref_all = ref_cum.ravel()[at]
-    cur_all = at % width + 1 - ref_all
+    points_all = np.take(merged.ravel(), at)
+    ref_all = np.take(ref_cum.ravel(), at)
+    at -= np.repeat(starts, cells)  # the position within the row (no integer division)
+    cur_all = at + 1 - ref_all
     del merged, ref_cum, at
     # The display range: the reference's central 99 %, from its sorted rows (as quantiles()).
     position = np.asarray(DISPLAY_RANGE) * (ref_finite[:, None] - 1)
