@@ -255,4 +255,6 @@ def profile(path: Path, target: str | None = None, timestamp: str | None = None)
         else:
             shares = values.astype(str).value_counts(normalize=True)
             result.target_stats["majority_share"] = float(shares.iloc[0])
+            result.target_stats["minority_share"] = float(shares.iloc[-1])
+            result.target_stats["classes"] = float(len(shares))
     return result

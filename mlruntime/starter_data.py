@@ -134,8 +134,23 @@ def _up(value: float, digits: int = 2) -> float:
     return math.ceil(value * scale) / scale
 
 
+RARE_SHARE = 0.15
+"""A class is rare under this share of rows and under half of an even share (1/k)."""
+
+
+def _rare_class(stats: dict[str, float]) -> bool:
+    """Whether the rarest class is rare enough that accuracy would not see it: under
+    ``RARE_SHARE`` of the rows and under half of its share were the k classes even
+    (so 10 balanced classes of 10 % each are not imbalanced, a 5 % class of 3 is)."""
+    if "minority_share" not in stats or "classes" not in stats:
+        return False
+    return stats["minority_share"] < min(RARE_SHARE, 0.5 / stats["classes"])
+
+
 def primary_metric(profile: DataProfile) -> tuple[str, str, float, str] | None:
-    """The first gate, from what a trivial model scores on this data."""
+    """The first gate, from what a trivial model scores on this data. A multiclass target
+    with a rare class (:func:`_rare_class`) gets ``balanced_accuracy`` (mean recall per
+    class), as a model that never predicts the rare class keeps a high accuracy."""
     stats = profile.target_stats
     if profile.task == "regression" and "std" in stats:
         std = stats["std"]
@@ -146,6 +161,16 @@ def primary_metric(profile: DataProfile) -> tuple[str, str, float, str] | None:
             value,
             f"  # the target's standard deviation ({std:.4g}): the rmse of always predicting "
             "the mean; tighten it once you know what is achievable",
+        )
+    if profile.task == "multiclass_classification" and _rare_class(stats):
+        chance = 1.0 / stats["classes"]
+        return (
+            "balanced_accuracy",
+            "minimum",
+            _up(chance),
+            f"  # REVIEW: the rarest class is {stats['minority_share']:.1%} of rows, so accuracy "
+            f"would hide it; 1/{stats['classes']:.0f} ({chance:.3f}) is the balanced accuracy of "
+            "always predicting one class; tighten it once you know what is achievable",
         )
     if profile.task == "multiclass_classification" and "majority_share" in stats:
         share = stats["majority_share"]

@@ -122,6 +122,25 @@ def test_multiclass_threshold_is_the_majority_share(tmp_path: Path) -> None:
     assert "# no date/time column found" in (tmp_path / "mlproject.yaml").read_text()
 
 
+def test_multiclass_with_a_rare_class_gates_on_balanced_accuracy(tmp_path: Path) -> None:
+    # 5 % of rows in class c: a model that never predicts it keeps accuracy 0.81 or so
+    frame = pd.DataFrame({"x": range(100), "species": ["a"] * 60 + ["b"] * 35 + ["c"] * 5})
+    _init(tmp_path, "--from-data", str(_write(tmp_path, frame, "flowers.csv")))
+    _validate(tmp_path)
+    text = (tmp_path / "mlproject.yaml").read_text()
+    spec = yaml.safe_load(text)
+    metric = {"name": "balanced_accuracy", "minimum": 0.34, "primary": True}  # chance 1/3
+    assert spec["kpis"]["metrics"][0] == metric
+    assert spec["monitoring"]["performance"]["metric"] == "balanced_accuracy"
+    assert "REVIEW: the rarest class is 5.0% of rows" in text
+    # ten even classes of 10 % each are not imbalanced: accuracy stays
+    (tmp_path / "even").mkdir()
+    even = pd.DataFrame({"x": range(100), "digit": [f"d{i % 10}" for i in range(100)]})
+    _init(tmp_path / "even", "--from-data", str(_write(tmp_path / "even", even, "d.csv")))
+    spec = yaml.safe_load((tmp_path / "even" / "mlproject.yaml").read_text())
+    assert spec["kpis"]["metrics"][0]["name"] == "accuracy"
+
+
 def test_given_target_and_timestamp_override_the_guesses(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     path = _write(tmp_path / "p", _frame(), "c.csv")
