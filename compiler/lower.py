@@ -106,7 +106,9 @@ def _training(spec: v1.ProjectSpec, source: ir.Source) -> ir.Training:
             test_size=t.split.test_size,
             validation_size=t.split.validation_size,
             seed=t.split.seed,
-            stratify=t.split.stratify,
+            # the split step stratifies classification targets only: params.yaml must not
+            # claim a stratified regression split
+            stratify=t.split.stratify and spec.objective.task in CLASSIFICATION,
         ),
         estimator=estimator,
         custom_stages=tuple(

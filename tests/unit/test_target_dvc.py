@@ -291,6 +291,17 @@ def test_params_yaml_holds_every_default_param_with_nested_keys_sorted() -> None
     assert params["train"]["params"]["max_iter"] == 200  # `dvc exp run -S train.params.max_iter=50`
 
 
+def test_a_regression_params_yaml_does_not_claim_a_stratified_split() -> None:
+    """The split step stratifies classification targets only; split.stratify defaults to true."""
+    text = (ROOT / "examples" / "minimal" / "mlproject.yaml").read_text()
+    text = text.replace("task: multiclass_classification", "task: regression")
+    text = text.replace("{name: accuracy, minimum: 0.9", "{name: rmse, maximum: 1.0")
+    params = yaml.safe_load(files(lowered(text))["params.yaml"].content)
+    assert params["split"]["method"] == "random" and params["split"]["stratify"] is False
+    classification = yaml.safe_load(files(example("minimal"))["params.yaml"].content)
+    assert classification["split"]["stratify"] is True
+
+
 def test_beat_the_champion_adds_an_always_changed_champion_stage_before_the_gate() -> None:
     data = pipeline(example("churn"))["stages"]
     champion = data["champion"]
