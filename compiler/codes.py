@@ -84,7 +84,7 @@ def render_diagnostics_markdown() -> str:
         "",
         "Every problem mlproject finds in a spec is reported the same way, with a stable code. "
         "All problems are collected first and reported together; `mlproject explain CODE` "
-        "prints a code's summary and examples.",
+        "prints a code's summary and examples; `mlproject explain --list` lists every code.",
         "",
         "## Format",
         "",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import click
@@ -245,22 +245,50 @@ def schema(api_version: str | None) -> None:
 
 
 @cli.command()
-@click.argument("code")
-def explain(code: str) -> None:
+@click.argument("code", required=False)
+@click.option("--list", "list_codes", is_flag=True, help="List every code with its title.")
+def explain(code: str | None, list_codes: bool) -> None:
     """Explain a diagnostic code, with a failing and a passing example.
 
-    CODE is a diagnostic code such as MLP207 (see docs/diagnostics.md).
+    CODE is a diagnostic code such as MLP207 (see docs/diagnostics.md);
+    `mlproject explain --list` lists them all.
     """
     from compiler.codes import all_codes
-    from mlcontract.errors import did_you_mean
 
     codes = all_codes()
-    doc = codes.get(code.strip().upper())
+    if list_codes:
+        click.echo(
+            "".join(f"{doc.code}  {doc.title}\n" for _, doc in sorted(codes.items())), nl=False
+        )
+        return
+    if code is None:
+        raise UsageError("give a diagnostic CODE such as MLP207, or --list for all of them")
+    wanted = "".join(code.split()).upper()
+    doc = codes.get(wanted) or codes.get(f"MLP{wanted}")
     if doc is None:
-        hint = did_you_mean(code.upper(), codes) or "see docs/diagnostics.md for the list"
-        raise UsageError(f"unknown diagnostic code '{code}' ({hint})")
+        close = _close_code(wanted, codes)
+        hint = f"did you mean '{close}'? " if close else ""
+        raise UsageError(
+            f"unknown diagnostic code '{code}' ({hint}`mlproject explain --list` lists every code)"
+        )
     click.echo(f"{doc.code}: {doc.title}\n\n{doc.summary}\n")
     click.echo("Bad:\n" + _indent(doc.bad) + "\nGood:\n" + _indent(doc.good), nl=False)
+
+
+def _close_code(wanted: str, codes: Iterable[str]) -> str | None:
+    """The one code whose number is close to the one asked for (a digit added or dropped),
+    else None. Only the digits are compared: every code starts with MLP, which would make
+    any two codes look alike (MLP999 and MLP229). A digit changed in place has several
+    neighbours equally close (MLP208, MLP217, ...): none is suggested then."""
+    import difflib  # the error path only
+
+    digits = wanted.removeprefix("MLP")
+    scores = {
+        c: difflib.SequenceMatcher(None, digits, c.removeprefix("MLP")).ratio() for c in codes
+    }
+    best = max(scores.values(), default=0.0)
+    closest = [c for c, score in scores.items() if score == best]
+    return closest[0] if best >= 0.7 and len(closest) == 1 else None
 
 
 def _indent(text: str) -> str:

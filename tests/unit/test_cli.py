@@ -163,6 +163,37 @@ def test_explain(runner: CliRunner) -> None:
     assert unknown.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("code", "suggested"),
+    [
+        ("MLP999", None),  # no code is close: MLP229 only shares the MLP prefix
+        ("MLP2077", "MLP207"),  # a digit too many, one code it can be
+        ("MLP1010", None),  # MLP101, MLP100 and MLP010 are all as close
+    ],
+)
+def test_explain_an_unknown_code_suggests_only_a_close_one(
+    runner: CliRunner, code: str, suggested: str | None
+) -> None:
+    result = runner.invoke(cli, ["explain", code])
+    assert result.exit_code == ExitCode.USAGE
+    assert ("did you mean" in result.stderr) == (suggested is not None)
+    if suggested is not None:
+        assert f"did you mean '{suggested}'?" in result.stderr
+    assert "`mlproject explain --list` lists every code" in result.stderr
+
+
+def test_explain_list_names_every_code(runner: CliRunner) -> None:
+    from compiler.codes import all_codes
+
+    result = runner.invoke(cli, ["explain", "--list"], catch_exceptions=False)
+    assert result.exit_code == ExitCode.OK
+    listed = [line.split()[0] for line in result.output.splitlines()]
+    assert listed == sorted(all_codes())
+    assert "MLP207  payload logging of sensitive data" in result.output
+    assert runner.invoke(cli, ["explain", "207"]).output.startswith("MLP207:")
+    assert runner.invoke(cli, ["explain"]).exit_code == ExitCode.USAGE
+
+
 def test_schema_matches_committed_file(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["schema"], catch_exceptions=False)
     assert result.exit_code == ExitCode.OK
