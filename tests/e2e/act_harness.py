@@ -356,13 +356,6 @@ def make_project_repo(base: Path, example: str, runner: RunnerPython, s3: S3Serv
     configure_storage(spec, name)
     spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
     compile_project(path)
-    workflows = "".join(p.read_text() for p in (path / ".github" / "workflows").glob("*.yml"))
-    if '"mlproject[runtime]"' in workflows:
-        # Transitional: workflows that still install an unpinned "mlproject[runtime]"
-        # (issue 13, point 1) use a requirements.txt beside the spec when there is one.
-        version = importlib.metadata.version("mlproject-gitops")
-        pins = [f"mlproject-gitops[runtime]=={version}", f"dvc-s3=={runner.version('dvc-s3')}"]
-        (path / "requirements.txt").write_text("\n".join(pins) + "\n")
     origin = base / "origin.git"
     _run(["git", "init", "--quiet", "--bare", "--initial-branch", "main", origin])
     _run([*GIT, "init", "--quiet", "--initial-branch", "main", path])

@@ -7,10 +7,6 @@ what). The tests assert on what a team would check on GitHub: the tag that
 landed in origin, the objects in the bucket, the comment or issue that would
 have been posted, the workflow that would have been dispatched, the
 manifests that would have been applied.
-
-A workflow that is still broken by a known issue-13 point is marked
-``xfail(strict=True)`` with that point as the reason: when the fix lands the
-test passes, the strict xfail fails, and the mark must go.
 """
 
 from __future__ import annotations
@@ -139,6 +135,52 @@ def test_pr_check_posts_a_report_with_the_metrics_diff_and_gate_verdict(
     assert "Verdict: **passed**" in body, body
     # Confidential data: aggregates only, never rows.
     assert "@example.com" not in body
+
+
+def test_pr_check_installs_the_pins_of_the_lock_beside_the_spec(
+    churn: ProjectRepo, runner_python: RunnerPython, s3: S3Server, tmp_path: Path
+) -> None:
+    """A team that locks its dependencies: the jobs install the lock, nothing else."""
+    pr = clone_repo(churn, tmp_path / "pr")
+    base = pr.git("rev-parse", "HEAD").strip()
+    pr.git("checkout", "--quiet", "-b", "lock-dependencies")
+    version = runner_python.version("mlproject-gitops")
+    lock = pr.path / "requirements.lock"
+    lock.write_text(
+        "# the team's lock (pip-compile / uv pip compile output, trimmed)\n"
+        f"mlproject-gitops[runtime,s3,serve]=={version}\n"
+        f"dvc-s3=={runner_python.version('dvc-s3')}\n"
+    )
+    compile_project(pr.path)
+    workflows = {p.name: p.read_text() for p in (pr.path / ".github" / "workflows").glob("*.yml")}
+    for name, text in workflows.items():
+        assert "mlproject-gitops[" not in text, name  # no job installs anything but the lock
+        assert "pip install -r requirements.lock" in text, name
+    pr.commit_all("churn: install from requirements.lock")
+    head = pr.git("rev-parse", "HEAD").strip()
+    payload = {
+        "number": 8,
+        "pull_request": {
+            "number": 8,
+            "base": {"sha": base, "ref": "main"},
+            "head": {"sha": head, "ref": "lock-dependencies", "repo": {"full_name": REPOSITORY}},
+        },
+    }
+    run = run_workflow(
+        pr, "pr", "pull_request", runner_python, s3, tmp_path / "act", payload=payload
+    )
+    assert run.returncode == 0, run.explain()
+    # pip's own words: the pinned line came from the lock, not from the manifest.
+    assert f"mlproject-gitops[runtime,s3,serve]=={version} in " in run.log, run.explain()
+    assert "(from -r requirements.lock (line 2))" in run.log, run.explain()
+    (posted,) = [
+        c
+        for c in run.calls("gh")
+        if "--method" in c["argv"] and c["argv"][c["argv"].index("--method") + 1] == "POST"
+    ]
+    (body,) = (json.loads(text)["body"] for text in posted["files"].values())
+    assert "Up to date with the spec." in body, body
+    assert "Verdict: **passed**" in body, body
 
 
 # --- deploy up to the cluster boundary --------------------------------------------
