@@ -12,7 +12,8 @@ run ``python -m compiler.schema``. Custom validators are functions of
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -32,6 +33,28 @@ API_VERSION = "mlproject/v1"
 
 Sensitivity = Literal["public", "internal", "confidential", "restricted"]
 DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# Every default factory is a plain Python function: pydantic reads the signature of each
+# one when it builds the validator, and for ``list``, ``dict`` or a model class that costs
+# far more than for a function (measured in docs/benchmarks.md, "Issue 11").
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
+def _default(model: type[M]) -> Callable[[], M]:
+    """A factory of ``model()``, the model with its own defaults."""
+
+    def new() -> M:
+        return model()
+
+    return new
 
 
 class Spec(BaseModel):
@@ -74,7 +97,8 @@ class Metadata(Spec):
     )
     owners: list[Person] = Field(min_length=1, description="Accountable people; at least one.")
     stakeholders: list[Person] = Field(
-        default_factory=list, description="People notified of releases, alerts and A/B decisions."
+        default_factory=_empty_list,
+        description="People notified of releases, alerts and A/B decisions.",
     )
 
 
@@ -84,8 +108,10 @@ class Metadata(Spec):
 class Scope(Spec):
     """What the project covers and, as importantly, what it does not."""
 
-    in_: list[str] = Field(default_factory=list, alias="in", description="What is in scope.")
-    out: list[str] = Field(default_factory=list, description="What is explicitly out of scope.")
+    in_: list[str] = Field(default_factory=_empty_list, alias="in", description="What is in scope.")
+    out: list[str] = Field(
+        default_factory=_empty_list, description="What is explicitly out of scope."
+    )
 
 
 class Objective(Spec):
@@ -94,7 +120,7 @@ class Objective(Spec):
     problem: str = Field(min_length=1, max_length=2000, description="The problem, in plain words.")
     task: TaskType = Field(description="The learning task.")
     scope: Scope = Field(
-        description="What the project covers and what it does not.", default_factory=Scope
+        description="What the project covers and what it does not.", default_factory=_default(Scope)
     )
 
 
@@ -131,7 +157,7 @@ class Kpis(Spec):
 
     business: list[BusinessKpi] = Field(
         description="Business KPIs, each linked to the model metrics that move it.",
-        default_factory=list,
+        default_factory=_empty_list,
     )
     metrics: list[ModelMetric] = Field(
         description="Model metrics with their bounds; exactly one is primary.", min_length=1
@@ -184,7 +210,7 @@ class DataSource(Spec):
     )
     target: Identifier | None = Field(default=None, description="The label column.")
     timestamp: Identifier | None = Field(default=None, description="The event-time column.")
-    columns: list[Column] = Field(default_factory=list, description="The declared schema.")
+    columns: list[Column] = Field(default_factory=_empty_list, description="The declared schema.")
     sensitivity: Sensitivity = Field(
         default="internal",
         description=(
@@ -192,7 +218,7 @@ class DataSource(Spec):
             "the safeguards: no payload logging, no raw rows in CI, production approval."
         ),
     )
-    pii: list[Identifier] = Field(default_factory=list, description="Columns holding PII.")
+    pii: list[Identifier] = Field(default_factory=_empty_list, description="Columns holding PII.")
     freshness: Duration | None = Field(
         default=None, description="New data is expected at least this often."
     )
@@ -247,7 +273,7 @@ class Estimator(Spec):
     )
     params: dict[str, Any] = Field(
         description="Constructor parameters; in params.yaml, so `dvc exp run -S` can vary them.",
-        default_factory=dict,
+        default_factory=_empty_dict,
     )
 
 
@@ -269,16 +295,17 @@ class CustomStage(Spec):
     name: Identifier
     cmd: str = Field(description="The command the stage runs.", min_length=1, max_length=4000)
     deps: list[str] = Field(
-        description="Files and directories the stage reads (DVC deps).", default_factory=list
+        description="Files and directories the stage reads (DVC deps).", default_factory=_empty_list
     )
     outs: list[str] = Field(
-        description="Files and directories the stage writes (DVC outs).", default_factory=list
+        description="Files and directories the stage writes (DVC outs).",
+        default_factory=_empty_list,
     )
     params: list[str] = Field(
-        description="Keys of params.yaml the stage reads.", default_factory=list
+        description="Keys of params.yaml the stage reads.", default_factory=_empty_list
     )
     metrics: list[str] = Field(
-        description="Metrics files the stage writes (DVC metrics).", default_factory=list
+        description="Metrics files the stage writes (DVC metrics).", default_factory=_empty_list
     )
     after: Literal["validate", "split", "train", "evaluate"] | None = Field(
         default=None, description="Run after this built-in stage."
@@ -295,7 +322,8 @@ class Training(Spec):
         default=None, description="Feature columns; default: every column but target/timestamp."
     )
     split: Split = Field(
-        description="How the data is split into train and test sets.", default_factory=Split
+        description="How the data is split into train and test sets.",
+        default_factory=_default(Split),
     )
     estimator: Estimator | None = Field(
         default=None,
@@ -303,10 +331,10 @@ class Training(Spec):
     )
     stages: list[CustomStage] = Field(
         description="Your own commands, run as DVC stages beside the built-in ones.",
-        default_factory=list,
+        default_factory=_empty_list,
     )
     baseline: Baseline = Field(
-        description="The naive model every candidate must beat.", default_factory=Baseline
+        description="The naive model every candidate must beat.", default_factory=_default(Baseline)
     )
 
 
@@ -346,7 +374,7 @@ class Gates(Spec):
     """Release gates a trained model must pass before it can be registered."""
 
     thresholds: dict[Identifier, Threshold] = Field(
-        default_factory=dict,
+        default_factory=_empty_dict,
         description=(
             "Absolute thresholds per metric. The bounds stated in kpis.metrics apply too; a "
             "metric named here replaces its kpis.metrics bounds."
@@ -354,11 +382,11 @@ class Gates(Spec):
     )
     beat_baseline: BeatBaseline | None = Field(
         description="The candidate must beat the baseline; null turns the gate off.",
-        default_factory=BeatBaseline,
+        default_factory=_default(BeatBaseline),
     )
     beat_champion: BeatChampion | None = Field(
         description="A challenger must beat the champion; null turns the gate off.",
-        default_factory=BeatChampion,
+        default_factory=_default(BeatChampion),
     )
 
 
@@ -370,7 +398,7 @@ class Evaluation(Spec):
     )
     gates: Gates = Field(
         description="Release gates a trained model must pass before it can be registered.",
-        default_factory=Gates,
+        default_factory=_default(Gates),
     )
 
 
@@ -420,7 +448,7 @@ class Environment(Spec):
 
     name: Slug
     replicas: Replicas = Field(
-        description="Autoscaling bounds in this environment.", default_factory=Replicas
+        description="Autoscaling bounds in this environment.", default_factory=_default(Replicas)
     )
     approval: bool = Field(default=False, description="A person must approve a deployment.")
     namespace: str | None = Field(
@@ -466,10 +494,10 @@ class Deployment(Spec):
     )
     resources: Resources = Field(
         description="Resources per replica; an environment may override them.",
-        default_factory=Resources,
+        default_factory=_default(Resources),
     )
     environments: list[Environment] = Field(
-        description="Where the model is deployed, in promotion order.", default_factory=list
+        description="Where the model is deployed, in promotion order.", default_factory=_empty_list
     )
     payload_logging: bool = Field(
         default=False,
@@ -565,13 +593,15 @@ class Drift(Spec):
     """Distribution drift between the reference data and the current window."""
 
     default: DriftTest = Field(
-        description="The test of every feature without its own.", default_factory=DriftTest
+        description="The test of every feature without its own.",
+        default_factory=_default(DriftTest),
     )
     features: dict[Identifier, DriftTest] = Field(
-        description="Per-feature tests, by column name.", default_factory=dict
+        description="Per-feature tests, by column name.", default_factory=_empty_dict
     )
     prediction: DriftTest | None = Field(
-        description="The test of the model's output; null turns it off.", default_factory=DriftTest
+        description="The test of the model's output; null turns it off.",
+        default_factory=_default(DriftTest),
     )
     reference: Literal["training"] | Duration = Field(
         default="training", description="'training' or a trailing window such as 30d."
@@ -641,9 +671,11 @@ class AlertRoute(Spec):
     type: Literal["email", "slack", "github_issue"] = Field(
         description="email, slack (webhook by secret) or github_issue."
     )
-    to: list[str] = Field(default_factory=list, description="E-mail addresses (email).")
+    to: list[str] = Field(default_factory=_empty_list, description="E-mail addresses (email).")
     webhook: SecretRef | None = Field(default=None, description="Slack webhook, by secret.")
-    labels: list[str] = Field(default_factory=list, description="Issue labels (github_issue).")
+    labels: list[str] = Field(
+        default_factory=_empty_list, description="Issue labels (github_issue)."
+    )
     severity: Literal["critical", "warning"] = Field(
         default="critical",
         description="The lowest alert level this route receives: critical or warning.",
@@ -667,20 +699,22 @@ class Monitoring(Spec):
     )
     drift: Drift | None = Field(
         description="Drift between the reference data and the current window; null turns it off.",
-        default_factory=Drift,
+        default_factory=_default(Drift),
     )
     data_quality: DataQuality = Field(
         description="Data-quality limits checked on every monitoring window.",
-        default_factory=DataQuality,
+        default_factory=_default(DataQuality),
     )
     performance: Performance | None = Field(
         default=None, description="Model performance measured once labels arrive."
     )
     slos: Slos = Field(
-        description="Service-level objectives of the online endpoint.", default_factory=Slos
+        description="Service-level objectives of the online endpoint.",
+        default_factory=_default(Slos),
     )
     alerts: list[AlertRoute] = Field(
-        description="Where alerts go, and which level each route receives.", default_factory=list
+        description="Where alerts go, and which level each route receives.",
+        default_factory=_empty_list,
     )
     predictions: str | None = Field(
         default=None,
@@ -731,7 +765,7 @@ class Retraining(Spec):
     )
     triggers: list[Trigger] = Field(
         description="What may start a retrain: drift, performance, new_data, schedule.",
-        default_factory=list,
+        default_factory=_empty_list,
     )
     cooldown: Duration = Field(
         default="1d",
@@ -741,10 +775,12 @@ class Retraining(Spec):
         ),
     )
     max_retrains: MaxRetrains = Field(
-        description="At most this many retrains within a window.", default_factory=MaxRetrains
+        description="At most this many retrains within a window.",
+        default_factory=_default(MaxRetrains),
     )
     promotion: dict[Slug, Literal["automatic", "approval"]] = Field(
-        default_factory=dict, description="Per environment; default: approval where required."
+        default_factory=_empty_dict,
+        description="Per environment; default: approval where required.",
     )
 
 
@@ -785,7 +821,7 @@ class Registry(Spec):
         examples=["churn-models-reader"],
     )
     ci_secrets: list[Annotated[str, Field(pattern=SECRET_PATTERN)]] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         description=(
             "GitHub secrets the jobs that touch the DVC remote or the model store get as "
             "environment variables of the same name (e.g. AWS_ACCESS_KEY_ID, "
@@ -863,34 +899,34 @@ class ProjectSpec(Spec):
     )
     training: Training = Field(
         description="How a model is built: features, split, estimator, baseline, custom stages.",
-        default_factory=Training,
+        default_factory=_default(Training),
     )
     evaluation: Evaluation = Field(
         description="Which metrics are computed and which gates decide a release.",
-        default_factory=Evaluation,
+        default_factory=_default(Evaluation),
     )
     deployment: Deployment = Field(
         description="How predictions are delivered, how fast, and where.",
-        default_factory=Deployment,
+        default_factory=_default(Deployment),
     )
     experiments: Experiments = Field(
         description="How models are compared live: an A/B test or shadow mode (not both).",
-        default_factory=Experiments,
+        default_factory=_default(Experiments),
     )
     monitoring: Monitoring = Field(
         description="What healthy means in production, how often it is checked, and who is told.",
-        default_factory=Monitoring,
+        default_factory=_default(Monitoring),
     )
     retraining: Retraining = Field(
         description="When a model is retrained and how a retrained model is promoted.",
-        default_factory=Retraining,
+        default_factory=_default(Retraining),
     )
     registry: Registry = Field(
         description="Where model versions and artifacts live (git tags via GTO; DVC remote).",
-        default_factory=Registry,
+        default_factory=_default(Registry),
     )
     targets: list[Slug] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         description=(
             "Third-party targets (installed through the `mlproject.targets` entry-point group) "
             "that generate files for this project besides the built-in ones. Only targets named "
