@@ -39,7 +39,7 @@ MARKDOWN_DIFF_LINES = 400  # per file, in a pull-request comment
 _BACKTICKS = re.compile(r"`{3,}")
 
 
-@dataclass(frozen=True)
+@dataclass
 class FileChange:
     """One file of the plan: what compile would do there, why, and the content diff."""
 

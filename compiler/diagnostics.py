@@ -50,7 +50,7 @@ class Diagnostic:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass
 class CodeDoc:
     """Documentation of one diagnostic code, with a failing and a passing example."""
 

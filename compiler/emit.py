@@ -63,7 +63,7 @@ EXECUTABLE_MODE = 0o755
 _FORCED = " (overwritten: --force)"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SpecOutput:
     """Everything generated from one spec."""
 
@@ -79,7 +79,7 @@ class SpecOutput:
     requirement: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class FilePlan:
     """What emit does (or found) at one path. ``reason`` explains anything unusual."""
 

@@ -16,7 +16,7 @@ STATE_DIR = ".mlproject"
 MANIFEST_FILE = "manifest.json"
 
 
-@dataclass(frozen=True)
+@dataclass
 class GeneratedFile:
     """One file a target rendered, before emit adds its header."""
 

@@ -67,7 +67,7 @@ _SYNTAX_HINTS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Document:
     """A loaded spec: plain data plus where each node came from."""
 

@@ -120,7 +120,7 @@ def _json(value: object) -> str:
     return _ENCODER.encode(value)  # one encoder: json.dumps(**options) builds one per call
 
 
-@dataclass(frozen=True)
+@dataclass
 class FileRecord:
     """What emit wrote at one path: enough to recognise those bytes later."""
 
@@ -129,7 +129,7 @@ class FileRecord:
     executable: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class Manifest:
     """Every file emit wrote for one spec, and the hash of the spec it came from."""
 
@@ -201,7 +201,7 @@ class Manifest:
         return cls(spec, spec_sha256, records, fingerprint, project, requirement)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Replace:
     """Journal step: rename the (synced) temp file onto its final path."""
 
@@ -209,7 +209,7 @@ class Replace:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Delete:
     """Journal step: remove a stale generated file, if it still holds what we wrote."""
 
@@ -592,7 +592,7 @@ def roll_forward(tree: OutputTree, spec_paths: Iterable[str]) -> list[tuple[str,
     return done
 
 
-@dataclass(frozen=True)
+@dataclass
 class PendingWrite:
     """A file a transaction will write: its path, bytes and mode."""
 
@@ -602,7 +602,7 @@ class PendingWrite:
     checked: bool = False  # the planner saw no directory at ``path``: commit need not look
 
 
-@dataclass(frozen=True)
+@dataclass
 class Transaction:
     """What one spec's apply changes; the manifest is renamed after everything else."""
 

@@ -261,7 +261,7 @@ def fingerprint(target_names: Sequence[str], lock: str = "") -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Built:
     """One spec validated, checked, lowered and rendered: what a worker sends back.
 

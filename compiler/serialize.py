@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class KeyOrder:
     """The conventional key order of one kind of mapping.
 

@@ -37,7 +37,7 @@ MAX_BYTES = 1 << 20  # a params.yaml beyond this is not an experiment's: a hand 
 MAX_VALUES = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class Difference:
     """One value of params.yaml that is not the spec's (``dvc exp run -S`` names it so)."""
 

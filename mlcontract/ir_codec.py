@@ -133,7 +133,7 @@ def load_project_json(text: str | bytes) -> ir.Project:
     return load(ir.Project, data)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Field:
     """How to load one field of a node."""
 
@@ -142,7 +142,7 @@ class _Field:
     required: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Plan:
     """How to load every field of a node class."""
 

@@ -15,7 +15,7 @@ Direction = Literal["higher", "lower"]
 CLASSIFICATION: frozenset[str] = frozenset({"binary_classification", "multiclass_classification"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class MetricInfo:
     """What a metric means: which tasks it suits, which way is better, what it needs."""
 

@@ -21,7 +21,7 @@ from compiler.load import Document
 from compiler.spec.validate import dotted
 
 
-@dataclass(frozen=True)
+@dataclass
 class SecretPattern:
     """A kind of credential, and how to show that it was found without showing it."""
 

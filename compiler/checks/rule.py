@@ -21,7 +21,7 @@ from compiler.spec.validate import dotted
 SENSITIVE_CLASSES = frozenset({"confidential", "restricted"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class CheckContext:
     """What a rule may read: the spec models, the document, and a way to report."""
 
@@ -100,7 +100,7 @@ def sensitivity_reasons(spec: ProjectSpec) -> list[str]:
     return reasons
 
 
-@dataclass(frozen=True)
+@dataclass
 class Rule:
     """A semantic rule with its stable code and the examples that document it.
 

@@ -55,7 +55,7 @@ def label_text(value: object) -> str:
     return "".join(_LABEL_ENTITIES.get(char, char) for char in flat)
 
 
-@dataclass(frozen=True)
+@dataclass
 class DiagramNode:
     """A node of the lifecycle diagram: its id, label lines and shape."""
 
@@ -69,7 +69,7 @@ class DiagramNode:
         return f"{self.id}{opening}{'<br/>'.join(self.lines)}{closing}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class DiagramEdge:
     """An edge of the lifecycle diagram, with an optional label."""
 
@@ -85,7 +85,7 @@ class DiagramEdge:
         return f"{self.source} {arrow}{label} {self.target}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Diagram:
     """The lifecycle diagram: its nodes and edges."""
 

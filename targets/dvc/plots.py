@@ -20,7 +20,7 @@ from mlcontract import ir
 from mlcontract import pipeline_layout as layout
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plot:
     """One plot file: its columns, the DVC template that draws it, and labels."""
 

@@ -22,7 +22,7 @@ SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
-@dataclass(frozen=True)
+@dataclass
 class PinnedAction:
     """An action at one reviewed commit."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 SERVING, DATA, MODEL, MONITORING = "serving", "data", "model", "monitoring"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Series:
     """One promtool input series: ``metric{labels}`` and its expanding values notation."""
 
@@ -28,7 +28,7 @@ class Series:
         return f"{self.metric}{{{inner}}}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Case:
     """Input series, when to evaluate, and the alert's own labels if it fires (None: silent)."""
 
@@ -37,7 +37,7 @@ class Case:
     fires_with: Mapping[str, str] | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Alert:
     """One alerting rule, with the cases its rule test fires and stays quiet on."""
 

@@ -36,7 +36,7 @@ _MODEL = ("model",)
 _PER_FEATURE = ("model", "feature")
 
 
-@dataclass(frozen=True)
+@dataclass
 class GaugeCheck:
     """A gauge compared with a threshold: ``<min|max> by (by) (metric{...}) <op> threshold``."""
 
