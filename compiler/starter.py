@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from compiler.serialize import double_quoted
 
+API_VERSION = "mlproject/v1"  # the starter's apiVersion, and the schema init writes for it
 TASKS = ("binary_classification", "multiclass_classification", "regression")
 PRIMARY = {
     "binary_classification": ("roc_auc", "minimum", 0.75),
@@ -24,7 +25,7 @@ STARTER = """\
 # mlproject spec: one file states the project's whole lifecycle.
 # Validate with `mlproject validate`, generate everything with `mlproject compile`.
 # Reference: docs/spec.md; every diagnostic: `mlproject explain CODE`.
-apiVersion: mlproject/v1
+apiVersion: {api_version}
 
 metadata:
   name: {name}                # a slug: names workflows, services, registry entries
@@ -109,6 +110,7 @@ def render_starter(
     )
     return STARTER.format(
         schema_url=schema_url,
+        api_version=API_VERSION,
         name=name,
         description=double_quoted(f"{name}: describe what the model is for"),
         owner=double_quoted(owner),

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from compiler.spec.types import SLUG_PATTERN
-from compiler.starter import TASKS, render_starter
+from compiler.starter import API_VERSION, TASKS, render_starter
 from mlcontract.errors import ExitCode, MlprojectError, UsageError
 
 
@@ -100,10 +100,13 @@ def init(
         "data_path": ask(data_path, "Training data (CSV, relative path)", "data/train.csv"),
         "target": ask(target, "Label column", "label"),
     }
-    text = render_starter(
-        **{**values, **inferred},
-        schema_url="https://mlproject.dev/schemas/mlproject.v1.json",
-    )
+    from compiler.generated import STATE_DIR
+    from compiler.schema import SCHEMA_VERSIONS, render_schema
+
+    # The modeline names a file init writes beside the spec (relative paths resolve from
+    # the YAML file), so editors get hover and completion offline, for this version.
+    schema_path = f"{STATE_DIR}/{SCHEMA_VERSIONS[API_VERSION]}"
+    text = render_starter(**{**values, **inferred}, schema_url=schema_path)
     result = validate_text(text, str(spec_path))
     if result.ok and from_data is not None and result.spec and result.document:
         from mlcli.datacheck import check_data
@@ -116,8 +119,11 @@ def init(
         click.get_current_context().exit(ExitCode.INVALID)
     directory.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(text, encoding="utf-8")
+    (directory / STATE_DIR).mkdir(exist_ok=True)
+    (directory / schema_path).write_text(render_schema(API_VERSION), encoding="utf-8")
     click.echo(
-        f"wrote {spec_path}; next: edit it, then `mlproject validate` and `mlproject compile`"
+        f"wrote {spec_path} and the JSON schema editors read ({directory / schema_path}); "
+        "next: edit it, then `mlproject validate` and `mlproject compile`"
     )
     from compiler.install import DISTRIBUTION, LOCK_FILES, distribution_version
 

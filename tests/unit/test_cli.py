@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from mlcli.app import cli
@@ -192,6 +193,27 @@ def test_explain_list_names_every_code(runner: CliRunner) -> None:
     assert "MLP207  payload logging of sensitive data" in result.output
     assert runner.invoke(cli, ["explain", "207"]).output.startswith("MLP207:")
     assert runner.invoke(cli, ["explain"]).exit_code == ExitCode.USAGE
+
+
+def test_init_points_editors_at_a_schema_it_writes_beside_the_spec(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The yaml-language-server modeline must resolve offline: no URL, a file that exists."""
+    import jsonschema
+
+    target = tmp_path / "proj"
+    result = runner.invoke(cli, ["init", str(target), "--task", "regression"])
+    assert result.exit_code == ExitCode.OK, result.output
+    text = (target / "mlproject.yaml").read_text(encoding="utf-8")
+    modeline = text.splitlines()[0]
+    assert modeline == "# yaml-language-server: $schema=.mlproject/mlproject.v1.json"
+    schema_text = (target / ".mlproject" / "mlproject.v1.json").read_text(encoding="utf-8")
+    assert schema_text == runner.invoke(cli, ["schema"], catch_exceptions=False).output
+    jsonschema.Draft202012Validator(json.loads(schema_text)).validate(yaml.safe_load(text))
+    # compile keeps its manifest in the same folder and leaves the schema alone
+    assert runner.invoke(cli, ["compile", str(target / "mlproject.yaml")]).exit_code == 0
+    assert (target / ".mlproject" / "mlproject.v1.json").read_text(encoding="utf-8") == schema_text
+    assert (target / ".mlproject" / "manifest.json").exists()
 
 
 def test_schema_matches_committed_file(runner: CliRunner) -> None:
