@@ -112,10 +112,7 @@ def versus_scipy(repeat: int) -> None:
 def per_row(repeat: int) -> None:
     """The 20 planted features with the default test (auto), in process, after a warm-up:
     time per row of one window, so that a fixed cost or a slow regime at some size shows.
-    As the step runs them, threads apart: together (``drift.drift_tests``) below
-    ``run.PARALLEL_MIN_ROWS`` rows, one by one above."""
-    from mlruntime.steps.monitor.run import PARALLEL_MIN_ROWS
-
+    One by one, as the step runs them on one thread below ``run.PARALLEL_MIN_ROWS``."""
     print()
     print(
         "| rows per window | 20 drift tests (auto), median ms | µs per row | fastest, µs per row "
@@ -130,9 +127,6 @@ def per_row(repeat: int) -> None:
         current = Window("current", Path("c"), as_read(cur))
 
         def tests(reference: Window = reference, current: Window = current) -> None:
-            if max(reference.rows, current.rows) < PARALLEL_MIN_ROWS:
-                drift.drift_tests(AUTO_TESTS, reference, current, bins=10, show_unseen=True)
-                return
             for name, (kind, _) in planted.FEATURES.items():
                 drift.drift_test(
                     name, name, "auto", 0.01, kind, reference, current, bins=10, show_unseen=True
@@ -163,9 +157,6 @@ def as_read(table: pa.Table) -> pa.Table:
     return table
 
 
-AUTO_TESTS = [
-    drift.Test(name, name, "auto", 0.01, kind) for name, (kind, _) in planted.FEATURES.items()
-]
 STEP_SIZES = (10_000, 100_000, 1_000_000)
 
 

@@ -9,9 +9,8 @@ data generation; the difference of two runs is the tests alone)::
     # instructions per run = (I(6) - I(0)) / 6
 
 Windows as ``bench_monitor_stats.per_row`` builds them (text columns dictionary-encoded,
-as ``read_window`` reads Parquet), tests as the step runs them on a small window
-(``drift.drift_tests``; the baseline in docs/benchmarks.md, 842a918, predates it and
-ran ``drift.drift_test`` per feature in the same loop). Not part of the tests.
+as ``read_window`` reads Parquet), tests one by one as the step runs them on a small
+window. Not part of the tests.
 """
 
 from __future__ import annotations
@@ -38,9 +37,11 @@ def main() -> None:
     current = Window(
         "current", Path("c"), as_read(planted.window(rows, seeds[1], effects, current=True))
     )
-    tests = [drift.Test(n, n, "auto", 0.01, kind) for n, (kind, _) in planted.FEATURES.items()]
     for _ in range(2 + repeat):  # two warm-up runs: caches, lazy imports
-        drift.drift_tests(tests, reference, current, bins=10, show_unseen=True)
+        for name, (kind, _) in planted.FEATURES.items():
+            drift.drift_test(
+                name, name, "auto", 0.01, kind, reference, current, bins=10, show_unseen=True
+            )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,6 @@ A test that cannot run (no values, a method that needs numbers on text) raises
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Union
 
@@ -68,12 +66,18 @@ def drift_test(
 ) -> FeatureDrift:
     """Compare ``column`` of both windows (one engine's); ``feature`` names the result."""
     if kind == "numeric":
-        _check_numeric(feature, column, reference, current)
+        ref_types = {reference.stored_type(column), current.stored_type(column)}
+        if not ref_types <= NUMERIC_STORED | {"null"}:
+            raise StepError(
+                f"feature '{feature}' is numeric but holds text "
+                f"(stored as {' and '.join(sorted(ref_types))})"
+            )
         pair = numeric_pair(reference, current, column)
-        _check_values(feature, pair, reference, current)
-        return numeric_test(
-            feature, method, threshold, pair, bins, times=_times(reference, current, column)
-        )
+        for window, values in ((reference, pair.reference_values), (current, pair.current_values)):
+            if values == 0:
+                raise _no_values(feature, window.role, window.rows)
+        times = reference.stored_type(column) == current.stored_type(column) == "datetime"
+        return numeric_test(feature, method, threshold, pair, bins, times=times)
     if method in NUMERIC_ONLY:
         raise StepError(f"feature '{feature}' is categorical: {method} needs numbers")
     categories = category_pair(reference, current, column)
@@ -81,101 +85,6 @@ def drift_test(
         if counts[:-1].sum() == 0:
             raise _no_values(feature, role, int(counts.sum()))
     return categorical_test(feature, method, threshold, categories, show_unseen)
-
-
-@dataclass(frozen=True)
-class Test:
-    feature: str
-    column: str
-    method: str
-    threshold: float
-    kind: str
-
-
-def drift_tests(
-    tests: Sequence[Test], reference: Window, current: Window, *, bins: int, show_unseen: bool
-) -> list[FeatureDrift | StepError]:
-    """:func:`drift_test` of every test on two in-memory windows, in order, with the
-    same results: the numeric columns counted together
-    (:func:`summaries.numeric_from_columns`) and the KS p-values computed together
-    (:func:`ks_many`). On a small window this saves most of the per-column NumPy and
-    SciPy calls; a large one is better served column by column on several threads."""
-    outcomes: dict[int, FeatureDrift | StepError] = {}
-    numeric: list[tuple[int, Test]] = []
-    for i, test in enumerate(tests):
-        if test.kind != "numeric":
-            outcomes[i] = _outcome(test, reference, current, bins, show_unseen)
-            continue
-        try:
-            _check_numeric(test.feature, test.column, reference, current)
-        except StepError as exc:
-            outcomes[i] = exc
-            continue
-        numeric.append((i, test))
-    columns = list(dict.fromkeys(test.column for _, test in numeric))
-    counted = dict(
-        zip(
-            columns,
-            summaries.numeric_from_columns(
-                [reference.numeric(c) for c in columns], [current.numeric(c) for c in columns]
-            ),
-            strict=True,
-        )
-    )
-    ready: list[tuple[int, Test, NumericPair]] = []
-    for i, test in numeric:
-        pair = counted[test.column]
-        try:
-            _check_values(test.feature, pair, reference, current)
-        except StepError as exc:
-            outcomes[i] = exc
-            continue
-        ready.append((i, test, pair))
-    with_ks = [(i, t, p) for i, t, p in ready if t.method in {auto.AUTO, "ks"}]
-    found = ks_many([p for _, _, p in with_ks], [t.threshold for _, t, _ in with_ks])
-    known = {i: result for (i, _, _), result in zip(with_ks, found, strict=True)}
-    for i, test, pair in ready:
-        try:
-            outcomes[i] = numeric_test(
-                test.feature, test.method, test.threshold, pair, bins, known.get(i),
-                times=_times(reference, current, test.column),
-            )  # fmt: skip
-        except StepError as exc:
-            outcomes[i] = exc
-    return [outcomes[i] for i in range(len(tests))]
-
-
-def _outcome(
-    test: Test, reference: AnyWindow, current: AnyWindow, bins: int, show_unseen: bool
-) -> FeatureDrift | StepError:
-    try:
-        return drift_test(
-            test.feature, test.column, test.method, test.threshold, test.kind,
-            reference, current, bins=bins, show_unseen=show_unseen,
-        )  # fmt: skip
-    except StepError as exc:
-        return exc
-
-
-def _check_numeric(feature: str, column: str, reference: AnyWindow, current: AnyWindow) -> None:
-    ref_types = {reference.stored_type(column), current.stored_type(column)}
-    if not ref_types <= NUMERIC_STORED | {"null"}:
-        raise StepError(
-            f"feature '{feature}' is numeric but holds text "
-            f"(stored as {' and '.join(sorted(ref_types))})"
-        )
-
-
-def _check_values(
-    feature: str, pair: NumericPair, reference: AnyWindow, current: AnyWindow
-) -> None:
-    for window, values in ((reference, pair.reference_values), (current, pair.current_values)):
-        if values == 0:
-            raise _no_values(feature, window.role, window.rows)
-
-
-def _times(reference: AnyWindow, current: AnyWindow, column: str) -> bool:
-    return reference.stored_type(column) == current.stored_type(column) == "datetime"
 
 
 def numeric_pair(reference: AnyWindow, current: AnyWindow, column: str) -> NumericPair:
@@ -235,32 +144,16 @@ def ks(pair: NumericPair, threshold: float) -> tuple[float, float]:
     the p-value as :func:`stats.ks_2samp_for_verdict` gives it (exact only where it can
     decide the verdict and is cheap, from the values the counts stand for)."""
     distance = float(np.abs(_gap(pair)).max())
-    p_value = stats.ks_asymptotic_pvalue(pair.reference_values, pair.current_values, distance)
-    return distance, _exact_if_near(pair, threshold, distance, p_value)
-
-
-def ks_many(pairs: Sequence[NumericPair], thresholds: Sequence[float]) -> list[tuple[float, float]]:
-    """:func:`ks` of many pairs, the asymptotic p-values in one vectorised call."""
-    distances = [float(np.abs(_gap(pair)).max()) for pair in pairs]
-    p_values = stats.ks_asymptotic_pvalues(
-        [p.reference_values for p in pairs], [p.current_values for p in pairs], distances
-    )
-    return [
-        (d, _exact_if_near(pair, threshold, d, float(p)))
-        for pair, threshold, d, p in zip(pairs, thresholds, distances, p_values, strict=True)
-    ]
-
-
-def _exact_if_near(pair: NumericPair, threshold: float, distance: float, p_value: float) -> float:
     n1, n2 = pair.reference_values, pair.current_values
+    p_value = stats.ks_asymptotic_pvalue(n1, n2, distance)
     near = threshold / stats.EXACT_BAND <= p_value <= threshold * stats.EXACT_BAND
     if max(n1, n2) <= stats.VERDICT_EXACT_MAX_N and near:
-        return stats.exact_pvalue(
+        p_value = stats.exact_pvalue(
             np.repeat(pair.points, np.diff(pair.reference, prepend=0)),
             np.repeat(pair.points, np.diff(pair.current, prepend=0)),
             distance,
         )
-    return p_value
+    return distance, p_value
 
 
 def wasserstein(pair: NumericPair) -> float:
@@ -288,17 +181,15 @@ def numeric_test(
     threshold: float,
     pair: NumericPair,
     bins: int,
-    known_ks: tuple[float, float] | None = None,
     *,
     times: bool = False,
 ) -> FeatureDrift:
-    """The test of one numeric feature; ``known_ks``: its :func:`ks` already computed;
-    ``times``: the values are Unix seconds (the report's bins are labelled as dates)."""
+    """``times``: the values are Unix seconds (the report's bins are labelled as dates)."""
     p_value: float | None = None
     missing = None
     floor = None
     if method in {auto.AUTO, "ks"}:
-        statistic, p_value = known_ks if known_ks is not None else ks(pair, threshold)
+        statistic, p_value = ks(pair, threshold)
         if method == auto.AUTO:
             missing = auto.missing_shift(
                 pair.reference_rows - pair.reference_values,

@@ -29,7 +29,6 @@ from mlruntime.features import Features, workspace_features
 from mlruntime.steps.config import StepContext
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import drift, quality, streamed
-from mlruntime.steps.monitor.drift import Test
 from mlruntime.steps.monitor.engines import AggregateWindow
 from mlruntime.steps.monitor.html import render_html
 from mlruntime.steps.monitor.performance import check_performance
@@ -62,6 +61,15 @@ class MonitorOptions:
     last_window: bool = False  # keep only the last monitoring.drift.window of --current
     now: float = 0.0  # Unix seconds
     out_dir: Path | None = None  # default: <project>/reports
+
+
+@dataclass(frozen=True)
+class Test:
+    feature: str
+    column: str
+    method: str
+    threshold: float
+    kind: str
 
 
 def run(ctx: StepContext, options: MonitorOptions) -> tuple[MonitorResult, Path]:
@@ -338,12 +346,7 @@ def _drift(
     # several cores; results keep the tests' order.
     usable = [t for t in tests if t.column not in unusable]
     workers = max(1, min(len(usable), os.cpu_count() or 1, MAX_WORKERS))
-    small = max(reference.rows, current.rows) < PARALLEL_MIN_ROWS
-    if small and isinstance(reference, Window) and isinstance(current, Window):
-        outcomes = drift.drift_tests(
-            usable, reference, current, bins=config.bins, show_unseen=show_unseen
-        )
-    elif small or workers == 1:
+    if max(reference.rows, current.rows) < PARALLEL_MIN_ROWS or workers == 1:
         outcomes = [one(test) for test in usable]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -25,10 +25,8 @@ of each window. Nothing here loops over rows in Python.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -181,50 +179,25 @@ def ks_asymptotic_pvalue(n1: int, n2: int, d: float) -> float:
     Birnbaum–Tingey formula: the same value (to ~1e-9) at a fraction of the
     cost of ``scipy.special.smirnov`` for a large ``n``.
     """
-    return float(ks_asymptotic_pvalues([n1], [n2], [d])[0])
+    m, n = float(max(n1, n2)), float(min(n1, n2))
+    effective = round(m * n / (m + n))
+    t = effective * d * d
+    if effective > 140 and 1.0 < effective * d < effective - 1 and d < 0.5 and t >= 2.2:
+        return 0.0 if t >= 370.0 else min(2.0 * _smirnov(effective, d), 1.0)
+    from scipy.stats import kstwo
 
-
-def ks_asymptotic_pvalues(n1: Sequence[int], n2: Sequence[int], d: Sequence[float]) -> Floats:
-    """:func:`ks_asymptotic_pvalue` of many tests, elementwise, with one ``kstwo.sf`` call
-    for all those outside the tail (SciPy's distribution machinery costs more per call
-    than the value itself on a small window)."""
-    first = np.asarray(n1, dtype=np.int64)
-    second = np.asarray(n2, dtype=np.int64)
-    m = np.maximum(first, second).astype(np.float64)
-    n = np.minimum(first, second).astype(np.float64)
-    effective = np.round(m * n / (m + n)).astype(np.int64)
-    distance = np.asarray(d, dtype=np.float64)
-    t = effective * distance * distance
-    nd = effective * distance
-    tail = (effective > 140) & (nd > 1.0) & (nd < effective - 1) & (distance < 0.5) & (t >= 2.2)
-    p_values = np.empty(len(distance))
-    for i in np.flatnonzero(tail):
-        size, gap = int(effective[i]), float(distance[i])
-        p_values[i] = 0.0 if t[i] >= 370.0 else min(2.0 * _smirnov(size, gap), 1.0)
-    rest = ~tail
-    if rest.any():
-        from scipy.stats import kstwo
-
-        p_values[rest] = np.clip(kstwo.sf(distance[rest], effective[rest]), 0.0, 1.0)
-    return p_values
-
-
-@functools.lru_cache(maxsize=4)
-def _log_binomials(n: int) -> Floats:
-    """``log C(n, j)`` for j = 0..n (read-only: shared by every column of one size)."""
-    j = np.arange(0, n + 1, dtype=np.float64)
-    terms: Floats = np.asarray(
-        special.gammaln(n + 1.0) - special.gammaln(j + 1.0) - special.gammaln(n - j + 1.0)
-    )
-    terms.flags.writeable = False
-    return terms
+    return float(np.clip(kstwo.sf(d, effective), 0.0, 1.0))
 
 
 def _smirnov(n: int, d: float) -> float:
     """P(D+ >= d) for n observations: Birnbaum–Tingey, every term positive, in logs."""
     j = np.arange(0, math.ceil(n * (1.0 - d)), dtype=np.float64)  # 1 - d - j/n > 0
     log_terms = (
-        _log_binomials(n)[: len(j)] + (n - j) * np.log1p(-d - j / n) + (j - 1.0) * np.log(d + j / n)
+        special.gammaln(n + 1.0)
+        - special.gammaln(j + 1.0)
+        - special.gammaln(n - j + 1.0)
+        + (n - j) * np.log1p(-d - j / n)
+        + (j - 1.0) * np.log(d + j / n)
     )
     top = float(log_terms.max())
     return float(d * math.exp(top) * np.exp(log_terms - top).sum())

@@ -19,7 +19,6 @@ statistics whatever computed the counts:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,108 +144,6 @@ def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
         current_display=display_bins(points, cur_cum, shown),
         exact=True,
     )
-
-
-BATCH_CELLS = 1 << 22  # values per block of columns counted together (a few tens of MB)
-
-
-def numeric_from_columns(
-    references: Sequence[Floats], currents: Sequence[Floats]
-) -> list[NumericPair]:
-    """:func:`numeric_from_values` of many columns of the same two windows at once.
-
-    The same cells and counts, bit for bit, from a few NumPy calls per block of
-    columns instead of a dozen per column: on a small window the calls, not the
-    values, are the cost. Each column is a row of a 2-D block (contiguous, so that
-    a row's reductions add in the same order as on the column alone); missing
-    values are NaN, which sorts after every finite value.
-    """
-    if len(references) != len(currents):
-        raise ValueError("one current column per reference column")
-    if not references:
-        return []
-    width = len(references[0]) + len(currents[0])
-    step = max(1, BATCH_CELLS // max(width, 1))
-    pairs: list[NumericPair] = []
-    for start in range(0, len(references), step):
-        pairs += _numeric_block(references[start : start + step], currents[start : start + step])
-    return pairs
-
-
-def _numeric_block(references: Sequence[Floats], currents: Sequence[Floats]) -> list[NumericPair]:
-    ref, cur = np.stack(references), np.stack(currents)  # copies: sorted in place below
-    n1, n2 = ref.shape[1], cur.shape[1]
-    finite = np.isfinite(ref)
-    ref[~finite] = np.nan
-    ref_finite = finite.sum(axis=1)
-    finite = np.isfinite(cur)
-    cur[~finite] = np.nan
-    values = ref_finite + finite.sum(axis=1)
-    del finite
-    ref.sort(axis=1)
-    cur.sort(axis=1)
-    both = np.concatenate([ref, cur], axis=1)
-    width = n1 + n2
-    order = np.argsort(both, axis=1, kind="stable")  # per row: two sorted runs, NaN last
-    ref_cum = np.cumsum(order < n1, axis=1)
-    starts = np.arange(0, order.size, width)  # each row's first flat position
-    order += starts[:, None]  # flat positions: 1-D takes are faster
-    merged = np.take(both.ravel(), order.ravel()).reshape(both.shape)
-    del both, order
-    ends = np.empty(merged.shape, dtype=bool)  # the last of equal values, finite ones only
-    np.not_equal(merged[:, 1:], merged[:, :-1], out=ends[:, :-1])
-    ends[:, -1] = True
-    ends &= np.arange(width) < values[:, None]
-    cells = ends.sum(axis=1)
-    at = np.flatnonzero(ends)
-    del ends
-    points_all = np.take(merged.ravel(), at)
-    ref_all = np.take(ref_cum.ravel(), at)
-    at -= np.repeat(starts, cells)  # the position within the row (no integer division)
-    cur_all = at + 1 - ref_all
-    del merged, ref_cum, at
-    # The display range: the reference's central 99 %, from its sorted rows (as quantiles()).
-    position = np.asarray(DISPLAY_RANGE) * (ref_finite[:, None] - 1)
-    below = np.floor(position)
-    t = position - below
-    rows = np.arange(len(ref))[:, None]
-    last = np.maximum(ref_finite[:, None] - 1, 0)
-    low = ref[rows, np.minimum(below, last).astype(np.int64)]
-    high = ref[rows, np.minimum(below + 1, last).astype(np.int64)]
-    gap = high - low
-    central = np.where(t >= 0.5, high - gap * (1.0 - t), low + gap * t)
-    splits = np.cumsum(cells)[:-1]
-    pairs = []
-    for j, (points, ref_counts, cur_counts) in enumerate(
-        zip(
-            np.split(points_all, splits),
-            np.split(ref_all, splits),
-            np.split(cur_all, splits),
-            strict=True,
-        )
-    ):
-        if ref_finite[j]:
-            shown = display_range(
-                float(central[j, 0]), float(central[j, 1]), float(points[0]), float(points[-1])
-            )
-            sd = float(np.std(ref[j, : ref_finite[j]]))
-        else:
-            shown, sd = (0.0, 1.0), 0.0
-        pairs.append(
-            NumericPair(
-                points=points,
-                reference=ref_counts,
-                current=cur_counts,
-                reference_rows=n1,
-                current_rows=n2,
-                reference_sd=sd,
-                display=shown,
-                reference_display=display_bins(points, ref_counts, shown),
-                current_display=display_bins(points, cur_counts, shown),
-                exact=True,
-            )
-        )
-    return pairs
 
 
 def categories_from_counts(
