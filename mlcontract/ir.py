@@ -5,7 +5,9 @@ is resolved, every reference linked, environments expanded, collections in a
 deterministic order, durations in seconds. Targets never see raw YAML or the
 spec models. The IR is also serialised into the compiled project configuration
 (``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
-set of frozen dataclasses: one schema for both directions. They are standard
+set of dataclasses: one schema for both directions. Nodes compare by value and
+are read-only by convention (collections are tuples; :func:`dataclasses.replace`
+makes a changed copy); they are not ``frozen`` (docs/architecture.md). They are standard
 library dataclasses, not pydantic models: :mod:`mlcontract.ir_codec` dumps them
 to JSON-ready data and loads them back with type checks, without pydantic (why:
 docs/benchmarks.md).
@@ -23,11 +25,11 @@ IR_VERSION = 1
 EXCLUDE = MappingProxyType({"exclude": True})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Node:
-    """Base of every IR node: a frozen, slotted, keyword-only dataclass.
+    """Base of every IR node: a slotted, keyword-only dataclass.
 
-    Every node is declared ``@dataclass(frozen=True, slots=True, kw_only=True)``
+    Every node is declared ``@dataclass(slots=True, kw_only=True)``
     and derives from this class, so the codec and type hints can name "any
     node". A field declared ``float`` always holds a float: an ``int`` given for
     it is converted on construction (as pydantic did), so the serialised IR says
@@ -38,7 +40,7 @@ class Node:
         for name in _float_fields(type(self)):
             value = getattr(self, name)
             if type(value) is int:
-                object.__setattr__(self, name, float(value))
+                setattr(self, name, float(value))
 
 
 # The fields of each node class declared ``float`` or ``float | None``.
@@ -57,7 +59,7 @@ def _float_fields(cls: type[Node]) -> tuple[str, ...]:
     return names
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SourceRef(Node):
     """Where in the spec a node came from, so later stages can still point at a line."""
 
@@ -65,7 +67,7 @@ class SourceRef(Node):
     col: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Person(Node):
     """An owner or stakeholder of the project."""
 
@@ -74,7 +76,7 @@ class Person(Node):
     role: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Kpi(Node):
     """A business KPI the model serves, and the metrics that track it."""
 
@@ -85,7 +87,7 @@ class Kpi(Node):
     metrics: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Metric(Node):
     """An evaluation metric: which way is better, its limits, whether it needs scores."""
 
@@ -98,7 +100,7 @@ class Metric(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Column(Node):
     """One column of a data source's schema."""
 
@@ -111,7 +113,7 @@ class Column(Node):
     pii: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Source(Node):
     """A data source: where it is, its format, its schema and how sensitive it is."""
 
@@ -133,7 +135,7 @@ class Source(Node):
         return self.path if self.path is not None else str(self.uri)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Split(Node):
     """How the training data is split into train, validation and test sets."""
 
@@ -144,7 +146,7 @@ class Split(Node):
     stratify: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Estimator(Node):
     """A scikit-learn estimator: its import path and constructor parameters."""
 
@@ -152,7 +154,7 @@ class Estimator(Node):
     params: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CustomStage(Node):
     """A user-defined pipeline stage: command, inputs, outputs, place in the DAG."""
 
@@ -165,7 +167,7 @@ class CustomStage(Node):
     after: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Training(Node):
     """What the model is trained on and with: source, target, features, estimators."""
 
@@ -181,7 +183,7 @@ class Training(Node):
     baseline_estimator: Estimator | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Threshold(Node):
     """A gate on one metric: the minimum and/or maximum it must reach."""
 
@@ -190,7 +192,7 @@ class Threshold(Node):
     maximum: float | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Comparison(Node):
     """A gate against another model: the metric, which way is better, the margin."""
 
@@ -199,7 +201,7 @@ class Comparison(Node):
     margin: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Gates(Node):
     """Everything a trained model must pass before it may be registered."""
 
@@ -208,7 +210,7 @@ class Gates(Node):
     beat_champion: Comparison | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Latency(Node):
     """Latency limits of online serving, in milliseconds."""
 
@@ -217,7 +219,7 @@ class Latency(Node):
     p99_ms: float | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Resources(Node):
     """CPU, memory and GPUs of one serving replica."""
 
@@ -226,7 +228,7 @@ class Resources(Node):
     gpu: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Environment(Node):
     """One deployment environment, expanded with everything a target needs."""
 
@@ -243,7 +245,7 @@ class Environment(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Batch(Node):
     """Batch scoring: when it runs, what it reads and where it writes."""
 
@@ -252,7 +254,7 @@ class Batch(Node):
     output: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Deployment(Node):
     """How predictions are served: mode, limits, environments, model format."""
 
@@ -264,7 +266,7 @@ class Deployment(Node):
     model_format: Literal["sklearn", "mlflow"] = "sklearn"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AbTest(Node):
     """An A/B test of a challenger: traffic share, metric, samples, significance."""
 
@@ -276,7 +278,7 @@ class AbTest(Node):
     max_duration_seconds: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Shadow(Node):
     """Shadow deployment: the share of requests mirrored to the challenger."""
 
@@ -286,7 +288,7 @@ class Shadow(Node):
 DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DriftTest(Node):
     """The drift test of one feature (or of the predictions): method and threshold."""
 
@@ -296,7 +298,7 @@ class DriftTest(Node):
     kind: Literal["numeric", "categorical"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Drift(Node):
     """Drift monitoring: per-feature tests, defaults, reference data and window."""
 
@@ -309,7 +311,7 @@ class Drift(Node):
     bins: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class DataQuality(Node):
     """Data-quality limits of a monitored window."""
 
@@ -320,7 +322,7 @@ class DataQuality(Node):
     min_rows: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Performance(Node):
     """Performance monitoring once labels arrive: metric, limits, label delay."""
 
@@ -331,7 +333,7 @@ class Performance(Node):
     label_delay_seconds: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Slos(Node):
     """Service-level objectives of the serving endpoint."""
 
@@ -339,7 +341,7 @@ class Slos(Node):
     availability: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AlertRoute(Node):
     """Where alerts go: e-mail, Slack or a GitHub issue, and for which severity."""
 
@@ -351,7 +353,7 @@ class AlertRoute(Node):
     severity: Literal["critical", "warning"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Monitoring(Node):
     """Everything the monitoring job checks, how often, and where alerts go."""
 
@@ -366,7 +368,7 @@ class Monitoring(Node):
     labels: str | None = None  # where labelled windows land
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Retraining(Node):
     """When to retrain: schedule, triggers and the limits on how often."""
 
@@ -377,7 +379,7 @@ class Retraining(Node):
     max_retrains_window_seconds: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Registry(Node):
     """The model registry (GTO tags in git) and where model versions are stored."""
 
@@ -389,7 +391,7 @@ class Registry(Node):
     ci_secrets: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Mlflow(Node):
     """The MLflow mirror. Secrets are environment-variable names, never values."""
 
@@ -413,7 +415,7 @@ class Mlflow(Node):
         return tuple(dict.fromkeys(n for n in names if n is not None))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Layout(Node):
     """Where generated files go, relative to the output root (POSIX paths)."""
 
@@ -427,7 +429,7 @@ class Layout(Node):
         return "/".join(p for p in (self.project_dir, *parts) if p)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Project(Node):
     """A whole project, lowered: the single input of every target."""
 
