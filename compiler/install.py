@@ -16,13 +16,12 @@ provide every extra the jobs need (MLP254), either named on that line or, as
 pins of the extra's own requirements. Hashed locks (``--generate-hashes``:
 ``pkg==X \\`` then ``--hash=...`` lines) are read as pip reads them.
 
-The version comes from one place: the installed distribution's metadata, or the
-package constant when mlproject runs from a source tree that is not installed.
+The version comes from one place: ``compiler.__version__``, which is also the
+distribution's version (pyproject.toml, ``[tool.setuptools.dynamic]``).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -37,17 +36,12 @@ DISTRIBUTION = "mlproject-gitops"
 LOCK_FILES = ("requirements.lock", "requirements.txt")
 
 
-@functools.cache
 def distribution_version() -> str:
-    """The version of the installed ``mlproject-gitops``, else the package constant."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The version of ``mlproject-gitops``: ``compiler.__version__``, which pyproject.toml
+    reads as the distribution's version, so no metadata is read."""
+    from compiler import __version__
 
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        from compiler import __version__
-
-        return __version__
+    return __version__
 
 
 def needs_serving(project: ir.Project) -> bool:
