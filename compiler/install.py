@@ -34,6 +34,7 @@ DISTRIBUTION = "mlproject-gitops"
 # Recognised beside the spec, in this order: pip-compile / `uv pip compile` output,
 # then a plain requirements file. Either must pin mlproject-gitops==X.Y.Z.
 LOCK_FILES = ("requirements.lock", "requirements.txt")
+_DISTRIBUTION_KEY = "mlproject-gitops"  # DISTRIBUTION, canonicalised (PEP 503)
 
 
 def distribution_version() -> str:
@@ -119,20 +120,15 @@ class Pin:
     position: Position
 
 
-_REQUIREMENT = re.compile(
-    r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
-    r"(?:\[(?P<extras>[^\]]*)\])?\s*(?P<specifier>[^;]*)"
-)
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def read_pins(text: str) -> list[Pin]:
     """The requirement lines of a requirements/lock file, as pip reads them: ``\\``
     continues a line, `` #`` starts a comment, option lines (``--hash``, ``-r``,
-    ``--index-url``) are not requirements."""
+    ``--index-url``) and a line's own ``--hash`` options are not requirements. Each
+    requirement is parsed by ``packaging`` (PEP 508), as pip does; a line it cannot
+    parse is left to pip."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     pins: list[Pin] = []
     lines = text.splitlines()
     logical, start = "", 0
@@ -145,19 +141,23 @@ def read_pins(text: str) -> list[Pin]:
             continue
         logical += line
         whole, logical = logical, ""
-        stripped = whole.strip()
+        stripped = re.split(r"\s+--?[a-z]", whole.strip(), maxsplit=1)[0]
         if not stripped or stripped.startswith("-"):
             continue
-        match = _REQUIREMENT.match(stripped)
-        if match is None:
+        try:
+            requirement = Requirement(stripped)
+        except InvalidRequirement:
             continue
         first = lines[start - 1]
         column = len(first) - len(first.lstrip()) + 1
-        extras = frozenset(
-            normalise(e.strip()) for e in (match["extras"] or "").split(",") if e.strip()
+        pins.append(
+            Pin(
+                canonicalize_name(requirement.name),
+                frozenset(canonicalize_name(e) for e in requirement.extras),
+                str(requirement.specifier),
+                Position(start, column),
+            )
         )
-        specifier = match["specifier"].split(" --", 1)[0].strip()
-        pins.append(Pin(normalise(match["name"]), extras, specifier, Position(start, column)))
     return pins
 
 
@@ -176,23 +176,28 @@ _WHY = {
 def _extra_requirements() -> dict[str, list[tuple[str, frozenset[str]]]] | None:
     """Each extra's requirements (name, extras) from the installed metadata; None when
     mlproject runs from a source tree that is not installed."""
-    from importlib.metadata import PackageNotFoundError, requires
+    from importlib.metadata import PackageNotFoundError, metadata, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     try:
         lines = requires(DISTRIBUTION) or []
+        provided = metadata(DISTRIBUTION).get_all("Provides-Extra") or []
     except PackageNotFoundError:
         return None
     found: dict[str, list[tuple[str, frozenset[str]]]] = {}
     for line in lines:
-        requirement_text, _, marker = line.partition(";")
-        extra = re.search(r"extra\s*==\s*[\"']([^\"']+)[\"']", marker)
-        match = _REQUIREMENT.match(requirement_text.strip())
-        if extra is None or match is None:
+        requirement = Requirement(line)
+        if requirement.marker is None:
             continue
-        names = frozenset(
-            normalise(e.strip()) for e in (match["extras"] or "").split(",") if e.strip()
+        entry = (
+            canonicalize_name(requirement.name),
+            frozenset(canonicalize_name(e) for e in requirement.extras),
         )
-        found.setdefault(normalise(extra[1]), []).append((normalise(match["name"]), names))
+        for extra in provided:
+            if requirement.marker.evaluate({"extra": extra}):
+                found.setdefault(canonicalize_name(extra), []).append(entry)
     return found
 
 
@@ -208,7 +213,7 @@ def _missing_packages(
         return []
     missing: list[str] = []
     for name, extras in table.get(extra, []):
-        if name == normalise(DISTRIBUTION):
+        if name == _DISTRIBUTION_KEY:
             for inner in sorted(extras):
                 missing += _missing_packages(inner, pinned, named, table)
         elif name not in pinned:
@@ -222,7 +227,7 @@ def check_lock(
     """Whether the lock file ``shown`` (its ``text``) can install what the jobs run."""
     pinned = version or distribution_version()
     pins = read_pins(text)
-    own = [p for p in pins if p.name == normalise(DISTRIBUTION)]
+    own = [p for p in pins if p.name == _DISTRIBUTION_KEY]
     wanted = f"{DISTRIBUTION}[{','.join(extras(project))}]=={pinned}"
     if not own:
         return [

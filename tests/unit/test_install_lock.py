@@ -97,6 +97,23 @@ def test_a_hashed_lock_is_read_as_pip_reads_it() -> None:
     assert own.position.col == 1
 
 
+@pytest.mark.parametrize(
+    ("line", "extras", "specifier"),
+    [
+        # PEP 503 names, spaced extras, an environment marker, an inline --hash:
+        # each is a pin pip installs, so each is read as one.
+        ("MLProject_Gitops[ Runtime , serve ]==0.1.0", {"runtime", "serve"}, "==0.1.0"),
+        ('mlproject-gitops[runtime]==0.1.0 ; python_version >= "3.11"', {"runtime"}, "==0.1.0"),
+        ("mlproject.gitops==0.1.0 --hash=sha256:" + "0" * 64, set(), "==0.1.0"),
+        ("mlproject-gitops>=0.1,<0.2  # not one version", set(), "<0.2,>=0.1"),
+    ],
+)
+def test_a_pin_line_is_parsed_as_pep_508(line: str, extras: set[str], specifier: str) -> None:
+    (pin,) = read_pins(f"# lock\n{line}\n")
+    assert (pin.name, pin.extras, pin.specifier) == ("mlproject-gitops", extras, specifier)
+    assert (pin.position.line, pin.position.col) == (2, 1)
+
+
 def test_no_lock_installs_the_exact_requirement_that_compiled(tmp_path: Path) -> None:
     spec = churn_project(tmp_path, None)
     report = compile_specs([spec], tmp_path, ["github"])
