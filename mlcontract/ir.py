@@ -6,9 +6,11 @@ deterministic order, durations in seconds. Targets never see raw YAML or the
 spec models. The IR is also serialised into the compiled project configuration
 (``mlproject.compiled.json``) that the built-in runtime steps read, so it is a
 set of dataclasses: one schema for both directions. Nodes compare by value and
-are read-only by convention (collections are tuples; :func:`dataclasses.replace`
-makes a changed copy); they are not ``frozen`` (docs/architecture.md). They are standard
-library dataclasses, not pydantic models: :mod:`mlcontract.ir_codec` dumps them
+are read-only: the type checker rejects an assignment to a field (:func:`node`
+declares them frozen to it, PEP 681), collections are tuples, and
+:func:`dataclasses.replace` makes a changed copy. At run time they are not
+``frozen`` (its generated methods cost every compile; docs/architecture.md). They
+are standard library dataclasses, not pydantic models: :mod:`mlcontract.ir_codec` dumps them
 to JSON-ready data and loads them back with type checks, without pydantic (why:
 docs/benchmarks.md).
 """
@@ -17,23 +19,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, dataclass_transform
 
 IR_VERSION = 1
 
 # ``metadata`` of a field that stays out of dumps (source positions): see ir_codec.dump.
 EXCLUDE = MappingProxyType({"exclude": True})
 
+_N = TypeVar("_N")
 
-@dataclass(slots=True, kw_only=True)
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+def node(cls: type[_N]) -> type[_N]:
+    """``@dataclass(slots=True, kw_only=True)``, which the type checker reads as frozen
+    too: mypy rejects ``project.name = ...`` while the run time pays for no frozen
+    ``__setattr__``/``__delattr__``/``__hash__``."""
+    return dataclass(slots=True, kw_only=True)(cls)
+
+
+@node
 class Node:
     """Base of every IR node: a slotted, keyword-only dataclass.
 
-    Every node is declared ``@dataclass(slots=True, kw_only=True)``
-    and derives from this class, so the codec and type hints can name "any
-    node". A field declared ``float`` always holds a float: an ``int`` given for
-    it is converted on construction (as pydantic did), so the serialised IR says
-    ``1.0`` whatever the spec said, and the compiled outputs stay stable.
+    Every node is declared ``@node`` and derives from this class, so the codec and
+    type hints can name "any node". A field declared ``float`` always holds a
+    float: an ``int`` given for it is converted on construction (as pydantic did),
+    so the serialised IR says ``1.0`` whatever the spec said, and the compiled
+    outputs stay stable.
     """
 
     def __post_init__(self) -> None:
@@ -59,7 +71,7 @@ def _float_fields(cls: type[Node]) -> tuple[str, ...]:
     return names
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class SourceRef(Node):
     """Where in the spec a node came from, so later stages can still point at a line."""
 
@@ -67,7 +79,7 @@ class SourceRef(Node):
     col: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Person(Node):
     """An owner or stakeholder of the project."""
 
@@ -76,7 +88,7 @@ class Person(Node):
     role: str | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Kpi(Node):
     """A business KPI the model serves, and the metrics that track it."""
 
@@ -87,7 +99,7 @@ class Kpi(Node):
     metrics: tuple[str, ...]
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Metric(Node):
     """An evaluation metric: which way is better, its limits, whether it needs scores."""
 
@@ -100,7 +112,7 @@ class Metric(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Column(Node):
     """One column of a data source's schema."""
 
@@ -113,7 +125,7 @@ class Column(Node):
     pii: bool
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Source(Node):
     """A data source: where it is, its format, its schema and how sensitive it is."""
 
@@ -135,7 +147,7 @@ class Source(Node):
         return self.path if self.path is not None else str(self.uri)
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Split(Node):
     """How the training data is split into train, validation and test sets."""
 
@@ -146,7 +158,7 @@ class Split(Node):
     stratify: bool
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Estimator(Node):
     """A scikit-learn estimator: its import path and constructor parameters."""
 
@@ -154,7 +166,7 @@ class Estimator(Node):
     params: dict[str, Any]
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class CustomStage(Node):
     """A user-defined pipeline stage: command, inputs, outputs, place in the DAG."""
 
@@ -167,7 +179,7 @@ class CustomStage(Node):
     after: str | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Training(Node):
     """What the model is trained on and with: source, target, features, estimators."""
 
@@ -183,7 +195,7 @@ class Training(Node):
     baseline_estimator: Estimator | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Threshold(Node):
     """A gate on one metric: the minimum and/or maximum it must reach."""
 
@@ -192,7 +204,7 @@ class Threshold(Node):
     maximum: float | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Comparison(Node):
     """A gate against another model: the metric, which way is better, the margin."""
 
@@ -201,7 +213,7 @@ class Comparison(Node):
     margin: float
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Gates(Node):
     """Everything a trained model must pass before it may be registered."""
 
@@ -210,7 +222,7 @@ class Gates(Node):
     beat_champion: Comparison | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Latency(Node):
     """Latency limits of online serving, in milliseconds."""
 
@@ -219,7 +231,7 @@ class Latency(Node):
     p99_ms: float | None
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Resources(Node):
     """CPU, memory and GPUs of one serving replica."""
 
@@ -228,7 +240,7 @@ class Resources(Node):
     gpu: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Environment(Node):
     """One deployment environment, expanded with everything a target needs."""
 
@@ -245,7 +257,7 @@ class Environment(Node):
     at: SourceRef | None = field(default=None, compare=False, metadata=EXCLUDE)
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Batch(Node):
     """Batch scoring: when it runs, what it reads and where it writes."""
 
@@ -254,7 +266,7 @@ class Batch(Node):
     output: str
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Deployment(Node):
     """How predictions are served: mode, limits, environments, model format."""
 
@@ -266,7 +278,7 @@ class Deployment(Node):
     model_format: Literal["sklearn", "mlflow"] = "sklearn"
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class AbTest(Node):
     """An A/B test of a challenger: traffic share, metric, samples, significance."""
 
@@ -278,7 +290,7 @@ class AbTest(Node):
     max_duration_seconds: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Shadow(Node):
     """Shadow deployment: the share of requests mirrored to the challenger."""
 
@@ -288,7 +300,7 @@ class Shadow(Node):
 DriftMethod = Literal["auto", "psi", "ks", "jensen_shannon", "chi_squared", "wasserstein"]
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class DriftTest(Node):
     """The drift test of one feature (or of the predictions): method and threshold."""
 
@@ -298,7 +310,7 @@ class DriftTest(Node):
     kind: Literal["numeric", "categorical"]
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Drift(Node):
     """Drift monitoring: per-feature tests, defaults, reference data and window."""
 
@@ -311,7 +323,7 @@ class Drift(Node):
     bins: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class DataQuality(Node):
     """Data-quality limits of a monitored window."""
 
@@ -322,7 +334,7 @@ class DataQuality(Node):
     min_rows: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Performance(Node):
     """Performance monitoring once labels arrive: metric, limits, label delay."""
 
@@ -333,7 +345,7 @@ class Performance(Node):
     label_delay_seconds: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Slos(Node):
     """Service-level objectives of the serving endpoint."""
 
@@ -341,7 +353,7 @@ class Slos(Node):
     availability: float
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class AlertRoute(Node):
     """Where alerts go: e-mail, Slack or a GitHub issue, and for which severity."""
 
@@ -353,7 +365,7 @@ class AlertRoute(Node):
     severity: Literal["critical", "warning"]
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Monitoring(Node):
     """Everything the monitoring job checks, how often, and where alerts go."""
 
@@ -368,7 +380,7 @@ class Monitoring(Node):
     labels: str | None = None  # where labelled windows land
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Retraining(Node):
     """When to retrain: schedule, triggers and the limits on how often."""
 
@@ -379,7 +391,7 @@ class Retraining(Node):
     max_retrains_window_seconds: int
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Registry(Node):
     """The model registry (GTO tags in git) and where model versions are stored."""
 
@@ -391,7 +403,7 @@ class Registry(Node):
     ci_secrets: tuple[str, ...] = ()
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Mlflow(Node):
     """The MLflow mirror. Secrets are environment-variable names, never values."""
 
@@ -415,7 +427,7 @@ class Mlflow(Node):
         return tuple(dict.fromkeys(n for n in names if n is not None))
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Layout(Node):
     """Where generated files go, relative to the output root (POSIX paths)."""
 
@@ -429,7 +441,7 @@ class Layout(Node):
         return "/".join(p for p in (self.project_dir, *parts) if p)
 
 
-@dataclass(slots=True, kw_only=True)
+@node
 class Project(Node):
     """A whole project, lowered: the single input of every target."""
 

@@ -82,10 +82,40 @@ def test_nodes_are_slotted_and_copyable() -> None:
     assert project.name != "other"
 
 
+def test_the_type_checker_keeps_nodes_read_only(tmp_path: Path) -> None:
+    """Not frozen at run time, frozen to mypy (``ir.node``, PEP 681): a field
+    assignment in code that uses the IR fails ``mypy --strict``; ``replace`` does not."""
+    api = pytest.importorskip("mypy.api", reason="mypy (the test extra) checks the IR's types")
+    user = tmp_path / "ir_user.py"
+    user.write_text(
+        "from dataclasses import replace\n"
+        "from mlcontract import ir\n"
+        "def rename(project: ir.Project) -> ir.Project:\n"
+        "    project.name = 'other'\n"
+        "    return replace(project, name='other')\n"
+    )
+    out, _, status = api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            "--follow-imports=silent",
+            "--python-version=3.11",
+            str(user),
+        ]
+    )
+    assert status == 1, out
+    (error,) = [line for line in out.splitlines() if ": error:" in line]
+    assert (
+        error.startswith(f"{user}:4:")
+        and 'Property "name" defined in "Project" is read-only' in error
+    )
+
+
 def test_every_node_is_a_slotted_keyword_only_dataclass() -> None:
     """One record type: the IR is standard-library dataclasses, nothing hand-written.
 
-    Pinned on purpose: value equality, not ``frozen`` (nothing hashes a node, and the
+    Pinned on purpose: value equality, not ``frozen`` at run time (nothing hashes a node; the
+    type checker still treats nodes as frozen, see the test above; and the
     three generated methods of a frozen class cost every compile ~62 M instructions
     over the 33 classes: docs/benchmarks.md, "Issue 11: one record type").
     """
