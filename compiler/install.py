@@ -268,8 +268,12 @@ def check_lock(
     names = {p.name for p in pins}
     found: list[Diagnostic] = []
     for extra in extras(project):
-        if table is None:
-            missing = [] if extra in pin.extras else [f"{DISTRIBUTION}[{extra}]"]
+        if table is None:  # not installed: the extra's own requirements are unknown
+            missing = (
+                []
+                if extra in pin.extras
+                else [f"its requirements (unknown: this {DISTRIBUTION} is not installed)"]
+            )
         else:
             missing = _missing_packages(extra, names, pin.extras, table)
         if missing:

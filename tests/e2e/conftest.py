@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
 from tests.e2e.act_harness import (
     ActRun,
@@ -27,6 +26,9 @@ from tests.runtime_extra import skip_without_runtime
 @pytest.fixture(scope="session")
 def runner_python(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> RunnerPython:
     """The runner tool cache and wheel, built once per run (shared by xdist workers)."""
+    from filelock import FileLock  # the test extra's; imported here so that the base
+    # install still collects this folder (as skips, without the runtime extra)
+
     base_temp = tmp_path_factory.getbasetemp()
     shared = (base_temp if worker_id == "master" else base_temp.parent) / "runner-python"
     shared.mkdir(exist_ok=True)

@@ -371,7 +371,9 @@ def test_mlp012_deep_nesting_without_recursion_error(tmp_path: Path) -> None:
     test extra; PyYAML >= 6.0.4 stops earlier in its own scanner, also reported as MLP012)."""
     depth = 10_000
     found = problems(write(tmp_path, "a: " + "[" * depth + "]" * depth + "\n"))
-    assert found == [("MLP012", 1, 3 + MAX_DEPTH)]
+    assert [(code, line) for code, line, _ in found] == [("MLP012", 1)]
+    if yaml.__version__ == "6.0.3":  # the test extra's pin: our composer's limit decides
+        assert found == [("MLP012", 1, 3 + MAX_DEPTH)]
 
 
 def test_nesting_up_to_max_depth_is_fine(tmp_path: Path) -> None:
