@@ -93,6 +93,34 @@ def test_train_publishes_the_registered_model_directory_to_the_store(
 # --- pull request check -----------------------------------------------------------
 
 
+def _run_pull_request(
+    pr: ProjectRepo,
+    base: str,
+    number: int,
+    runner_python: RunnerPython,
+    s3: S3Server,
+    work: Path,
+) -> tuple[ActRun, list[dict[str, Any]]]:
+    """The PR workflow on ``pr``'s branch against ``base``; its run and the POSTs it made."""
+    branch = pr.git("rev-parse", "--abbrev-ref", "HEAD").strip()
+    head = pr.git("rev-parse", "HEAD").strip()
+    payload = {
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "base": {"sha": base, "ref": "main"},
+            "head": {"sha": head, "ref": branch, "repo": {"full_name": REPOSITORY}},
+        },
+    }
+    run = run_workflow(pr, "pr", "pull_request", runner_python, s3, work, payload=payload)
+    posted = [
+        c
+        for c in run.calls("gh")
+        if "--method" in c["argv"] and c["argv"][c["argv"].index("--method") + 1] == "POST"
+    ]
+    return run, posted
+
+
 def test_pr_check_posts_a_report_with_the_metrics_diff_and_gate_verdict(
     churn: ProjectRepo, runner_python: RunnerPython, s3: S3Server, tmp_path: Path
 ) -> None:
@@ -105,24 +133,8 @@ def test_pr_check_posts_a_report_with_the_metrics_diff_and_gate_verdict(
     spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
     compile_project(pr.path)
     pr.commit_all("churn: fewer boosting iterations")
-    head = pr.git("rev-parse", "HEAD").strip()
-    payload = {
-        "number": 7,
-        "pull_request": {
-            "number": 7,
-            "base": {"sha": base, "ref": "main"},
-            "head": {"sha": head, "ref": "fewer-iterations", "repo": {"full_name": REPOSITORY}},
-        },
-    }
-    run = run_workflow(
-        pr, "pr", "pull_request", runner_python, s3, tmp_path / "act", payload=payload
-    )
+    run, posted = _run_pull_request(pr, base, 7, runner_python, s3, tmp_path / "act")
     assert run.returncode == 0, run.explain()
-    posted = [
-        c
-        for c in run.calls("gh")
-        if "--method" in c["argv"] and c["argv"][c["argv"].index("--method") + 1] == "POST"
-    ]
     assert len(posted) == 1, run.explain()
     assert posted[0]["argv"][3] == f"repos/{REPOSITORY}/issues/7/comments"
     (body,) = (json.loads(text)["body"] for text in posted[0]["files"].values())
@@ -157,28 +169,13 @@ def test_pr_check_installs_the_pins_of_the_lock_beside_the_spec(
         assert "mlproject-gitops[" not in text, name  # no job installs anything but the lock
         assert "pip install -r requirements.lock" in text, name
     pr.commit_all("churn: install from requirements.lock")
-    head = pr.git("rev-parse", "HEAD").strip()
-    payload = {
-        "number": 8,
-        "pull_request": {
-            "number": 8,
-            "base": {"sha": base, "ref": "main"},
-            "head": {"sha": head, "ref": "lock-dependencies", "repo": {"full_name": REPOSITORY}},
-        },
-    }
-    run = run_workflow(
-        pr, "pr", "pull_request", runner_python, s3, tmp_path / "act", payload=payload
-    )
+    run, posted = _run_pull_request(pr, base, 8, runner_python, s3, tmp_path / "act")
     assert run.returncode == 0, run.explain()
     # pip's own words: the pinned line came from the lock, not from the manifest.
     assert f"mlproject-gitops[runtime,s3,serve]=={version} in " in run.log, run.explain()
     assert "(from -r requirements.lock (line 2))" in run.log, run.explain()
-    (posted,) = [
-        c
-        for c in run.calls("gh")
-        if "--method" in c["argv"] and c["argv"][c["argv"].index("--method") + 1] == "POST"
-    ]
-    (body,) = (json.loads(text)["body"] for text in posted["files"].values())
+    assert len(posted) == 1, run.explain()
+    (body,) = (json.loads(text)["body"] for text in posted[0]["files"].values())
     assert "Up to date with the spec." in body, body
     assert "Verdict: **passed**" in body, body
 
