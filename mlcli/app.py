@@ -21,6 +21,7 @@ from compiler.diagnostics import Diagnostic, format_json, format_text
 from mlcli.errors import Group
 from mlcli.lazy import add_lazy
 from mlcli.options import FORMAT
+from mlcli.signals import terminate_as_interrupt
 from mlcontract.errors import ExitCode, UsageError
 
 CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303", "MLP307"})
@@ -346,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     args = list(argv) if argv is not None else None
     try:
+        terminate_as_interrupt()  # SIGTERM stops a command as Ctrl-C does: exit 130
         _with_stack_headroom(lambda: cli.main(args=args, prog_name="mlproject"))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -12,11 +12,11 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 import click
 
+from mlcli.signals import raise_interrupt
 from mlcontract.errors import ExitCode
 from mlruntime.demo import lifecycle
 from mlruntime.demo.plan import DEFAULT, QUICK, Plan
@@ -62,10 +62,6 @@ class TerminalView:
             self.stream.write(text)
             self.stream.flush()
             self.transient = True
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _describe(plan: Plan) -> str:
@@ -132,7 +128,7 @@ def demo(workdir: Path, example: Path, force: bool, quick: bool, strict: bool) -
     timeline.facts["plan"] = {"name": plan.name, "shifts": list(plan.shifts)}
     timeline.echo(f"mlproject demo: the lifecycle of {source} in {workdir}")
     timeline.echo(f"  {_describe(plan)}")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
     failure: DemoError | None = None
     interrupted = False
     lineage_text = ""

@@ -198,8 +198,17 @@ main()
 """
 
 
-def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
-    """Deterministic: SIGINT is sent once both workers hold a spec, which they never finish."""
+@pytest.mark.parametrize(
+    ("sent", "to_group"),
+    [
+        (signal.SIGINT, True),  # Ctrl-C: a terminal signals the whole process group
+        (signal.SIGTERM, False),  # kill, a CI runner's cancel: the command's process only
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_stops_the_workers(tmp_path: Path, sent: signal.Signals, to_group: bool) -> None:
+    """Deterministic: the signal is sent once both workers hold a spec, which they never
+    finish; either way the command stops them, writes nothing and exits 130."""
     root = monorepo(tmp_path / "repo", 8)
     started = tmp_path / "started"
     started.mkdir()
@@ -215,7 +224,10 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
         workers = [int(p.name) for p in started.iterdir()]
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends: to the whole process group
+        if to_group:
+            os.killpg(proc.pid, sent)
+        else:
+            os.kill(proc.pid, sent)
         _, stderr = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
