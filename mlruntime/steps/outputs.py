@@ -86,8 +86,8 @@ class StagedOutputs:
             self._remove_stale()
         return self
 
-    def _remove_stale(self) -> None:
-        for relative in self.declared:
+    def _remove_stale(self, outputs: Iterable[str] | None = None) -> None:
+        for relative in self.declared if outputs is None else outputs:
             path = self.root / relative
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)  # a directory output (temp_dir)
@@ -177,6 +177,9 @@ class StagedOutputs:
         return dict(self._staged)
 
     def commit(self) -> None:
+        if self.stale_until_exit:  # a declared output this run did not write is stale too
+            unwritten = [r for r in self.declared if r not in self._staged]
+            self._remove_stale(unwritten)
         for relative, temp in self._staged.items():
             os.replace(temp, self.root / relative)
         self._staged.clear()

@@ -252,11 +252,13 @@ def test_staged_outputs_all_or_nothing(tmp_path: Path) -> None:
 
 def test_staged_outputs_stale_until_exit_replaces_or_removes_at_the_end(tmp_path: Path) -> None:
     (tmp_path / "a.prom").write_text("last run")
+    (tmp_path / "b.md").write_text("last run")
     with StagedOutputs(tmp_path, ["a.prom", "b.md"], stale_until_exit=True) as out:
         assert (tmp_path / "a.prom").read_text() == "last run"  # readers never see it missing
         out.write_bytes("a.prom", b"this run")
         assert (tmp_path / "a.prom").read_text() == "last run"  # nothing new before the commit
     assert (tmp_path / "a.prom").read_text() == "this run"
+    assert not (tmp_path / "b.md").exists()  # not written this run: last run's copy is gone
 
     def fail_half_way() -> None:
         with StagedOutputs(tmp_path, ["a.prom", "b.md"], stale_until_exit=True) as out:
