@@ -285,3 +285,22 @@ def test_data_outside_the_project_directory_is_refused_with_the_copy_to_make(
         result.stderr
     )
     assert "MLP105" not in result.stderr and not project.exists()
+
+
+def test_a_data_folder_that_is_a_symlink_into_shared_data_is_inside_the_project(
+    tmp_path: Path,
+) -> None:
+    """A monorepo keeps data in one shared folder; a project links its data/ to it.
+
+    The spec's path check (MLP229) is lexical, so ``data/customers.csv`` is inside the
+    project; init refused it (resolving the link) and hinted to copy the file onto itself.
+    """
+    shared = tmp_path / "data"
+    shared.mkdir()
+    _write(shared, _frame(), "customers.csv")
+    project = tmp_path / "ml" / "churn"
+    project.mkdir(parents=True)
+    (project / "data").symlink_to(Path("..") / ".." / "data", target_is_directory=True)
+    _init(project, "--from-data", str(project / "data" / "customers.csv"))
+    assert _source(project)["path"] == "data/customers.csv"
+    _validate(project)
