@@ -14,6 +14,9 @@ Rules, in order of precedence:
 - other text with at most :data:`MAX_CATEGORIES` distinct values, each seen
   at least twice on average, is ``category`` (its values listed); else ``string``;
 - text unique on every row is an identifier: declared, but kept out of the features;
+  so is a whole-number column unique on every row whose name says it is one
+  (``id``, ``txn_id``, ``orderId``, ``uuid``, ``key``) or that counts the rows
+  (consecutive values): as a feature it would drift with every new row;
 - names that usually hold personal data (email, phone, ...) are PII;
 - the timestamp is the datetime column with the most time-like name;
 - the target is the column with the most label-like name, else the last
@@ -45,6 +48,7 @@ PII_WORDS = re.compile(
     r"address|street|ip_?address|iban|credit_?card)(_|$)",
     re.IGNORECASE,
 )
+ID_NAME = re.compile(r"(^|_)(?i:id|uuid|key)$|[a-z0-9](Id|ID|Key|Uuid)$")
 
 
 class ProfileError(MlprojectError):
@@ -59,7 +63,7 @@ class ColumnProfile:
     min: float | None = None
     max: float | None = None
     categories: tuple[str | int, ...] | None = None
-    identifier: bool = False  # unique text on every row: not a feature
+    identifier: bool = False  # unique text, or a counting / id-named integer: not a feature
     pii: bool = False
     distinct: int = 0
 
@@ -130,6 +134,14 @@ def _is_datetime(values: Any) -> bool:
     return bool(parsed.notna().all())
 
 
+def _integer_identifier(name: str, numbers: Any, rows: int) -> bool:
+    """Whole numbers unique on every row, named like an id or counting the rows."""
+    if rows <= MAX_CATEGORIES or len(numbers) != rows or int(numbers.nunique()) != rows:
+        return False
+    counting = float(numbers.max()) - float(numbers.min()) == rows - 1
+    return counting or ID_NAME.search(name) is not None
+
+
 def _column(name: str, values: Any, rows: int) -> ColumnProfile:
     import pandas as pd
 
@@ -146,7 +158,10 @@ def _column(name: str, values: Any, rows: int) -> ColumnProfile:
         kind = "integer" if _whole(numbers.to_numpy()) else "float"
         low = _outward(float(numbers.min()), up=False) if len(numbers) else None
         high = _outward(float(numbers.max()), up=True) if len(numbers) else None
-        return ColumnProfile(name, kind, nullable, low, high, pii=pii, distinct=distinct)
+        identifier = kind == "integer" and _integer_identifier(name, numbers, rows)
+        return ColumnProfile(
+            name, kind, nullable, low, high, identifier=identifier, pii=pii, distinct=distinct
+        )
     if pd.api.types.is_datetime64_any_dtype(values.dtype) or _is_datetime(values):
         return ColumnProfile(name, "datetime", nullable, pii=pii, distinct=distinct)
     text = present.astype(str)

@@ -304,3 +304,32 @@ def test_a_data_folder_that_is_a_symlink_into_shared_data_is_inside_the_project(
     _init(project, "--from-data", str(project / "data" / "customers.csv"))
     assert _source(project)["path"] == "data/customers.csv"
     _validate(project)
+
+
+@pytest.mark.parametrize("name", ["txn_id", "orderId", "row_number"])
+def test_a_whole_number_identifier_is_not_a_feature(tmp_path: Path, name: str) -> None:
+    """An id column of integers (named like one, or counting the rows) stays out.
+
+    As a feature it is meaningless, and every new row lies beyond the training range,
+    so the monitor would see drift in every window.
+    """
+    frame = _frame()
+    ids = np.arange(1001, 1001 + len(frame))
+    if name != "row_number":  # a named id need not be consecutive
+        ids = ids * 7
+    frame.insert(0, name, ids)
+    data = _write(tmp_path, frame, "customers.csv")
+    _init(tmp_path, "--from-data", str(data))
+    spec = yaml.safe_load((tmp_path / "mlproject.yaml").read_text())
+    assert name not in spec["training"]["features"]
+    assert "age" in spec["training"]["features"]
+    text = (tmp_path / "mlproject.yaml").read_text()
+    assert f"{name}, type: integer, min: 0}}  # observed" in text
+    _validate(tmp_path)
+
+
+def test_a_unique_integer_measure_stays_a_feature(tmp_path: Path) -> None:
+    frame = _frame()
+    frame["paid"] = np.arange(len(frame)) * 3 + 5  # unique, not consecutive, not id-named
+    found = profile(_write(tmp_path, frame, "d.csv"))
+    assert not found.column("paid").identifier
