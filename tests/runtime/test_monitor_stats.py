@@ -133,6 +133,37 @@ def test_chi_squared_drops_categories_absent_from_both_windows() -> None:
     assert statistic == pytest.approx(expected.statistic)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2_000_000_000), min_size=4, max_size=4))
+def test_chi_squared_2x2_is_the_array_version_bit_for_bit(cells: list[int]) -> None:
+    """The missing-rate test's scalar 2×2 gives the very p-value of the general one,
+    including tables with an empty row or column (p = 1)."""
+    a, b, c, d = cells
+    _, expected, _ = drift_stats.chi_squared(
+        np.array([a, b], dtype=np.int64), np.array([c, d], dtype=np.int64)
+    )
+    assert drift_stats.chi_squared_2x2(a, b, c, d) == expected
+
+
+@pytest.mark.parametrize("zeros", [(0, 1), (2, 3), (0, 2), (1, 3), (0, 1, 2, 3)])
+def test_chi_squared_2x2_without_a_row_or_column(zeros: tuple[int, ...]) -> None:
+    cells = [7, 11, 13, 17]
+    for i in zeros:
+        cells[i] = 0
+    a, b, c, d = cells
+    _, expected, _ = drift_stats.chi_squared(np.array([a, b]), np.array([c, d]))
+    assert drift_stats.chi_squared_2x2(a, b, c, d) == expected == 1.0
+
+
+@pytest.mark.parametrize("n", [141, 500, 5_000, 50_000, 500_000])
+@pytest.mark.parametrize("nd2", [0.05, 0.3, 0.75, 1.2, 2.0])
+def test_ks_asymptotic_sf_is_scipys_kstwo(n: int, nd2: float) -> None:
+    """Below the Birnbaum–Tingey tail, the p-value is SciPy's kstwo.sf, called without
+    the distribution object's overhead: the same bits."""
+    d = math.sqrt(nd2 / n)
+    assert drift_stats.ks_asymptotic_pvalue(2 * n, 2 * n, d) == float(stats.kstwo.sf(d, n))
+
+
 def test_psi_by_hand() -> None:
     # shares 0.5/0.5 -> 0.6/0.4: (0.6-0.5)ln(0.6/0.5) + (0.4-0.5)ln(0.4/0.5)
     expected = 0.1 * math.log(1.2) + (-0.1) * math.log(0.8)
@@ -170,11 +201,6 @@ def test_numeric_counts_put_nan_in_its_own_bin() -> None:
     values = np.array([1.0, 2.0, np.nan, 3.0, np.nan, 10.0])
     counts = drift_stats.numeric_counts(values, np.array([2.0, 5.0]))
     assert counts.tolist() == [2, 1, 1, 2]  # (-inf,2], (2,5], (5,inf), NaN
-
-
-def test_code_counts_put_missing_last() -> None:
-    codes = np.array([0, 1, 1, -1, 2, -1], dtype=np.int64)
-    assert drift_stats.code_counts(codes, 3).tolist() == [1, 2, 1, 2]
 
 
 def test_quantile_edges_merge_duplicates() -> None:

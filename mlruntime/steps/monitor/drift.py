@@ -37,7 +37,7 @@ from mlruntime.steps.monitor import stats, summaries
 from mlruntime.steps.monitor import verdict as auto
 from mlruntime.steps.monitor.result import P_VALUE_METHODS, FeatureDrift, Histogram
 from mlruntime.steps.monitor.summaries import CategoryPair, NumericPair
-from mlruntime.steps.monitor.tables import Window, align
+from mlruntime.steps.monitor.tables import Window
 
 if TYPE_CHECKING:
     from mlruntime.steps.monitor.engines import AggregateWindow
@@ -100,10 +100,8 @@ def numeric_pair(reference: AnyWindow, current: AnyWindow, column: str) -> Numer
 
 def category_pair(reference: AnyWindow, current: AnyWindow, column: str) -> CategoryPair:
     if isinstance(reference, Window) and isinstance(current, Window):
-        ref, cur = reference.categorical(column), current.categorical(column)
-        ref_codes, cur_codes, labels = align(ref, cur)
         return summaries.categories_from_counts(
-            _label_counts(ref_codes, labels), _label_counts(cur_codes, labels)
+            reference.category_counts(column), current.category_counts(column)
         )
     from mlruntime.steps.monitor.engines import AggregateWindow
 
@@ -112,13 +110,6 @@ def category_pair(reference: AnyWindow, current: AnyWindow, column: str) -> Cate
             reference.categories.get(column, {}), current.categories.get(column, {})
         )
     raise StepError("the reference and the current window were read by different engines")
-
-
-def _label_counts(codes: stats.Counts, labels: tuple[str, ...]) -> dict[str | None, int]:
-    counts = stats.code_counts(codes, len(labels))
-    found: dict[str | None, int] = {label: int(n) for label, n in zip(labels, counts, strict=False)}
-    found[None] = int(counts[-1])
-    return found
 
 
 def _no_values(feature: str, role: str, rows: int) -> StepError:
@@ -317,16 +308,17 @@ def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:
     names = [labels[i] for i in shown]
     ref_bins = [int(ref_values[i]) for i in shown]
     cur_bins = [int(cur_values[i]) for i in shown]
-    rest = np.setdiff1d(np.arange(seen), shown)
-    if len(rest):
+    hidden = np.ones(len(labels), dtype=bool)
+    hidden[shown] = False
+    rest, unseen = hidden[:seen], hidden[seen:]
+    if rest.any():
         names.append("(other)")
-        ref_bins.append(int(ref_values[rest].sum()))
-        cur_bins.append(int(cur_values[rest].sum()))
-    unseen = np.setdiff1d(np.arange(seen, len(labels)), shown)
-    if len(unseen):
+        ref_bins.append(int(ref_values[:seen][rest].sum()))
+        cur_bins.append(int(cur_values[:seen][rest].sum()))
+    if unseen.any():
         names.append("(unseen categories)")
         ref_bins.append(0)
-        cur_bins.append(int(cur_values[unseen].sum()))
+        cur_bins.append(int(cur_values[seen:][unseen].sum()))
     names.append("(missing)")
     ref_bins.append(int(ref_counts[-1]))
     cur_bins.append(int(cur_counts[-1]))

@@ -103,9 +103,18 @@ def display_scale(display: tuple[float, float]) -> float:
 def display_bins(points: Floats, cumulative: Counts, display: tuple[float, float]) -> Counts:
     """Counts per report bin, equal-width over ``display``; the tails go to the end bins
     (the SQL engines compute the same ``FLOOR``/``LEAST``/``GREATEST`` in the query)."""
+    return display_counts(display_ends(points, display), cumulative)
+
+
+def display_ends(points: Floats, display: tuple[float, float]) -> NDArray[np.intp]:
+    """How many points fall in the report's bins up to each bin: one pass over the points,
+    shared by both windows (:func:`display_counts`)."""
     position = np.clip((points - display[0]) * display_scale(display), 0, DISPLAY_BINS - 1)
     index = position.astype(np.int64)  # ascending, as the points
-    last = np.searchsorted(index, np.arange(DISPLAY_BINS), side="right")  # after each bin
+    return np.searchsorted(index, np.arange(DISPLAY_BINS), side="right")  # after each bin
+
+
+def display_counts(last: NDArray[np.intp], cumulative: Counts) -> Counts:
     ends = np.where(last > 0, cumulative[np.maximum(last - 1, 0)], 0)
     return np.diff(ends, prepend=0).astype(np.int64)
 
@@ -132,6 +141,7 @@ def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
         shown = display_range(float(q_low), float(q_high), float(points[0]), float(points[-1]))
     else:
         shown = (0.0, 1.0)
+    last = display_ends(points, shown)
     return NumericPair(
         points=points,
         reference=ref_cum,
@@ -140,8 +150,8 @@ def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
         current_rows=len(current),
         reference_sd=sd,
         display=shown,
-        reference_display=display_bins(points, ref_cum, shown),
-        current_display=display_bins(points, cur_cum, shown),
+        reference_display=display_counts(last, ref_cum),
+        current_display=display_counts(last, cur_cum),
         exact=True,
     )
 

@@ -22,7 +22,6 @@ from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
 
 Floats = NDArray[np.float64]
-Codes = NDArray[np.int64]
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -44,14 +43,6 @@ ACCEPTED: dict[str, frozenset[str]] = {
 
 
 @dataclass(frozen=True)
-class Categorical:
-    """Dictionary codes (-1 = missing) over ``labels`` (unique, in first-seen order)."""
-
-    codes: Codes
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Window:
     """One data window: its rows and the stored type of each column."""
 
@@ -61,6 +52,7 @@ class Window:
     # Single-chunk columns looked up once (the checks and the drift test all ask for them);
     # a column of several chunks is combined (copied) afresh each time, never kept twice.
     _arrays: dict[str, pa.Array] = field(default_factory=dict, compare=False, repr=False)
+    _types: dict[str, StoredType] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
@@ -78,7 +70,10 @@ class Window:
         return name in self._names  # pyarrow builds column_names afresh on every call
 
     def stored_type(self, name: str) -> StoredType:
-        return stored_type(self.table.schema.field(name).type)
+        found = self._types.get(name)
+        if found is None:  # asked several times per column: the schema lookup costs µs
+            found = self._types[name] = stored_type(self.table.schema.field(name).type)
+        return found
 
     def _array(self, name: str) -> pa.Array:
         array = self._arrays.get(name)
@@ -106,17 +101,24 @@ class Window:
         # Zero-copy for a float64 column without nulls; nulls become NaN in a copy.
         return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
-    def categorical(self, name: str) -> Categorical:
+    def category_counts(self, name: str) -> dict[str | None, int]:
+        """Rows per category label (``None``: missing), labels as every engine writes them
+        (:func:`category_label`): the counts the SQL engines' queries give, from one
+        ``bincount`` over the dictionary codes."""
         array = self._array(name)
         if not pa.types.is_dictionary(array.type):
             array = pc.dictionary_encode(array)
-        indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        raw = [category_label(v) for v in array.dictionary.to_pylist()]
-        labels, inverse = np.unique(np.array(raw, dtype=object), return_inverse=True)
-        if len(labels) == len(raw) and list(labels) == raw:
-            return Categorical(indices, tuple(raw))
-        remap = np.append(inverse.astype(np.int64), -1)  # index -1 stays missing
-        return Categorical(remap[indices], tuple(str(v) for v in labels))
+        size = len(array.dictionary)
+        indices = array.indices
+        if indices.null_count:
+            indices = indices.fill_null(size)  # missing: the last bin
+        counts = np.bincount(indices.to_numpy(), minlength=size + 1).tolist()
+        found: dict[str | None, int] = {None: counts[size]}
+        for value, rows in zip(array.dictionary.to_pylist(), counts, strict=False):
+            if rows:
+                label = category_label(value)  # 1.0 and 1 are one label
+                found[label] = found.get(label, 0) + rows
+        return found
 
     def labels_present(self, name: str) -> set[str]:
         """The distinct non-missing values, as category labels (cheaper than ``categorical``)."""
@@ -284,15 +286,3 @@ def _read_csv(path: Path, text_columns: frozenset[str]) -> pa.Table:
         column_types={c: pa.string() for c in text_columns},
     )
     return csv.read_csv(path, convert_options=options)
-
-
-def align(reference: Categorical, current: Categorical) -> tuple[Codes, Codes, tuple[str, ...]]:
-    """Both windows' codes over one vocabulary: the reference's labels, then unseen ones."""
-    labels = list(reference.labels)
-    position = {label: i for i, label in enumerate(labels)}
-    for label in current.labels:
-        if label not in position:
-            position[label] = len(labels)
-            labels.append(label)
-    lookup = np.array([position[label] for label in current.labels] + [-1], dtype=np.int64)
-    return reference.codes, lookup[current.codes], tuple(labels)

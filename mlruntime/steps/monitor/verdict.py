@@ -65,9 +65,8 @@ def missing_shift(
     """Test the change of the missing share (a 2×2 chi-squared, as a two-proportion z-test)."""
     ref_share = ref_missing / ref_rows if ref_rows else 0.0
     cur_share = cur_missing / cur_rows if cur_rows else 0.0
-    _, p_value, _ = stats.chi_squared(
-        np.array([ref_missing, ref_rows - ref_missing], dtype=np.int64),
-        np.array([cur_missing, cur_rows - cur_missing], dtype=np.int64),
+    p_value = stats.chi_squared_2x2(
+        ref_missing, ref_rows - ref_missing, cur_missing, cur_rows - cur_missing
     )
     drifted = p_value < alpha and abs(cur_share - ref_share) >= MISSING_FLOOR
     return MissingShift(ref_share, cur_share, p_value, drifted)
