@@ -125,11 +125,20 @@ def render(
         _compared("metrics", ["dvc", "metrics", "diff", base, "--md"], project_dir),
     )
     gate = project_dir / pl.GATE_REPORT
-    if gate.is_file():
-        try:
-            passed = json.loads(gate.read_text(encoding="utf-8")).get(pl.GATE_PASSED) is True
-        except (OSError, ValueError, AttributeError):
-            passed = False
+    try:
+        passed = json.loads(gate.read_text(encoding="utf-8")).get(pl.GATE_PASSED) is True
+    except (OSError, ValueError, AttributeError):
+        passed = False
+    # The report on disk is this run's only when the pipeline ran: after a skipped or
+    # failed repro it may be the one committed before, whose verdict is not this
+    # change's. A failed verdict is shown either way (the gate may be what failed).
+    if outcomes.repro != "success" and passed:
+        ran = {"skipped": "did not run", "failure": "failed"}.get(outcomes.repro, "was cancelled")
+        section(
+            "Release gates",
+            f"Not evaluated: `dvc repro` {ran}, so the gates have no verdict for this change.",
+        )
+    elif gate.is_file():
         args = [sys.executable, "-m", "mlcli", "step", "--quiet", "gate"]
         args += ["--champion-metrics", pl.CHAMPION_METRICS]
         detail = _run(args, project_dir)[1]

@@ -356,6 +356,7 @@ def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
     (repo / layout.VALIDATION_REPORT).write_text(json.dumps({"rows": 10, "errors": []}))
     log = tmp_path / "validate.txt"
     log.write_text("mlproject.yaml:3:1: error[MLP101]: bad\n")
+    committed_gate = json.loads((repo / layout.GATE_REPORT).read_text())
     text = pr_report.render(
         repo,
         "churn",
@@ -367,9 +368,31 @@ def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
     )
     assert text.startswith("<!-- mlproject:churn:pull-request-report -->\n## mlproject churn")
     assert "**The spec is invalid:**" in text and "error[MLP101]" in text
-    assert "Verdict: **passed**" in text
+    # The committed gate report passed, but nothing ran: no verdict for this change.
+    assert committed_gate["passed"] is True
+    assert "Verdict:" not in text
+    assert "Not evaluated: `dvc repro` did not run" in text
     assert ("data-validation report" in text) is not sensitive
     assert ("aggregates only" in text) is sensitive
+
+
+@pytest.mark.parametrize(
+    ("repro", "shown"),
+    [("success", "Verdict: **passed**"), ("failure", "Not evaluated: `dvc repro` failed")],
+)
+def test_pr_report_shows_the_gate_verdict_only_when_the_pipeline_ran(
+    repo: Path, repro: str, shown: str
+) -> None:
+    text = pr_report.render(
+        repo,
+        "churn",
+        base=git(repo, "rev-parse", "HEAD"),
+        outcomes=pr_report.Outcomes("success", "success", repro),
+        validate_log=None,
+        plan=None,
+        sensitive=True,
+    )
+    assert shown in text
 
 
 def test_pr_report_command_prints_the_report_and_fails_with_a_failed_step(
