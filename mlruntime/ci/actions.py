@@ -54,6 +54,27 @@ def annotate(level: str, message: str) -> str:
     return f"::{level} title=mlproject::{' '.join(message.split())}"
 
 
+def _escape_property(value: str) -> str:
+    return (
+        value.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace(":", "%3A")
+        .replace(",", "%2C")
+    )
+
+
+def annotate_at(level: str, message: str, *, file: str, line: int, col: int, title: str) -> str:
+    """A workflow command that GitHub shows at ``file:line:col`` of the pull request's diff
+    (``file`` relative to the repository root)."""
+    where = ",".join(
+        f"{key}={_escape_property(str(value))}"
+        for key, value in (("file", file), ("line", line), ("col", col), ("title", title))
+    )
+    text = " ".join(message.split()).replace("%", "%25")
+    return f"::{level} {where}::{text}"
+
+
 def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=600

@@ -395,6 +395,34 @@ def test_pr_report_shows_the_gate_verdict_only_when_the_pipeline_ran(
     assert shown in text
 
 
+def test_pr_check_of_a_spec_in_a_monorepo_names_its_path_in_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ml/churn/mlproject.yaml:L:C in the log and the comment, and an annotation GitHub
+    shows on that line of the diff: a bare mlproject.yaml:L:C does not say which project."""
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    root = tmp_path / "mono"
+    project = root / "ml" / "churn"
+    project.parent.mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "churn", project)
+    git(root, "init", "-q", "-b", "main")
+    spec = project / "mlproject.yaml"
+    lines = spec.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("deployment:")) + 1
+    lines.insert(line - 1, "  bogus: 1")
+    spec.write_text("\n".join(lines) + "\n")
+    args = ["ci", "pr-check", "--project-dir", str(project), "--base", "HEAD"]
+    failed = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert failed.exit_code == 1
+    where = f"ml/churn/mlproject.yaml:{line}:3: error[MLP101]: unknown key 'bogus' in deployment"
+    assert where in (tmp_path / "mlproject-validate.txt").read_text()
+    annotation = f"::error file=ml/churn/mlproject.yaml,line={line},col=3,title=mlproject MLP101::"
+    assert f"{annotation}unknown key 'bogus' in deployment" in failed.stdout, failed.stdout
+    assert where in failed.stdout  # the report, as the comment shows it
+
+
 def test_pr_report_command_prints_the_report_and_fails_with_a_failed_step(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
