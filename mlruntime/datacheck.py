@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mlcontract import ir
 from mlcontract.data_findings import DataFinding, NamedPath
 from mlcontract.errors import did_you_mean
+from mlruntime.dvc_tracking import tracking_repository
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,7 @@ def check_data(
     return found
 
 
-def _read(source: ir.Source, path: Path) -> pd.DataFrame | DataFinding:
+def _read(source: ir.Source, path: Path, project_dir: Path) -> pd.DataFrame | DataFinding:
     """The sample as a DataFrame, or a finding saying why there is none."""
     import pandas as pd
 
@@ -53,6 +54,16 @@ def _read(source: ir.Source, path: Path) -> pd.DataFrame | DataFinding:
         state = "is not a file" if path.exists() else "does not exist"
         hint = "run `dvc pull` if the data is tracked by DVC; paths are relative to the spec"
         written = source.path or path.name
+        tracked = tracking_repository(project_dir, written) if source.path else None
+        if tracked is not None:
+            root, target = tracked
+            where = "" if root == project_dir.resolve() else f" in {root}"
+            return DataFinding(
+                "MLP260",
+                (*at, "path"),
+                f"data file {source.path} {state}: DVC tracks it but it was not pulled",
+                f"run `dvc pull {target}`{where} (the DVC repository tracking it)",
+            )
         folder = written.rpartition("/")[0]
         siblings = path.parent.iterdir() if path.parent.is_dir() else iter(())
         # A typo in the file name: the close name in the same folder, as the spec writes it.
@@ -82,7 +93,7 @@ def _source(
 
     if source.path is None:
         return  # a remote source is read by its import stage, not here
-    frame = _read(source, project_dir / source.path)
+    frame = _read(source, project_dir / source.path, project_dir)
     if isinstance(frame, DataFinding):
         yield frame
         return

@@ -3,7 +3,8 @@
 In order: ``mlproject validate``; when the spec is valid, ``mlproject plan
 --detailed-exitcode --format markdown`` (compile --check, saying what would
 change), ``dvc pull --allow-missing`` (a cache miss is not an error: repro
-rebuilds it), then ``mlproject validate --data`` and ``dvc repro``. Each runs
+rebuilds it; data another DVC repository tracks is pulled there, see
+:mod:`mlruntime.ci.data_pull`), then ``mlproject validate --data`` and ``dvc repro``. Each runs
 as a subprocess in a collapsed log group, and its outcome (success, failure or
 skipped) goes to :mod:`mlruntime.ci.pr_report`, which writes the report. The
 validate and plan outputs are also written where ``ci pr-report`` reads them.
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlruntime.ci.actions import annotate, annotate_at
+from mlruntime.ci.actions import annotate_at
 from mlruntime.ci.pr_report import Outcomes
 
 MLPROJECT = (sys.executable, "-m", "mlcli")
@@ -144,9 +145,9 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
         return Outcomes("failure", "skipped", "skipped")
     plan = [*MLPROJECT, "plan", "--detailed-exitcode", "--format", "markdown", spec]
     compiled = run_group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
-    pull = ["dvc", "pull", "--allow-missing"]
-    if not run_group(say, "dvc pull", pull, project_dir):
-        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
+    from mlruntime.ci import data_pull  # it runs its groups with run_group
+
+    data_pull.pull(project_dir, say)
     data = run_group(
         say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
     )

@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 
 from mlcontract import pipeline_layout as pl
+from mlruntime.ci import data_pull
 from mlruntime.ci.actions import (
     CiError,
-    annotate,
     ensure_identity,
     git,
     push,
@@ -31,8 +31,7 @@ from mlruntime.lineage.errors import RegistryError
 
 def train(project_dir: Path, say: Say) -> str:
     """Pull, reproduce, require a passing gate, push the DVC outputs; the gate's verdict."""
-    if not run_group(say, "dvc pull", ["dvc", "pull", "--allow-missing"], project_dir):
-        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
+    data_pull.pull(project_dir, say)
     if not run_group(say, "dvc repro", ["dvc", "repro"], project_dir):
         raise CiError("dvc repro failed", "its log is in the 'dvc repro' group above")
     verdict = require_gate(project_dir)

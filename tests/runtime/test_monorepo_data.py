@@ -1,0 +1,77 @@
+"""A monorepo whose data is shared: ``data/`` at the root, ``dvc add``-ed there.
+
+Each project directory is its own DVC repository and reaches the data through a
+``data -> ../../data`` symlink. In a fresh clone (a CI job) the project's ``dvc
+pull`` fetches its outputs but not that data: the jobs' pull must also pull it in
+the repository that tracks it, and ``validate --data`` must say where to pull.
+Real git and DVC, a local directory as the root's remote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from compiler.pipeline import compile_specs
+from mlruntime.ci import data_pull
+from mlruntime.compiled import load_compiled
+from mlruntime.datacheck import check_data
+from tests.runtime.test_registry_lineage import ROOT, commit, git
+
+pytest.importorskip("dvc", reason="dvc is the oracle here: pip install -e '.[runtime]'")
+
+
+def _dvc(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    subprocess.run(["dvc", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh clone of a monorepo: ml/iris reads the root's DVC-tracked data/iris.csv."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    mono = tmp_path / "mono"
+    (mono / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "minimal" / "data" / "iris.csv", mono / "data" / "iris.csv")
+    git(mono, "init", "-q", "-b", "main")
+    git(mono, "config", "user.name", "Ada Lovelace")
+    git(mono, "config", "user.email", "ada@example.com")
+    _dvc(mono, "init", "-q")
+    _dvc(mono, "remote", "add", "-d", "shared", str(tmp_path / "shared-store"))
+    _dvc(mono, "add", "-q", "data/iris.csv")
+    _dvc(mono, "push", "-q")
+    project = mono / "ml" / "iris"
+    project.mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "minimal" / "mlproject.yaml", project / "mlproject.yaml")
+    (project / "data").symlink_to(Path("..") / ".." / "data", target_is_directory=True)
+    report = compile_specs([project / "mlproject.yaml"], mono, ["config", "dvc"])
+    assert not report.has_errors
+    commit(mono, "iris in a monorepo")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(mono), str(clone)], check=True)
+    return clone / "ml" / "iris"
+
+
+def test_the_jobs_pull_fetches_data_another_dvc_repository_tracks(clone: Path) -> None:
+    data = clone / "data" / "iris.csv"
+    assert not data.exists()
+    log: list[str] = []
+    assert data_pull.pull(clone, log.append)
+    assert data.is_file(), "".join(log)
+    assert "::group::dvc pull data/iris.csv (in clone/" in "".join(log)
+
+
+def test_validate_data_says_which_repository_to_pull_in(clone: Path) -> None:
+    _, project = load_compiled(clone)
+    (finding,) = [
+        f for f in check_data(project, clone, features_listed=False) if f.code == "MLP260"
+    ]
+    assert finding.message.endswith("DVC tracks it but it was not pulled"), finding
+    assert finding.hint == (
+        f"run `dvc pull data/iris.csv` in {clone.parent.parent} (the DVC repository tracking it)"
+    )
