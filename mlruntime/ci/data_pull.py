@@ -35,16 +35,26 @@ def missing_sources(project_dir: Path) -> list[str]:
 
 def pull(project_dir: Path, say: Say) -> bool:
     """The project's ``dvc pull``, then its missing data from the DVC repositories tracking
-    it; False (after a warning annotation) when one of them failed."""
+    it; False (after a warning annotation) when one of them failed.
+
+    The project's pull allows misses (``dvc repro`` recomputes an output); the data's
+    does not: data cannot be recomputed, and DVC's error names what the remote lacks.
+    """
     project_dir = project_dir.resolve()
     ok = run_group(say, "dvc pull", list(DVC_PULL), project_dir)
+    if not ok:
+        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
     for relative in missing_sources(project_dir):
         found = tracking_repository(project_dir, relative)
         if found is None or found[0] == project_dir:
             continue  # not tracked, or the pull above fetched it if it could
         root, target = found
         title = f"dvc pull {target} (in {root.name or root}/, the DVC repository tracking it)"
-        ok = run_group(say, title, [*DVC_PULL, target], root) and ok
-    if not ok:
-        say(annotate("warning", "dvc pull failed, recomputing") + "\n")
+        if not run_group(say, title, ["dvc", "pull", target], root):
+            ok = False
+            message = (
+                f"dvc pull {target} failed in {root}: the data is not in that repository's "
+                "remote (dvc push it where it was added) or the remote cannot be reached"
+            )
+            say(annotate("warning", message) + "\n")
     return ok

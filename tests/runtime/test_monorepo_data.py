@@ -75,3 +75,17 @@ def test_validate_data_says_which_repository_to_pull_in(clone: Path) -> None:
     assert finding.hint == (
         f"run `dvc pull data/iris.csv` in {clone.parent.parent} (the DVC repository tracking it)"
     )
+
+
+def test_data_missing_from_the_remote_is_a_failed_pull_that_says_so(clone: Path) -> None:
+    """Outputs may be missing (repro recomputes them); data cannot be recomputed."""
+    mono = clone.parent.parent
+    store = mono.parent / "shared-store"
+    for obj in [p for p in store.rglob("*") if p.is_file()]:
+        obj.unlink()  # the data was added but never reached the remote
+    log: list[str] = []
+    assert not data_pull.pull(clone, log.append)
+    text = "".join(log)
+    assert "::warning title=mlproject::dvc pull data/iris.csv failed in " in text, text
+    assert "the data is not in that repository's remote" in text
+    assert not (clone / "data" / "iris.csv").exists()
