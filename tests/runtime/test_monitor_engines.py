@@ -16,7 +16,13 @@ from click.testing import CliRunner
 from mlcli.app import cli
 from mlruntime.demo import planted_drift as planted
 from mlruntime.steps.monitor import aggregates
-from tests.runtime.test_monitor_support import NOW_AFTER_REFERENCE, baskets, make_project
+from tests.runtime.test_monitor_support import (
+    NOW_AFTER_REFERENCE,
+    baskets,
+    make_project,
+    make_signup_project,
+    with_signup,
+)
 
 KS_TOLERANCE = aggregates.KS_TOLERANCE  # binned vs raw KS distance
 BINNED_TOLERANCE = 0.02  # psi / jensen_shannon / wasserstein from fine bins vs raw values
@@ -318,8 +324,9 @@ def test_last_window_and_labels_on_every_engine(
 def test_schema_checks_on_every_engine(
     shop: tuple[Path, Path, dict[str, Any]], engine: str, tmp_path: Path
 ) -> None:
-    """Text that is not a time in a declared datetime column, and missing times: the
-    engine finds the same schema violations and missing shares as the in-memory one."""
+    """Text that is not a time in a declared datetime column (missing, and reported), and
+    missing times: the engine finds the same warnings, schema violations and missing
+    shares as the in-memory one."""
     import pandas as pd
 
     template, _, _ = shop
@@ -336,8 +343,36 @@ def test_schema_checks_on_every_engine(
         assert got["status"] == memory["status"], name
         assert got["errors"] == memory["errors"], name
         assert got["data_quality"] == memory["data_quality"], name  # violations, shares
+        assert got["findings"] == memory["findings"], name
         assert (got["freshness"], got["volume"]) == (memory["freshness"], memory["volume"]), name
-    assert any("not a date or time" in e for e in got["errors"])
+    warning = "current column 'ts': 5 values are not an ISO 8601 date or time (counted as missing)"
+    assert warning in [f["message"] for f in got["findings"]]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_datetime_feature_held_as_text_on_every_engine(engine: str, tmp_path: Path) -> None:
+    """A declared datetime feature held as ISO 8601 text (several spellings, a few values
+    that are not times) in Parquet: the same verdicts, warnings and missing shares."""
+    memory_project = make_signup_project(tmp_path / "memory")
+    project = make_signup_project(tmp_path / "engine", engine=engine)
+    for shift_days in (0.0, 60.0):
+        current = tmp_path / f"current-{shift_days:g}.parquet"
+        frame = baskets(1000, seed=7, start="2024-07-01", days=1)
+        with_signup(frame, 7, shift_days=shift_days).to_parquet(current, index=False)
+        memory = _monitor(memory_project, current, tmp_path / f"memory-{shift_days:g}")
+        got = _monitor(project, current, tmp_path / f"engine-{shift_days:g}")
+        assert memory["errors"] == got["errors"] == []
+        assert got["status"] == memory["status"] == ("breach" if shift_days else "healthy")
+        assert got["findings"] == memory["findings"]  # the values that are not times
+        assert got["drift"]["drifted"] == memory["drift"]["drifted"]
+        assert ("signup" in got["drift"]["drifted"]) is bool(shift_days)
+        assert got["data_quality"] == memory["data_quality"]
+        mine, theirs = (
+            next(f for f in report["drift"]["features"] if f["feature"] == "signup")
+            for report in (got, memory)
+        )
+        assert mine["current_values"] == theirs["current_values"] == 997
+        assert mine["statistic"] == pytest.approx(theirs["statistic"], abs=BINNED_TOLERANCE)
 
 
 @pytest.mark.parametrize("engine", ENGINES[1:])  # spark only: tables are its catalog's

@@ -131,19 +131,27 @@ def baskets(
 
 
 def make_project(
-    root: Path, *, new_categories: str = "warn", reference_rows: int = 5000, pii: bool = True
+    root: Path,
+    *,
+    new_categories: str = "warn",
+    reference_rows: int = 5000,
+    pii: bool = True,
+    spec: str = SPEC,
+    reference: pd.DataFrame | None = None,
 ) -> Path:
     """A compiled ``shop`` project in ``root`` with its training split in place.
 
     With ``pii=False`` the e-mail column is not declared PII, so the source is
-    not sensitive and reports may name unseen categories.
+    not sensitive and reports may name unseen categories. ``spec`` and ``reference``
+    replace the shop's spec and its ``baskets`` reference.
     """
     root.mkdir(parents=True, exist_ok=True)
-    spec = SPEC.replace("NEW_CATEGORIES", new_categories)
+    spec = spec.replace("NEW_CATEGORIES", new_categories)
     if not pii:
         spec = spec.replace("      pii: [email]\n", "")
     (root / "mlproject.yaml").write_text(spec)
-    reference = baskets(reference_rows, seed=1)
+    if reference is None:
+        reference = baskets(reference_rows, seed=1)
     (root / "data").mkdir(exist_ok=True)
     reference.to_csv(root / "data" / "baskets.csv", index=False)
     result = CliRunner().invoke(
@@ -179,3 +187,34 @@ def git(repo: Path, *args: str, date: str | None = None) -> str:
         ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
     )
     return done.stdout
+
+
+# A declared datetime feature held as ISO 8601 text (as CSV, and Parquet written from
+# pandas with string dates, hold it), in several spellings, with a few values that are
+# not times: 'signup'.
+SIGNUP_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
+NOT_TIMES = ("unknown", "2024-02-30", "31/01/2024")
+
+
+def with_signup(frame: pd.DataFrame, seed: int, *, shift_days: float = 0.0) -> pd.DataFrame:
+    """``frame`` plus ``signup``: ISO text over 300 days of 2023 (moved by ``shift_days``),
+    four spellings, and one value of each of ``NOT_TIMES`` (the first rows)."""
+    rng = np.random.default_rng(seed + 1000)
+    days = rng.uniform(0, 300, len(frame)) + shift_days
+    times = pd.Timestamp("2023-01-01") + pd.to_timedelta(np.round(days * 86400), unit="s")
+    spelling = rng.integers(0, len(SIGNUP_FORMATS), len(frame))
+    text = [t.strftime(SIGNUP_FORMATS[s]) for t, s in zip(times, spelling, strict=True)]
+    text[: len(NOT_TIMES)] = NOT_TIMES
+    return frame.assign(signup=text)
+
+
+def make_signup_project(root: Path, *, engine: str | None = None) -> Path:
+    """The shop project with ``signup`` (datetime, nullable) declared and trained on, a
+    reference of 2,000 rows with ``with_signup``; ``engine``: its ``monitoring.engine``."""
+    spec = SPEC.replace(
+        "        - {name: converted",
+        "        - {name: signup, type: datetime, nullable: true}\n        - {name: converted",
+    ).replace("features: [amount,", "features: [signup, amount,")
+    if engine is not None:
+        spec = spec.replace("monitoring:\n", f"monitoring:\n  engine: {engine}\n", 1)
+    return make_project(root, spec=spec, reference=with_signup(baskets(2000, seed=1), 1))

@@ -4,6 +4,8 @@ Runtime, not the compile path. Instead of loading both windows, the monitor
 asks an engine for a few aggregates of each column and computes every
 statistic from them, so memory is bounded by columns × bins, never by rows:
 
+- per declared time column held as text: the values that are not ISO 8601 times
+  (:mod:`~mlruntime.steps.monitor.times`); a view then reads them as times;
 - per column: rows, non-missing (finite) values; for numbers the values
   outside a declared range, the values with a fraction, the values other
   than 0 and 1 (for the schema checks);
@@ -37,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlruntime.steps.monitor.summaries import DISPLAY_BINS, DISPLAY_RANGE
+from mlruntime.steps.monitor.times import ISO_8601
 
 BINS = 16_384
 KS_TOLERANCE = 0.005  # |D(aggregates) - D(raw values)| seen on smooth and heavy-tailed data
@@ -52,7 +55,7 @@ class Dialect:
     name: str
     quantiles: Callable[[str, Sequence[float]], str]  # -> an array of approximate quantiles
     epoch: Callable[[str], str]  # timestamp -> Unix seconds (double)
-    time: Callable[[str], str]  # text -> timestamp, NULL when it is not one
+    time: Callable[[str], str]  # ISO 8601 text -> timestamp, NULL when it is not one
     string: str  # the string type for CAST
     quote_char: str  # around identifiers
 
@@ -73,7 +76,10 @@ DUCKDB = Dialect(
     name="duckdb",
     quantiles=lambda x, qs: f"approx_quantile({x}, [{_list(qs)}])",
     epoch=lambda t: f"epoch(TRY_CAST({t} AS TIMESTAMP))",
-    time=lambda t: f"TRY_CAST({t} AS TIMESTAMP)",
+    # TIMESTAMPTZ: TIMESTAMP would drop a zone offset instead of applying it.
+    time=lambda t: (
+        f"CASE WHEN regexp_full_match({t}, '{ISO_8601}') THEN TRY_CAST({t} AS TIMESTAMPTZ) END"
+    ),
     string="VARCHAR",
     quote_char='"',
 )
@@ -81,7 +87,7 @@ SPARK = Dialect(
     name="spark",
     quantiles=lambda x, qs: f"percentile_approx({x}, array({_list(qs)}), 10000)",
     epoch=lambda t: f"CAST(unix_micros(try_cast({t} AS TIMESTAMP)) AS DOUBLE) / 1e6",
-    time=lambda t: f"try_cast({t} AS TIMESTAMP)",
+    time=lambda t: f"CASE WHEN {t} RLIKE '{ISO_8601}' THEN try_cast({t} AS TIMESTAMP) END",
     string="STRING",
     quote_char="`",
 )
@@ -181,13 +187,11 @@ def profile_query(
     ranges: dict[str, tuple[float | None, float | None]],
     dialect: Dialect,
     every: Sequence[str] = (),
-    text_times: Sequence[str] = (),
     times: Collection[str] = (),
 ) -> str:
     """Rows; per numeric column the finite values, their minimum, maximum, mean and
     population variance, range violations, fractions and non-0/1 values; every column's
-    non-null values; the ``text_times`` columns' text that is not a time (``times``: the
-    numeric columns that hold times)."""
+    non-null values (``times``: the numeric columns that hold times)."""
     parts = ["COUNT(*)"]
     for name in numeric:
         x = dialect.number(name, name in times)
@@ -209,10 +213,27 @@ def profile_query(
             f"SUM(CASE WHEN {ok} AND {x} <> 0 AND {x} <> 1 THEN 1 ELSE 0 END)",
         ]
     parts += [f"COUNT({dialect.quote(name)})" for name in every]  # non-null values
-    for name in text_times:  # text that is not a time
-        x = dialect.quote(name)
-        parts.append(f"SUM(CASE WHEN {x} IS NOT NULL AND {dialect.time(x)} IS NULL THEN 1 END)")
     return f"SELECT {', '.join(parts)} FROM {relation}"
+
+
+def text_times_query(relation: str, columns: Sequence[str], dialect: Dialect) -> str:
+    """Per text column: its values, and those that are not ISO 8601 times."""
+    parts = []
+    for name in columns:
+        x = dialect.quote(name)
+        parts += [
+            f"COUNT({x})",
+            f"SUM(CASE WHEN {x} IS NOT NULL AND {dialect.time(x)} IS NULL THEN 1 ELSE 0 END)",
+        ]
+    return f"SELECT {', '.join(parts)} FROM {relation}"
+
+
+def times_view(schema_names: Sequence[str], parsed: Collection[str], dialect: Dialect) -> str:
+    """The select list of a view with the ``parsed`` text columns read as times."""
+    q = dialect.quote
+    return ", ".join(
+        f"{dialect.time(q(n))} AS {q(n)}" if n in parsed else q(n) for n in schema_names
+    )
 
 
 def histogram_query(

@@ -32,6 +32,7 @@ from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import aggregates as agg
 from mlruntime.steps.monitor import summaries
 from mlruntime.steps.monitor.tables import category_label, stored_type
+from mlruntime.steps.monitor.times import TIME_TYPE
 
 DUCKDB_MEMORY_LIMIT = os.environ.get("MLPROJECT_DUCKDB_MEMORY", "2GB")
 
@@ -42,6 +43,8 @@ class Engine(Protocol):
     def register(self, path: Path, name: str) -> str: ...
 
     def restrict(self, relation: str, name: str, where: str) -> str: ...
+
+    def view(self, name: str, query: str) -> str: ...
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
 
@@ -105,9 +108,10 @@ class DuckDBEngine:
         return f'"{name}"'
 
     def restrict(self, relation: str, name: str, where: str) -> str:
-        self.connection.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {relation} WHERE {where}'
-        )
+        return self.view(name, f"SELECT * FROM {relation} WHERE {where}")
+
+    def view(self, name: str, query: str) -> str:
+        self.connection.execute(f'CREATE OR REPLACE VIEW "{name}" AS {query}')
         return f'"{name}"'
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
@@ -196,7 +200,10 @@ class SparkEngine:
         return to_arrow_schema(frame.schema), int(frame.count())
 
     def restrict(self, relation: str, name: str, where: str) -> str:
-        self.session.sql(f"SELECT * FROM {relation} WHERE {where}").createOrReplaceTempView(name)
+        return self.view(name, f"SELECT * FROM {relation} WHERE {where}")
+
+    def view(self, name: str, query: str) -> str:
+        self.session.sql(query).createOrReplaceTempView(name)
         return f"`{name}`"
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
@@ -245,7 +252,8 @@ class AggregateWindow:
     grids: dict[str, agg.Grid | None] = field(default_factory=dict)  # the reference's
     labelled: pa.Table | None = None  # --labels: the labelled rows' target and predictions
     non_null: dict[str, int] = field(default_factory=dict)  # every column's
-    not_times: dict[str, int] = field(default_factory=dict)  # text columns: values not a time
+    # declared time columns held as text: values that are not a time (missing once read)
+    unparsed_times: dict[str, int] = field(default_factory=dict)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -286,7 +294,7 @@ class AggregateWindow:
         return summary is not None and summary.non_binary > 0
 
     def parses_as_time(self, name: str) -> bool:
-        return self.not_times.get(name, 0) == 0
+        return self.unparsed_times.get(name, 0) == 0
 
     def latest_epoch(self, name: str) -> float | None:
         return self.times.get(name, ({}, None))[1]
@@ -318,26 +326,27 @@ def profile(
     moments, categories, times (histograms: later, once :func:`reference_grids` and
     :func:`settle_display` fixed the bins). With ``last_window`` (timestamp column,
     seconds): only the rows of that last window; the ``text_times`` columns (declared
-    times) are checked to parse as times."""
-    schema = shell.schema
+    times) held as text are read as times (:func:`_read_text_times`)."""
     relation = engine.register(shell.path, f"mlproject_{shell.role}")
-    window = AggregateWindow(shell.role, shell.path, schema, relation)
+    window = AggregateWindow(shell.role, shell.path, shell.schema, relation)
+    texts = [n for n in text_times if window.has(n) and window.stored_type(n) == "string"]
+    if texts:
+        _read_text_times(engine, window, texts)
+    schema = window.schema
     if last_window is not None:
-        relation = _last_window(engine, window, *last_window)
-        window.relation = relation
-    numeric = [n for n in numeric if n in schema.names]
+        window.relation = _last_window(engine, window, *last_window)
+    relation = window.relation
+    numeric = [n for n in numeric if window.has(n) and window.stored_type(n) != "string"]
     categorical = [c for c in categorical if c in schema.names]
     dialect = engine.dialect
     every = list(schema.names)
-    texts = [n for n in text_times if n in schema.names and window.stored_type(n) == "string"]
     query = agg.profile_query(
-        relation, numeric, ranges, dialect, every, texts, times=window.time_columns(numeric)
+        relation, numeric, ranges, dialect, every, times=window.time_columns(numeric)
     )
     counts = engine.rows(query)[0]
     window.rows = int(counts[0])
     rest = counts[1 + agg.PROFILE_FIELDS * len(numeric) :]
-    window.non_null = {n: int(v or 0) for n, v in zip(every, rest[: len(every)], strict=True)}
-    window.not_times = {n: int(v or 0) for n, v in zip(texts, rest[len(every) :], strict=True)}
+    window.non_null = {n: int(v or 0) for n, v in zip(every, rest, strict=True)}
     width = agg.PROFILE_FIELDS
     for i, name in enumerate(numeric):
         finite, low, high, mean, variance, outside, fractional, non_binary = counts[
@@ -367,6 +376,28 @@ def profile(
             latest = float(newest) if latest is None else max(latest, float(newest))
         window.times[timestamp] = (buckets, latest)
     return window
+
+
+def _read_text_times(engine: Engine, window: AggregateWindow, texts: Sequence[str]) -> None:
+    """The ``texts`` columns as times, as :func:`tables.parse_text_times` reads them: a view
+    over the window's relation (text that is not a time: NULL, and counted); a column with
+    text but no time at all stays text, for the schema check."""
+    row = engine.rows(agg.text_times_query(window.relation, texts, engine.dialect))[0]
+    parsed = []
+    for i, name in enumerate(texts):
+        values, unparsed = int(row[2 * i] or 0), int(row[2 * i + 1] or 0)
+        window.unparsed_times[name] = unparsed
+        if unparsed < values or values == 0:
+            parsed.append(name)
+    if not parsed:
+        return
+    select = agg.times_view(window.schema.names, parsed, engine.dialect)
+    window.relation = engine.view(
+        f"mlproject_{window.role}_times", f"SELECT {select} FROM {window.relation}"
+    )
+    for name in parsed:
+        index = window.schema.get_field_index(name)
+        window.schema = window.schema.set(index, pa.field(name, TIME_TYPE))
 
 
 def _last_window(engine: Engine, window: AggregateWindow, column: str, seconds: int) -> str:

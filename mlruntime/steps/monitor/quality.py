@@ -63,6 +63,28 @@ def type_problem(window: AnyWindow, column: str, declared: str) -> str | None:
     return None
 
 
+def declared_times(source: ir.Source) -> frozenset[str]:
+    """The columns that hold times: the declared datetime ones (PII excluded) and the
+    timestamp; held as text, they are parsed (:mod:`~mlruntime.steps.monitor.times`)."""
+    pii = {*source.pii, *(c.name for c in source.columns if c.pii)}
+    declared = {c.name for c in source.columns if c.type == "datetime"}
+    return frozenset(declared | ({source.timestamp} if source.timestamp else set())) - pii
+
+
+def report_unparsed_times(windows: Iterable[AnyWindow], result: MonitorResult) -> None:
+    """A warning per time column read from text with values that are not times (they
+    count as missing); a column with no time at all is a schema violation instead."""
+    for window in windows:
+        for name, count in sorted(window.unparsed_times.items()):
+            if count and window.stored_type(name) == "datetime":
+                result.warn(
+                    "data_quality",
+                    f"{window.role} column '{name}': {count} "
+                    f"value{'s are' if count > 1 else ' is'} not an ISO 8601 date or time "
+                    "(counted as missing)",
+                )
+
+
 def check_schema(
     source: ir.Source,
     windows: Iterable[AnyWindow],

@@ -132,11 +132,16 @@ def _reference_path(ctx: StepContext, options: MonitorOptions) -> Path:
 
 
 def _read(
-    path: Path, role: str, text: frozenset[str], result: MonitorResult, engine: str
+    path: Path,
+    role: str,
+    text: frozenset[str],
+    times: frozenset[str],
+    result: MonitorResult,
+    engine: str,
 ) -> AnyWindow | None:
     try:
         window: AnyWindow = (
-            read_window(path, role, text)
+            read_window(path, role, text, times)
             if engine == streamed.MEMORY
             else streamed.shell(path, role)
         )
@@ -153,6 +158,7 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
     source = project.training_source
     pii = set(result.excluded_pii)
     text = frozenset(c.name for c in source.columns if c.type in {"string", "category"})
+    times = quality.declared_times(source)
     result.current_path = str(options.current)
     reference_file: Path | None = None
     try:
@@ -164,13 +170,13 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         result.notes.append(
             f"engine {engine}: statistics from SQL aggregates streamed over the Parquet windows"
         )
-    current = _read(options.current, "current", text, result, engine)
+    current = _read(options.current, "current", text, times, result, engine)
     if isinstance(current, Window) and options.last_window and current.rows:
         current = _last_window(project, source, current, result)
     reference = None
     if reference_file is not None:
         result.reference_path = str(reference_file)
-        reference = _read(reference_file, "reference", text, result, engine)
+        reference = _read(reference_file, "reference", text, times, result, engine)
     if current is not None:
         result.current_rows = current.rows
     if reference is not None:
@@ -200,6 +206,7 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         result.current_rows = current.rows
         if options.last_window and window_seconds is not None:
             _kept(result, current.rows, before, window_seconds, source.timestamp)
+    quality.report_unparsed_times((reference, current), result)
     unusable = quality.check_schema(
         source,
         (reference, current),
@@ -256,7 +263,8 @@ def _last_window(
         return current
     keep = times > np.nanmax(times) - drift_config.window_seconds
     _kept(result, int(keep.sum()), current.rows, drift_config.window_seconds, source.timestamp)
-    return Window(current.role, current.path, current.table.filter(pa.array(keep)))
+    kept = current.table.filter(pa.array(keep))
+    return Window(current.role, current.path, kept, unparsed_times=current.unparsed_times)
 
 
 def _kept(result: MonitorResult, kept: int, rows: int, seconds: int, column: str | None) -> None:

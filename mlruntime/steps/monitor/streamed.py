@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlcontract import ir
 from mlruntime.steps.errors import StepError
-from mlruntime.steps.monitor import engines
+from mlruntime.steps.monitor import engines, quality
 from mlruntime.steps.monitor.engines import AggregateWindow
 
 AUTO_BYTES = 512 * 1024 * 1024  # Parquet on disk; in memory it is several times more
@@ -86,8 +86,9 @@ def aggregate(
             categorical.add(name)
         elif column.type in {"integer", "float", "boolean"}:
             numeric.add(name)
-    reference_numeric, reference_categorical = _present(reference, numeric, categorical)
-    current_numeric, current_categorical = _present(current, numeric, categorical)
+    times = quality.declared_times(source)
+    reference_numeric, reference_categorical = _present(reference, numeric, categorical, times)
+    current_numeric, current_categorical = _present(current, numeric, categorical, times)
     cut = None
     if last_window:
         if source.timestamp is None or window_seconds is None or not current.has(source.timestamp):
@@ -99,12 +100,13 @@ def aggregate(
         engine_name, reference, current, reference_numeric, reference_categorical,
         current_numeric, current_categorical, ranges, source.timestamp, window_seconds,
         last_window=cut, labels=labels,
-        text_times=[c.name for c in declared.values() if c.type == "datetime"],
+        text_times=sorted(times),
     )  # fmt: skip
     for window, filled in ((reference, ref), (current, cur)):
         for name in ("relation", "rows", "numeric", "categories", "times", "grids", "labelled"):
             setattr(window, name, getattr(filled, name))
-        window.non_null, window.not_times = filled.non_null, filled.not_times
+        window.non_null, window.unparsed_times = filled.non_null, filled.unparsed_times
+        window.schema = filled.schema  # declared times held as text: read as times
 
 
 def aggregate_files(
@@ -171,10 +173,14 @@ def _run(
 
 
 def _present(
-    window: AggregateWindow, numeric: set[str], categorical: set[str]
+    window: AggregateWindow, numeric: set[str], categorical: set[str], times: frozenset[str]
 ) -> tuple[list[str], list[str]]:
+    """The columns of each kind the window has (a time column held as text: if read as
+    times, see :func:`engines.profile`)."""
+    numbers = {"integer", "float", "boolean", "datetime"}
     present_numeric = sorted(
         n for n in numeric
-        if window.has(n) and window.stored_type(n) in {"integer", "float", "boolean", "datetime"}
+        if window.has(n)
+        and window.stored_type(n) in (numbers | {"string"} if n in times else numbers)
     )  # fmt: skip
     return present_numeric, sorted(c for c in categorical if window.has(c))

@@ -2,7 +2,8 @@
 
 pyarrow reads CSV and Parquet without a detour through pandas: numeric columns
 become float64 arrays with NaN for missing values, text columns dictionary
-codes (-1 for missing) over a small vocabulary, time columns Unix seconds.
+codes (-1 for missing) over a small vocabulary, time columns Unix seconds
+(a declared time column held as text is parsed: :mod:`~mlruntime.steps.monitor.times`).
 Nothing here logs or returns a raw value except category labels, which the
 callers only show for columns that are not PII.
 """
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
+from mlruntime.steps.monitor.times import parse_iso
 
 Floats = NDArray[np.float64]
 
@@ -54,6 +56,8 @@ class Window:
     # a column of several chunks is combined (copied) afresh each time, never kept twice.
     _arrays: dict[str, pa.Array] = field(default_factory=dict, compare=False, repr=False)
     _types: dict[str, StoredType] = field(default_factory=dict, compare=False, repr=False)
+    # Declared time columns held as text: values that are not a time (missing now).
+    unparsed_times: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -146,6 +150,8 @@ class Window:
         return bool(np.any(~np.isin(self._finite(name), (0.0, 1.0))))
 
     def parses_as_time(self, name: str) -> bool:
+        if name in self.unparsed_times and self.stored_type(name) == "string":
+            return False  # read_window found no time in it
         try:
             self.epoch_seconds(name)
         except StepError:
@@ -245,8 +251,14 @@ def stored_type(data_type: pa.DataType) -> StoredType:
     return next((name for check, name in checks if check(data_type)), str(data_type))
 
 
-def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset()) -> Window:
-    """Read a CSV or Parquet file; ``text_columns`` stay text even when they look numeric."""
+def read_window(
+    path: Path,
+    role: str,
+    text_columns: frozenset[str] = frozenset(),
+    time_columns: frozenset[str] = frozenset(),
+) -> Window:
+    """Read a CSV or Parquet file; ``text_columns`` stay text even when they look numeric;
+    ``time_columns`` held as text are parsed as times (see :func:`parse_text_times`)."""
     name = path.name.lower()
     if not path.exists():
         raise StepError(f"{role} data {path} does not exist")
@@ -256,7 +268,7 @@ def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset(
         if name.endswith(PARQUET_SUFFIXES):
             table = _read_parquet(path)
         elif name.endswith(CSV_SUFFIXES):
-            table = _read_csv(path, text_columns)
+            table = _read_csv(path, text_columns | time_columns)
         else:
             raise StepError(
                 f"{role} data {path}: unknown format; use .csv or .parquet "
@@ -279,7 +291,24 @@ def read_window(path: Path, role: str, text_columns: frozenset[str] = frozenset(
             f"{role} data {printable(str(path))} has columns named more than once: "
             f"{', '.join(twice)}; every column needs its own name"
         )
-    return Window(role=role, path=path, table=table)
+    table, unparsed = parse_text_times(table, time_columns)
+    return Window(role=role, path=path, table=table, unparsed_times=unparsed)
+
+
+def parse_text_times(table: pa.Table, names: frozenset[str]) -> tuple[pa.Table, dict[str, int]]:
+    """The ``names`` columns held as text, as times where any value is one (the other
+    values missing), and per column the values that are not times. A column with text
+    but no time at all stays text: its schema check reports it."""
+    unparsed: dict[str, int] = {}
+    for name in sorted(names & set(table.column_names)):
+        if stored_type(table.schema.field(name).type) != "string":
+            continue
+        column = table.column(name)
+        times, unparsed[name] = parse_iso(column)
+        if times.null_count < len(times) or column.null_count == len(column):
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, pa.field(name, times.type), times)
+    return table, unparsed
 
 
 def _read_parquet(path: Path) -> pa.Table:
