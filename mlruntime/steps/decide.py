@@ -2,8 +2,10 @@
 
 Runtime, not the compile path. Inputs: the monitor step's ``monitor.json``, the
 compiled ``retraining`` policy and the registry. There is no database: every
-registered version is a git tag ``<model>@vX.Y.Z`` (GTO), and the tag's
-creator date is when that retrain happened.
+registered version is a git tag ``<model>@vX.Y.Z`` (GTO), every run of the
+retrain workflow an attempt tag ``mlproject-retrain/<model>/<run>``, and a
+tag's creator date is when that happened (:func:`retrains` tells which of
+them are retrains: not the model's first registration).
 
 The rules, in order:
 
@@ -11,15 +13,16 @@ The rules, in order:
    nothing is retrained because of data the monitor could not vouch for, but a
    scheduled retrain still happens (e.g. before the first labels arrive).
 2. Signals: ``drift`` and ``performance`` from the monitor's breaches;
-   ``new_data`` when the window's newest row is later than the last retrain;
-   ``schedule`` when a run of ``retraining.schedule`` fell due since the last
-   retrain (croniter, UTC). Only the signals listed in ``retraining.triggers``
-   count.
+   ``new_data`` when the window's newest row is later than the model's last
+   training (its first registration or a retrain); ``schedule`` when a run of
+   ``retraining.schedule`` fell due since then (croniter, UTC). Only the signals
+   listed in ``retraining.triggers`` count.
 3. Rate limits hold back every trigger alike: no retrain within
    ``cooldown`` of the last one (a flapping drift signal retrains at most once
    per cooldown), and at most ``max_retrains`` within any window of
    ``max_retrains.window``; past that the decision says ``escalate``: a person
-   should look.
+   should look. The first registration of a model is its training, not a retrain:
+   it starts no cooldown.
 
 ``next_allowed`` is the earliest time the rate limits would let a retrain
 through. The result is printed as text or JSON and, when ``$GITHUB_OUTPUT`` is
@@ -185,21 +188,44 @@ def signals(
     }
 
 
+def retrains(versions: list[Version]) -> list[Version]:
+    """The retrains among the registry's tags (oldest first): every attempt tag, and every
+    registered version but the model's first (its initial training) and those an attempt
+    tag since the version before already counts (the retrain workflow tags the attempt,
+    then registers the challenger that passed its gate: one retrain). A version registered
+    by hand right after a failed attempt is taken for that attempt's challenger: tags
+    alone cannot tell them apart, and counting one retrain instead of two errs on the
+    side of retraining."""
+    found: list[Version] = []
+    registered = attempted = False
+    for version in versions:
+        if version.tag.startswith(ATTEMPT_PREFIX):
+            found.append(version)
+            attempted = True
+            continue
+        if registered and not attempted:
+            found.append(version)
+        registered, attempted = True, False
+    return found
+
+
 def decide(
     policy: ir.Retraining, monitor: dict[str, Any], versions: list[Version], now: float
 ) -> Decision:
     """The decision for ``now`` (Unix seconds); ``versions`` oldest first."""
     past = [v for v in versions if v.created <= now]
-    last = past[-1] if past else None
+    trained = past[-1].created if past else None  # the model's age: schedule, new data
+    done = retrains(past)
+    last = done[-1] if done else None
     last_time = last.created if last else None
     window = policy.max_retrains_window_seconds
-    in_window = [v.created for v in past if v.created > now - window]
+    in_window = [v.created for v in done if v.created > now - window]
     cooldown_end = last_time + policy.cooldown_seconds if last_time is not None else now
     limit_end = now
     if len(in_window) >= policy.max_retrains:
         limit_end = in_window[len(in_window) - policy.max_retrains] + window
     next_allowed = max(now, cooldown_end, limit_end)
-    on = signals(policy, monitor, last_time, now)
+    on = signals(policy, monitor, trained, now)
     status = str(monitor["status"])
     unverified = ""
     if status == "error":

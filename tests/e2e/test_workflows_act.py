@@ -255,10 +255,10 @@ def test_deploy_points_kserve_at_the_published_store_with_credentials(
 # (monitoring.predictions, and monitoring.labels once labels are known: S3 prefixes
 # here, see act_harness.configure_storage), and `step decide` dispatches the retrain
 # workflow. decide holds back every trigger within retraining.cooldown (churn: 1d) of
-# the last registered version: a version registered minutes ago by the train run is
-# as fresh as a retrain would be. So these tests start from the history a team has
-# when monitoring runs: the first version registered, and promoted to production
-# (the champion the retrain is gated against), some days ago.
+# the last retrain (a retrain attempt, or a registered version other than the first).
+# These tests start from the history a team has when monitoring runs: the first
+# version registered, and promoted to production (the champion the retrain is gated
+# against), some days ago.
 
 DAY = 86400
 

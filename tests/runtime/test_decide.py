@@ -13,7 +13,14 @@ from click.testing import CliRunner
 
 from mlcli.app import cli
 from mlcontract import ir
-from mlruntime.steps.decide import Version, decide, github_output_value, registry_versions
+from mlruntime.steps.decide import (
+    Version,
+    attempt_tag,
+    decide,
+    github_output_value,
+    registry_versions,
+    retrains,
+)
 from tests.runtime.test_monitor_support import git, make_project
 
 DAY = 86400.0
@@ -45,34 +52,36 @@ def monitor(status: str = "breach", **breaches: bool) -> dict[str, object]:
 
 DRIFT = monitor(drift=True)
 QUIET = monitor("healthy")
-LAST = Version("shop@v1.0.0", at("2024-07-09T12:00:00"))  # a Tuesday
+FIRST = Version("shop@v1.0.0", at("2024-07-01T12:00:00"))  # the first registration
+LAST = Version("shop@v1.1.0", at("2024-07-09T12:00:00"))  # a retrain, on a Tuesday
+HISTORY = [FIRST, LAST]
 
 
 def test_no_trigger_no_retrain() -> None:
-    decision = decide(POLICY, QUIET, [LAST], at("2024-07-10T12:00:00"))
+    decision = decide(POLICY, QUIET, HISTORY, at("2024-07-10T12:00:00"))
     assert decision.retrain is False
     assert decision.reason.startswith("no retrain trigger fired")
     assert decision.next_allowed == "2024-07-10T12:00:00Z"
 
 
 def test_drift_retrains_after_the_cooldown() -> None:
-    decision = decide(POLICY, DRIFT, [LAST], at("2024-07-10T12:00:00"))  # exactly 1 day later
+    decision = decide(POLICY, DRIFT, HISTORY, at("2024-07-10T12:00:00"))  # exactly 1 day later
     assert decision.retrain is True
     assert decision.triggers == ("drift",)
     assert decision.reason == "retrain: drift fired"
 
 
 def test_cooldown_boundary() -> None:
-    just_before = decide(POLICY, DRIFT, [LAST], at("2024-07-10T11:59:59"))
+    just_before = decide(POLICY, DRIFT, HISTORY, at("2024-07-10T11:59:59"))
     assert just_before.retrain is False
     assert "cooldown until 2024-07-10T12:00:00Z" in just_before.reason
     assert just_before.next_allowed == "2024-07-10T12:00:00Z"
-    assert decide(POLICY, DRIFT, [LAST], at("2024-07-10T12:00:00")).retrain is True
+    assert decide(POLICY, DRIFT, HISTORY, at("2024-07-10T12:00:00")).retrain is True
 
 
 def test_signal_that_is_not_a_trigger_is_ignored() -> None:
     policy = replace(POLICY, triggers=("performance",))
-    decision = decide(policy, DRIFT, [LAST], at("2024-07-12T00:00:00"))
+    decision = decide(policy, DRIFT, HISTORY, at("2024-07-12T00:00:00"))
     assert decision.retrain is False
     assert "drift, new_data on, but not a trigger" in decision.reason
     assert decision.signals["drift"] is True
@@ -80,12 +89,12 @@ def test_signal_that_is_not_a_trigger_is_ignored() -> None:
 
 def test_schedule_due_since_the_last_retrain() -> None:
     # Last retrain Tuesday 9 July; the next scheduled run is Monday 15 July 03:00.
-    before = decide(POLICY, QUIET, [LAST], at("2024-07-15T02:59:59"))
+    before = decide(POLICY, QUIET, HISTORY, at("2024-07-15T02:59:59"))
     assert before.retrain is False
-    due = decide(POLICY, QUIET, [LAST], at("2024-07-15T03:00:00"))
+    due = decide(POLICY, QUIET, HISTORY, at("2024-07-15T03:00:00"))
     assert due.retrain is True
     assert due.triggers == ("schedule",)
-    later = decide(POLICY, QUIET, [LAST], at("2024-07-17T00:00:00"))  # missed run still due
+    later = decide(POLICY, QUIET, HISTORY, at("2024-07-17T00:00:00"))  # missed run still due
     assert later.retrain is True
 
 
@@ -97,7 +106,7 @@ def test_schedule_with_no_version_yet_is_due() -> None:
 
 def test_new_data_trigger() -> None:
     policy = replace(POLICY, triggers=("new_data",))
-    newer = decide(policy, QUIET, [LAST], at("2024-07-11T00:00:00"))  # newest row 10 July
+    newer = decide(policy, QUIET, HISTORY, at("2024-07-11T00:00:00"))  # newest row 10 July
     assert newer.retrain is True
     assert newer.triggers == ("new_data",)
     old = [Version("shop@v1.1.0", at("2024-07-10T06:00:00"))]
@@ -108,7 +117,7 @@ def test_monitor_error_never_retrains_on_what_it_measured() -> None:
     broken = monitor("error", drift=True)
     broken["errors"] = ["current column 'amount': missing"]
     policy = replace(POLICY, triggers=("drift", "performance"))
-    decision = decide(policy, broken, [LAST], at("2024-07-20T00:00:00"))
+    decision = decide(policy, broken, HISTORY, at("2024-07-20T00:00:00"))
     assert decision.retrain is False
     assert "no verdict (current column 'amount': missing)" in decision.reason
 
@@ -117,10 +126,10 @@ def test_monitor_error_still_lets_the_schedule_retrain() -> None:
     """No labels yet (the monitor has no verdict) must not block a scheduled retrain forever."""
     broken = monitor("error", drift=True)
     broken["errors"] = ["no labels in the window"]
-    not_due = decide(POLICY, broken, [LAST], at("2024-07-15T02:00:00"))
+    not_due = decide(POLICY, broken, HISTORY, at("2024-07-15T02:00:00"))
     assert not_due.retrain is False
     assert "no retrain on unverified data" in not_due.reason
-    due = decide(POLICY, broken, [LAST], at("2024-07-15T03:00:00"))
+    due = decide(POLICY, broken, HISTORY, at("2024-07-15T03:00:00"))
     assert due.retrain is True
     assert due.triggers == ("schedule",)  # the drift it reported does not count
     assert "the schedule alone decides" in due.reason
@@ -128,6 +137,7 @@ def test_monitor_error_still_lets_the_schedule_retrain() -> None:
 
 def test_max_retrains_per_window() -> None:
     versions = [
+        Version("shop@v0.1.0", at("2024-06-01T00:00:00")),  # the first: not a retrain
         Version("shop@v1.0.0", at("2024-07-01T00:00:00")),
         Version("shop@v1.1.0", at("2024-07-05T00:00:00")),
         Version("shop@v1.2.0", at("2024-07-09T00:00:00")),
@@ -153,9 +163,10 @@ def test_flapping_drift_retrains_at_most_once_per_cooldown() -> None:
     for hour in range(7 * 24):
         now = start + hour * 3600
         signal = DRIFT if hour % 2 == 0 else QUIET
-        if decide(policy, signal, versions, now).retrain:
-            versions.append(Version(f"shop@v1.{len(versions)}.0", now))
-    times = [v.created for v in versions]
+        if decide(policy, signal, versions, now).retrain:  # as the retrain workflow tags it
+            versions.append(Version(attempt_tag("shop", str(hour)), now))
+            versions.append(Version(f"shop@v1.{len(versions)}.0", now + 600))
+    times = [v.created for v in retrains(versions)]
     assert len(times) == 7
     assert all(b - a >= DAY for a, b in itertools.pairwise(times))
 
@@ -208,7 +219,8 @@ def test_registry_versions_read_tag_creator_dates(repo: Path) -> None:
 
 
 def test_cli_across_the_cooldown_with_real_tags(repo: Path, tmp_path: Path) -> None:
-    tag(repo, "shop@v1.0.0", "2024-07-09T12:00:00Z")
+    tag(repo, "shop@v1.0.0", "2024-07-01T12:00:00Z")
+    tag(repo, "shop@v1.1.0", "2024-07-09T12:00:00Z")
     path = write_monitor(repo, DRIFT)
     code, output = run(repo, "--monitor", str(path), "--now", "2024-07-10T11:00:00Z")
     assert code == 0
@@ -229,7 +241,7 @@ def test_cli_across_the_cooldown_with_real_tags(repo: Path, tmp_path: Path) -> N
     payload = json.loads(output)
     assert payload["retrain"] is True
     assert payload["triggers"] == ["drift"]
-    assert payload["last_version"] == "shop@v1.0.0"
+    assert payload["last_version"] == "shop@v1.1.0"
     lines = out.read_text().splitlines()
     assert "retrain=true" in lines
     assert "triggers=drift" in lines
@@ -237,6 +249,7 @@ def test_cli_across_the_cooldown_with_real_tags(repo: Path, tmp_path: Path) -> N
 
 
 def test_cli_max_retrains_with_real_tags(repo: Path) -> None:
+    tag(repo, "shop@v0.1.0", "2024-06-01T00:00:00Z")  # the first registration
     for i, day in enumerate(("01", "05", "09")):
         tag(repo, f"shop@v1.{i}.0", f"2024-07-{day}T00:00:00Z")
     path = write_monitor(repo, DRIFT)
@@ -261,8 +274,9 @@ def test_flapping_with_real_tags(repo: Path) -> None:
         stamp = now.isoformat().replace("+00:00", "Z")
         code, output = run(repo, "--monitor", str(path), "--now", stamp, "--format", "json")
         assert code == 0, output
-        if json.loads(output)["retrain"]:
+        if json.loads(output)["retrain"]:  # the attempt, then the version, as the workflow
             retrained.append(now)
+            tag(repo, attempt_tag("shop", str(hour)), stamp)
             tag(repo, f"shop@v1.{len(retrained)}.0", stamp)
     # Drift every 6 h, but one retrain per 1-day cooldown (the schedule is weekly).
     assert len(retrained) == 3
@@ -330,3 +344,47 @@ def test_a_failed_retrain_attempt_counts_for_the_cooldown(repo: Path) -> None:
     assert code == 0
     assert output.startswith("retrain: no\n")
     assert "cooldown until 2024-07-10T12:00:00Z" in output
+
+
+def test_the_first_registration_starts_no_cooldown() -> None:
+    """Right after the model's first ``register``, a trigger retrains: that registration
+    was its training, not a retrain. It still dates the model for the schedule."""
+    first = [Version("shop@v1.0.0", at("2024-07-09T12:00:00"))]
+    decision = decide(POLICY, DRIFT, first, at("2024-07-09T13:00:00"))
+    assert decision.retrain is True, decision.reason
+    assert decision.reason == "retrain: drift fired"
+    assert (decision.last_retrain, decision.last_version, decision.retrains_in_window) == (
+        None, None, 0,
+    )  # fmt: skip
+    assert decision.next_allowed == "2024-07-09T13:00:00Z"
+    quiet = decide(POLICY, QUIET, first, at("2024-07-09T13:00:00"))
+    assert quiet.retrain is False  # the schedule counts from the registration
+    assert quiet.signals["schedule"] is False
+
+
+def test_a_retrain_is_counted_once() -> None:
+    """The retrain workflow tags its attempt, then registers the challenger: one retrain;
+    an attempt whose challenger failed its gate is one too; a version registered without
+    an attempt since the version before (by hand, by the train workflow) is one, unless it
+    is the model's first."""
+    tags = [
+        Version("shop@v1.0.0", 1.0),  # first registration
+        Version(attempt_tag("shop", "1-1"), 2.0),
+        Version("shop@v1.1.0", 3.0),  # that attempt's challenger
+        Version(attempt_tag("shop", "2-1"), 4.0),  # failed its gate
+        Version(attempt_tag("shop", "3-1"), 5.0),
+        Version("shop@v1.2.0", 6.0),  # attempt 3's challenger
+        Version("shop@v1.3.0", 7.0),  # registered by hand
+    ]
+    assert [v.created for v in retrains(tags)] == [2.0, 4.0, 5.0, 7.0]
+    before = [Version(attempt_tag("shop", "0-1"), 0.5), *tags]  # before any version
+    assert [v.created for v in retrains(before)] == [0.5, 2.0, 4.0, 5.0, 7.0]
+
+
+def test_cli_right_after_the_first_register(repo: Path) -> None:
+    tag(repo, "shop@v1.0.0", "2024-07-09T12:00:00Z")
+    path = write_monitor(repo, DRIFT)
+    code, output = run(repo, "--monitor", str(path), "--now", "2024-07-09T13:00:00Z")
+    assert code == 0
+    assert output.startswith("retrain: yes\nreason: retrain: drift fired\n"), output
+    assert "last retrain: - at -" in output
