@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlruntime.ci.actions import annotate_at
-from mlruntime.ci.pr_report import Outcomes
+from mlruntime.ci.actions import annotate, annotate_at
+from mlruntime.ci.pr_report import Outcomes, changed_by_repro
 
 MLPROJECT = (sys.executable, "-m", "mlcli")
 
@@ -152,4 +152,11 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
         say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
     )
     repro = data and run_group(say, "dvc repro", ["dvc", "repro"], project_dir)
+    stale = changed_by_repro(project_dir) if repro else []
+    if stale:
+        message = (
+            f"dvc repro changed {', '.join(stale)}: commit them (dvc repro, git commit, dvc push) "
+            "or the train workflow cannot register this commit after the merge"
+        )
+        say(annotate("warning", message) + "\n")
     return Outcomes("success", _outcome(compiled), _outcome(repro))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +79,44 @@ def _changed_generated(project_dir: Path, base: str) -> list[str] | None:
     return found
 
 
+def changed_by_repro(project_dir: Path) -> list[str]:
+    """Committed files of the project that ``dvc repro`` changed (``dvc.lock``, metrics...),
+    relative to the project: the pull request did not commit what its pipeline produces."""
+    ok, out = _run(["git", "diff", "--name-only", "--relative", "HEAD", "--", "."], project_dir)
+    return out.splitlines() if ok else []
+
+
+def _number(value: object, signed: bool = False) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    return f"{value:+.6g}" if signed else f"{value:.6g}"
+
+
+def _gate_table(report: dict[str, object]) -> str:
+    """The gate report's checks as a Markdown table, read from the report: rendering a
+    comment re-runs nothing and writes nothing."""
+    rows = ["| check | metric | value | required | margin | by | result |", "|" + "---|" * 7]
+    checks = report.get("checks")
+    for check in checks if isinstance(checks, list) else []:
+        if not isinstance(check, dict):
+            continue
+        required = check.get("required")
+        bound = "-" if required is None else f"{check.get('comparison', '')} {_number(required)}"
+        status = str(check.get("status", ""))
+        result = str(check.get("reason", "")) if status == "skipped" else status.upper()
+        cells = [
+            str(check.get("check", "")),
+            str(check.get("metric", "")),
+            _number(check.get("value")),
+            bound,
+            _number(check.get("margin")),
+            _number(check.get("difference"), signed=True),
+            result,
+        ]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
 def render(
     project_dir: Path,
     project: str,
@@ -115,7 +152,15 @@ def render(
             "\n".join(changed) or "none"
         )
     section("Generated files", generated)
-    section("Pipeline", f"`dvc repro`: **{outcomes.repro}**")
+    pipeline = f"`dvc repro`: **{outcomes.repro}**"
+    stale = changed_by_repro(project_dir) if outcomes.repro == "success" else []
+    if stale:
+        pipeline += (
+            f"\n\n**Not committed:** `dvc repro` changed {', '.join(stale)}. Run `dvc repro` "
+            "and commit them (and `dvc push`) in this pull request: after the merge, the "
+            "train workflow registers a commit only when its `dvc.lock` is what it reproduces."
+        )
+    section("Pipeline", pipeline)
     section(
         "Parameters (against the base commit)",
         _compared("parameters", ["dvc", "params", "diff", base, "--md"], project_dir),
@@ -126,9 +171,10 @@ def render(
     )
     gate = project_dir / pl.GATE_REPORT
     try:
-        passed = json.loads(gate.read_text(encoding="utf-8")).get(pl.GATE_PASSED) is True
-    except (OSError, ValueError, AttributeError):
-        passed = False
+        report = json.loads(gate.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = None
+    passed = isinstance(report, dict) and report.get(pl.GATE_PASSED) is True
     # The report on disk is this run's only when the pipeline ran: after a skipped or
     # failed repro it may be the one committed before, whose verdict is not this
     # change's. A failed verdict is shown either way (the gate may be what failed).
@@ -138,12 +184,9 @@ def render(
             "Release gates",
             f"Not evaluated: `dvc repro` {ran}, so the gates have no verdict for this change.",
         )
-    elif gate.is_file():
-        args = [sys.executable, "-m", "mlcli", "step", "--quiet", "gate"]
-        args += ["--champion-metrics", pl.CHAMPION_METRICS]
-        detail = _run(args, project_dir)[1]
+    elif isinstance(report, dict):
         verdict = "passed" if passed else "FAILED"
-        section("Release gates", f"Verdict: **{verdict}**\n\n{FENCE}\n{detail}\n{FENCE}")
+        section("Release gates", f"Verdict: **{verdict}**\n\n{_gate_table(report)}")
     else:
         section("Release gates", "The pipeline stopped before the gate ran.")
     if sensitive:

@@ -383,6 +383,7 @@ def test_pr_report(repo: Path, tmp_path: Path, sensitive: bool) -> None:
 def test_pr_report_shows_the_gate_verdict_only_when_the_pipeline_ran(
     repo: Path, repro: str, shown: str
 ) -> None:
+    committed = (repo / layout.GATE_REPORT).read_bytes()
     text = pr_report.render(
         repo,
         "churn",
@@ -393,6 +394,34 @@ def test_pr_report_shows_the_gate_verdict_only_when_the_pipeline_ran(
         sensitive=True,
     )
     assert shown in text
+    # Read from the report, as a Markdown table: rendering re-ran the gate step, which
+    # rewrote the report (here without champion metrics) and left the tree changed.
+    assert (repo / layout.GATE_REPORT).read_bytes() == committed
+    assert ("| check | metric | value | required | margin | by | result |" in text) is (
+        repro == "success"
+    )
+
+
+def test_pr_report_says_when_repro_changed_what_the_pull_request_committed(repo: Path) -> None:
+    """A PR that changes the spec but not dvc.lock passes its check, and then the train
+    workflow on main reproduces, finds the tree changed and cannot register."""
+    metrics = repo / layout.METRICS_MODEL
+    metrics.write_text(metrics.read_text().replace("}", ', "extra": 1}', 1))
+
+    def report() -> str:
+        return pr_report.render(
+            repo,
+            "churn",
+            base=git(repo, "rev-parse", "HEAD"),
+            outcomes=pr_report.Outcomes("success", "success", "success"),
+            validate_log=None,
+            plan=None,
+            sensitive=True,
+        )
+
+    assert f"**Not committed:** `dvc repro` changed {layout.METRICS_MODEL}." in report()
+    git(repo, "checkout", "--", layout.METRICS_MODEL)
+    assert "Not committed" not in report()
 
 
 def test_pr_check_of_a_spec_in_a_monorepo_names_its_path_in_the_repository(
