@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlruntime.ci.actions import annotate
-from mlruntime.ci.pr_check import Say, run_group
+from mlruntime.ci.log_groups import Say, run_group
 from mlruntime.dvc_tracking import tracking_repository
 
 DVC_PULL = ("dvc", "pull", "--allow-missing")

@@ -20,18 +20,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlruntime.ci import data_pull
 from mlruntime.ci.actions import annotate, annotate_at
+from mlruntime.ci.log_groups import Say, run_group
 from mlruntime.ci.pr_report import Outcomes, changed_by_repro
 
 MLPROJECT = (sys.executable, "-m", "mlcli")
-
-# Where the log text goes (the CLI passes its writer: runtime code does not print);
-# each piece is written as given, newlines included.
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -40,36 +37,6 @@ class CheckLogs:
 
     validate: Path
     plan: Path
-
-
-def run_group(
-    say: Say,
-    title: str,
-    args: Sequence[str],
-    cwd: Path,
-    capture: Path | None = None,
-    *,
-    with_stderr: bool = False,
-) -> bool:
-    """Run ``args`` in a log group; with ``capture``, its stdout (``with_stderr``: and its
-    stderr, the diagnostics) is also written there."""
-    say(f"::group::{title}\n")
-    try:
-        if capture is None:
-            done = subprocess.run(args, cwd=cwd, check=False)
-        else:
-            stderr = subprocess.STDOUT if with_stderr else None
-            done = subprocess.run(args, cwd=cwd, check=False, stdout=subprocess.PIPE, stderr=stderr)
-            text = done.stdout.decode("utf-8", errors="replace")
-            capture.parent.mkdir(parents=True, exist_ok=True)
-            capture.write_text(text, encoding="utf-8")
-            say(text)
-    except OSError as exc:
-        say(f"{args[0]}: {exc}\n")
-        return False
-    finally:
-        say("::endgroup::\n")
-    return done.returncode == 0
 
 
 def _outcome(ok: bool) -> str:
@@ -145,8 +112,6 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
         return Outcomes("failure", "skipped", "skipped")
     plan = [*MLPROJECT, "plan", "--detailed-exitcode", "--format", "markdown", spec]
     compiled = run_group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
-    from mlruntime.ci import data_pull  # it runs its groups with run_group
-
     data_pull.pull(project_dir, say)
     data = run_group(
         say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir

@@ -25,7 +25,7 @@ from mlruntime.ci.actions import (
     set_outputs,
     summary,
 )
-from mlruntime.ci.pr_check import Say, run_group
+from mlruntime.ci.log_groups import Say, run_group
 from mlruntime.lineage.errors import RegistryError
 
 
