@@ -259,6 +259,18 @@ def train_command(project_dir: Path) -> None:
     click.echo(train(project_dir, say))
 
 
+@ci.command(name="pull")
+@PROJECT_DIR
+def pull_command(project_dir: Path) -> None:
+    """dvc pull for a job, in collapsed log groups: the project's outputs (a miss is a
+    warning: dvc repro recomputes them), then each missing data file another DVC
+    repository tracks (a monorepo's shared data/, reached through a symlink), pulled
+    there. Exit 0 either way: the step that needs a missing file says which."""
+    from mlruntime.ci.data_pull import pull
+
+    pull(project_dir, functools.partial(click.echo, nl=False))
+
+
 @ci.command(name="register")
 @click.option("--push/--no-push", default=True, show_default=True, help="Push the new tag.")
 @PROJECT_DIR

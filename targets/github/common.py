@@ -147,9 +147,7 @@ def setup_python() -> Step:
     }
 
 
-DVC_PULL = """
-    dvc pull --allow-missing || echo "::warning title=mlproject::dvc pull failed, recomputing"
-"""
+DVC_PULL = "mlproject ci pull\n"
 
 
 def setup(project: ir.Project, *, history: bool = False, ref: str | None = None) -> list[Step]:
@@ -177,7 +175,8 @@ def storage_env(project: ir.Project) -> dict[str, str]:
     return {identifier(name): secret(name) for name in project.registry.ci_secrets}
 
 
-# The DVC pull: a cache miss is not an error, dvc repro rebuilds what the remote lacks.
+# The DVC pull: a cache miss is not an error, dvc repro rebuilds what the remote lacks;
+# data another DVC repository tracks (a monorepo's shared data/) is pulled there.
 
 
 def dvc_pull(condition: str | None = None) -> Step:

@@ -49,7 +49,7 @@ def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project.mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "minimal" / "mlproject.yaml", project / "mlproject.yaml")
     (project / "data").symlink_to(Path("..") / ".." / "data", target_is_directory=True)
-    report = compile_specs([project / "mlproject.yaml"], mono, ["config", "dvc"])
+    report = compile_specs([project / "mlproject.yaml"], mono, ["config", "dvc", "github"])
     assert not report.has_errors
     commit(mono, "iris in a monorepo")
     clone = tmp_path / "clone"
@@ -89,3 +89,19 @@ def test_data_missing_from_the_remote_is_a_failed_pull_that_says_so(clone: Path)
     assert "::warning title=mlproject::dvc pull data/iris.csv failed in " in text, text
     assert "the data is not in that repository's remote" in text
     assert not (clone / "data" / "iris.csv").exists()
+
+
+def test_ci_pull_the_deploy_and_monitor_jobs_run_fetches_the_shared_data(clone: Path) -> None:
+    """The deploy job's latency gate and the monitor read the data source: their pull step
+    (`mlproject ci pull`, no longer a bare `dvc pull` line) fetches it too."""
+    from click.testing import CliRunner
+
+    from mlcli.app import cli
+
+    args = ["ci", "pull", "--project-dir", str(clone)]
+    done = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert (clone / "data" / "iris.csv").is_file(), done.output
+    workflows = clone.parent.parent / ".github" / "workflows"
+    monitor = (workflows / "mlproject-iris-monitor.yml").read_text()
+    assert "run: mlproject ci pull\n" in monitor and "dvc pull" not in monitor
