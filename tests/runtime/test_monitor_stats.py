@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from mlruntime.steps.monitor import drift, summaries, verdict
 from mlruntime.steps.monitor import stats as drift_stats
 
 
@@ -234,3 +236,34 @@ def test_ks_for_verdict_decides_as_scipy_auto(
         assert p_value == pytest.approx(expected.pvalue, rel=1e-6)
     elif near:  # asymptotic between 2,000 and 10,000 values: a few percent off at most
         assert p_value == pytest.approx(expected.pvalue, rel=0.05)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-30, 30), min_size=1, max_size=80),
+    st.lists(st.integers(-30, 30), min_size=1, max_size=80),
+)
+def test_ks_distance_is_the_exact_fraction_rounded_once(left: list[int], right: list[int]) -> None:
+    """The monitor's KS distance is max |r/n1 - c/n2| computed exactly (as a fraction),
+    then rounded: SciPy's statistic to the last bits, and no boundary case (0.04, the
+    effect floor) lost to two roundings."""
+    pair = summaries.numeric_from_values(np.array(left, float), np.array(right, float))
+    n1, n2 = len(left), len(right)
+    exact = max(
+        abs(Fraction(int(r), n1) - Fraction(int(c), n2))
+        for r, c in zip(pair.reference, pair.current, strict=True)
+    )
+    assert drift.ks_distance(pair) == float(exact)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SciPy's p-value of one value a window
+        expected = stats.ks_2samp(left, right, method="asymp").statistic
+    assert drift.ks_distance(pair) == pytest.approx(expected, rel=1e-15)
+
+
+def test_ks_distance_at_the_effect_floor_is_the_floor() -> None:
+    """29 % against 25 % at or below 0: a distance of exactly 0.04, the effect floor of
+    ``auto``; the float formula (0.29 - 0.25) gives 0.03999999999999998, under it."""
+    reference = np.array([0.0] * 29 + [2.0] * 71)
+    current = np.array([0.0] * 25 + [2.0] * 75)
+    pair = summaries.numeric_from_values(reference, current)
+    assert drift.ks_distance(pair) == 0.04 == verdict.NUMERIC_EFFECT_FLOOR

@@ -130,11 +130,25 @@ def _gap(pair: NumericPair) -> stats.Floats:
     return np.asarray(pair.reference / pair.reference[-1] - pair.current / pair.current[-1])
 
 
+EXACT_PRODUCT = 2**62  # n1 * n2 below it: the KS gap in int64 without overflow
+
+
+def ks_distance(pair: NumericPair) -> float:
+    """``max |F_ref - F_cur|`` over the points: in integers, ``|r * n2 - c * n1|`` over
+    ``n1 * n2`` (exact, then one rounding), without casting two columns of counts."""
+    n1, n2 = pair.reference_values, pair.current_values
+    if n1 * n2 >= EXACT_PRODUCT:  # beyond three billion rows a window
+        return float(np.abs(_gap(pair)).max())
+    gap = pair.reference * n2
+    gap -= pair.current * n1
+    return max(int(gap.max()), -int(gap.min())) / (n1 * n2)
+
+
 def ks(pair: NumericPair, threshold: float) -> tuple[float, float]:
     """(KS distance, p-value) for a verdict at ``threshold``: the distance at every point;
     the p-value as :func:`stats.ks_2samp_for_verdict` gives it (exact only where it can
     decide the verdict and is cheap, from the values the counts stand for)."""
-    distance = float(np.abs(_gap(pair)).max())
+    distance = ks_distance(pair)
     n1, n2 = pair.reference_values, pair.current_values
     p_value = stats.ks_asymptotic_pvalue(n1, n2, distance)
     near = threshold / stats.EXACT_BAND <= p_value <= threshold * stats.EXACT_BAND

@@ -119,21 +119,30 @@ def display_counts(last: NDArray[np.intp], cumulative: Counts) -> Counts:
     return np.diff(ends, prepend=0).astype(np.int64)
 
 
+def _finite(values: Floats) -> Floats:
+    finite = np.isfinite(values)
+    return values if finite.all() else values[finite]
+
+
 def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
     """The in-memory engine: both windows' values (NaN or ±inf: missing), exactly."""
-    ref = np.sort(reference[np.isfinite(reference)])
-    cur = np.sort(current[np.isfinite(current)])
+    ref = np.sort(_finite(reference))
+    cur = np.sort(_finite(current))
     n1 = len(ref)
     values = np.concatenate([ref, cur])
     order = np.argsort(values, kind="stable")  # two sorted runs: a linear merge
     merged = values[order]
     del values
-    ends = np.append(np.flatnonzero(merged[1:] != merged[:-1]), len(merged) - 1)
-    if len(merged) == 0:
-        ends = ends[:0]
-    ref_cum = np.cumsum(order < n1)[ends]
-    del order
-    points = merged[ends]
+    distinct = merged[1:] != merged[:-1]
+    if distinct.all():  # no value twice (most measurements): every value is a point
+        ends = np.arange(len(merged))
+        ref_cum: Counts = np.cumsum(order < n1, dtype=np.int64)
+        points = merged
+    else:
+        ends = np.append(np.flatnonzero(distinct), len(merged) - 1)
+        ref_cum = np.cumsum(order < n1, dtype=np.int64)[ends]
+        points = merged[ends]
+    del order, distinct
     cur_cum = ends + 1 - ref_cum
     sd = float(np.std(ref)) if n1 else 0.0
     if n1:
