@@ -282,7 +282,7 @@ def binned(
 
 def _shares(counts: np.ndarray) -> tuple[float, ...]:
     total = counts.sum()
-    return tuple(float(v) for v in (counts / total if total else np.zeros(len(counts))))
+    return tuple((counts / total if total else np.zeros(len(counts))).tolist())
 
 
 def numeric_histogram(pair: NumericPair, *, times: bool = False) -> Histogram:
@@ -290,7 +290,7 @@ def numeric_histogram(pair: NumericPair, *, times: bool = False) -> Histogram:
     (``times``: edges written as UTC dates and times, to the bins' resolution)."""
     low, high = pair.display
     edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
-    text = _time_texts(edges) if times else [f"{e:.4g}" for e in edges]
+    text = _time_texts(edges) if times else [f"{e:.4g}" for e in edges.tolist()]
     labels = [f"{a}..{b}" for a, b in itertools.pairwise(text)]
     labels[0], labels[-1] = f"≤ {text[1]}", f"> {text[-2]}"
     ref_full = np.append(pair.reference_display, pair.reference_rows - pair.reference_values)

@@ -56,6 +56,9 @@ class Window:
     # a column of several chunks is combined (copied) afresh each time, never kept twice.
     _arrays: dict[str, pa.Array] = field(default_factory=dict, compare=False, repr=False)
     _types: dict[str, StoredType] = field(default_factory=dict, compare=False, repr=False)
+    _counts: dict[str, dict[str | None, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # Declared time columns held as text: values that are not a time (missing now).
     unparsed_times: dict[str, int] = field(default_factory=dict)
 
@@ -108,7 +111,14 @@ class Window:
     def category_counts(self, name: str) -> dict[str | None, int]:
         """Rows per category label (``None``: missing), labels as every engine writes them
         (:func:`category_label`): the counts the SQL engines' queries give, from one
-        ``bincount`` over the dictionary codes."""
+        ``bincount`` over the dictionary codes. Counted once: the quality checks and the
+        drift test both ask (callers must not change the dict)."""
+        found = self._counts.get(name)
+        if found is None:
+            found = self._counts[name] = self._category_counts(name)
+        return found
+
+    def _category_counts(self, name: str) -> dict[str | None, int]:
         array = self._array(name)
         if not pa.types.is_dictionary(array.type):
             array = pc.dictionary_encode(array)
