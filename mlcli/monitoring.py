@@ -148,7 +148,9 @@ def decide(monitor_path: Path, now: str | None, fmt: str, project_dir: Path) -> 
     "log_path",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
-    help="Logged predictions and outcomes (CSV or Parquet).",
+    help="Logged predictions and outcomes (CSV or Parquet), one row per prediction: "
+    "model_version, variant (champion or challenger), outcome (the ab_test metric of that "
+    "prediction: 0/1 for a proportion, a number for a mean; empty until known), timestamp.",
 )
 @click.option("--now", metavar="ISO", default=None, help="Analysis time (default: the clock).")
 @FORMAT

@@ -38,6 +38,11 @@ from mlruntime.steps.errors import StepError
 
 REQUIRED = ("model_version", "variant", "outcome", "timestamp")
 ARMS = ("champion", "challenger")
+LOG_COLUMNS_HINT = (
+    "the log has one row per prediction: model_version, variant (champion or challenger), "
+    "outcome ({metric} of that prediction: 0/1 for a proportion, a number for a mean; "
+    "empty until known) and timestamp (ISO 8601)"
+)
 Verdict = Literal["promote_challenger", "keep_champion", "continue"]
 
 
@@ -154,7 +159,10 @@ def load_log(path: Path, config: ir.AbTest) -> dict[str, Any]:
     window = read_window(path, "A/B log", frozenset({"model_version", "variant"}))
     missing = [c for c in REQUIRED if not window.has(c)]
     if missing:
-        raise StepError(f"A/B log {path}: missing column(s) {', '.join(missing)}")
+        raise StepError(
+            f"A/B log {path}: missing column(s) {', '.join(missing)}",
+            LOG_COLUMNS_HINT.format(metric=config.metric),
+        )
     if window.rows == 0:
         raise StepError(f"A/B log {path} has no rows")
     if window.stored_type("outcome") not in {"integer", "float", "boolean", "null"}:

@@ -229,6 +229,19 @@ def test_bad_logs(project: Path, mutate: object, message: str) -> None:
     assert message in output
 
 
+def test_a_log_without_the_columns_says_what_each_holds(project: Path) -> None:
+    """A first log names its columns after the user's words (arm, the metric's name): the
+    error lists what is missing, and the hint what each column holds (the help too)."""
+    data = frame((5, 10), (5, 10)).rename(columns={"outcome": "converted"})
+    code, output = run(project, data)
+    assert code == 1
+    assert "missing column(s) outcome" in output
+    assert "hint: the log has one row per prediction: model_version, variant (champion" in output
+    assert "empty until known) and timestamp (ISO 8601)" in output
+    shown = CliRunner().invoke(cli, ["step", "abtest", "--help"]).output
+    assert "variant (champion or challenger), outcome" in " ".join(shown.split())
+
+
 def test_missing_log(project: Path) -> None:
     code, output = run(project, None, name="absent.csv")
     assert code == 1
