@@ -402,3 +402,48 @@ def test_a_table_window_needs_the_spark_engine(
     got = _monitor(project, Path("table:events"), tmp_path / "out")
     assert got["status"] == "error"
     assert any("monitoring.engine: spark" in e for e in got["errors"]), got["errors"]
+
+
+def _corrupt_pages(good: Path, bad: Path) -> None:
+    """``good`` with every data page overwritten: the footer (schema, rows) still reads, so
+    the failure comes from Spark reading the rows."""
+    data = bytearray(good.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    data[4 : len(data) - 8 - footer] = bytes(len(data) - 12 - footer)
+    bad.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("engine", ENGINES[1:])  # the JVM's log: spark only
+def test_spark_failure_is_one_line_without_the_jvm_log(
+    shop: tuple[Path, Path, dict[str, Any]], engine: str, tmp_path: Path
+) -> None:
+    """A corrupt Parquet window read by a real local Spark, as a user runs it: mlproject's
+    one-line error and exit 1, nothing from the JVM's log (no stack trace at ERROR, no
+    start-up warnings); MLPROJECT_DEBUG=1 brings Spark's log back."""
+    import os
+    import subprocess
+    import sys
+
+    template, current, _ = shop
+    project = _with_engine(template, tmp_path / "shop", engine)
+    bad = tmp_path / "corrupt.parquet"
+    _corrupt_pages(current, bad)
+    command = [sys.executable, "-m", "mlcli", "step", "monitor", "--project-dir", str(project),
+               "--current", str(bad), "--now", NOW_AFTER_REFERENCE]  # fmt: skip
+    jvm = "WARNING: Using incubator modules"  # the JVM's own line, not a log (Spark 4)
+    stderr = {}
+    for debug in ("", "1"):
+        env = {k: v for k, v in os.environ.items() if k != "MLPROJECT_DEBUG"}
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=600, check=False,
+            env={**env, "MLPROJECT_DEBUG": debug} if debug else env,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        stderr[debug] = [line for line in done.stderr.splitlines() if not line.startswith(jvm)]
+    assert len(stderr[""]) == 1, "\n".join(stderr[""])
+    line = stderr[""][0]
+    assert line.startswith(
+        "mlproject step monitor: error: the spark engine failed: [FAILED_READ_FILE"
+    ), line
+    assert str(bad) in line
+    assert any(line.lstrip().startswith("at org.apache.spark") for line in stderr["1"])

@@ -2,7 +2,8 @@
 
 Runtime, not the compile path. ``duckdb`` runs in-process over Parquet (a file
 or a directory of files) with a memory limit; ``spark`` runs the same SQL on
-a ``SparkSession`` (local mode here: ``local[*]`` bound to 127.0.0.1, no UI; on a
+a ``SparkSession`` (local mode here: ``local[*]`` bound to 127.0.0.1, no UI, the
+JVM's log off (``SPARK_LOG_CONFIG``) unless ``MLPROJECT_DEBUG`` is set; on a
 cluster, whatever ``spark-submit`` configured). Both are optional imports: a
 missing one is a :class:`StepError` naming the extra to install.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from mlcontract.safe_text import printable
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import aggregates as agg
 from mlruntime.steps.monitor import summaries
@@ -35,6 +38,10 @@ from mlruntime.steps.monitor.tables import category_label, stored_type
 from mlruntime.steps.monitor.times import TIME_TYPE
 
 DUCKDB_MEMORY_LIMIT = os.environ.get("MLPROJECT_DUCKDB_MEMORY", "2GB")
+SPARK_LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+# pyspark's own warning, at session start, that it does not yet support pandas 3 (it does
+# not use pandas for what the monitor asks of it)
+_PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
 
 class Engine(Protocol):
@@ -136,9 +143,10 @@ class SparkEngine:
                 "pip install 'mlproject-gitops[spark]'"
             ) from None
         builder = SparkSession.builder.appName("mlproject-monitor")
-        if not os.environ.get("SPARK_MASTER") and "spark.master" not in os.environ.get(
+        local = not os.environ.get("SPARK_MASTER") and "spark.master" not in os.environ.get(
             "PYSPARK_SUBMIT_ARGS", ""
-        ):
+        )
+        if local:
             builder = (
                 builder.master("local[*]")
                 .config("spark.driver.bindAddress", "127.0.0.1")
@@ -148,11 +156,17 @@ class SparkEngine:
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.session.timeZone", "UTC")
             )
+            if not os.environ.get("MLPROJECT_DEBUG"):  # quiet from the JVM's start on
+                log = f"-Dlog4j2.configurationFile={SPARK_LOG_CONFIG.resolve().as_uri()}"
+                builder = builder.config("spark.driver.extraJavaOptions", log)
         try:
-            self.session = builder.getOrCreate()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", _PANDAS_WARNING, FutureWarning)
+                self.session = builder.getOrCreate()
         except Exception as exc:  # a JVM that does not start: no Java, wrong version
             raise StepError(f"Spark could not start: {str(exc).splitlines()[0]}") from None
-        self.session.sparkContext.setLogLevel("ERROR")
+        if not local:  # someone else's session (spark-submit): errors only, as before
+            self.session.sparkContext.setLogLevel("ERROR")
         # Parquet times in nanoseconds (pandas' default) are not a Spark type: read them as
         # numbers and turn them into timestamps in frame() (otherwise the read fails).
         self.session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
@@ -214,6 +228,32 @@ class SparkEngine:
 
     def close(self) -> None:
         pass  # the session is shared by the process (getOrCreate); Spark stops it at exit
+
+
+def engine_error(exc: BaseException) -> str:
+    """An engine's exception as one line. A Py4J error (Spark's JVM) is its Java exception's
+    message and its causes' (the Python side's first line only names the Java call)."""
+    java = getattr(exc, "java_exception", None)
+    found: list[str] = []
+    try:
+        while java is not None and len(found) < JAVA_CAUSES:
+            message = str(java.getMessage() or "").strip()
+            if message:  # the first line: a failed task's message goes on with its stack
+                line = " ".join(message.splitlines()[0].split())
+                if not found or line not in found[-1]:  # a cause its wrapper quotes
+                    found.append(line)
+            java = java.getCause()
+    except Exception:  # noqa: S110 - the JVM is gone: the Python side's line will do
+        pass
+    if len(found) > 1 and found[0].startswith(_JOB_ABORTED):
+        del found[0]  # "Job aborted due to stage failure: Task 0 in stage 16.0 failed ..."
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return printable(": ".join(found) if found else first, MAX_ERROR)
+
+
+JAVA_CAUSES, MAX_ERROR = 4, 600
+_JOB_ABORTED = "Job aborted due to stage failure"
 
 
 def open_engine(name: str) -> Engine:

@@ -166,8 +166,7 @@ def _run(
     except StepError:
         raise
     except Exception as exc:  # an engine's own error: a message, not a traceback
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StepError(f"the {engine_name} engine failed: {first}") from None
+        raise StepError(f"the {engine_name} engine failed: {engines.engine_error(exc)}") from None
     finally:
         engine.close()
 
