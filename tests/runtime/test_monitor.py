@@ -121,6 +121,44 @@ def test_prediction_drift_uses_the_evaluate_steps_predictions(project: Path) -> 
     assert drift["prediction"]["kind"] == "numeric"  # scores, not labels
 
 
+def _evaluated_as_the_evaluate_step_writes(reference: pd.DataFrame) -> pd.DataFrame:
+    """build/eval/predictions.csv of a binary task: the class and the class scores."""
+    scores = reference["prediction"]
+    return pd.DataFrame(
+        {
+            "actual": reference["converted"],
+            "prediction": (scores >= 0.5).astype("int64"),
+            "probability_0": (1 - scores).round(6),
+            "probability_1": scores.round(6),
+            "score": scores.round(6),
+        }
+    )
+
+
+def test_logged_scores_are_compared_with_the_test_sets_scores_not_its_classes(
+    project: Path,
+) -> None:
+    """A served binary classifier answers with probabilities (MLServer's predict_proba);
+    logged as `prediction`, they were compared with the evaluate step's class labels:
+    'predictions drifted' on every window, even one drawn like the training data."""
+    (project / "build" / "eval").mkdir(parents=True)
+    evaluated = _evaluated_as_the_evaluate_step_writes(baskets(3000, seed=9))
+    evaluated.to_csv(project / "build" / "eval" / "predictions.csv", index=False)
+    same = current()  # drawn like the reference: its scores do not drift
+    code, payload, _ = monitor(project, "--current", str(window(project, "c.csv", same)))
+    drift = payload["drift"]
+    assert isinstance(drift, dict)
+    assert drift["prediction"]["drifted"] is False, drift["prediction"]
+    assert drift["prediction"]["kind"] == "numeric"
+    assert code == contract.EXIT_HEALTHY
+    assert any("holds scores, compared with the test set's" in n for n in payload["notes"])  # type: ignore[attr-defined]
+    shifted = current()
+    shifted["prediction"] = (shifted["prediction"] * 0.3 + 0.6).round(5)
+    code, payload, _ = monitor(project, "--current", str(window(project, "c.csv", shifted)))
+    assert code == contract.EXIT_BREACH
+    assert payload["drift"]["prediction"]["drifted"] is True  # type: ignore[index]
+
+
 def test_prediction_drift_skipped_without_reference_predictions(project: Path) -> None:
     code, payload, _ = monitor(project, "--current", str(window(project, "c.csv", current())))
     assert code == contract.EXIT_HEALTHY

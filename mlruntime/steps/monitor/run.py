@@ -370,6 +370,33 @@ def _drift(
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
 
 
+def _scores_for_scores(
+    evaluated: Window, current: AnyWindow, column: str, result: MonitorResult
+) -> Window:
+    """The evaluate step's predictions as the reference, like for like with ``current``.
+
+    Its ``prediction`` is the class and its ``score`` the positive-class probability. A
+    served binary classifier answers with probabilities (MLServer's predict_proba), so a
+    window that logged them as ``prediction`` is compared with ``score``: against the
+    classes, every window would be drift.
+    """
+    score = pipeline_layout.SCORE_COLUMN
+    if not (
+        current.stored_type(column) == "float"
+        and evaluated.stored_type(column) != "float"
+        and evaluated.has(score)
+        and evaluated.stored_type(score) == "float"
+    ):
+        return evaluated
+    table = evaluated.table
+    table = table.set_column(table.schema.get_field_index(column), column, table.column(score))
+    result.notes.append(
+        f"prediction drift: '{column}' holds scores, compared with the test set's "
+        f"positive-class scores ({pipeline_layout.PREDICTIONS}: {score})"
+    )
+    return Window(evaluated.role, evaluated.path, table)
+
+
 def _prediction_drift(
     config: ir.Drift,
     reference: AnyWindow,
@@ -400,7 +427,7 @@ def _prediction_drift(
                 f"prediction drift not checked: the reference has no '{column}' column"
             )
             return
-        reference = candidate
+        reference = _scores_for_scores(candidate, current, column, result)
     kind = test.kind
     if current.stored_type(column) == "float" and reference.stored_type(column) == "float":
         kind = "numeric"  # scores, not labels
