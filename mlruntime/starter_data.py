@@ -80,8 +80,8 @@ def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bo
             else "REVIEW: guessed (a date/time column with no missing value)"
         )
         lines.append(
-            f"{INDENT}timestamp: {profile.timestamp}  # {note}; the event time: time split, "
-            "freshness, drift windows"
+            f"{INDENT}timestamp: {profile.timestamp}  # {note}; the event time: freshness, "
+            "drift windows, and a time split if you choose one (training.split.method: time)"
         )
     else:
         lines.append(

@@ -79,6 +79,9 @@ def test_binary_csv_to_a_validated_spec_in_one_command(tmp_path: Path) -> None:
     for guess in ("target: churned  # REVIEW", "timestamp: signup_date  # REVIEW", "pii: [email]"):
         assert guess in text
     assert "customer_id, type: string}  # unique on every row: an identifier" in text
+    # The split stays random: the timestamp's comment must not say it makes a time split.
+    assert "split" not in spec["training"]
+    assert "a time split if you choose one (training.split.method: time)" in text
 
 
 def test_observed_ranges_hold_for_the_data_they_came_from(tmp_path: Path) -> None:
