@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import CodeDoc, Diagnostic, DiagnosticError, Position
@@ -209,6 +209,9 @@ class CompileReport:
     unchanged: list[FilePlan] = field(default_factory=list)  # specs skipped: nothing changed
     spec_count: int = 0
     contents: dict[str, bytes] = field(default_factory=dict)  # plan mode: path → bytes to write
+    # Editor schemas (.mlproject/mlproject.v1.json, see compiler.editor_schema) of another
+    # mlproject version: refreshed (write mode), or that compile would refresh (check, plan).
+    editor_schemas: list[str] = field(default_factory=list)
 
     @property
     def all_diagnostics(self) -> list[Diagnostic]:
@@ -597,10 +600,27 @@ def compile_specs(
         report.diagnostics.extend(exc.diagnostics)
     else:
         _experiment_notices(root, report.plans, report)
+        _editor_schemas(root, outputs, report, write=mode == "write")
     if mode == "write":  # --check and plan write nothing, not even the cache
         stats.save()
     report.plans = sorted(report.plans + report.unchanged, key=lambda p: (p.spec_path, p.path))
     return report
+
+
+def _editor_schemas(
+    root: Path, outputs: Sequence[SpecOutput], report: CompileReport, *, write: bool
+) -> None:
+    """The editor schema beside each spec rendered in this call, refreshed if it is another
+    mlproject version's (``write``), else only reported (:mod:`compiler.editor_schema`)."""
+    from compiler import editor_schema
+
+    for output in outputs:
+        spec_dir = root / PurePosixPath(output.spec_path).parent
+        if write:
+            paths = editor_schema.refresh(spec_dir)
+        else:
+            paths = [path for path, _ in editor_schema.stale(spec_dir)]
+        report.editor_schemas.extend(path.relative_to(root).as_posix() for path in paths)
 
 
 def _experiment_notices(root: Path, plans: Sequence[FilePlan], report: CompileReport) -> None:

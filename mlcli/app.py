@@ -180,6 +180,10 @@ def compile_command(
             {"path": p.path, "action": p.action, "spec": p.spec_path, "reason": p.reason}
             for p in report.plans
         ]
+        payload["editor_schemas"] = [
+            {"path": path, "action": "stale" if check else "refresh"}
+            for path in report.editor_schemas
+        ]
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:
         _report(diagnostics, fmt, sources)
@@ -187,6 +191,10 @@ def compile_command(
             if p.action != "identical":
                 reason = f"  ({p.reason})" if p.reason else ""
                 click.echo(f"{p.action:>9}  {p.path}{reason}")
+        for path in report.editor_schemas:  # not a generated output: --check passes
+            why = ": compile refreshes it" if check else ""
+            verb = "stale" if check else "refresh"
+            click.echo(f"{verb:>9}  {path}  (editor schema of another mlproject version{why})")
         if not report.has_errors:
             verb = "would change" if check else "changed"
             kept_count = sum(1 for p in changed if p.action == "kept")  # left as is: not changed

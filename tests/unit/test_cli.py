@@ -216,6 +216,76 @@ def test_init_points_editors_at_a_schema_it_writes_beside_the_spec(
     assert (target / ".mlproject" / "manifest.json").exists()
 
 
+def _init_compiled_by_an_older_mlproject(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """A project ``init`` wrote and an older mlproject compiled: its editor schema is that
+    version's (here: another title), its manifest names that version."""
+    target = tmp_path / "proj"
+    assert runner.invoke(cli, ["init", str(target), "--task", "regression"]).exit_code == 0
+    with monkeypatch.context() as older:
+        older.setattr("compiler.__version__", "0.0.1")
+        done = runner.invoke(cli, ["compile", str(target / "mlproject.yaml")])
+        assert done.exit_code == ExitCode.OK, done.output
+    schema = target / ".mlproject" / "mlproject.v1.json"
+    old = json.loads(schema.read_text(encoding="utf-8"))
+    schema.write_text(json.dumps({**old, "title": "mlproject 0.0.1"}, indent=2), encoding="utf-8")
+    return target, schema
+
+
+def test_compile_refreshes_the_editor_schema_after_an_upgrade(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target, schema = _init_compiled_by_an_older_mlproject(runner, tmp_path, monkeypatch)
+    spec = str(target / "mlproject.yaml")
+    check = runner.invoke(cli, ["compile", "--check", spec])  # generated outputs are stale too
+    assert "    stale  .mlproject/mlproject.v1.json  (editor schema of another" in check.output
+    assert json.loads(schema.read_text(encoding="utf-8"))["title"] == "mlproject 0.0.1"
+    done = runner.invoke(cli, ["compile", spec])
+    assert done.exit_code == ExitCode.OK, done.output
+    assert "  refresh  .mlproject/mlproject.v1.json  (editor schema of another" in done.output
+    current = runner.invoke(cli, ["schema"], catch_exceptions=False).output
+    assert schema.read_text(encoding="utf-8") == current
+    # up to date: not rewritten, not reported, whether compile renders the spec or not
+    written = schema.stat().st_mtime_ns
+    for flags in ([], ["--no-cache"], ["--check", "--no-cache"]):
+        again = runner.invoke(cli, ["compile", *flags, spec])
+        assert again.exit_code == ExitCode.OK, again.output
+        assert "mlproject.v1.json" not in again.output
+    assert schema.stat().st_mtime_ns == written
+    payload = json.loads(runner.invoke(cli, ["compile", "--format", "json", spec]).output)
+    assert payload["editor_schemas"] == []
+
+
+def test_check_passes_with_a_stale_editor_schema(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a generated output: --check reports it, writes nothing, and does not fail."""
+    target, schema = _init_compiled_by_an_older_mlproject(runner, tmp_path, monkeypatch)
+    spec = str(target / "mlproject.yaml")
+    assert runner.invoke(cli, ["compile", spec]).exit_code == ExitCode.OK  # refreshed
+    schema.write_text("{}", encoding="utf-8")  # as an older mlproject left it
+    check = runner.invoke(cli, ["compile", "--check", "--no-cache", "--format", "json", spec])
+    assert check.exit_code == ExitCode.OK, check.output
+    stale = [{"path": ".mlproject/mlproject.v1.json", "action": "stale"}]  # from the root
+    assert json.loads(check.output)["editor_schemas"] == stale
+    assert schema.read_text(encoding="utf-8") == "{}"
+
+
+def test_compile_does_not_follow_a_symlinked_editor_schema(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target, schema = _init_compiled_by_an_older_mlproject(runner, tmp_path, monkeypatch)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}", encoding="utf-8")
+    schema.unlink()
+    schema.symlink_to(elsewhere)
+    done = runner.invoke(cli, ["compile", str(target / "mlproject.yaml")])
+    assert done.exit_code == ExitCode.OK, done.output
+    assert "mlproject.v1.json" not in done.output
+    assert elsewhere.read_text(encoding="utf-8") == "{}"
+
+
 def test_schema_matches_committed_file(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["schema"], catch_exceptions=False)
     assert result.exit_code == ExitCode.OK

@@ -11,6 +11,7 @@ import yaml
 from compiler.schema import (
     SCHEMA_VERSIONS,
     render_schema,
+    render_schema_digest,
     render_spec_reference,
     schema_document,
 )
@@ -23,6 +24,12 @@ def test_committed_schema_is_fresh() -> None:
     for version, name in SCHEMA_VERSIONS.items():
         committed = (ROOT / "schemas" / name).read_text(encoding="utf-8")
         assert committed == render_schema(version), f"schemas/{name} is stale; {REGENERATE}"
+
+
+def test_schema_digest_is_fresh() -> None:
+    """compile tells an up-to-date editor schema by this digest (compiler.editor_schema)."""
+    committed = (ROOT / "compiler" / "schema_digest.py").read_text(encoding="utf-8")
+    assert committed == render_schema_digest(), f"compiler/schema_digest.py is stale; {REGENERATE}"
 
 
 def test_spec_reference_is_fresh() -> None:
