@@ -71,6 +71,22 @@ def test_parse_iso_reads_every_spelling_and_counts_the_rest(encoding: str) -> No
     assert unparsed == sum(1 for k, v in SPELLINGS.items() if k is not None and v is None)
 
 
+@pytest.mark.parametrize("extra", [[], ["2024-01-01T10"]])
+def test_parse_iso_fast_path_reads_what_the_pattern_reads(extra: list[str]) -> None:
+    """Naive times only (Arrow's cast reads them all at once): the same times; with a bare
+    hour, which Arrow reads and the pattern does not, that value is not a time."""
+    naive = [k for k, v in SPELLINGS.items() if k is not None and v is not None and k[-1] != "Z"]
+    naive = [k for k in naive if "+" not in k and k.count("-") == 2 and len(k) <= 26]
+    text = pa.array([*naive, None, *extra], pa.string())
+    if not extra:  # Arrow reads these at once: no regular expression needed
+        assert pc.cast(text, pa.timestamp("us")).null_count == 1
+    times, unparsed = parse_iso(text)
+    assert len(naive) >= 6
+    want = [SPELLINGS[k] for k in naive] + [None] * (1 + len(extra))
+    assert pc.cast(times, pa.int64()).to_pylist() == want
+    assert unparsed == len(extra)
+
+
 def test_duckdb_reads_the_same_times() -> None:
     """DuckDB's gated parse (the duckdb engine's) is the oracle for every spelling."""
     duckdb = pytest.importorskip("duckdb", reason="the runtime extra installs duckdb")

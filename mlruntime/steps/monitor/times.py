@@ -27,12 +27,23 @@ ISO_8601 = (
 _ZONED = ":[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"  # on text matching ISO_8601
 _SUB_MICROSECOND = ("([.][0-9]{6})[0-9]+", r"\1")
 TIME_TYPE = pa.timestamp("us", tz="UTC")
+BARE_HOUR = len("2024-01-01T10")
 
 
 def parse_iso(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array | pa.ChunkedArray, int]:
     """Text (plain or dictionary-encoded) as UTC times (``timestamp[us, UTC]``, null where
     missing or not a time) and how many values were text that is not a time."""
     text = pc.cast(array, pa.string())
+    # Fast path (a regular expression costs ~0.3 s per million values, the cast 0.05 s):
+    # text Arrow reads as naive times matches the pattern too, but for a bare hour
+    # ("2024-01-01T10", 13 characters), which Arrow reads and the pattern does not.
+    if not pc.any(pc.equal(pc.binary_length(text), BARE_HOUR)).as_py():
+        try:
+            naive = pc.cast(text, pa.timestamp("us"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            return pc.cast(pc.cast(naive, pa.int64()), TIME_TYPE), 0
     iso = pc.match_substring_regex(text, ISO_8601)
     zoned = pc.and_(iso, pc.match_substring_regex(text, _ZONED))
     text = pc.replace_substring_regex(text, *_SUB_MICROSECOND)
