@@ -315,7 +315,11 @@ def pr_check_command(base: str, spec: str, project_dir: Path) -> None:
     a check failed."""
     from mlruntime.ci.pr_check import CheckLogs, run_checks
 
-    logs = CheckLogs(_runner_temp("mlproject-validate.txt"), _runner_temp("mlproject-plan.md"))
+    logs = CheckLogs(
+        _runner_temp("mlproject-validate.txt"),
+        _runner_temp("mlproject-plan.md"),
+        _runner_temp("mlproject-validate-data.txt"),
+    )
     say = functools.partial(click.echo, nl=False)  # flushes each piece: subprocesses share stdout
     _report(project_dir, base, run_checks(project_dir, spec, logs, say))
 
@@ -334,6 +338,7 @@ def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:
         validate_log=_runner_temp("mlproject-validate.txt"),
         plan=_runner_temp("mlproject-plan.md"),
         sensitive=project.sensitive,
+        data_log=_runner_temp("mlproject-validate-data.txt"),
     )
     publish(text)
     click.echo(text, nl=False)

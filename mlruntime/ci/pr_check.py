@@ -33,10 +33,11 @@ MLPROJECT = (sys.executable, "-m", "mlcli")
 
 @dataclass(frozen=True)
 class CheckLogs:
-    """Where the validate output and the plan's Markdown are written."""
+    """Where the validate output, the plan's Markdown and the data check's output go."""
 
     validate: Path
     plan: Path
+    data: Path | None = None
 
 
 def _outcome(ok: bool) -> str:
@@ -114,7 +115,12 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
     compiled = run_group(say, "mlproject plan (compile --check)", plan, project_dir, logs.plan)
     data_pull.pull(project_dir, say)
     data = run_group(
-        say, "mlproject validate --data", [*MLPROJECT, "validate", "--data", spec], project_dir
+        say,
+        "mlproject validate --data",
+        [*MLPROJECT, "validate", "--data", spec],
+        project_dir,
+        logs.data,
+        with_stderr=True,
     )
     repro = data and run_group(say, "dvc repro", ["dvc", "repro"], project_dir)
     stale = changed_by_repro(project_dir) if repro else []
@@ -124,4 +130,4 @@ def run_checks(project_dir: Path, spec: str, logs: CheckLogs, say: Say) -> Outco
             "or the train workflow cannot register this commit after the merge"
         )
         say(annotate("warning", message) + "\n")
-    return Outcomes("success", _outcome(compiled), _outcome(repro))
+    return Outcomes("success", _outcome(compiled), _outcome(repro), data=_outcome(data))

@@ -31,6 +31,7 @@ class Outcomes:
     validate: str
     compile: str
     repro: str
+    data: str = "success"  # validate --data, before repro (a failure: repro did not run)
 
 
 def marker(project: str) -> str:
@@ -126,6 +127,7 @@ def render(
     validate_log: Path | None,
     plan: Path | None,
     sensitive: bool,
+    data_log: Path | None = None,
 ) -> str:
     """The report as Markdown."""
     parts = [f"{marker(project)}\n## mlproject {project}"]
@@ -153,6 +155,15 @@ def render(
         )
     section("Generated files", generated)
     pipeline = f"`dvc repro`: **{outcomes.repro}**"
+    if outcomes.data == "failure":
+        pipeline = (
+            "`mlproject validate --data`: **failure**, so `dvc repro` did not run: the data "
+            "is missing or does not match the spec"
+        )
+        if sensitive:
+            pipeline += " (the diagnostics are in the job's log: the data is sensitive)."
+        else:
+            pipeline += f":\n\n{FENCE}\n{_read(data_log).rstrip()}\n{FENCE}"
     stale = changed_by_repro(project_dir) if outcomes.repro == "success" else []
     if stale:
         pipeline += (

@@ -502,6 +502,30 @@ def test_pr_check_reports_a_stale_compile_and_a_failed_data_check(
     ]
     assert (tmp_path / "mlproject-plan.md").read_text().strip()  # what compile would write
     assert "validate success, compile --check failure, repro failure" in done.stdout
+    # The comment says which check stopped the pipeline (it said only 'dvc repro: failure');
+    # churn's data is confidential: the diagnostics stay in the log.
+    assert "`mlproject validate --data`: **failure**, so `dvc repro` did not run" in done.stdout
+    assert "diagnostics are in the job's log" in done.stdout
+    assert "error[MLP260]" in (tmp_path / "mlproject-validate-data.txt").read_text()
+
+
+def test_pr_report_shows_the_data_checks_diagnostics_for_data_that_is_not_sensitive(
+    repo: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "data.txt"
+    log.write_text("mlproject.yaml:9:13: error[MLP260]: data file data/x.csv does not exist\n")
+    text = pr_report.render(
+        repo,
+        "churn",
+        base=git(repo, "rev-parse", "HEAD"),
+        outcomes=pr_report.Outcomes("success", "success", "failure", data="failure"),
+        validate_log=None,
+        plan=None,
+        sensitive=False,
+        data_log=log,
+    )
+    assert "so `dvc repro` did not run: the data is missing or does not match the spec:" in text
+    assert "error[MLP260]: data file data/x.csv does not exist" in text
 
 
 def test_an_oversized_pr_report_is_cut_for_the_comment_not_for_the_log(
