@@ -71,20 +71,35 @@ def test_parse_iso_reads_every_spelling_and_counts_the_rest(encoding: str) -> No
     assert unparsed == sum(1 for k, v in SPELLINGS.items() if k is not None and v is None)
 
 
-@pytest.mark.parametrize("extra", [[], ["2024-01-01T10"]])
-def test_parse_iso_fast_path_reads_what_the_pattern_reads(extra: list[str]) -> None:
-    """Naive times only (Arrow's cast reads them all at once): the same times; with a bare
-    hour, which Arrow reads and the pattern does not, that value is not a time."""
-    naive = [k for k, v in SPELLINGS.items() if k is not None and v is not None and k[-1] != "Z"]
-    naive = [k for k in naive if "+" not in k and k.count("-") == 2 and len(k) <= 26]
-    text = pa.array([*naive, None, *extra], pa.string())
-    if not extra:  # Arrow reads these at once: no regular expression needed
-        assert pc.cast(text, pa.timestamp("us")).null_count == 1
+NAIVE = [k for k, v in SPELLINGS.items() if k and v is not None and len(k) <= 26]
+NAIVE = [k for k in NAIVE if k[-1] != "Z" and "+" not in k and k.count("-") == 2]
+ZONED = [k for k, v in SPELLINGS.items() if k and v is not None and len(k) > 19]
+ZONED = [k for k in ZONED if (k[-1] == "Z" or "+" in k or k.count("-") == 3)]
+ZONED = [k for k in ZONED if "1234567" not in k]  # Arrow reads microseconds at most
+
+
+@pytest.mark.parametrize(
+    ("spellings", "others"),
+    [
+        (NAIVE, []),
+        (NAIVE, ["2024-01-01T10"]),  # a bare hour: Arrow reads it, the pattern does not
+        (ZONED, []),
+        (ZONED, ["2024-01-01T10Z", "2024-01-01T10:00+02:00"]),  # a zone needs seconds
+    ],
+)
+def test_parse_iso_reads_a_column_at_once_as_the_pattern_does(
+    spellings: list[str], others: list[str]
+) -> None:
+    """A column Arrow reads in one cast (all naive, or all with a zone): the same times
+    and refusals as value by value."""
+    assert len(spellings) >= 4
+    one_cast = pa.timestamp("us") if spellings is NAIVE else pa.timestamp("us", tz="UTC")
+    assert pc.cast(pa.array(spellings), one_cast).null_count == 0  # what the fast path does
+    text = pa.array([*spellings, None, *others], pa.string())
     times, unparsed = parse_iso(text)
-    assert len(naive) >= 6
-    want = [SPELLINGS[k] for k in naive] + [None] * (1 + len(extra))
+    want = [SPELLINGS[k] for k in spellings] + [None] * (1 + len(others))
     assert pc.cast(times, pa.int64()).to_pylist() == want
-    assert unparsed == len(extra)
+    assert unparsed == len(others)
 
 
 def test_duckdb_reads_the_same_times() -> None:
