@@ -4,7 +4,9 @@ windows: test_monitor_engines)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ SPELLINGS: dict[str | None, int | None] = {
     "2024-01-01 10:00:00+0200": 1_704_096_000_000_000,
     "2024-01-01T10:00:00+02": 1_704_096_000_000_000,
     "2024-01-01T10:00:00-05:30": 1_704_123_000_000_000,
+    "2024-01-01T10:00:00+14:00": 1_704_052_800_000_000,  # Kiribati
     "2024-01-01T10:00:00.123": 1_704_103_200_123_000,
     "2024-01-01T10:00:00.123456789": 1_704_103_200_123_456,  # truncated to microseconds
     "2024-01-01T10:00:00.1234567+02:00": 1_704_096_000_123_456,
@@ -47,6 +50,8 @@ SPELLINGS: dict[str | None, int | None] = {
     "2024-01-01T25:00:00": None,
     "2024-01-01T10:00:60": None,
     "2024-01-01T10:00Z": None,  # a zone needs seconds (Spark reads none without)
+    "2024-01-01T10:00:00+15:00": None,  # no such zone (Spark reads up to 18 h, Arrow 23)
+    "2024-01-01T10:00:00+01:60": None,
     "2024-1-1": None,  # DuckDB would read it
     " 2024-01-01": None,
     "2024-01-01T10:00:00 UTC": None,
@@ -113,6 +118,24 @@ def test_duckdb_reads_the_same_times() -> None:
     got = connection.execute(f"SELECT epoch_us({DUCKDB.time('t')}) FROM spellings").fetchall()
     assert [row[0] for row in got] == list(SPELLINGS.values())
     assert ISO_8601.count("\\") == 0  # the same literal in every dialect
+
+
+@pytest.mark.slow  # a JVM and Spark local mode
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+    reason="pyspark (the spark extra) and Java 17+ are needed for the spark engine",
+)
+def test_spark_reads_the_same_times() -> None:
+    """Spark's gated parse (the spark engine's) on every spelling: the same times."""
+    from mlruntime.steps.monitor.aggregates import SPARK
+    from mlruntime.steps.monitor.engines import SparkEngine
+
+    engine = SparkEngine()
+    rows = [(i, v) for i, v in enumerate(SPELLINGS)]
+    frame = engine.session.createDataFrame(rows, "i INT, t STRING")
+    frame.createOrReplaceTempView("mlproject_spellings")
+    query = f"SELECT i, unix_micros({SPARK.time('t')}) FROM mlproject_spellings ORDER BY i"
+    assert [row[1] for row in engine.rows(query)] == list(SPELLINGS.values())
 
 
 @pytest.fixture(scope="module")

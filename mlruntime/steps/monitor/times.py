@@ -4,7 +4,8 @@ CSV windows, and Parquet written from pandas with string dates, hold the times o
 a column declared ``type: datetime`` as text. Each engine reads a value as a time
 when it matches :data:`ISO_8601` (a date; or a date, ``T`` or a space, hours and
 minutes, optional seconds with a fraction, and after the seconds an optional
-``Z`` or ``±HH[:MM]`` zone) and names a real calendar time; a time without a zone
+``Z`` or ``±HH[:MM]`` zone of up to 14 hours, as real ones are: Spark refuses more
+than 18, Arrow more than 23) and names a real calendar time; a time without a zone
 is UTC. Any other text is missing, and counted, so that the monitor reports it
 instead of dropping it silently. The pattern gates the engines' own parsers
 (Arrow's cast, DuckDB's ``TRY_CAST(… AS TIMESTAMPTZ)``, Spark's ``try_cast``),
@@ -24,9 +25,10 @@ import pyarrow.compute as pc
 # (Spark), and a SQL string literal in both dialects.
 ISO_8601 = (
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?)?$"
+    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?)?$"
 )
-_ZONED = ":[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"  # on text matching ISO_8601
+# on text matching ISO_8601
+_ZONED = ":[0-9]{2}([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$"
 _SUB_MICROSECOND = ("([.][0-9]{6})[0-9]+", r"\1")
 TIME_TYPE = pa.timestamp("us", tz="UTC")
 BARE_HOUR = len("2024-01-01T10")
