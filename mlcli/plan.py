@@ -88,6 +88,7 @@ def plan(
     if fmt == "json":
         payload = json.loads(format_json(diagnostics))
         payload.update(to_json(found))
+        payload["editor_schemas"] = [{"path": p, "action": "stale"} for p in report.editor_schemas]
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:
         if diagnostics:
@@ -99,6 +100,9 @@ def plan(
                 click.echo(render_markdown(found), nl=False)
             else:
                 click.echo(render_text(found, color=use_color(sys.stdout)), nl=False)
+            for path in report.editor_schemas:  # not a generated output: no exit code
+                click.echo(f"stale: {path} (editor schema of another mlproject version: "
+                           "compile refreshes it)")  # fmt: skip
     ctx = click.get_current_context()
     if any(d.code in CONFLICT_CODES for d in diagnostics):
         ctx.exit(ExitCode.CONFLICT)

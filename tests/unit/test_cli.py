@@ -241,6 +241,11 @@ def test_compile_refreshes_the_editor_schema_after_an_upgrade(
     check = runner.invoke(cli, ["compile", "--check", spec])  # generated outputs are stale too
     assert "    stale  .mlproject/mlproject.v1.json  (editor schema of another" in check.output
     assert json.loads(schema.read_text(encoding="utf-8"))["title"] == "mlproject 0.0.1"
+    planned = json.loads(runner.invoke(cli, ["plan", "--format", "json", spec]).output)
+    assert planned["editor_schemas"] == [
+        {"path": ".mlproject/mlproject.v1.json", "action": "stale"}
+    ]
+    assert json.loads(schema.read_text(encoding="utf-8"))["title"] == "mlproject 0.0.1"
     done = runner.invoke(cli, ["compile", spec])
     assert done.exit_code == ExitCode.OK, done.output
     assert "  refresh  .mlproject/mlproject.v1.json  (editor schema of another" in done.output
