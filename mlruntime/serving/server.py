@@ -134,6 +134,8 @@ _TRACEBACK = "Traceback (most recent call last)"
 _CHAINED = ("During handling of", "The above exception")
 
 
+# The access-log line of a readiness request (uvicorn's format): wait_ready's polls.
+_READINESS_POLL = re.compile(r'"GET /v2/(health/ready|models/[^ "]+/ready) HTTP/1\.[01]" \d{3}')
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b")
 
 
@@ -150,6 +152,9 @@ class _OutputPump:
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=_TAIL))
     bind_failure: str | None = None
     stopping: bool = False  # set by MLServer.stop: shutdown noise is not echoed
+    # Until MLServer.wait_ready returns, the access-log lines of its own readiness polls
+    # (a "400 Bad Request" ten times a second while the model loads) are not echoed.
+    polling: bool = True
     _block: list[str] = field(default_factory=list)  # a traceback being read
     _ended: bool = False  # the block's exception line was read (a chained one may follow)
 
@@ -175,7 +180,9 @@ class _OutputPump:
         if not self._block:
             if _TRACEBACK in line:  # also behind a log prefix ("ERROR:    Traceback ...")
                 self._block.append(line)
-            elif not (self.stopping and "CancelledError" in line):
+            elif not (self.stopping and "CancelledError" in line) and not (
+                self.polling and _READINESS_POLL.search(line)
+            ):
                 self._emit(line)
             return
         if not line or line[0].isspace() or _chained(line):
@@ -270,6 +277,7 @@ class MLServer:
                 )
             if self._get("/v2/health/ready") == 200 and self._get(model_ready) == 200:
                 self.ready = True
+                self._output.polling = False
                 return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 raise ServingError(

@@ -55,3 +55,31 @@ def test_cancelled_tracebacks_are_dropped_only_while_stopping(stopping: bool) ->
     assert any(line.endswith("Shutdown of default inference pool complete") for line in echoed)
     if stopping:
         assert echoed.count("Traceback (most recent call last):") == 1  # the ValueError's
+
+
+POLLS = b"""INFO:     Uvicorn running on http://127.0.0.1:8080 (Press CTRL+C to quit)
+INFO:     127.0.0.1:35316 - "GET /v2/health/ready HTTP/1.1" 400 Bad Request
+INFO:     127.0.0.1:35328 - "GET /v2/health/ready HTTP/1.1" 400 Bad Request
+2026-12-07 11:01:22,696 [mlserver][fraud:v0.1.0] INFO - Loaded model 'fraud' successfully.
+INFO:     127.0.0.1:49788 - "GET /v2/health/ready HTTP/1.1" 200 OK
+INFO:     127.0.0.1:49804 - "GET /v2/models/fraud/versions/v0.1.0/ready HTTP/1.1" 200 OK
+INFO:     127.0.0.1:49810 - "POST /v2/models/fraud/infer HTTP/1.1" 200 OK
+"""
+
+
+@pytest.mark.parametrize("polling", [True, False])
+def test_readiness_polls_are_not_echoed_while_waiting_for_the_server(polling: bool) -> None:
+    """serve printed a '400 Bad Request' access-log line per poll (dozens, on a busy
+    machine) before the model was loaded: they read like errors and are our own polls."""
+    read, write = os.pipe()
+    echoed: list[str] = []
+    with os.fdopen(read, "rb") as stream:
+        pump = _OutputPump(stream, echoed.append)
+        pump.polling = polling
+        with os.fdopen(write, "wb") as sink:
+            sink.write(POLLS)
+        pump.thread.join(timeout=60)
+    shown = "\n".join(echoed)
+    assert ("/ready HTTP/1.1" in shown) is not polling
+    assert "Loaded model 'fraud' successfully." in shown and "POST /v2/models/fraud/infer" in shown
+    assert "400 Bad Request" in pump.text()  # kept for a failure report
