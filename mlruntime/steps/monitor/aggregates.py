@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlruntime.steps.monitor.summaries import DISPLAY_BINS, DISPLAY_RANGE
-from mlruntime.steps.monitor.times import ISO_8601
+from mlruntime.steps.monitor.times import ISO_8601, ZONED
 
 BINS = 16_384
 KS_TOLERANCE = 0.005  # |D(aggregates) - D(raw values)| seen on smooth and heavy-tailed data
@@ -56,6 +56,10 @@ class Dialect:
     quantiles: Callable[[str, Sequence[float]], str]  # -> an array of approximate quantiles
     epoch: Callable[[str], str]  # timestamp -> Unix seconds (double)
     time: Callable[[str], str]  # ISO 8601 text -> timestamp, NULL when it is not one
+    # The engine's own cast of text to a timestamp, several times cheaper than ``time`` (no
+    # pattern): used instead when a window's column holds nothing else (text_times_query).
+    plain_time: Callable[[str], str]
+    plain_reads_zones: bool  # False: plain_time drops a zone offset (DuckDB's TIMESTAMP)
     string: str  # the string type for CAST
     quote_char: str  # around identifiers
 
@@ -80,6 +84,8 @@ DUCKDB = Dialect(
     time=lambda t: (
         f"CASE WHEN regexp_full_match({t}, '{ISO_8601}') THEN TRY_CAST({t} AS TIMESTAMPTZ) END"
     ),
+    plain_time=lambda t: f"TRY_CAST({t} AS TIMESTAMP)",
+    plain_reads_zones=False,
     string="VARCHAR",
     quote_char='"',
 )
@@ -88,6 +94,8 @@ SPARK = Dialect(
     quantiles=lambda x, qs: f"percentile_approx({x}, array({_list(qs)}), 10000)",
     epoch=lambda t: f"CAST(unix_micros(try_cast({t} AS TIMESTAMP)) AS DOUBLE) / 1e6",
     time=lambda t: f"CASE WHEN {t} RLIKE '{ISO_8601}' THEN try_cast({t} AS TIMESTAMP) END",
+    plain_time=lambda t: f"try_cast({t} AS TIMESTAMP)",
+    plain_reads_zones=True,
     string="STRING",
     quote_char="`",
 )
@@ -216,24 +224,45 @@ def profile_query(
     return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
+TEXT_TIME_FIELDS = 4  # per column in text_times_query
+
+
 def text_times_query(relation: str, columns: Sequence[str], dialect: Dialect) -> str:
-    """Per text column: its values, and those that are not ISO 8601 times."""
+    """Per text column: its values, those that are not ISO 8601 times, those the engine's
+    plain cast reads, and those with a zone offset."""
+    zoned = f"'{ZONED}'"
     parts = []
     for name in columns:
         x = dialect.quote(name)
+        matches = (
+            f"regexp_matches({x}, {zoned})" if dialect.name == "duckdb" else f"{x} RLIKE {zoned}"
+        )
         parts += [
             f"COUNT({x})",
             f"SUM(CASE WHEN {x} IS NOT NULL AND {dialect.time(x)} IS NULL THEN 1 ELSE 0 END)",
+            f"COUNT({dialect.plain_time(x)})",
+            f"SUM(CASE WHEN {matches} THEN 1 ELSE 0 END)",
         ]
     return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
-def times_view(schema_names: Sequence[str], parsed: Collection[str], dialect: Dialect) -> str:
-    """The select list of a view with the ``parsed`` text columns read as times."""
+def time_expression(dialect: Dialect, column: str, counts: Sequence[int]) -> str:
+    """How a view reads one text column as times, from its :func:`text_times_query` counts:
+    the engine's plain cast when it reads exactly the values the pattern reads (it reads
+    all of those: equal counts, equal sets) and, on DuckDB, none has a zone; else the
+    pattern's."""
+    values, unparsed, plain, zoned = counts
+    x = dialect.quote(column)
+    if plain == values - unparsed and (dialect.plain_reads_zones or zoned == 0):
+        return dialect.plain_time(x)
+    return dialect.time(x)
+
+
+def times_view(schema_names: Sequence[str], parsed: dict[str, str], dialect: Dialect) -> str:
+    """The select list of a view with the ``parsed`` text columns read as times (each
+    with its :func:`time_expression`)."""
     q = dialect.quote
-    return ", ".join(
-        f"{dialect.time(q(n))} AS {q(n)}" if n in parsed else q(n) for n in schema_names
-    )
+    return ", ".join(f"{parsed[n]} AS {q(n)}" if n in parsed else q(n) for n in schema_names)
 
 
 def histogram_query(

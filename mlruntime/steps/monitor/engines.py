@@ -423,12 +423,14 @@ def _read_text_times(engine: Engine, window: AggregateWindow, texts: Sequence[st
     over the window's relation (text that is not a time: NULL, and counted); a column with
     text but no time at all stays text, for the schema check."""
     row = engine.rows(agg.text_times_query(window.relation, texts, engine.dialect))[0]
-    parsed = []
+    parsed: dict[str, str] = {}
+    width = agg.TEXT_TIME_FIELDS
     for i, name in enumerate(texts):
-        values, unparsed = int(row[2 * i] or 0), int(row[2 * i + 1] or 0)
+        counts = [int(v or 0) for v in row[width * i : width * (i + 1)]]
+        values, unparsed = counts[0], counts[1]
         window.unparsed_times[name] = unparsed
         if unparsed < values or values == 0:
-            parsed.append(name)
+            parsed[name] = agg.time_expression(engine.dialect, name, counts)
     if not parsed:
         return
     select = agg.times_view(window.schema.names, parsed, engine.dialect)

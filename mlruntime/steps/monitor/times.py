@@ -28,7 +28,7 @@ ISO_8601 = (
     "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?)?$"
 )
 # on text matching ISO_8601
-_ZONED = ":[0-9]{2}([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$"
+ZONED = ":[0-9]{2}([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$"
 _SUB_MICROSECOND = ("([.][0-9]{6})[0-9]+", r"\1")
 TIME_TYPE = pa.timestamp("us", tz="UTC")
 BARE_HOUR = len("2024-01-01T10")
@@ -42,7 +42,7 @@ def parse_iso(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array | pa.ChunkedA
     if fast is not None:
         return fast, 0
     iso = pc.match_substring_regex(text, ISO_8601)
-    zoned = pc.and_(iso, pc.match_substring_regex(text, _ZONED))
+    zoned = pc.and_(iso, pc.match_substring_regex(text, ZONED))
     text = pc.replace_substring_regex(text, *_SUB_MICROSECOND)
     nothing = pa.scalar(None, pa.string())
     naive = _cast(pc.if_else(pc.and_not(iso, zoned), text, nothing), pa.timestamp("us"))
@@ -63,7 +63,7 @@ def _read_at_once(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArra
     if len(values) == 0:
         return pc.cast(pc.cast(text, pa.int64()), TIME_TYPE)
     lengths = pc.binary_length(text)
-    if re.search(_ZONED, values[0].as_py()) is None:
+    if re.search(ZONED, values[0].as_py()) is None:
         if pc.any(pc.equal(lengths, BARE_HOUR)).as_py():
             return None
         target = pa.timestamp("us")
