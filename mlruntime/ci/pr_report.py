@@ -52,7 +52,10 @@ def _compared(what: str, args: list[str], cwd: Path) -> str:
     ok, out = _run(args, cwd)
     if not ok:
         return f"The {what} could not be compared:\n\n{FENCE}\n{out}\n{FENCE}"
-    return out or f"No {what} changed."
+    rows = [line for line in out.splitlines() if line.strip()]
+    if all(line.startswith("|") for line in rows) and len(rows) <= 2:
+        return f"No {what} changed."  # dvc's Markdown table with its header only
+    return out
 
 
 def _read(path: Path | None) -> str:

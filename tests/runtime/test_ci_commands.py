@@ -394,6 +394,8 @@ def test_pr_report_shows_the_gate_verdict_only_when_the_pipeline_ran(
         sensitive=True,
     )
     assert shown in text
+    # Nothing changed against the base: said in words, not as dvc's header-only table.
+    assert "No parameters changed." in text and "| Path   | Param" not in text
     # Read from the report, as a Markdown table: rendering re-ran the gate step, which
     # rewrote the report (here without champion metrics) and left the tree changed.
     assert (repo / layout.GATE_REPORT).read_bytes() == committed
