@@ -4,6 +4,6 @@ its file name and the SHA-256 of its bytes (``schemas/``). Do not edit."""
 SCHEMAS: dict[str, tuple[str, str]] = {
     "mlproject/v1": (
         "mlproject.v1.json",
-        "619ffd4d196a809957fc795cd65bf102da6495910f49ff640d0cb470acd2c53f",
+        "2937c7b24507f3c215e47b5ad2bb65a7559274f4ec180bd97c2e57ea3cb8c200",
     ),
 }

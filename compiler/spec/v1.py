@@ -770,8 +770,9 @@ class Retraining(Spec):
     cooldown: Duration = Field(
         default="1d",
         description=(
-            "No retrain within this long of the last registered version (whichever "
-            "workflow trained it) or retrain attempt, whatever fires. A duration."
+            "No retrain within this long of the last retrain: a retrain attempt, or a "
+            "registered version other than the model's first (whichever workflow trained "
+            "it), whatever fires. A duration."
         ),
     )
     max_retrains: MaxRetrains = Field(
