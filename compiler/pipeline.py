@@ -365,10 +365,13 @@ def _build_chunk(tasks: Sequence[tuple[Path, str]], target_names: Sequence[str])
 
 
 def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers)."""
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers); SIGTERM,
+    blocked while the parent forked this worker, is how the parent stops it: unblocked."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _build_all(
@@ -394,9 +397,11 @@ def _build_all(
     try:
         # Workers start on the first submit; with SIGINT blocked meanwhile they never
         # see Ctrl-C (the initializer covers start methods that do not fork), and the
-        # parent gets any Ctrl-C pressed in between when the mask is restored.
+        # parent gets any Ctrl-C pressed in between when the mask is restored. SIGTERM
+        # too (the console script reads it as Ctrl-C): raised in the middle of submit(),
+        # it could leave a started worker out of the pool's list, and so running.
         mask = getattr(signal, "pthread_sigmask", None)
-        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask else None
         try:
             futures = [pool.submit(_build_chunk, chunk, target_names) for chunk in chunks]
         finally:
