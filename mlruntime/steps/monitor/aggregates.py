@@ -121,7 +121,7 @@ class Grid:
         return _bucket(self.scaled(x), self.low, self.high, BINS)
 
     def display_sql(self, x: str) -> str:
-        """The report's bin, as :func:`~mlruntime.steps.monitor.summaries.display_bins`."""
+        """The report's bin, as :func:`~mlruntime.steps.monitor.summaries.display_ends`."""
         low, high = self.display
         return _bucket(x, low, high, DISPLAY_BINS)
 

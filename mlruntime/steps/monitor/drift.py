@@ -146,19 +146,18 @@ def ks_distance(pair: NumericPair) -> float:
 
 def ks(pair: NumericPair, threshold: float) -> tuple[float, float]:
     """(KS distance, p-value) for a verdict at ``threshold``: the distance at every point;
-    the p-value as :func:`stats.ks_2samp_for_verdict` gives it (exact only where it can
-    decide the verdict and is cheap, from the values the counts stand for)."""
+    the p-value by :func:`stats.pvalue_for_verdict` (exact only where it can decide the
+    verdict and is cheap, from the values the counts stand for)."""
     distance = ks_distance(pair)
-    n1, n2 = pair.reference_values, pair.current_values
-    p_value = stats.ks_asymptotic_pvalue(n1, n2, distance)
-    near = threshold / stats.EXACT_BAND <= p_value <= threshold * stats.EXACT_BAND
-    if max(n1, n2) <= stats.VERDICT_EXACT_MAX_N and near:
-        p_value = stats.exact_pvalue(
+
+    def values() -> tuple[stats.Floats, stats.Floats]:
+        return (
             np.repeat(pair.points, np.diff(pair.reference, prepend=0)),
             np.repeat(pair.points, np.diff(pair.current, prepend=0)),
-            distance,
         )
-    return distance, p_value
+
+    n1, n2 = pair.reference_values, pair.current_values
+    return distance, stats.pvalue_for_verdict(n1, n2, distance, threshold, values)
 
 
 def wasserstein(pair: NumericPair) -> float:

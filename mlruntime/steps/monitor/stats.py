@@ -161,12 +161,23 @@ def ks_2samp_for_verdict(
     2,000 and 10,000 values Smirnov's asymptotic distribution, which SciPy itself uses
     above 10,000, is within a few percent of the exact p-value."""
     d = ks_statistic(reference, current)
-    n1, n2 = len(reference), len(current)
+    return d, pvalue_for_verdict(
+        len(reference), len(current), d, threshold, lambda: (reference, current)
+    )
+
+
+def pvalue_for_verdict(
+    n1: int, n2: int, d: float, threshold: float, values: Callable[[], tuple[Floats, Floats]]
+) -> float:
+    """The p-value of the KS distance ``d`` for a verdict at ``threshold`` (the policy of
+    :func:`ks_2samp_for_verdict`): asymptotic, or exact where that can decide the verdict
+    and is cheap; ``values`` gives both windows' sorted values, asked for only then."""
     p_value = ks_asymptotic_pvalue(n1, n2, d)
     near = threshold / EXACT_BAND <= p_value <= threshold * EXACT_BAND
     if max(n1, n2) <= VERDICT_EXACT_MAX_N and near:
+        reference, current = values()
         p_value = exact_pvalue(reference, current, d)
-    return d, p_value
+    return p_value
 
 
 def exact_pvalue(reference: Floats, current: Floats, d: float) -> float:

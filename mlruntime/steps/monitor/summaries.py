@@ -42,7 +42,7 @@ class NumericPair:
     current_rows: int
     reference_sd: float  # population standard deviation of the reference's finite values
     display: tuple[float, float]  # the report's histogram range (:func:`display_range`)
-    reference_display: Counts  # DISPLAY_BINS counts of finite values (:func:`display_bins`)
+    reference_display: Counts  # DISPLAY_BINS counts of finite values (:func:`display_counts`)
     current_display: Counts
     exact: bool  # the points are the values themselves
 
@@ -100,21 +100,18 @@ def display_scale(display: tuple[float, float]) -> float:
     return DISPLAY_BINS / (high - low)
 
 
-def display_bins(points: Floats, cumulative: Counts, display: tuple[float, float]) -> Counts:
-    """Counts per report bin, equal-width over ``display``; the tails go to the end bins
-    (the SQL engines compute the same ``FLOOR``/``LEAST``/``GREATEST`` in the query)."""
-    return display_counts(display_ends(points, display), cumulative)
-
-
 def display_ends(points: Floats, display: tuple[float, float]) -> NDArray[np.intp]:
-    """How many points fall in the report's bins up to each bin: one pass over the points,
-    shared by both windows (:func:`display_counts`)."""
+    """How many points fall in the report's bins up to each bin, the bins equal-width over
+    ``display`` and the tails in the end bins (the SQL engines compute the same
+    ``FLOOR``/``LEAST``/``GREATEST`` in the query): one pass over the points, shared by
+    both windows (:func:`display_counts`)."""
     position = np.clip((points - display[0]) * display_scale(display), 0, DISPLAY_BINS - 1)
     index = position.astype(np.int64)  # ascending, as the points
     return np.searchsorted(index, np.arange(DISPLAY_BINS), side="right")  # after each bin
 
 
 def display_counts(last: NDArray[np.intp], cumulative: Counts) -> Counts:
+    """Counts per report bin of the values ``cumulative`` counts at the points."""
     ends = np.where(last > 0, cumulative[np.maximum(last - 1, 0)], 0)
     return np.diff(ends, prepend=0).astype(np.int64)
 

@@ -206,11 +206,14 @@ def filled(array: pa.Array, missing: float) -> NDArray[Any]:
     which costs more than a small window's whole run): the values buffer is read
     as it is here, zero-copy, and the validity bitmap unpacked where there are nulls.
     """
-    kind = "f" if pa.types.is_floating(array.type) else "i"
-    if not pa.types.is_signed_integer(array.type) and kind == "i":
-        kind = "u" if pa.types.is_unsigned_integer(array.type) else ""
-    if not kind or array.type.bit_width % 8:
-        raise TypeError(f"not an array of numbers: {array.type}")  # a programming error
+    if pa.types.is_floating(array.type):
+        kind = "f"
+    elif pa.types.is_signed_integer(array.type):
+        kind = "i"
+    elif pa.types.is_unsigned_integer(array.type):
+        kind = "u"
+    else:  # booleans (bits) and the rest: a programming error
+        raise TypeError(f"not an array of numbers: {array.type}")
     start, size = array.offset, len(array)
     buffers = array.buffers()
     if size == 0 or buffers[1] is None:
