@@ -51,7 +51,7 @@ def summary(markdown: str) -> None:
 
 def annotate(level: str, message: str) -> str:
     """A workflow command (``::warning title=mlproject::...``), one line, for stdout."""
-    return f"::{level} title=mlproject::{' '.join(message.split())}"
+    return _command(level, {"title": "mlproject"}, message)
 
 
 def _escape_property(value: str) -> str:
@@ -67,10 +67,12 @@ def _escape_property(value: str) -> str:
 def annotate_at(level: str, message: str, *, file: str, line: int, col: int, title: str) -> str:
     """A workflow command that GitHub shows at ``file:line:col`` of the pull request's diff
     (``file`` relative to the repository root)."""
-    where = ",".join(
-        f"{key}={_escape_property(str(value))}"
-        for key, value in (("file", file), ("line", line), ("col", col), ("title", title))
-    )
+    return _command(level, {"file": file, "line": line, "col": col, "title": title}, message)
+
+
+def _command(level: str, properties: dict[str, object], message: str) -> str:
+    """``::level key=value,...::message`` on one line, escaped as GitHub reads it back."""
+    where = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
     text = " ".join(message.split()).replace("%", "%25")
     return f"::{level} {where}::{text}"
 

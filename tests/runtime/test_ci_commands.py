@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from compiler.pipeline import compile_specs
 from mlcli.app import cli
 from mlcontract import pipeline_layout as layout
-from mlruntime.ci import deploy, monitoring, pr_report, release, retrain
+from mlruntime.ci import actions, deploy, monitoring, pr_report, release, retrain
 from mlruntime.ci.actions import CiError
 from mlruntime.ci.slo_gate import _judge, markdown
 from mlruntime.lineage.registry import promote, register
@@ -617,3 +617,14 @@ def test_resolve_a_version_or_what_an_environment_holds(
     assert deploy.resolve(repo, None, environment="production")[0] == f"{MODEL}@v0.1.0"
     assert deploy.resolve(repo, f"{MODEL}@v0.1.0")[2] == first.commit
     assert f"commit={first.commit}" in outputs.read_text()
+
+
+def test_annotations_escape_what_github_would_read_back() -> None:
+    """Both workflow-command writers escape the message alike: '%' as %25 (GitHub decodes
+    %XX), newlines folded; properties escape ':' and ','."""
+    plain = actions.annotate("warning", "loss rose 5%\nsee %0A")
+    assert plain == "::warning title=mlproject::loss rose 5%25 see %250A"
+    placed = actions.annotate_at(
+        "error", "5%\nbad", file="ml/a,b.yaml", line=3, col=1, title="mlproject: MLP101"
+    )
+    assert placed == "::error file=ml/a%2Cb.yaml,line=3,col=1,title=mlproject%3A MLP101::5%25 bad"
