@@ -61,7 +61,7 @@ monitoring:
     metric: {metric}
     {bound}: {value}  # the release bound above; REVIEW: what production must keep
     label_delay: 7d   # REVIEW: how long after a prediction its true label is known
-
+{data_quality}
 # Sections you can add next: training, evaluation, experiments, retraining, registry.
 # Each has defaults; see docs/spec.md.
 # Before the generated GitHub workflows run, name a DVC remote their runners can reach
@@ -97,6 +97,7 @@ def render_starter(
     source_body: str | None = None,
     training: str = "",
     primary: tuple[str, str, float, str] | None = None,
+    data_quality: str = "",
 ) -> str:
     metric, bound, value = PRIMARY[task]
     note = "  # > 0: better than always predicting the mean" if task == "regression" else ""
@@ -127,4 +128,5 @@ def render_starter(
         training=training,
         mode=mode,
         batch=batch,
+        data_quality=data_quality,
     )

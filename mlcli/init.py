@@ -181,4 +181,5 @@ def _from_data(
         ),
         "training": starter_data.training_body(found),
         "primary": starter_data.primary_metric(found),
+        "data_quality": starter_data.data_quality_body(found),
     }

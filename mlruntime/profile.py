@@ -14,6 +14,9 @@ Rules, in order of precedence:
 - other text with at most :data:`MAX_CATEGORIES` distinct values, each seen
   at least twice on average, is ``category`` (its values listed); else ``string``;
 - text unique on every row is an identifier: declared, but kept out of the features;
+  so is other text whose values are mostly distinct (fewer than two rows per value on
+  average, more than :data:`MAX_CATEGORIES` values): free text such as comments or
+  addresses, or an id that repeats, which a model would only learn row by row;
   so is a whole-number column unique on every row whose name says it is one
   (``id``, ``txn_id``, ``orderId``, ``uuid``, ``key``) or that counts the rows
   (consecutive values): as a feature it would drift with every new row;
@@ -27,6 +30,7 @@ Rules, in order of precedence:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
@@ -66,6 +70,13 @@ class ColumnProfile:
     identifier: bool = False  # unique text, or a counting / id-named integer: not a feature
     pii: bool = False
     distinct: int = 0
+    free_text: bool = False  # text with mostly distinct values: not a feature
+    missing: float = 0.0  # share of rows with no value
+
+    @property
+    def feature(self) -> bool:
+        """Whether the column is a feature by default (neither an id, free text nor PII)."""
+        return not (self.identifier or self.free_text or self.pii)
 
 
 @dataclass
@@ -143,6 +154,12 @@ def _integer_identifier(name: str, numbers: Any, rows: int) -> bool:
 
 
 def _column(name: str, values: Any, rows: int) -> ColumnProfile:
+    column = _typed(name, values, rows)
+    missing = float(values.isna().mean()) if rows else 0.0
+    return dataclasses.replace(column, missing=missing) if missing else column
+
+
+def _typed(name: str, values: Any, rows: int) -> ColumnProfile:
     import pandas as pd
 
     nullable = bool(values.isna().any())
@@ -172,7 +189,8 @@ def _column(name: str, values: Any, rows: int) -> ColumnProfile:
         return ColumnProfile(
             name, "category", nullable, categories=categories, pii=pii, distinct=distinct
         )
-    return ColumnProfile(name, "string", nullable, pii=pii, distinct=distinct)
+    free_text = distinct > MAX_CATEGORIES and distinct * 2 > len(text)
+    return ColumnProfile(name, "string", nullable, pii=pii, distinct=distinct, free_text=free_text)
 
 
 def _identifier(name: str) -> str:
@@ -212,11 +230,7 @@ def _guess_timestamp(columns: list[ColumnProfile]) -> str | None:
 
 
 def _guess_target(columns: list[ColumnProfile], timestamp: str | None) -> str | None:
-    usable = [
-        c
-        for c in columns
-        if not c.identifier and not c.pii and c.type != "datetime" and c.name != timestamp
-    ]
+    usable = [c for c in columns if c.feature and c.type != "datetime" and c.name != timestamp]
     for wanted in TARGET_NAMES:
         for column in usable:
             if column.name.lower() == wanted:

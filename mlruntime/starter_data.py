@@ -52,6 +52,12 @@ def _column(c: ColumnProfile) -> str:
         notes.append(f"observed {_number(c, c.min)} to {_number(c, c.max)}")
     if c.identifier and not c.pii:
         notes.append("unique on every row: an identifier, not a feature")
+    if c.free_text and not c.pii:
+        notes.append(
+            f"{c.distinct} distinct values, most on one row: free text or an id, not a feature"
+        )
+    if c.missing > DEFAULT_MAX_MISSING and not c.pii:
+        notes.append(f"{c.missing:.1%} missing")
     note = f"  # {'; '.join(notes)}" if notes else ""
     return f"{INDENT}  - {{{', '.join(parts)}}}{note}"
 
@@ -114,18 +120,46 @@ def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bo
 
 
 def training_body(profile: DataProfile) -> str:
-    """``training.features`` when identifier columns must be kept out; else nothing."""
-    identifiers = [c.name for c in profile.columns if c.identifier and not c.pii]
-    if not identifiers:
+    """``training.features`` when identifier or free-text columns must be kept out; else
+    nothing (the default features: every column but the target and timestamp)."""
+    kept_out = [c.name for c in profile.columns if (c.identifier or c.free_text) and not c.pii]
+    if not kept_out:
         return ""
-    excluded = {profile.target, profile.timestamp, *identifiers}
+    excluded = {profile.target, profile.timestamp, *kept_out}
     excluded |= {c.name for c in profile.columns if c.pii}
     features = [c.name for c in profile.columns if c.name not in excluded]
+    what = ", ".join(
+        f"{c.name}: free text" if c.free_text else c.name
+        for c in profile.columns
+        if c.name in kept_out
+    )
     return (
         "training:\n"
-        f"  # every column but the target, the timestamp, PII and identifiers "
-        f"({', '.join(identifiers)})\n"
+        f"  # every column but the target, the timestamp, PII and identifiers ({what})\n"
         f"  features: [{', '.join(features)}]\n\n"
+    )
+
+
+DEFAULT_MAX_MISSING = 0.05
+"""``monitoring.data_quality.max_missing_fraction``'s default (the spec model's)."""
+
+
+def data_quality_body(profile: DataProfile) -> str:
+    """``monitoring.data_quality.max_missing_fraction`` when a monitored column of the data
+    is missing more often than the default allows, else nothing. Without it the monitor
+    would breach on the training data itself. The limit is half as much again as the
+    worst column's share (a window is a smaller sample than the whole file), rounded up
+    to a multiple of 5 %; the per-feature drift test still sees a change of missing rate."""
+    monitored = [c for c in profile.columns if not c.pii and c.missing > DEFAULT_MAX_MISSING]
+    if not monitored:
+        return ""
+    worst = max(monitored, key=lambda c: c.missing)
+    limit = min(1.0, math.ceil(worst.missing * 1.5 * 20 - 1e-9) / 20)
+    return (
+        "  data_quality:\n"
+        f"    # REVIEW: {worst.name} is {worst.missing:.1%} missing in the data; the default "
+        f"limit ({DEFAULT_MAX_MISSING:.0%}) would breach on the training data itself\n"
+        f"    max_missing_fraction: {limit:g}\n"
     )
 
 

@@ -336,3 +336,55 @@ def test_a_unique_integer_measure_stays_a_feature(tmp_path: Path) -> None:
     frame["paid"] = np.arange(len(frame)) * 3 + 5  # unique, not consecutive, not id-named
     found = profile(_write(tmp_path, frame, "d.csv"))
     assert not found.column("paid").identifier
+
+
+def test_free_text_is_declared_but_not_a_feature(tmp_path: Path) -> None:
+    """A text column whose values are mostly distinct (comments, addresses) is no
+    category a model can learn from: it stays declared, out of the features, and the
+    target guess skips it."""
+    rng = np.random.default_rng(3)
+    rows = 200
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=rows),
+            "shop": rng.choice([f"s{i}" for i in range(40)], rows),  # 40 values, ~5 rows each
+            "comment": [f"call {rng.integers(1000, 9999)} on arrival" for _ in range(rows)],
+            "y": rng.normal(size=rows),
+        }
+    )
+    frame.loc[:5, "comment"] = frame.loc[6:11, "comment"].to_numpy()  # repeats: not an id
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "d.csv", index=False)
+    _init(tmp_path, "--from-data", str(tmp_path / "data" / "d.csv"))
+    _validate(tmp_path)
+    spec = yaml.safe_load((tmp_path / "mlproject.yaml").read_text())
+    assert spec["training"]["features"] == ["x", "shop"]
+    columns = {c["name"]: c for c in _source(tmp_path)["columns"]}
+    assert columns["comment"]["type"] == "string"
+    assert "free text or an id, not a feature" in (tmp_path / "mlproject.yaml").read_text()
+    assert profile(tmp_path / "data" / "d.csv").target == "y"
+
+
+def test_a_column_often_missing_raises_the_monitors_missing_limit(tmp_path: Path) -> None:
+    """The monitor's default max_missing_fraction (5 %) would breach on the training data
+    itself when a column is missing more often: the starter raises it, with a REVIEW."""
+    frame = _frame(rows=200)
+    frame.loc[frame.index % 5 == 0, "plan"] = None  # 20 % missing
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "customers.csv", index=False)
+    _init(tmp_path, "--from-data", str(tmp_path / "data" / "customers.csv"))
+    _validate(tmp_path)
+    text = (tmp_path / "mlproject.yaml").read_text()
+    limit = yaml.safe_load(text)["monitoring"]["data_quality"]["max_missing_fraction"]
+    assert limit == 0.3  # 20 % x 1.5, a multiple of 5 %
+    assert "REVIEW: plan is 20.0% missing in the data" in text
+
+
+def test_no_missing_limit_when_the_default_holds(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    _frame().fillna({"income": 0.0}).to_csv(tmp_path / "data" / "customers.csv", index=False)
+    _init(tmp_path, "--from-data", str(tmp_path / "data" / "customers.csv"))
+    assert (
+        "data_quality"
+        not in yaml.safe_load((tmp_path / "mlproject.yaml").read_text())["monitoring"]
+    )
