@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mlcontract import monitoring_contract as contract
 from tests.runtime.test_monitor_support import (
     FEATURES,
     NOW_AFTER_REFERENCE,
+    SPEC,
     baskets,
     copy_project,
     make_project,
@@ -398,3 +400,43 @@ def test_last_window_keeps_only_the_newest_window(project: Path) -> None:
     assert verdicts(payload) == dict.fromkeys(FEATURES, False) | {"channel": True}
     assert payload["current"]["rows"] == 1000  # type: ignore[index]
     assert any("1000 of 4000 rows" in n for n in payload["notes"])  # type: ignore[attr-defined]
+
+
+def test_a_label_class_the_model_never_saw_is_reported(tmp_path: Path) -> None:
+    """With --labels, a class in the labels that the declared categories (or, undeclared,
+    the training labels) lack is a class the model cannot predict: the window says so,
+    per data_quality.new_categories, instead of only scoring it as errors."""
+    edits = {
+        "task: binary_classification": "task: multiclass_classification",
+        "{name: roc_auc, minimum: 0.6, primary: true}": (
+            "{name: balanced_accuracy, minimum: 0.3, primary: true}"
+        ),
+        "{name: converted, type: integer, min: 0, max: 1}": (
+            "{name: converted, type: category, categories: [no, yes]}"
+        ),
+        "metric: roc_auc\n    minimum: 0.6": "metric: balanced_accuracy\n    minimum: 0.3",
+    }
+    spec = SPEC
+    for old, new in edits.items():
+        assert old in spec
+        spec = spec.replace(old, new)
+    reference = baskets(2000, seed=1)
+    reference["converted"] = reference["converted"].map({0: "no", 1: "yes"})
+    project = make_project(tmp_path / "shop", spec=spec, reference=reference)
+    labelled = current()
+    labelled["converted"] = labelled["converted"].map({0: "no", 1: "yes"})
+    labelled["prediction"] = labelled["converted"]
+    labelled.loc[labelled.index[:30], "converted"] = "disputed"
+    code, payload, output = monitor(
+        project, "--current", str(window(project, "c.csv", labelled)), "--labels"
+    )
+    assert code == contract.EXIT_HEALTHY, output
+    assert "column 'converted': 1 label class the model was never trained on" in output
+    assert payload["performance"]["labelled_rows"] == 1000  # type: ignore[index]
+    # a window in which a predicted class never occurred (a small window, a rare class) is
+    # scored without scikit-learn's warning about it on stderr
+    labelled["converted"] = "no"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        monitor(project, "--current", str(window(project, "c.csv", labelled)), "--labels")
+    assert [str(w.message) for w in seen if "y_pred" in str(w.message)] == []

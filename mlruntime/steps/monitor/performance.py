@@ -10,6 +10,7 @@ they get labels. The metric names map onto scikit-learn through
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,7 +61,11 @@ def check_performance(
             f"{config.metric} needs scores but the prediction column '{predictions}' holds "
             "labels: log the positive-class score, or monitor a label metric"
         )
-    value = scoring.compute((config.metric,), y, "logged predictions")[config.metric]
+    with warnings.catch_warnings():
+        # A window lacks a class the model predicts whenever that class is rare or the
+        # window small: scikit-learn warns about it on stderr, which is no finding.
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        value = scoring.compute((config.metric,), y, "logged predictions")[config.metric]
     result.performance |= {
         "value": value,
         "minimum": config.minimum,

@@ -12,7 +12,8 @@
   ``max_range_violations`` → breach.
 - **new categories**: values of a categorical column outside its declared
   ``categories`` (or, undeclared, outside the reference's): per
-  ``new_categories``, a breach, a warning, or nothing.
+  ``new_categories``, a breach, a warning, or nothing. With ``--labels`` a
+  classifier's target too: a label class the model was never trained on.
 - **freshness**: no row newer than the source's ``freshness`` before ``--now``
   (by the timestamp column) → freshness breach.
 - **volume**: an empty window is an error; fewer than ``min_rows`` rows, or fewer
@@ -160,6 +161,31 @@ def check_columns(
                 else tuple(new[:MAX_EXAMPLES]),
             )
         )
+
+
+def check_labels(
+    target: ir.Column | None,
+    name: str,
+    reference: AnyWindow,
+    current: AnyWindow,
+    policy: str,
+    result: MonitorResult,
+) -> None:
+    """Label classes of the current window that the declared categories (or, undeclared,
+    the reference's labels) lack: classes the model was never trained on and cannot
+    predict. Reported per ``new_categories``; missing labels are normal (they arrive late)."""
+    if not current.has(name) or policy == "ignore":
+        return
+    new = _new_categories(name, target, reference, current)
+    if not new:
+        return
+    count = f"{len(new)} label class{'' if len(new) == 1 else 'es'}"
+    shown = "" if result.sensitive else f" ({', '.join(new[:MAX_EXAMPLES])})"
+    message = f"column '{name}': {count} the model was never trained on{shown}"
+    if policy == "error":
+        result.breach("data_quality", message)
+    else:
+        result.warn("data_quality", message)
 
 
 def _range_violations(window: AnyWindow, column: ir.Column) -> float | None:

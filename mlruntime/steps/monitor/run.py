@@ -230,6 +230,10 @@ def _evaluate(ctx: StepContext, options: MonitorOptions, result: MonitorResult) 
         checked.setdefault(options.predictions_col, False)
     dq = project.monitoring.data_quality
     quality.check_columns(dq, declared, sorted(checked.items()), reference, current, result)
+    if options.labels and target and project.task != "regression" and target not in unusable:
+        quality.check_labels(
+            declared.get(target), target, reference, current, dq.new_categories, result
+        )
     timestamp_ok = source.timestamp is not None and source.timestamp not in unusable
     quality.check_freshness(source, current, result, usable=timestamp_ok)
     enough = quality.check_volume(
