@@ -745,6 +745,9 @@ class StatCache:
     The cache is machine-local, so it lives in the git directory, never in the tree or
     the committed manifest: it exists only when the output root is a git work tree on
     the same file system. Unreadable, foreign or missing means empty: every file is hashed.
+
+    It also records which specs' files were last built here by which generator
+    (:mod:`compiler.generator_digest`): the no-op cache trusts a manifest only then.
     """
 
     VERSION = 1
@@ -755,6 +758,8 @@ class StatCache:
         self._written_ns = 0  # the cache file's mtime: entries changed at or after it are racy
         self._loaded: set[str] = set()
         self._dirty = False
+        self._generator = ""  # the generator digest the specs in _built were built by
+        self._built: set[str] = set()
 
     @classmethod
     def open(cls, root: Path | str) -> StatCache:
@@ -784,7 +789,26 @@ class StatCache:
         cache._entries = files
         cache._loaded = set(files)
         cache._written_ns = written
+        built = raw.get("built")
+        if isinstance(built, dict):
+            generator, specs = built.get("generator"), built.get("specs")
+            if isinstance(generator, str) and isinstance(specs, list):
+                cache._generator = generator
+                cache._built = {spec for spec in specs if isinstance(spec, str)}
         return cache
+
+    def built_by(self, spec: str, generator: str) -> bool:
+        """Whether the files of ``spec`` were last built here by the code digested ``generator``."""
+        return bool(generator) and generator == self._generator and spec in self._built
+
+    def record_build(self, spec: str, generator: str) -> None:
+        """The files of ``spec`` were just built (or found identical) by ``generator``."""
+        if self.path is None or self.built_by(spec, generator):
+            return
+        if generator != self._generator:
+            self._generator, self._built = generator, set()
+        self._built.add(spec)
+        self._dirty = True
 
     def fresh(self, rel: str, st: os.stat_result, sha256: str) -> bool:
         """Whether ``rel``, stat'ed as ``st``, still holds the bytes hashing to ``sha256``."""
@@ -818,7 +842,8 @@ class StatCache:
             for rel, entry in self._entries.items()
             if rel not in self._loaded or _ctime_of(entry) < self._written_ns
         }
-        data = _json({"files": entries, "version": self.VERSION}).encode()
+        built = {"generator": self._generator, "specs": sorted(self._built)}
+        data = _json({"built": built, "files": entries, "version": self.VERSION}).encode()
         directory = os.path.dirname(self.path)
         temp = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:

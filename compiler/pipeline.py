@@ -457,8 +457,10 @@ def build_outputs(
     """Validate, check, lower and render each spec; diagnostics go into ``report``.
 
     With ``use_cache``, a spec whose bytes, mlproject version and targets match
-    its manifest, and whose generated files are untouched, is not even parsed
-    (``stats`` spares reading files whose stat did not change). The other specs
+    its manifest, whose generated files are untouched, and whose files ``stats`` says
+    were last built here by the same generator code (:mod:`compiler.generator_digest`),
+    is not even parsed (``stats`` also spares reading files whose stat did not change).
+    Without a stat cache (outside a git work tree) every spec is built. The other specs
     are built over ``jobs`` processes when there are enough of them; the result,
     and the report, are the same as with ``jobs=1``: everything is merged in input
     order, and the project names are checked (MLP251) here, in that order.
@@ -471,11 +473,14 @@ def build_outputs(
     report.spec_count += len(specs)
     shown = [_relative(spec_path, root) for spec_path in specs]
     cached: list[tuple[str, list[FilePlan]] | None] = [None] * len(specs)
-    if use_cache:
+    if use_cache and stats is not None and stats.path is not None:
+        from compiler.generator_digest import generator_digest
+
+        generator = generator_digest()
         tree = OutputTree(root)
         for index, spec_path in enumerate(specs):
             where = shown[index]
-            if where is None:
+            if where is None or not stats.built_by(where, generator):
                 continue
             try:
                 digest = hashlib.sha256(read_spec(spec_path)).hexdigest()
@@ -606,6 +611,11 @@ def compile_specs(
     else:
         _experiment_notices(root, report.plans, report)
         _editor_schemas(root, outputs, report, write=mode == "write")
+        if mode == "write" and not partial and stats.path is not None:
+            from compiler.generator_digest import generator_digest
+
+            for output in outputs:  # every file of these specs is now this code's output
+                stats.record_build(output.spec_path, generator_digest())
     if mode == "write":  # --check and plan write nothing, not even the cache
         stats.save()
     report.plans = sorted(report.plans + report.unchanged, key=lambda p: (p.spec_path, p.path))

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -288,18 +289,86 @@ def test_a_noop_reads_no_generated_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert seen == []
 
 
-def test_without_a_cache_every_file_is_hashed(
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The specs validated and rendered from now on (in this process: fewer than -j's minimum)."""
+    seen: list[str] = []
+    real = compiler.pipeline._build_one
+
+    def build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> object:
+        seen.append(shown)
+        return real(spec_path, shown, target_names)
+
+    monkeypatch.setattr(compiler.pipeline, "_build_one", build_one)
+    return seen
+
+
+def test_without_a_cache_every_spec_is_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = monorepo(tmp_path, 2)
     run(root)
     cache_file(root).write_text("{not json")  # unreadable: ignored, as if missing
-    seen = hashed(monkeypatch)
+    seen = built(monkeypatch)
     code, output = run(root)
     assert code == ExitCode.OK and "0 changed" in output
-    manifests = root.glob("projects/*/.mlproject/manifest.json")
-    assert len(seen) == sum(len(json.loads(m.read_text())["files"]) for m in manifests)
+    assert seen == ["projects/p0000/mlproject.yaml", "projects/p0001/mlproject.yaml"]
     assert json.loads(cache_file(root).read_text())["version"] == 1  # rewritten
+    seen.clear()
+    settle(root)
+    assert run(root) == (code, output)
+    assert seen == []  # recorded as built by this code: the no-op path again
+
+
+def test_a_spec_built_by_other_code_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = monorepo(tmp_path, 2)
+    run(root)
+    settle(root)
+    import compiler.generator_digest
+
+    monkeypatch.setattr(compiler.generator_digest, "generator_digest", lambda: "e" * 64)
+    seen = built(monkeypatch)
+    assert run(root, "--target", "dvc")[0] == ExitCode.OK
+    assert len(seen) == 2
+    seen.clear()
+    assert run(root)[0] == ExitCode.OK  # --target rebuilt only the dvc files: not recorded
+    assert len(seen) == 2
+    seen.clear()
+    settle(root)
+    assert run(root)[0] == ExitCode.OK
+    assert seen == []
+
+
+def test_a_generator_edit_without_a_version_change_is_compiled(tmp_path: Path) -> None:
+    """An editable install: the code changes, compiler.__version__ does not."""
+    code = tmp_path / "code"
+    for package in ("compiler", "targets", "mlcontract"):
+        shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("*.pyc"))
+    root = monorepo(tmp_path / "repo", 1)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(ROOT)])}
+
+    def compile_() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "mlcli", "compile", "-j", "1", str(root)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == ExitCode.OK, done.stdout + done.stderr
+        return done.stdout
+
+    compile_()
+    emit = code / "compiler" / "emit.py"
+    text = emit.read_text(encoding="utf-8")
+    assert "Do not edit: change" in text
+    emit.write_text(text.replace("Do not edit: change", "Do not edit by hand: change"))
+    assert "0 changed" not in compile_()
+    card = (root / "projects/p0000/MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "Do not edit by hand: change" in card
+    assert "0 changed" in compile_()
 
 
 def ctimes(root: Path) -> list[int]:
