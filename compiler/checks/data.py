@@ -1,4 +1,5 @@
-"""Check stage: data sources and their declared schemas (MLP215, MLP216, MLP222, MLP223, MLP225).
+"""Check stage: data sources and their declared schemas (MLP215, MLP216, MLP222, MLP223, MLP225,
+MLP233).
 
 Column references resolve against the schema a source declares (a source
 without ``columns`` is not checked: its schema is only known at run time);
@@ -128,6 +129,26 @@ def _column_constraints(ctx: CheckContext) -> Iterator[Diagnostic]:
                     )
 
 
+def _datetime_feature(ctx: CheckContext) -> Iterator[Diagnostic]:
+    if any(stage.name == "train" for stage in ctx.spec.training.stages):
+        return  # a custom train stage prepares its own features
+    training = ctx.training_source()
+    if training is None:
+        return
+    _, source = training
+    types = {c.name: c.type for c in source.columns}
+    for i, name in enumerate(ctx.spec.training.features or []):
+        if types.get(name) == "datetime":
+            yield ctx.error(
+                "MLP233",
+                ("training", "features", i),
+                f"feature '{name}' is a datetime column, which the built-in train step "
+                "cannot use (it encodes numbers and categories only)",
+                "derive numbers from it in the data (hour, day of week, age in days) and list "
+                "those, or train in a custom stage (training.stages: a stage named train)",
+            )
+
+
 RULES = [
     Rule(
         "MLP215",
@@ -193,5 +214,22 @@ RULES = [
         spec(source=IRIS_COLUMNS.replace("type: float, min: 0}", "type: string, min: 0}", 1)),
         spec(source=IRIS_COLUMNS),
         _column_constraints,
+    ),
+    Rule(
+        "MLP233",
+        "datetime-feature",
+        "datetime column as a feature of the built-in train step",
+        "The built-in `train` step encodes numeric and categorical columns; a `type: datetime` "
+        "column in `training.features` would stop `dvc repro` at the train stage. Derive "
+        "numbers from it (hour, day of week, age), or train in a custom stage.",
+        spec(
+            "training:\n  features: [sepal_length, measured_at]\n",
+            source=IRIS_COLUMNS + "        - {name: measured_at, type: datetime}\n",
+        ),
+        spec(
+            "training:\n  features: [sepal_length, petal_length]\n",
+            source=IRIS_COLUMNS + "        - {name: measured_at, type: datetime}\n",
+        ),
+        _datetime_feature,
     ),
 ]
