@@ -81,12 +81,15 @@ def monitor(
     project_dir: Path,
 ) -> None:
     """Compare the current window with the reference: drift, data quality, freshness,
-    volume and (with --labels) performance. Writes reports/monitor.{json,md,html,prom}.
+    volume and (with --labels) performance. Writes reports/monitor.{json,md,html,prom}
+    (run output: listed in the .gitignore beside them inside a git work tree).
 
     Exit codes: 0 healthy, 10 breach, 1 error (no verdict possible).
     """
+    from mlcontract import monitoring_contract as contract
     from mlruntime.steps.config import load_context
     from mlruntime.steps.errors import StepError
+    from mlruntime.steps.gitignore import ignore_in_git
     from mlruntime.steps.monitor.run import MonitorOptions, run
 
     options = MonitorOptions(
@@ -100,6 +103,7 @@ def monitor(
         out_dir=out_dir,
     )
     result, written = run(load_context(project_dir), options)
+    ignore_in_git(written, [Path(report).name for report in contract.REPORTS])
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     drifted = [t.feature for t in tests if t.drifted]
     if tests or not result.errors:

@@ -17,6 +17,8 @@ TEXTFILE = "reports/monitor.prom"  # relative to the project directory
 REPORT_JSON = "reports/monitor.json"
 REPORT_MARKDOWN = "reports/monitor.md"
 REPORT_HTML = "reports/monitor.html"
+# Every file a monitor run writes: run output, kept out of git (mlruntime.steps.gitignore)
+REPORTS = (REPORT_JSON, REPORT_MARKDOWN, REPORT_HTML, TEXTFILE)
 
 # gauge name -> (extra labels, help text)
 DRIFT_SCORE = "mlproject_drift_score"  # labels: feature, method

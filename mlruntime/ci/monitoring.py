@@ -121,6 +121,7 @@ def monitor(
     """
     from mlruntime.steps.config import load_context
     from mlruntime.steps.errors import StepError
+    from mlruntime.steps.gitignore import ignore_in_git
     from mlruntime.steps.monitor.run import MonitorOptions, run
 
     try:
@@ -142,11 +143,12 @@ def monitor(
             out_dir=project_dir / Path(mc.REPORT_JSON).parent,
         )
         try:
-            result, _ = run(ctx, options)
+            result, written = run(ctx, options)
         except StepError as exc:
             code, errors = int(mc.EXIT_ERROR), [exc.message]
         else:
             code, errors = int(result.exit_code), list(result.errors)
+            ignore_in_git(written, [Path(report).name for report in mc.REPORTS])
     breach = code == mc.EXIT_BREACH
     set_outputs(breach=breach)
     sensitive = project.sensitive or _monitored_source(project).sensitive

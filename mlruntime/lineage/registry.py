@@ -198,11 +198,13 @@ def next_version(current: str | None, bump: Bump) -> str:
 def _require_clean(ref: ProjectRef) -> None:
     # The evaluated card names registered commits, so it is always written after one:
     # it may wait for the next commit (see mlruntime.lineage.evaluated). Monitor reports
-    # describe production traffic, not what produced the model: they never block either.
+    # describe production traffic, not what produced the model: they never block either,
+    # nor does the .gitignore the monitor adds them to (mlruntime.steps.gitignore).
     from mlcontract import monitoring_contract as monitor
+    from mlruntime.steps.gitignore import GITIGNORE
 
-    monitor_reports = (monitor.REPORT_JSON, monitor.REPORT_MARKDOWN, monitor.REPORT_HTML)
-    ignored = {ref.in_repo(p) for p in (layout.EVALUATED_CARD, *monitor_reports, monitor.TEXTFILE)}
+    beside = str(Path(monitor.REPORT_JSON).parent / GITIGNORE)
+    ignored = {ref.in_repo(p) for p in (layout.EVALUATED_CARD, *monitor.REPORTS, beside)}
     dirty = [path for path in gitrepo.uncommitted(ref.root) if path not in ignored]
     if dirty:
         shown = ", ".join(dirty[:_SHOWN_CHANGES]) + (" ..." if len(dirty) > _SHOWN_CHANGES else "")

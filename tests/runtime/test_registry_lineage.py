@@ -193,6 +193,7 @@ def test_monitor_reports_never_make_the_tree_dirty_for_register(churn: tuple[Pat
     for report in (monitor.REPORT_JSON, monitor.REPORT_HTML, monitor.TEXTFILE):
         (project / report).parent.mkdir(parents=True, exist_ok=True)
         (project / report).write_text("written by step monitor\n")
+    (project / "reports" / ".gitignore").write_text("/monitor.json\n")  # added by the monitor
     reg(project)  # no "uncommitted changes"
 
 

@@ -1,0 +1,51 @@
+"""Run output that must not be committed: kept out of git the way DVC keeps its outputs out.
+
+A step's versioned results (the gate and validation reports, metrics, ``dvc.lock``) are
+DVC outputs with ``cache: false``: committed, they say what produced a model. A cached DVC
+output is not committed: DVC adds ``/<name>`` to the ``.gitignore`` beside it. The monitor's
+reports are neither: they describe a window of production traffic, change on every run and
+are read in the same job (``step decide``, the model-health issue), so they are ignored the
+way DVC ignores its cached outputs, in the same file, with the same kind of line. DVC's own
+lines in that ``.gitignore`` are left as they are, and DVC leaves ours.
+
+Runtime, not the compile path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+
+GITIGNORE = ".gitignore"
+
+
+def _in_git_work_tree(directory: Path) -> bool:
+    return any((folder / ".git").exists() for folder in (directory, *directory.parents))
+
+
+def ignore_in_git(directory: Path, names: Iterable[str]) -> list[str]:
+    """Add ``/<name>`` for each of ``names`` missing from ``directory/.gitignore``; the lines added.
+
+    Only inside a git work tree (elsewhere there is nothing to commit by mistake). Best
+    effort: the outputs are written already, and an unwritable ``.gitignore`` must not turn
+    the step's verdict into an error.
+    """
+    directory = directory.resolve()
+    if not _in_git_work_tree(directory):
+        return []
+    path = directory / GITIGNORE
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return []
+    present = {line.strip() for line in text.splitlines()}
+    missing = [f"/{name}" for name in names if f"/{name}" not in present]
+    if not missing:
+        return []
+    separator = "\n" if text and not text.endswith("\n") else ""
+    with contextlib.suppress(OSError):
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(separator + "".join(f"{line}\n" for line in missing))
+        return missing
+    return []
