@@ -10,9 +10,10 @@ changes only what a local run must decide:
   mlflow``, the MLflow model directory), next to its model-settings;
 - ``parameters.version``: the registry version, so every MLServer response
   carries ``model_version`` and a prediction names the model that made it;
-- ``inputs``, when the spec declares no column types: the features the model
-  was trained on, from its sidecar (:mod:`mlruntime.features`), so requests are decoded
-  into the columns the model expects.
+- ``inputs``, when the spec declares no column types or declares other features
+  than the served version was trained on (a feature renamed or added since): the
+  features the model was trained on, from its sidecar (:mod:`mlruntime.features`),
+  so requests are decoded into the columns the model expects.
 
 When the project was not compiled with the ``mlserver`` target (a batch
 project, or ``--target`` without it) the same documents are built from the IR
@@ -88,7 +89,9 @@ def materialise(
     served = MLFLOW_DIR_NAME if mlflow_files is not None else MODEL_FILE_NAME
     parameters.update(uri=f"./{served}", version=artifact.ref.version)
     model_settings = {**model_settings, "name": name, "parameters": parameters}
-    if not model_settings.get("inputs") and artifact.features:
+    if artifact.features and _names(model_settings.get("inputs")) != {
+        f.name for f in artifact.features
+    }:
         model_settings["inputs"] = v2_inputs(artifact.features)
     model_dir = directory / name
     model_dir.mkdir(parents=True)
@@ -112,6 +115,10 @@ def materialise(
         model_settings=model_settings,
         mlflow=mlflow_files is not None,
     )
+
+
+def _names(inputs: Any) -> set[str]:
+    return {str(i.get("name")) for i in inputs or () if isinstance(i, dict)}
 
 
 def _documents(project: CompiledProject) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -64,13 +64,14 @@ class Rows:
 
 
 def feature_columns(project: ir.Project, trained: Features | None = None) -> list[str]:
-    """The model's input columns: declared features, else the trained ones, else every
-    non-PII declared column (empty: nothing declared, the data's columns decide)."""
+    """The model's input columns: the ones it was trained on (a version trained before
+    a spec edit keeps its own), else the declared features, else every non-PII declared
+    column (empty: nothing declared, the data's columns decide)."""
     source = project.training_source
-    if project.training.features:
-        return list(project.training.features)
     if trained:
         return [f.name for f in trained]
+    if project.training.features:
+        return list(project.training.features)
     return [c.name for c in source.columns if c.name not in _not_features(project)]
 
 

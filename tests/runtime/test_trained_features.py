@@ -23,9 +23,11 @@ from mlruntime.serving.project import WORKSPACE, load_project
 from mlruntime.serving.samples import reference_rows, sample_rows
 from tests.runtime.test_runtime_support import (
     MULTICLASS_SPEC,
+    REGRESSION_SPEC,
     flowers_frame,
     make_project,
     run_step,
+    sales_frame,
 )
 
 FEATURES = ["petal_length", "petal_width"]
@@ -94,3 +96,25 @@ def test_sidecar_parsing_is_tolerant() -> None:
     )
     served = (TrainedFeature.from_v2("b", "BOOL"), TrainedFeature.from_v2("t", "BYTES"))
     assert [i["datatype"] for i in v2_inputs(served)] == ["BOOL", "BYTES"]
+
+
+def test_a_version_trained_before_a_rename_is_served_with_its_own_inputs(tmp_path: Path) -> None:
+    """A spec edit renames a feature after a version was trained: serving that version
+    (an older registered one, or the work tree before `dvc repro`) declares the inputs
+    the model was trained on, and the sample request sends them, not the renamed ones
+    the model would reject ('columns are missing')."""
+    project = make_project(tmp_path / "p", REGRESSION_SPEC, {"data/sales.parquet": sales_frame()})
+    run_step(project, "split")
+    run_step(project, "train")
+    renamed = REGRESSION_SPEC.replace("{name: price,", "{name: unit_price,")
+    sales = sales_frame().rename(columns={"price": "unit_price"})
+    make_project(project, renamed, {"data/sales.parquet": sales})
+    compiled = load_project(project)
+    assert "unit_price" in [c.name for c in compiled.ir.training_source.columns]
+    artifact = load_artifact(compiled, WORKSPACE)
+    trained_names = [f.name for f in artifact.features or ()]
+    assert "price" in trained_names
+    serving = materialise(tmp_path / "serve", compiled, artifact, "127.0.0.1", Ports(1, 2, 3))
+    assert [i["name"] for i in serving.model_settings["inputs"]] == trained_names
+    sample = sample_rows(compiled, artifact.features).request()
+    assert [i["name"] for i in sample["inputs"]] == trained_names
