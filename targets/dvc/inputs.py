@@ -45,8 +45,21 @@ def _lookup(data: dict[str, Any], dotted: str) -> Any:
     return value
 
 
+def _trained_on(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with ``sources`` narrowed to the training source: the built-in steps
+    read no other, so declaring, editing or removing another source (one a custom stage
+    or batch scoring reads) reruns none of them. A one-source project is unchanged."""
+    sources = config.get("sources")
+    training = _lookup(config, "training.source")
+    if not isinstance(sources, list) or training is None:
+        return config
+    used = [s for s in sources if isinstance(s, dict) and s.get("name") == training]
+    return {**config, "sources": used or sources}
+
+
 def fingerprint(config: dict[str, Any], stage: str) -> str:
     """sha256 (shortened) of the configuration keys ``stage`` reads, as canonical JSON."""
+    config = _trained_on(config)
     # An absent optional section (``mlflow``) leaves the fingerprint as it was without it.
     chosen = {
         key: value for key in CONFIG_KEYS[stage] if (value := _lookup(config, key)) is not None

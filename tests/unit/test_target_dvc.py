@@ -473,6 +473,15 @@ def test_editing_the_features_reruns_the_stages_that_read_them() -> None:
     assert changed == {"validate", "split", "train", "baseline", "evaluate"}
 
 
+def test_declaring_or_dropping_another_source_reruns_nothing() -> None:
+    """A source no built-in step reads (a custom stage's input, a lookup table): adding
+    it, or removing it again, leaves every stage's fingerprint as it was."""
+    project = example("churn")
+    extra = replace(project.training_source, name="weather", path="data/weather.csv")
+    edited = replace(project, sources=(*project.sources, extra))
+    assert _fingerprints(edited) == _fingerprints(project)
+
+
 def test_editing_a_gate_reruns_only_the_gate() -> None:
     project = example("churn")
     gates = replace(project.gates, thresholds=project.gates.thresholds[:1])
