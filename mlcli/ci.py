@@ -346,9 +346,12 @@ def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:
     if failed:
         from mlruntime.ci.actions import annotate
 
-        click.echo(
-            annotate("error", f"validate {validate}, compile --check {compiled}, repro {repro}")
+        checks = f"validate {validate}, compile --check {compiled}, " + (
+            "validate --data failure, repro not run"  # the data stopped it, not dvc repro
+            if outcomes.data == "failure"
+            else f"repro {repro}"
         )
+        click.echo(annotate("error", checks))
         click.get_current_context().exit(ExitCode.INVALID)
 
 

@@ -503,7 +503,11 @@ def test_pr_check_reports_a_stale_compile_and_a_failed_data_check(
         "::group::mlproject validate --data",
     ]
     assert (tmp_path / "mlproject-plan.md").read_text().strip()  # what compile would write
-    assert "validate success, compile --check failure, repro failure" in done.stdout
+    # the annotation names the check that failed: validate --data, not dvc repro
+    assert (
+        "validate success, compile --check failure, validate --data failure, repro not run"
+        in done.stdout
+    )
     # The comment says which check stopped the pipeline (it said only 'dvc repro: failure');
     # churn's data is confidential: the diagnostics stay in the log.
     assert "`mlproject validate --data`: **failure**, so `dvc repro` did not run" in done.stdout
