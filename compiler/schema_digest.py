@@ -4,6 +4,6 @@ its file name and the SHA-256 of its bytes (``schemas/``). Do not edit."""
 SCHEMAS: dict[str, tuple[str, str]] = {
     "mlproject/v1": (
         "mlproject.v1.json",
-        "2937c7b24507f3c215e47b5ad2bb65a7559274f4ec180bd97c2e57ea3cb8c200",
+        "f0ec611a20f6e87021a2814e92d308ec05a7a512690d0e00327be6125f0882b0",
     ),
 }

@@ -628,7 +628,10 @@ class DataQuality(Spec):
         default="warn", description="error, warn or ignore: a value outside a column's categories."
     )
     min_rows: int = Field(
-        description="Fewer rows in a window: no verdict, a warning.", default=1, ge=1, strict=True
+        description="Fewer rows in a window: a volume breach, no drift verdict.",
+        default=1,
+        ge=1,
+        strict=True,
     )
 
 
