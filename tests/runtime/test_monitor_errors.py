@@ -143,6 +143,22 @@ def test_training_reference_not_built(project: Path) -> None:
     assert_error(project, code, output, "reference 'training' not found", "dvc repro")
 
 
+def test_training_reference_split_before_a_column_was_renamed(project: Path) -> None:
+    """The spec renamed a feature (and the data with it) but `dvc repro` has not run yet:
+    the training split still holds the old name. The error says where the reference
+    comes from and what rebuilds it."""
+    split = project / "build" / "split" / "train.parquet"
+    pd.read_parquet(split).rename(columns={"amount": "old_amount"}).to_parquet(split)
+    code, output = run(project, "--current", write(project, good()))
+    assert_error(
+        project,
+        code,
+        output,
+        "reference column 'amount': missing (the monitor needs it)",
+        "build/split/train.parquet was split before the spec declared it: run `dvc repro`",
+    )
+
+
 def test_current_that_does_not_exist(project: Path) -> None:
     code, output = run(project, "--current", str(project / "missing.csv"))
     assert_error(project, code, output, "current data", "does not exist")

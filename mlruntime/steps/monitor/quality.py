@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from mlcontract import ir
+from mlcontract import ir, pipeline_layout
 from mlruntime.steps.monitor.result import ColumnQuality, MonitorResult, SchemaViolation
 from mlruntime.steps.monitor.tables import ACCEPTED, Window
 
@@ -108,12 +108,21 @@ def check_schema(
             result.schema_violations.append(SchemaViolation(column.name, window.role, problem))
             message = f"{window.role} column '{column.name}': {problem}"
             if column.name in needed:
-                result.errors.append(f"{message} (the monitor needs it)")
+                result.errors.append(f"{message} (the monitor needs it){_stale(window, problem)}")
             elif policy == "error":
                 result.breach("data_quality", message)
             else:
                 result.warn("data_quality", message)
     return unusable
+
+
+def _stale(window: AnyWindow, problem: str) -> str:
+    """Why the training split lacks a declared column: it predates the spec's edit."""
+    if window.role != "reference" or problem != "missing":
+        return ""
+    if not window.path.as_posix().endswith(pipeline_layout.TRAIN_SET):
+        return ""
+    return f"; {pipeline_layout.TRAIN_SET} was split before the spec declared it: run `dvc repro`"
 
 
 def check_columns(
