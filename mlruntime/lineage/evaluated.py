@@ -26,6 +26,7 @@ from mlruntime.lineage.errors import RegistryError
 from mlruntime.lineage.lineage import Lineage, lineage_of
 from mlruntime.lineage.project import load_project
 from mlruntime.lineage.registry import registered_versions
+from mlruntime.steps.outputs import public_mode
 
 _EMPTY = "—"
 
@@ -126,7 +127,7 @@ def write_evaluated(project_dir: Path) -> Path:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
-            os.chmod(temp, 0o644)
+            public_mode(Path(temp))
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)

@@ -41,6 +41,7 @@ from mlruntime.serving.artifacts import load_artifact
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject, ModelRef, load_project, workspace_ref
 from mlruntime.serving.samples import data_features, feature_columns, pii_columns
+from mlruntime.steps.outputs import public_mode
 
 DEFAULT_OUTPUT_NAME = "predictions.csv"
 LINEAGE_COLUMNS = ("model_name", "model_version", "model_commit", "input_sha256", "scored_at")
@@ -184,6 +185,7 @@ def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:
 def _write_atomic(frame: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    public_mode(fd)
     os.close(fd)
     temp = Path(name)
     try:

@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -53,6 +54,26 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
+
+
+@cache
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it for a moment)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def public_mode(path: Path | int, *, directory: bool = False) -> None:
+    """Give a temporary file (a path or an open descriptor) or directory the mode a plain
+    ``open`` or ``mkdir`` would have: ``mkstemp`` and ``mkdtemp`` make them private
+    (0600, 0700) and ``os.replace`` keeps that, so a report renamed into place would be
+    unreadable to a Prometheus textfile collector or a web server running as another user."""
+    mode = (0o777 if directory else 0o666) & ~_umask()
+    if isinstance(path, int):
+        os.fchmod(path, mode)
+    else:
+        os.chmod(path, mode)
 
 
 def file_sha256(path: Path) -> str:
@@ -128,6 +149,7 @@ class StagedOutputs:
             self._staged.pop(relative).unlink(missing_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         self._staged[relative] = Path(name)
+        public_mode(fd)
         return fd, Path(name)
 
     def temp_dir(self, relative: str) -> Path:
@@ -141,6 +163,7 @@ class StagedOutputs:
             _remove(self._staged.pop(relative))
         path = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         self._staged[relative] = path
+        public_mode(path, directory=True)
         return path
 
     def write_bytes(self, relative: str, content: bytes) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -268,6 +271,40 @@ def test_staged_outputs_stale_until_exit_replaces_or_removes_at_the_end(tmp_path
     with pytest.raises(RuntimeError):
         fail_half_way()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # a failed run leaves nothing stale
+
+
+_MODES = """
+import os, stat, sys
+from pathlib import Path
+import pandas as pd
+from mlruntime.serving.score import _write_atomic
+from mlruntime.steps.outputs import StagedOutputs
+root = Path(sys.argv[1])
+with StagedOutputs(root, ["reports/monitor.prom", "build/model"]) as out:
+    out.write_bytes("reports/monitor.prom", b"x 1\\n")
+    out.temp_dir("build/model")
+_write_atomic(pd.DataFrame({"a": [1]}), root / "scored.csv")
+for name in ("reports/monitor.prom", "build/model", "scored.csv"):
+    print(name, oct(stat.S_IMODE((root / name).stat().st_mode)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("umask", "file_mode", "dir_mode"), [(0o022, "0o644", "0o755"), (0o077, "0o600", "0o700")]
+)
+def test_outputs_renamed_into_place_have_the_mode_of_a_plain_write(
+    tmp_path: Path, umask: int, file_mode: str, dir_mode: str
+) -> None:
+    """mkstemp's 0600 must not survive the rename: a Prometheus textfile collector running
+    as another user could not read monitor.prom. The umask still rules, as for open()."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MODES, str(tmp_path)],
+        capture_output=True, text=True, check=True, preexec_fn=lambda: os.umask(umask),
+    )  # fmt: skip
+    modes = dict(line.split() for line in done.stdout.splitlines())
+    assert modes == {
+        "reports/monitor.prom": file_mode, "build/model": dir_mode, "scored.csv": file_mode,
+    }  # fmt: skip
 
 
 def test_missing_params_yaml_falls_back_to_the_compiled_values(tmp_path: Path) -> None:
