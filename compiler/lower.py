@@ -367,9 +367,11 @@ def lower(
     spec_file: str,
     spec_sha256: str,
     lock_file: str = "",
+    linked_data: tuple[str, ...] = (),
 ) -> ir.Project:
     """The IR of a checked spec. ``spec_file`` is the spec's POSIX path from the output root;
-    ``lock_file`` the name of the lock beside it the jobs install from (compiler.install)."""
+    ``lock_file`` the name of the lock beside it the jobs install from (compiler.install);
+    ``linked_data`` where data reached through symlinks is (compiler.linked_data)."""
     sources = _sources(spec, doc)
     training_source = next(
         s for s in sources if s.name == (spec.training.source or sources[0].name)
@@ -388,7 +390,10 @@ def lower(
         description=spec.metadata.description,
         spec_sha256=spec_sha256,
         layout=ir.Layout(
-            project_dir=posixpath.dirname(spec_file), spec_file=spec_file, lock_file=lock_file
+            project_dir=posixpath.dirname(spec_file),
+            spec_file=spec_file,
+            lock_file=lock_file,
+            linked_data=linked_data,
         ),
         owners=tuple(_person(p) for p in spec.metadata.owners),
         stakeholders=tuple(_person(p) for p in spec.metadata.stakeholders),

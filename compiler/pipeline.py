@@ -264,6 +264,15 @@ def fingerprint(target_names: Sequence[str], lock: str = "") -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _input_stamp(spec_dir: Path) -> str:
+    """What compile reads beside a spec besides the spec: its lock file and its symlinks."""
+    from compiler.install import lock_stamp
+    from compiler.linked_data import links_stamp
+
+    lock, links = lock_stamp(spec_dir), links_stamp(spec_dir)
+    return f"{lock}|links:{links}" if links else lock
+
+
 @dataclass
 class _Built:
     """One spec validated, checked, lowered and rendered: what a worker sends back.
@@ -316,12 +325,18 @@ def _build_one(spec_path: Path, shown: str, target_names: Sequence[str]) -> _Bui
     from compiler.install import check_lock, find_lock, requirement
 
     lock = find_lock(spec_path.parent)
+    from compiler.linked_data import linked_data
+
+    resolved = spec_path.resolve()  # what ``shown`` is relative to the root from
+    spec_dir, root = resolved.parent, resolved.parents[shown.count("/")]
+    sources = [s.path for s in result.spec.data.sources if s.path is not None]
     project = lower(
         result.spec,
         result.document,
         spec_file=shown,
         spec_sha256=result.sha256,
         lock_file=lock.name if lock is not None else "",
+        linked_data=linked_data(spec_dir, root, sources),
     )
     ran = declared_targets(result.spec.targets, target_names)
     if lock is not None and "github" in ran:  # the workflows are what install from it
@@ -466,7 +481,6 @@ def build_outputs(
     order, and the project names are checked (MLP251) here, in that order.
     """
     from compiler.emit import SpecOutput, up_to_date
-    from compiler.install import lock_stamp
     from compiler.manifest import OutputTree
 
     targets = tuple(target_names)
@@ -486,7 +500,7 @@ def build_outputs(
                 digest = hashlib.sha256(read_spec(spec_path)).hexdigest()
             except DiagnosticError:
                 continue  # validating it reports why
-            own = fingerprint(target_names, lock_stamp(spec_path.parent))
+            own = fingerprint(target_names, _input_stamp(spec_path.parent))
             cached[index] = up_to_date(tree, where, digest, own, stats=stats)
     todo = [
         index
@@ -547,7 +561,7 @@ def build_outputs(
                 files=one.files,
                 fingerprint=fingerprint(
                     target_names if one.targets is None else one.targets,
-                    lock_stamp(spec_path.parent),
+                    _input_stamp(spec_path.parent),
                 ),
                 project=one.name,
                 inputs=one.inputs,

@@ -436,6 +436,9 @@ class Layout(Node):
     # The lock file beside the spec the generated jobs install from (compiler.install),
     # relative to project_dir; "" when there is none (they install the exact requirement).
     lock_file: str = ""
+    # Data sources reached through a symlink, where they really are: POSIX paths from the
+    # root, outside project_dir (compiler.linked_data: a monorepo's shared data/).
+    linked_data: tuple[str, ...] = ()
 
     def in_project(self, *parts: str) -> str:
         return "/".join(p for p in (self.project_dir, *parts) if p)

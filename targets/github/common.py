@@ -9,7 +9,9 @@ through ``env:``.
 from __future__ import annotations
 
 import functools
+import posixpath
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from compiler.install import install_command
@@ -184,11 +186,27 @@ def dvc_pull(condition: str | None = None) -> Step:
 
 
 def project_paths(project: ir.Project, *kinds: str) -> list[str]:
-    """``paths:`` filter: the project directory, plus the named workflows of this project."""
+    """``paths:`` filter: the project directory, the data it reaches through symlinks (GitHub
+    does not follow them), plus the named workflows of this project."""
     project_dir = project.layout.project_dir
     paths = [f"{glob_literal(project_dir)}/**"] if project_dir else ["**"]
+    if project_dir:  # "**" holds the linked data too
+        paths.extend(_linked_data_paths(project.layout.linked_data))
     paths.extend(glob_literal(layout.workflow_path(project, kind)) for kind in kinds)
     return paths
+
+
+def _linked_data_paths(linked: Sequence[str]) -> list[str]:
+    """For data at these repository paths: the data (a file or a folder), and the ``.dvc``
+    file DVC may track it with, for it or for any folder above it (``dvc add data``)."""
+    out: list[str] = []
+    for path in linked:
+        out += [glob_literal(path), f"{glob_literal(path)}/**", glob_literal(f"{path}.dvc")]
+        parent = posixpath.dirname(path)
+        while parent:
+            out.append(glob_literal(f"{parent}.dvc"))
+            parent = posixpath.dirname(parent)
+    return list(dict.fromkeys(out))
 
 
 def concurrency_group(project: ir.Project, kind: str, suffix: str = "") -> str:

@@ -10,11 +10,13 @@ Real git and DVC, a local directory as the root's remote.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compiler.pipeline import compile_specs
 from mlruntime.ci import data_pull
@@ -105,3 +107,47 @@ def test_ci_pull_the_deploy_and_monitor_jobs_run_fetches_the_shared_data(clone: 
     workflows = clone.parent.parent / ".github" / "workflows"
     monitor = (workflows / "mlproject-iris-monitor.yml").read_text()
     assert "run: mlproject ci pull\n" in monitor and "dvc pull" not in monitor
+
+
+def _github_glob(pattern: str) -> re.Pattern[str]:
+    """The part of GitHub's filter pattern syntax compile writes: ``**`` (any characters),
+    ``*`` (any but ``/``) and ``\\``-escaped literals (targets/github/security.glob_literal)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def test_a_commit_changing_only_the_shared_data_starts_the_projects_workflows(
+    clone: Path,
+) -> None:
+    """GitHub's ``paths:`` filter does not follow the project's ``data`` symlink: compile
+    lists where the data really is, and the ``.dvc`` file that tracks it at the root."""
+    mono = clone.parents[2] / "mono"
+    data = mono / "data" / "iris.csv"
+    data.write_text(data.read_text() + data.read_text().splitlines()[-1] + "\n")
+    _dvc(mono, "add", "-q", "data/iris.csv")
+    commit(mono, "more shared data")
+    (mono / "NOTES.md").write_text("unrelated\n")
+    commit(mono, "an unrelated change")
+    shared = git(mono, "diff", "--name-only", "HEAD~2", "HEAD~1").split()
+    assert shared == ["data/iris.csv.dvc"]  # the data itself is gitignored
+    workflows = mono / ".github" / "workflows"
+    train = yaml.safe_load((workflows / "mlproject-iris-train.yml").read_text())
+    pr = yaml.safe_load((workflows / "mlproject-iris-pr.yml").read_text())
+    for paths in (train["on"]["push"]["paths"], pr["on"]["pull_request"]["paths"]):
+        patterns = [_github_glob(p) for p in paths]
+        assert any(p.fullmatch("data/iris.csv.dvc") for p in patterns), paths
+        assert not any(p.fullmatch("NOTES.md") for p in patterns), paths
+        assert any(p.fullmatch("ml/iris/params.yaml") for p in patterns), paths
