@@ -680,5 +680,12 @@ def _experiment_notices(root: Path, plans: Sequence[FilePlan], report: CompileRe
             lacks_class = estimator is not None and pointer[-1:] != ("class",)
             if lacks_class and document is not None:
                 lacks_class = estimator not in document.value_positions
-            found = notice(plan.spec_path, plan.path, difference, pointer, lacks_class)
+            found = notice(
+                plan.spec_path,
+                plan.path,
+                difference,
+                pointer,
+                lacks_class,
+                stated=document is not None and pointer in document.value_positions,
+            )
             report.diagnostics.append(dataclasses.replace(found, position=position))

@@ -16,9 +16,14 @@ is values:
   every value that differs (the manifest keeps hashes, not the previous values,
   so a value the spec changed is listed too); ``--force`` drops them.
 
-A key removed, a section that is no longer a mapping, or a file that is not YAML
-is a hand edit as before. ``compile --check`` fails on a kept file: what is
-committed must be what the spec says.
+A value removed from a section that is still there is an experiment's too: DVC's
+``-S`` takes Hydra's override grammar, where ``~train.params.C`` deletes the key (the
+estimator then uses its own default). A whole section removed or no longer a mapping,
+or a file that is not YAML, is a hand edit as before. A key added by hand is
+indistinguishable from ``-S +key=value``, and editing params.yaml before
+``dvc exp run`` is DVC's own experiment workflow: it is kept and reported too (and,
+when the spec has no place for it, the notice says that no built-in step reads it).
+``compile --check`` fails on a kept file: what is committed must be what the spec says.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class Difference:
     """One value of params.yaml that is not the spec's (``dvc exp run -S`` names it so)."""
 
     key: str  # dotted: train.params.max_iter
-    value: str  # in params.yaml, as JSON text
+    value: str | None  # in params.yaml, as JSON text; None: removed (-S '~key')
     spec: str | None  # the spec's value as JSON text; None: the spec does not set it
 
 
@@ -78,19 +83,30 @@ def value_differences(current: bytes, generated: bytes) -> tuple[Difference, ...
         return None  # not YAML, or a mapping that refers to itself
     if len(found) > MAX_VALUES:
         return None  # aliases multiplying values: not what -S writes
-    if spec.keys() - found.keys():
-        return None  # a value removed, or a section replaced: not what -S does
-    return tuple(
+    removed = [key for key in spec if key not in found]
+    if any(not _section_kept(theirs, key) for key in removed):
+        return None  # a whole section removed or replaced: a hand edit
+    changed = tuple(
         Difference(key, _text(value), _text(spec[key]) if key in spec else None)
         for key, value in found.items()
         if key not in spec or not _same(value, spec[key])
     )
+    return changed + tuple(Difference(key, None, _text(spec[key])) for key in removed)
+
+
+def _section_kept(data: Mapping[Any, Any], key: str) -> bool:
+    """Whether the mapping that held dotted ``key`` is still one in ``data`` (``-S '~key'``)."""
+    node: Any = data
+    for part in key.split(".")[:-1]:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return isinstance(node, Mapping)
 
 
 def listed(differences: Sequence[Difference]) -> str:
     """``train.params.max_iter: 120 (spec 200), ...`` for a one-line reason."""
     return ", ".join(
-        f"{d.key}: {d.value} ({'not in the spec' if d.spec is None else f'spec {d.spec}'})"
+        f"{d.key}: {'removed' if d.value is None else d.value} "
+        f"({'not in the spec' if d.spec is None else f'spec {d.spec}'})"
         for d in differences
     )
 
@@ -134,27 +150,51 @@ def spec_key(pointer: Pointer) -> str:
 
 
 def notice(
-    spec_file: str, path: str, difference: Difference, pointer: Pointer, lacks_class: bool = False
+    spec_file: str,
+    path: str,
+    difference: Difference,
+    pointer: Pointer,
+    lacks_class: bool = False,
+    *,
+    stated: bool = True,
 ) -> Diagnostic:
     """MLP308 for one value (the caller adds the position of ``pointer`` in the spec).
 
     ``lacks_class``: the spec has no estimator mapping there yet, which needs its ``class``.
+    ``stated``: the spec writes the value at ``pointer`` (not a default it leaves implicit).
     """
     d = difference
     spec = "the spec does not set it" if d.spec is None else f"the spec says {d.spec}"
-    where = f" as {spec_key(pointer)}" if pointer else ""
-    if lacks_class:
-        estimator = pointer[: pointer.index("estimator") + 1]
-        where += f" (with {spec_key((*estimator, 'class'))}: the class params.yaml names)"
+    drop = (
+        f"`git checkout {path.rpartition('/')[2]}` in the project (or `dvc exp apply` "
+        "another experiment)"
+    )
+    if d.value is None:
+        message = f"{path} removes {d.key} (`dvc exp run -S '~{d.key}'`?); {spec}"
+        if pointer and stated:
+            keep = f"to keep it removed, delete {spec_key(pointer)} from {spec_file}"
+        else:
+            keep = f"{spec_file} gives this value by default, so the removal cannot be kept"
+        hint = f"{keep}; to drop the removal, {drop}"
+    else:
+        message = f"{path} sets {d.key} = {d.value} (`dvc exp run -S`?); {spec}"
+        if pointer:
+            where = f" as {spec_key(pointer)}"
+            if lacks_class:
+                estimator = pointer[: pointer.index("estimator") + 1]
+                where += f" (with {spec_key((*estimator, 'class'))}: the class params.yaml names)"
+            keep = f"to keep it, write it into {spec_file}{where} and run `mlproject compile`"
+        else:
+            keep = (
+                f"{spec_file} has no place for it and no built-in step reads it (a custom "
+                "stage that lists it in its params does)"
+            )
+        hint = f"{keep}; to drop it, {drop}"
     return Diagnostic(
         code="MLP308",
-        message=f"{path} sets {d.key} = {d.value} (`dvc exp run -S`?); {spec}",
+        message=message,
         file=spec_file,
-        hint=(
-            f"to keep it, write it into {spec_file}{where} and run `mlproject compile`; to drop "
-            f"it, `git checkout {path.rpartition('/')[2]}` in the project (or `dvc exp apply` "
-            "another experiment)"
-        ),
+        hint=hint,
         severity="warning",
         pointer=pointer,
     )
@@ -165,7 +205,8 @@ TUNABLE_CODES = [
         "MLP308",
         "params.yaml holds an experiment's values",
         "params.yaml is generated from the spec, which owns its defaults, but `dvc exp run -S "
-        "key=value` edits it in place by design. When only values differ (changed or added), "
+        "key=value` edits it in place by design (`-S '~key'` removes one). When only values "
+        "differ (changed, added, or removed from a section that is still there), "
         "compile keeps the file and names each value with the spec line it belongs to; if the "
         "spec's parameters changed as well, compile refuses (MLP301) rather than drop them. "
         "Keep a value by writing it into the spec; drop it with `git checkout params.yaml`, "

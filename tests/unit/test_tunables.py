@@ -54,8 +54,13 @@ _BOMB = b"l0: &l0 {x: 1, y: 2}\n" + b"".join(
             GENERATED.replace(b"max_iter: 1000", b"max_iter: true"),
             (Difference("train.params.max_iter", "true", "1000"),),
         ),
-        (GENERATED.replace(b"    max_iter: 1000\n", b""), None),  # removed: a hand edit
+        (  # what DVC's -S '~train.params.max_iter' writes (dvc.utils.hydra.apply_overrides)
+            GENERATED.replace(b"  params:\n    max_iter: 1000", b"  params: {}"),
+            (Difference("train.params.max_iter", None, "1000"),),
+        ),
+        (GENERATED.replace(b"    max_iter: 1000\n", b""), None),  # params: null, by hand
         (GENERATED.replace(b"  params:\n    max_iter: 1000", b"  params: none"), None),
+        (GENERATED.split(b"gate:")[0], None),  # a whole section removed
         (b"train: [unclosed", None),
         (b"- a list\n", None),
         (b"a: &a {b: *a}\n", None),
@@ -184,10 +189,55 @@ def test_a_threshold_set_by_an_experiment_points_at_its_kpi(project: Path) -> No
     assert f"p/mlproject.yaml:{line}:" in err and "gate.thresholds.accuracy.minimum = 0.99" in err
 
 
-def test_a_removed_key_is_still_a_hand_edit(project: Path) -> None:
+def test_a_section_emptied_by_hand_is_still_a_hand_edit(project: Path) -> None:
     params = project / "params.yaml"
     params.write_bytes(params.read_bytes().replace(b"    max_iter: 1000\n", b""))
     code, _, err = _compile(project)
     assert code == 4
     assert "error[MLP301]: edited by hand since mlproject generated it" in err
     assert "MLP308" not in err
+
+
+def test_a_value_an_experiment_removed_is_kept_and_named(project: Path) -> None:
+    """``dvc exp run -S '~train.params.max_iter'``: the estimator's own default is tried."""
+    params = project / "params.yaml"
+    edited = params.read_bytes().replace(b"  params:\n    max_iter: 1000", b"  params: {}")
+    assert edited != params.read_bytes()
+    params.write_bytes(edited)
+    code, out, err = _compile(project)
+    assert code == 0 and out.endswith(" changed, 1 kept\n"), (out, err)
+    assert params.read_bytes() == edited
+    assert (
+        "warning[MLP308]: p/params.yaml removes train.params.max_iter "
+        "(`dvc exp run -S '~train.params.max_iter'`?); the spec says 1000"
+    ) in err
+    # minimal leaves max_iter to its default: the spec cannot state "absent"
+    assert "p/mlproject.yaml gives this value by default, so the removal cannot be kept" in err
+    assert "to drop the removal, `git checkout params.yaml`" in err
+    assert _compile(project, "--check")[0] == 3
+
+
+def test_a_removed_value_the_spec_states_is_kept_by_deleting_it_there(project: Path) -> None:
+    spec = project / "mlproject.yaml"
+    spec.write_text(
+        spec.read_text()
+        + "training:\n  estimator:\n    class: sklearn.linear_model.LogisticRegression\n"
+        "    params:\n      max_iter: 300\n      C: 0.5\n"
+    )
+    assert _compile(project)[0] == 0
+    params = project / "params.yaml"
+    params.write_bytes(params.read_bytes().replace(b"    max_iter: 300\n", b""))
+    code, _, err = _compile(project)
+    assert code == 0, err
+    line = next(i for i, t in enumerate(spec.read_text().splitlines(), 1) if "max_iter" in t)
+    assert f"p/mlproject.yaml:{line}:" in err
+    assert "to keep it removed, delete training.estimator.params.max_iter from" in err
+
+
+def test_an_added_key_no_step_reads_says_so(project: Path) -> None:
+    params = project / "params.yaml"
+    params.write_bytes(params.read_bytes() + b"featurize:\n  bins: 8\n")
+    code, _, err = _compile(project)
+    assert code == 0
+    assert "p/params.yaml sets featurize.bins = 8" in err
+    assert "has no place for it and no built-in step reads it" in err
