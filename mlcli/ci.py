@@ -290,9 +290,10 @@ def register_command(push: bool, project_dir: Path) -> None:
     "--compile", "compiled", envvar="COMPILE_OUTCOME", default="skipped", help="[COMPILE_OUTCOME]"
 )
 @click.option("--repro", envvar="REPRO_OUTCOME", default="skipped", help="[REPRO_OUTCOME]")
+@click.option("--spec", envvar="MLPROJECT_SPEC", default="mlproject.yaml", help="[MLPROJECT_SPEC]")
 @PROJECT_DIR
 def pr_report_command(
-    base: str, validate: str, compiled: str, repro: str, project_dir: Path
+    base: str, validate: str, compiled: str, repro: str, spec: str, project_dir: Path
 ) -> None:
     """Write the pull-request report: step summary and step output `report`; exit 1 when
     validate, compile --check or dvc repro failed.
@@ -302,7 +303,7 @@ def pr_report_command(
     """
     from mlruntime.ci.pr_report import Outcomes
 
-    _report(project_dir, base, Outcomes(validate, compiled, repro))
+    _report(project_dir, base, Outcomes(validate, compiled, repro), spec)
 
 
 @ci.command(name="pr-check")
@@ -321,10 +322,29 @@ def pr_check_command(base: str, spec: str, project_dir: Path) -> None:
         _runner_temp("mlproject-validate-data.txt"),
     )
     say = functools.partial(click.echo, nl=False)  # flushes each piece: subprocesses share stdout
-    _report(project_dir, base, run_checks(project_dir, spec, logs, say))
+    _report(project_dir, base, run_checks(project_dir, spec, logs, say), spec)
 
 
-def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:
+def _sensitive_on_the_pull_request(project_dir: Path, spec: str, validate: str) -> bool | None:
+    """Whether the data of the spec on the pull request is sensitive; None: cannot be judged.
+
+    Not from the committed compiled configuration: the pull request may change the data's
+    sensitivity without recompiling (compile --check fails then), and with an invalid spec
+    that configuration is the base commit's. An invalid spec cannot be judged.
+    """
+    from compiler.lower import lower
+    from compiler.pipeline import validate_file
+
+    if validate != "success":
+        return None
+    result = validate_file(project_dir / spec, display=spec)
+    if not result.ok or result.spec is None or result.document is None:
+        return None
+    project = lower(result.spec, result.document, spec_file=spec, spec_sha256=result.sha256)
+    return project.sensitive
+
+
+def _report(project_dir: Path, base: str, outcomes: Outcomes, spec: str) -> None:
     from mlruntime.ci.pr_report import publish, render
     from mlruntime.lineage.project import load_project
 
@@ -337,7 +357,7 @@ def _report(project_dir: Path, base: str, outcomes: Outcomes) -> None:
         outcomes=outcomes,
         validate_log=_runner_temp("mlproject-validate.txt"),
         plan=_runner_temp("mlproject-plan.md"),
-        sensitive=project.sensitive,
+        sensitive=_sensitive_on_the_pull_request(project_dir, spec, validate),
         data_log=_runner_temp("mlproject-validate-data.txt"),
     )
     publish(text)

@@ -129,10 +129,12 @@ def render(
     outcomes: Outcomes,
     validate_log: Path | None,
     plan: Path | None,
-    sensitive: bool,
+    sensitive: bool | None,
     data_log: Path | None = None,
 ) -> str:
-    """The report as Markdown."""
+    """The report as Markdown. ``sensitive``: whether the spec on the pull request says the
+    data is sensitive; None when it cannot say (the spec is invalid): nothing from the data
+    is shown then either."""
     parts = [f"{marker(project)}\n## mlproject {project}"]
 
     def section(title: str, body: str) -> None:
@@ -163,7 +165,12 @@ def render(
             "`mlproject validate --data`: **failure**, so `dvc repro` did not run: the data "
             "is missing or does not match the spec"
         )
-        if sensitive:
+        if sensitive is None:
+            pipeline += (
+                " (the diagnostics are in the job's log: whether the data is sensitive cannot "
+                "be judged from an invalid spec)."
+            )
+        elif sensitive:
             pipeline += " (the diagnostics are in the job's log: the data is sensitive)."
         else:
             pipeline += f":\n\n{FENCE}\n{_read(data_log).rstrip()}\n{FENCE}"
@@ -203,7 +210,14 @@ def render(
         section("Release gates", f"Verdict: **{verdict}**\n\n{_gate_table(report)}")
     else:
         section("Release gates", "The pipeline stopped before the gate ran.")
-    if sensitive:
+    if sensitive is None:
+        section(
+            "Data",
+            "The spec is invalid, so whether the training data is confidential or holds\n"
+            "personal data cannot be judged (the committed configuration is the base commit's,\n"
+            "not this change's): this report shows aggregates only, never rows or samples.",
+        )
+    elif sensitive:
         section(
             "Data",
             "The training data is confidential or holds personal data: this report shows\n"

@@ -11,7 +11,10 @@ for branches of this repository (a fork's token cannot comment).
 
 For a sensitive project (confidential/restricted data or PII) the report holds
 aggregates only: ``mlproject ci pr-report`` leaves out the data-validation
-section, which can quote offending values.
+section, which can quote offending values. Sensitivity is judged from the spec on
+the pull request (not from the committed compiled configuration, which may be the
+base commit's); with an invalid spec it cannot be judged, and the report holds
+aggregates only too.
 """
 
 from __future__ import annotations

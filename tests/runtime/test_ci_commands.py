@@ -632,3 +632,34 @@ def test_annotations_escape_what_github_would_read_back() -> None:
         "error", "5%\nbad", file="ml/a,b.yaml", line=3, col=1, title="mlproject: MLP101"
     )
     assert placed == "::error file=ml/a%2Cb.yaml,line=3,col=1,title=mlproject%3A MLP101::5%25 bad"
+
+
+@pytest.mark.parametrize(
+    ("change", "outcomes", "said"),
+    [
+        # the pull request makes the data confidential but does not recompile
+        ("confidential", ["--validate", "success", "--compile", "failure"], "aggregates only"),
+        # the pull request's spec is invalid: the committed configuration is the base's
+        ("invalid", ["--validate", "failure"], "cannot be judged"),
+    ],
+)
+def test_pr_report_judges_sensitivity_from_the_spec_on_the_pull_request(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str,
+    outcomes: list[str], said: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    spec = repo / "mlproject.yaml"
+    confidential = spec.read_text()
+    public = confidential.replace("sensitivity: confidential", "sensitivity: internal")
+    spec.write_text(public.replace("      pii: [customer_id, email]", "      pii: []"))
+    report = compile_specs([spec], repo, ["config", "dvc", "kserve"])
+    assert not report.has_errors, report.diagnostics
+    (repo / layout.VALIDATION_REPORT).write_text(json.dumps({"rows": 10, "sample": "row-42"}))
+    commit(repo, "the data is not sensitive")
+    spec.write_text(confidential if change == "confidential" else public + "bogus: 1\n")
+    (tmp_path / "mlproject-validate.txt").write_text("mlproject.yaml:3:1: error[MLP101]: bad\n")
+    args = ["ci", "pr-report", "--project-dir", str(repo), "--base", "HEAD", *outcomes]
+    done = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert done.exit_code == 1
+    assert "row-42" not in done.stdout and "data-validation report" not in done.stdout
+    assert said in done.stdout
