@@ -9,6 +9,7 @@ constraints fit the column's type.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from compiler.checks.examples import IRIS_COLUMNS, spec
@@ -139,14 +140,18 @@ def _datetime_feature(ctx: CheckContext) -> Iterator[Diagnostic]:
     types = {c.name: c.type for c in source.columns}
     for i, name in enumerate(ctx.spec.training.features or []):
         if types.get(name) == "datetime":
-            yield ctx.error(
+            found = ctx.error(
                 "MLP233",
                 ("training", "features", i),
                 f"feature '{name}' is a datetime column, which the built-in train step "
-                "cannot use (it encodes numbers and categories only)",
+                "cannot use (it encodes numbers and categories only): dvc repro would stop "
+                "at train",
                 "derive numbers from it in the data (hour, day of week, age in days) and list "
                 "those, or train in a custom stage (training.stages: a stage named train)",
             )
+            # A warning: the monitor still tests the column's drift, and compile's
+            # outputs are right; only the built-in train step refuses it.
+            yield dataclasses.replace(found, severity="warning")
 
 
 RULES = [
@@ -221,7 +226,8 @@ RULES = [
         "datetime column as a feature of the built-in train step",
         "The built-in `train` step encodes numeric and categorical columns; a `type: datetime` "
         "column in `training.features` would stop `dvc repro` at the train stage. Derive "
-        "numbers from it (hour, day of week, age), or train in a custom stage.",
+        "numbers from it (hour, day of week, age), or train in a custom stage. A warning: "
+        "compile's outputs are right, and the monitor tests the column's drift.",
         spec(
             "training:\n  features: [sepal_length, measured_at]\n",
             source=IRIS_COLUMNS + "        - {name: measured_at, type: datetime}\n",
