@@ -95,6 +95,17 @@ def test_timestamp_that_is_not_a_time(project: Path) -> None:
     assert_error(project, code, output, "column 'ts': declared datetime")
 
 
+def test_timestamp_in_a_local_date_format(project: Path) -> None:
+    """Dates written 07/01/2024 14:30 are dates, just not ISO 8601: the error says which
+    spelling the monitor reads rather than that the column holds no date."""
+    frame = good()
+    frame["ts"] = pd.to_datetime(frame["ts"]).dt.strftime("%m/%d/%Y %H:%M")
+    code, output = run(project, "--current", write(project, frame))
+    assert_error(
+        project, code, output, "column 'ts': declared datetime, holds text that is not an ISO 8601"
+    )
+
+
 def test_empty_window(project: Path) -> None:
     code, output = run(project, "--current", write(project, good().iloc[:0]))
     assert_error(project, code, output, "has no rows")

@@ -198,6 +198,6 @@ def test_a_datetime_column_with_no_time_at_all_is_a_schema_violation(
     code, report, _ = _monitor(signup, current, tmp_path / "out")
     assert code == 1
     assert report["errors"] == [
-        "current column 'signup': declared datetime, holds text that is not a date or time "
-        "(the monitor needs it)"
+        "current column 'signup': declared datetime, holds text that is not an ISO 8601 date "
+        "or time (such as 2024-07-01 or 2024-07-01T12:30:00) (the monitor needs it)"
     ]

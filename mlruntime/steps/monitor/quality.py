@@ -60,7 +60,10 @@ def type_problem(window: AnyWindow, column: str, declared: str) -> str | None:
     if declared == "boolean" and stored == "integer" and window.has_non_binary(column):
         return "declared boolean, holds integers other than 0 and 1"
     if declared == "datetime" and stored == "string" and not window.parses_as_time(column):
-        return "declared datetime, holds text that is not a date or time"
+        return (
+            "declared datetime, holds text that is not an ISO 8601 date or time "
+            "(such as 2024-07-01 or 2024-07-01T12:30:00)"
+        )
     return None
 
 
