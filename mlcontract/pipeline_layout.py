@@ -35,6 +35,9 @@ PREDICTIONS = "build/eval/predictions.csv"
 METRICS_MODEL = "metrics/model.json"
 METRICS_BASELINE = "metrics/baseline.json"
 CHAMPION_METRICS = "metrics/champion.json"  # `mlproject champion` writes it; {} = none to beat
+# When the test split changed since the champion's commit, champion.json holds both models
+# scored on the same current test rows; the new model's values under this prefix.
+CHAMPION_CHALLENGER_PREFIX = "challenger."
 PLOTS_DIR = "plots"
 VALIDATION_REPORT = "reports/data-validation.json"
 GATE_REPORT = "reports/gate.json"

@@ -135,12 +135,17 @@ def data_hashes(config: dict[str, Any], lock: dict[str, Any]) -> tuple[DataHash,
     return tuple(hashes)
 
 
-def trained_model_hash(lock: dict[str, Any]) -> str | None:
+def output_hash(lock: dict[str, Any], path: str) -> str | None:
+    """The hash ``dvc.lock`` records for the output ``path`` (None: not produced)."""
     for kind, entry in _entries(lock):
-        if kind == "outs" and entry.get("path") == layout.MODEL_DIR:
+        if kind == "outs" and entry.get("path") == path:
             md5 = entry.get("md5")
             return str(md5) if md5 is not None else None
     return None
+
+
+def trained_model_hash(lock: dict[str, Any]) -> str | None:
+    return output_hash(lock, layout.MODEL_DIR)
 
 
 def lineage(project_dir: Path, ref: str | None = None) -> Lineage:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,18 +71,9 @@ def run(ctx: StepContext) -> EvaluationResult:
     with StagedOutputs(ctx.root, OUTPUTS) as out:
         model = load_model(ctx, layout.MODEL_FILE, "train")
         baseline = load_model(ctx, layout.BASELINE_FILE, "baseline")
-        test = read_split(ctx, layout.TEST_SET)
-        if test.empty:
-            raise StepError(f"{layout.TEST_SET} has no rows")
-        features = _feature_names(ctx)
-        missing = [f for f in [*features, ctx.project.training.target] if f not in test.columns]
-        if missing:
-            raise StepError(f"column(s) missing from {layout.TEST_SET}: {', '.join(missing)}")
-        x = test[features]
-        actual = test[ctx.project.training.target]
-        actual = integral_labels(actual) if classification else actual.astype("float64")
-        y = scoring.predict(model, x, actual.to_numpy(), classification)
-        y_base = scoring.predict(baseline, x, actual.to_numpy(), classification)
+        x, actual = scored_rows(ctx, feature_names(ctx.path(layout.MODEL_SIDECAR)))
+        y = scoring.predict(model, x, actual, classification)
+        y_base = scoring.predict(baseline, x, actual, classification)
         model_metrics = scoring.compute(names, y, "model")
         baseline_metrics = scoring.compute(names, y_base, "baseline")
         out.write_json(layout.METRICS_MODEL, {k: rounded(v) for k, v in model_metrics.items()})
@@ -95,14 +87,14 @@ def run(ctx: StepContext) -> EvaluationResult:
         _predictions(out, y, classification)
         if mirrored(ctx.project) is not None:
             _mirror(ctx, out, model_metrics, baseline_metrics)
-    log.info("evaluated model and baseline on %d test rows: %s", len(test), ", ".join(names))
+    log.info("evaluated model and baseline on %d test rows: %s", len(x), ", ".join(names))
     if classification and len(y.classes) == 2:
         log.info(
             "positive class %r (the last of the sorted labels): precision, recall, f1 and the "
             "curves are about it",
             getattr(y.positive, "item", lambda: y.positive)(),  # 1, not np.int64(1)
         )
-    return EvaluationResult(len(test), model_metrics, baseline_metrics)
+    return EvaluationResult(len(x), model_metrics, baseline_metrics)
 
 
 def _mirror(
@@ -123,8 +115,61 @@ def _mirror(
     log.info("logged metrics and evaluation files to MLflow run %s", run_id)
 
 
-def _feature_names(ctx: StepContext) -> list[str]:
-    path = ctx.path(layout.MODEL_SIDECAR)
+def scored_rows(
+    ctx: StepContext, features: list[str], unseen_by: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The test split's ``features`` and its labels, as evaluate scores every model on them.
+
+    ``unseen_by``: a training set; the test rows it holds (every shared column
+    equal) are left out, so a model trained on it is not scored on rows it learnt.
+    """
+    test = read_split(ctx, layout.TEST_SET)
+    if test.empty:
+        raise StepError(f"{layout.TEST_SET} has no rows")
+    target = ctx.project.training.target
+    missing = [f for f in [*features, target] if f not in test.columns]
+    if missing:
+        raise StepError(f"column(s) missing from {layout.TEST_SET}: {', '.join(missing)}")
+    if unseen_by is not None:
+        test = _unseen(test, unseen_by, target)
+        if test.empty:
+            raise StepError(f"every row of {layout.TEST_SET} is in the other model's training set")
+    actual = test[target]
+    actual = integral_labels(actual) if ctx.is_classification else actual.astype("float64")
+    return test[features], actual.to_numpy()
+
+
+def _unseen(test: pd.DataFrame, train: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows of ``test`` not in ``train``, compared on every column both have."""
+    shared = [c for c in test.columns if c in train.columns]
+    if target not in shared:
+        return test  # no labels to match on: no row of it was learnt
+    # Compared as text: the two sets may come from parquet files with other dtypes.
+    seen = set(map(tuple, train[shared].astype(str).to_numpy().tolist()))
+    keys = map(tuple, test[shared].astype(str).to_numpy().tolist())
+    return test.loc[[key not in seen for key in keys]]
+
+
+def score_on_test_set(
+    ctx: StepContext, models: list[tuple[Any, Path]], unseen_by: pd.DataFrame | None = None
+) -> tuple[int, list[dict[str, float | None]]]:
+    """Score trained models (each with its model.json sidecar) on the same test rows.
+
+    The same reading, prediction and metrics as :func:`run`, rounded as evaluate
+    writes them: the champion stage scores an older model and the new one with it.
+    """
+    scored: list[dict[str, float | None]] = []
+    rows = 0
+    for model, sidecar in models:
+        x, actual = scored_rows(ctx, feature_names(sidecar), unseen_by)
+        y = scoring.predict(model, x, actual, ctx.is_classification)
+        found = scoring.compute(ctx.project.evaluation_metrics, y, "model")
+        scored.append({k: rounded(v) for k, v in found.items()})
+        rows = len(x)
+    return rows, scored
+
+
+def feature_names(path: Path) -> list[str]:
     try:
         sidecar = json.loads(path.read_text(encoding="utf-8"))
         return [str(f["name"]) for f in sidecar["features"]]

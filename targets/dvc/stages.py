@@ -17,9 +17,11 @@ Dependencies are precise, so ``dvc repro`` reruns only what changed:
   owner or an alert route in the spec changes that file but retrains nothing;
 - when the spec asks to beat the champion, a ``champion`` stage before the
   gate writes the metrics of the version in the last environment (``mlproject
-  champion``). The registry is git tags, outside DVC's view, so that stage is
-  ``always_changed``; the gate depends on its output and reruns only when the
-  champion actually changed.
+  champion``): its recorded ones while the test split is the one they were
+  measured on, else its model and the new one scored on the same current test
+  rows (it reads ``build/split`` and ``build/model``). The registry is git
+  tags, outside DVC's view, so that stage is ``always_changed``; the gate
+  depends on its output and reruns only when the champion actually changed.
 
 A custom stage from the spec runs right after the built-in stage it names in
 ``after:`` (at the end when it names none); one with a built-in stage's name
@@ -135,9 +137,9 @@ def builtin_stages(project: ir.Project) -> dict[str, Stage]:
     if project.gates.beat_champion is not None:
         last = project.deployment.environments[-1].name if project.deployment.environments else ""
         stages["champion"] = {
-            "desc": f"Metrics of the champion (the version in {last}) from the registry",
+            "desc": f"Metrics of the champion (the version in {last}) on the current test set",
             "cmd": f"mlproject champion --out {layout.CHAMPION_METRICS}",
-            "deps": [layout.MODEL_DIR],
+            "deps": [layout.SPLIT_DIR, layout.MODEL_DIR],
             "metrics": [_in_git(layout.CHAMPION_METRICS)],
             "always_changed": True,  # the registry is git tags, which DVC does not track
         }

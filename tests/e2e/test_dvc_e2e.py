@@ -346,6 +346,78 @@ def test_register_promote_lineage_round_trip(trained: Trained, tmp_path: Path) -
     assert re.search(r"^beat_champion\s+roc_auc\s+\S+\s+>= \S+", done.stdout, re.MULTILINE)
 
 
+def add_noisier_rows(project: Path, rows: int, seed: int, flipped: float) -> None:
+    """Append ``rows`` new labelled customers (``flipped`` of their labels wrong) to the data.
+
+    Drawn by the example's own generator, with new ids: the new test split is
+    harder than the old one, so a model's score falls although it is no worse.
+    """
+    import numpy as np
+
+    from mlruntime.demo.traffic import load_generator
+
+    new = load_generator(project)(rows, seed, first_id=4001)
+    flip = np.random.default_rng(seed).random(rows) < flipped
+    new.loc[flip, "churned"] = 1 - new.loc[flip, "churned"]
+    with (project / DATA).open("a", encoding="utf-8", newline="") as out:
+        new.to_csv(out, header=False, index=False, float_format="%.2f", lineterminator="\n")
+    sh(project, "dvc", "add", "-q", DATA)
+
+
+def beat_champion(project: Path) -> dict[str, Any]:
+    (check,) = [
+        c for c in metrics(project, layout.GATE_REPORT)["checks"] if c["check"] == "beat_champion"
+    ]
+    return check
+
+
+def test_after_new_rows_the_champion_is_scored_on_the_new_test_split(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """Like for like: a retrain on more data is gated against the champion on the same rows."""
+    repo, project = trained.copy(tmp_path)
+    sh(project, "mlproject", "register")
+    sh(project, "mlproject", "promote", "v0.1.0", "--to", "staging")
+    sh(project, "mlproject", "promote", "v0.1.0", "--to", "production")
+    recorded = metrics(project)  # measured on the test split of data v1
+    add_noisier_rows(project, 1600, seed=1, flipped=0.15)
+    commit(repo, "1600 new labelled rows")
+
+    done = repro(project, ok=False)
+    assert "the test split changed since its commit" in done.stdout, done.stdout
+    challenger = metrics(project)
+    # The old comparison, new split against old split, would have rejected it...
+    assert challenger["roc_auc"] < recorded["roc_auc"] + 0.005
+    # ...but on the same rows (those of the new test split the champion did not learn)
+    # it beats the champion by the margin: not rejected because the split changed.
+    both = metrics(project, layout.CHAMPION_METRICS)
+    assert set(both) == {*recorded, *(f"challenger.{name}" for name in recorded)}
+    assert both["challenger.roc_auc"] >= both["roc_auc"] + 0.005
+    assert both["roc_auc"] != recorded["roc_auc"]
+    check = beat_champion(project)
+    assert check["status"] == "pass", check
+    assert check["value"] == both["challenger.roc_auc"]
+    assert "both on the test rows it did not train on" in check["reason"]
+
+    # A genuinely worse challenger on the same data is still rejected.
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("max_iter: 200", "max_iter: 3"))
+    repro(project, ok=False)
+    worse = metrics(project, layout.CHAMPION_METRICS)
+    assert worse["roc_auc"] == both["roc_auc"]  # the same champion on the same rows
+    check = beat_champion(project)
+    assert check["status"] == "fail", check
+    assert worse["challenger.roc_auc"] < worse["roc_auc"] + 0.005
+
+    # The champion's model cannot be fetched (no cache, nothing pushed): the recorded
+    # metrics are used, and the champion's reason says so.
+    shutil.rmtree(project / ".dvc" / "cache")
+    done = sh(project, "mlproject", "champion", "--out", layout.CHAMPION_METRICS)
+    assert "WARNING: its recorded metrics, measured on another test split" in done.stdout
+    assert "cannot fetch examples/churn/build/model" in done.stdout
+    assert metrics(project, layout.CHAMPION_METRICS) == recorded
+
+
 def test_register_refuses_a_pipeline_that_is_not_up_to_date(
     trained: Trained, tmp_path: Path
 ) -> None:

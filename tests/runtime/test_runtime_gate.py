@@ -96,6 +96,26 @@ def test_champion_comparison(
         assert check["reason"] == "skipped: the champion has no value for roc_auc"
 
 
+@pytest.mark.parametrize(
+    ("champion", "challenger", "code", "status"),
+    [(0.9, 0.95, 0, "pass"), (0.6, 0.6, 1, "fail")],
+)
+def test_champion_scored_on_the_same_rows_is_compared_with_the_challengers_score_there(
+    evaluated: Path, tmp_path: Path, champion: float, challenger: float, code: int, status: str
+) -> None:
+    """After a re-split `mlproject champion` scores both models on the same rows: that pair counts.
+
+    The model's own metrics/model.json value (measured on all test rows) would give the
+    other verdict in both cases.
+    """
+    path = tmp_path / "champion.json"
+    path.write_text(json.dumps({"roc_auc": champion, "challenger.roc_auc": challenger}))
+    run_step(evaluated, "gate", "--champion-metrics", str(path), code=code)
+    check = next(c for c in _checks(evaluated) if c["check"] == "beat_champion")
+    assert (check["status"], check["value"]) == (status, challenger)
+    assert check["reason"] == f"champion {champion} (both on the test rows it did not train on)"
+
+
 def test_absent_champion_file_means_no_champion(evaluated: Path) -> None:
     result = run_step(evaluated, "gate", "--champion-metrics", "build/champion/metrics.json")
     assert "skipped: no champion (build/champion/metrics.json does not exist)" in result.stdout
