@@ -5,11 +5,17 @@ the same bytes come out on every run. Import :func:`make_window` to simulate
 production traffic, optionally drifted::
 
     from examples.churn.make_data import make_window
-    current = make_window(2000, seed=7, shift=0.6)  # pricier, more support calls, more monthly
+    current = make_window(2000, seed=7, shift=0.6)  # pricier, more calls, unlimited plans
 
 Churn is a logistic function of tenure, monthly charges, support calls, late
 payments, contract type and payment method, plus noise, so a gradient-boosting
 model reaches a ROC AUC of roughly 0.85 on a random 20% test split.
+
+A drifted window (``shift`` > 0) also changes that relation (concept drift): a
+new segment of customers on unlimited-data plans appears, recognisable by their
+heavy data usage, and they churn far more than the old model says (data usage
+played no part in churn before). A model trained on the old rows misranks them;
+one retrained on rows that include them learns it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ SEED = 20240601
 ROWS = 4000
 START = "2023-01-01"
 DAYS = 546  # eighteen months of observations
+# Concept drift (shift > 0): the share of customers on unlimited-data plans per unit of
+# shift, and how much likelier they are to churn (log-odds) than their other features say.
+UNLIMITED_SHARE = 0.5
+UNLIMITED_CHURN = 3.0
 
 CONTRACTS = ("month-to-month", "one-year", "two-year")
 PAYMENT_METHODS = ("bank-transfer", "credit-card", "electronic-check", "mailed-check")
@@ -64,10 +74,12 @@ def make_window(
     """``n`` customer records observed over ``days`` days from ``start``.
 
     ``shift`` (0 = the training distribution, 1 = strong drift) raises monthly
-    charges, support calls and the share of month-to-month contracts; churn is
-    drawn from the same logistic model, so the churn rate rises with the shift
-    while the relation between features and label stays put. ``first_id``
-    numbers the customers, so windows can be given disjoint ids.
+    charges, support calls and the share of month-to-month contracts, so the
+    churn rate rises with it; and it moves ``UNLIMITED_SHARE * shift`` of the
+    customers to unlimited-data plans: more data usage, and a churn log-odds
+    ``UNLIMITED_CHURN`` higher than the old relation gives (shift 0: none, the
+    training data's relation). ``first_id`` numbers the customers, so windows
+    can be given disjoint ids.
     """
     if n < 1:
         raise ValueError("n must be positive")
@@ -94,7 +106,14 @@ def make_window(
     support = np.minimum(rng.poisson(1.3 * (1.0 + shift), size=n), 15).astype(np.int64)
     late = np.minimum(rng.poisson(0.6, size=n), 12).astype(np.int64)
 
-    usage = np.round(np.clip(rng.gamma(2.0, 6.0, size=n) + 0.08 * monthly, 0.0, 200.0), 2)
+    # The drifted period's new segment: a share of customers (half the shift) moved to
+    # unlimited-data plans and use far more data. Drawn from a generator of their own,
+    # so that shift 0 leaves every other draw, hence the training data, as it was.
+    segment = np.random.default_rng((seed, 1))
+    unlimited = segment.random(n) < UNLIMITED_SHARE * shift
+    extra_usage = np.where(unlimited, segment.gamma(6.0, 10.0, size=n), 0.0)
+    usage = rng.gamma(2.0, 6.0, size=n) + 0.08 * monthly + extra_usage
+    usage = np.round(np.clip(usage, 0.0, 200.0), 2)
     usage[rng.random(n) < 0.03] = np.nan  # meter outages: about 3% missing
 
     payment_idx = rng.choice(4, size=n, p=[0.22, 0.22, 0.34, 0.22])
@@ -111,6 +130,7 @@ def make_window(
         + 0.45 * late
         + 0.5 * (payment_idx == 2)
         + rng.normal(0.0, 0.3, size=n)
+        + UNLIMITED_CHURN * unlimited  # concept drift: a competitor courts these customers
     )
     churned = (rng.random(n) < _logistic(z)).astype(np.int64)
 

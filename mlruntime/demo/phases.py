@@ -85,9 +85,15 @@ def train_gate_check(demo: Demo, step: str) -> str:
     margin = float(check.get("margin") or 0.0)
     lower = check.get("comparison") == "<="
     champion = float(check["required"]) + (margin if lower else -margin)
+    # The champion stage scored both models on the same rows when the split changed.
+    scored = demo.read_json(pipeline_layout.CHAMPION_METRICS, step)
+    key = f"{pipeline_layout.CHAMPION_CHALLENGER_PREFIX}{check['metric']}"
+    same = isinstance(scored, dict) and key in scored
+    rows = "both on the same test rows" if same else "the champion's recorded value"
     return (
         f"challenger {check['metric']} {float(check['value']):.4f} vs champion "
-        f"{champion:.4f} + margin {margin:g}: passed by {float(check['difference']):+.4f}"
+        f"{champion:.4f} ({rows}) + margin {margin:g}: passed by "
+        f"{float(check['difference']):+.4f}"
     )
 
 
