@@ -248,15 +248,26 @@ def gate_command(project_dir: Path) -> None:
 
 
 @ci.command(name="train")
+@click.option(
+    "--if-gate-fails",
+    "if_gate_fails",
+    type=click.Choice(["fail", "keep-champion"]),
+    envvar="MLPROJECT_IF_GATE_FAILS",
+    default="fail",
+    show_default=True,
+    help="A challenger the gate rejects fails the job, or (retrain) keeps the champion: "
+    "exit 0, a notice and the summary say why, nothing pushed [MLPROJECT_IF_GATE_FAILS].",
+)
 @PROJECT_DIR
-def train_command(project_dir: Path) -> None:
+def train_command(if_gate_fails: str, project_dir: Path) -> None:
     """Train and gate in one step: dvc pull (a miss is a warning), dvc repro, require a
-    passing gate report, dvc push; each in a collapsed log group. Exit 1 at the first
-    failure."""
+    passing gate report, dvc push; each in a collapsed log group; step output
+    `challenger` (passed, or rejected with --if-gate-fails keep-champion). Exit 1 at the
+    first failure."""
     from mlruntime.ci.release import train
 
     say = functools.partial(click.echo, nl=False)  # flushes each piece: subprocesses share stdout
-    click.echo(train(project_dir, say))
+    click.echo(train(project_dir, say, keep_champion=if_gate_fails == "keep-champion"))
 
 
 @ci.command(name="pull")

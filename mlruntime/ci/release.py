@@ -3,7 +3,8 @@
 :func:`train` is their ``mlproject ci train`` step: ``dvc pull --allow-missing``
 (a miss is a warning: repro rebuilds it), ``dvc repro`` (its ``gate`` stage writes
 the verdict), :func:`require_gate`, then ``dvc push``, each in a collapsed log
-group, the first failure stopping it. :func:`require_gate`
+group, the first failure stopping it; in the retrain workflow a challenger the
+gate rejected instead ends the step green, keeping the champion. :func:`require_gate`
 refuses a candidate that failed; :func:`register_new` registers HEAD as the next
 version (a GTO git tag) unless ``dvc.lock`` is the one the latest version was
 registered with, and pushes the tag; :func:`publish` copies the version's model
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from mlcontract import pipeline_layout as pl
 from mlruntime.ci import data_pull
 from mlruntime.ci.actions import (
     CiError,
+    annotate,
     ensure_identity,
     git,
     push,
@@ -29,10 +32,25 @@ from mlruntime.ci.log_groups import Say, run_group
 from mlruntime.lineage.errors import RegistryError
 
 
-def train(project_dir: Path, say: Say) -> str:
-    """Pull, reproduce, require a passing gate, push the DVC outputs; the gate's verdict."""
+def train(project_dir: Path, say: Say, *, keep_champion: bool = False) -> str:
+    """Pull, reproduce, require a passing gate, push the DVC outputs; the gate's verdict.
+
+    ``keep_champion`` (the retrain workflow): a challenger the gate rejected, after a
+    pipeline that ran to its verdict, is an outcome, not a failure: the champion stays,
+    the summary and a ``::notice`` (``::warning`` when it also missed an absolute bar)
+    say why, step output ``challenger=rejected``, nothing is pushed, and this returns.
+    Anything else that fails (a stage's error, missing data, an unreadable report, a
+    check without a value) still raises. Step output ``challenger=passed`` otherwise.
+    """
     data_pull.pull(project_dir, say)
-    if not run_group(say, "dvc repro", ["dvc", "repro"], project_dir):
+    report = project_dir / pl.GATE_REPORT
+    before = _modified(report)
+    reproduced = run_group(say, "dvc repro", ["dvc", "repro"], project_dir)
+    if keep_champion:
+        rejected = _fresh_rejection(report, before)
+        if rejected is not None:
+            return _kept_champion(rejected, say)
+    if not reproduced:
         raise CiError("dvc repro failed", "its log is in the 'dvc repro' group above")
     verdict = require_gate(project_dir)
     if not run_group(say, "dvc push", ["dvc", "push"], project_dir):
@@ -40,7 +58,66 @@ def train(project_dir: Path, say: Say) -> str:
             "dvc push failed: the outputs did not reach the remote",
             "its log is in the 'dvc push' group above; check the remote's credentials",
         )
+    set_outputs(challenger="passed")
     return verdict
+
+
+def _modified(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _fresh_rejection(report: Path, before: int | None) -> list[dict[str, Any]] | None:
+    """The failed checks of a gate report this ``dvc repro`` wrote and whose verdict is
+    a measured rejection; None when it did not write one (a stage before the gate
+    failed), the challenger passed, or a failed check has no value (a configuration
+    problem, not a verdict)."""
+    after = _modified(report)
+    if after is None or after == before:
+        return None
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get(pl.GATE_PASSED) is not False:
+        return None
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        return None
+    failed = [c for c in checks if isinstance(c, dict) and c.get("status") == "fail"]
+    if not failed or any(c.get("value") is None for c in failed):
+        return None
+    return failed
+
+
+def _kept_champion(failed: list[dict[str, Any]], say: Say) -> str:
+    """Report a rejected challenger: summary, annotation, step output; the line to print."""
+    reasons = "; ".join(_failure(c) for c in failed)
+    only_champion = all(c.get("check") == "beat_champion" for c in failed)
+    lost = "did not beat the champion" if only_champion else "did not pass its release gates"
+    message = f"kept the champion: the challenger {lost} ({reasons}); nothing registered"
+    rows = "".join(
+        f"| {c.get('check')} | {c.get('metric')} | {c.get('value')} | "
+        f"{c.get('comparison')} {c.get('required')} | {c.get('reason') or ''} |\n"
+        for c in failed
+    )
+    summary(
+        "### Kept the champion\n\n"
+        f"The retrained challenger {lost}: it is not committed, registered or deployed, "
+        "and the champion keeps serving. The pipeline itself ran to the gate's verdict.\n\n"
+        "| check | metric | challenger | required | reason |\n|---|---|---:|---|---|\n" + rows
+    )
+    set_outputs(challenger="rejected")
+    say(annotate("notice" if only_champion else "warning", message) + "\n")
+    return message
+
+
+def _failure(check: dict[str, Any]) -> str:
+    shown = f"{check.get('check')} {check.get('metric')} {check.get('value')}"
+    shown += f", required {check.get('comparison')} {check.get('required')}"
+    return f"{shown}, {check['reason']}" if check.get("reason") else shown
 
 
 def require_gate(project_dir: Path) -> str:

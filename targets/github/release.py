@@ -27,9 +27,23 @@ DISPATCH_DEPLOY = """
 """
 
 
-def repro_and_gate(project: ir.Project) -> list[Step]:
+def repro_and_gate(project: ir.Project, *, keep_champion: bool = False) -> list[Step]:
     """``mlproject ci train``: dvc pull, ``dvc repro`` (the gate stage judges the
-    candidate), the verdict, ``dvc push``, in one step (collapsed log groups)."""
+    candidate), the verdict, ``dvc push``, in one step (collapsed log groups).
+
+    ``keep_champion`` (retrain): a rejected challenger ends the step green with
+    ``challenger=rejected`` (step ``train``) and the champion kept; a broken run fails.
+    """
+    if keep_champion:
+        return [
+            common.step(
+                "Train and gate: dvc pull, dvc repro, the gate's verdict (a losing "
+                "challenger keeps the champion), dvc push",
+                "mlproject ci train --if-gate-fails keep-champion\n",
+                step_id="train",
+                env=common.mlflow_env(project) or None,
+            )
+        ]
     return [
         common.step(
             "Train and gate: dvc pull, dvc repro, require a passing gate, dvc push",

@@ -5,9 +5,12 @@ triggers (drift, performance, new data, and ``retraining.schedule`` falling
 due), the cooldown and the retrain budget (state: git tags), or by hand. It
 records the attempt, then ``dvc repro`` trains
 the challenger on the latest data and gates it against the baseline and the
-champion (the version in the last environment); a challenger that fails stops
-the run. A challenger that passes is committed (``dvc.lock``, metrics and
-reports) and, as the spec's promotion for the first environment says:
+champion (the version in the last environment). A challenger the gate rejects
+ends the run green: the champion is kept, the job summary and a notice say why,
+nothing is committed, registered or deployed (a broken run, a stage's error or
+missing data, still fails it). A challenger that passes is committed
+(``dvc.lock``, metrics and reports) and, as the spec's promotion for the first
+environment says:
 
 - automatic: pushed to the default branch, registered, and the deploy workflow
   dispatched for it (later environments that need approval still wait for
@@ -35,6 +38,8 @@ PULL_REQUEST = """
 """
 
 _CHANGED = "steps.commit.outputs.changed == 'true'"
+# A challenger the gate rejected ends the train step green (the champion kept): no commit.
+_PASSED = "steps.train.outputs.challenger == 'passed'"
 
 
 def automatic(project: ir.Project) -> bool:
@@ -61,12 +66,13 @@ def _train_job(project: ir.Project, auto: bool) -> Job:
             "mlproject ci retrain-attempt\n",
             env=token,
         ),
-        *release.repro_and_gate(project),
+        *release.repro_and_gate(project, keep_champion=True),
         common.step(
             "Commit the challenger and push it"
             + (" to the default branch" if auto else " to a review branch"),
             "mlproject ci commit-challenger\n",
             step_id="commit",
+            condition=_PASSED,
             env=commit_env,
         ),
     ]

@@ -243,6 +243,87 @@ def test_ci_train_pulls_reproduces_requires_the_gate_then_pushes(
         assert not pushed
 
 
+def _losing_gate_project(path: Path, checks: list[dict[str, object]]) -> Path:
+    """A DVC project whose gate stage writes a rejecting report with ``checks`` and exits 1,
+    as ``mlproject step gate`` does."""
+    project = _gated_dvc_project(path, False)
+    report = {layout.GATE_PASSED: False, "failures": len(checks), "checks": checks}
+    (project / "report.json").write_text(json.dumps(report))
+    stage = {
+        "cmd": f"mkdir -p reports && cp report.json {layout.GATE_REPORT} && exit 1",
+        "deps": ["report.json"],
+        "outs": [{layout.GATE_REPORT: {"cache": False}}],
+    }
+    (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"gate": stage}}))
+    return project
+
+
+LOST = {
+    "check": "beat_champion",
+    "metric": "roc_auc",
+    "value": 0.871,
+    "required": 0.879,
+    "comparison": ">=",
+    "margin": 0.005,
+    "difference": -0.008,
+    "status": "fail",
+    "reason": "champion 0.874 (both on the test rows it did not train on)",
+}
+PASSED = {**LOST, "check": "threshold", "value": 0.871, "required": 0.78, "status": "pass"}
+
+
+def test_ci_train_in_a_retrain_keeps_the_champion_when_the_challenger_loses(
+    tmp_path: Path,
+) -> None:
+    project = _losing_gate_project(tmp_path / "project", [PASSED, LOST])
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary.md"
+    env = {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}
+    args = ["ci", "train", "--if-gate-fails", "keep-champion", "--project-dir", str(project)]
+    done = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert "challenger=rejected" in outputs.read_text()
+    (notice,) = [line for line in done.stdout.splitlines() if line.startswith("::notice ")]
+    assert "kept the champion: the challenger did not beat the champion" in notice
+    assert "beat_champion roc_auc 0.871, required >= 0.879, champion 0.874" in notice
+    text = summary.read_text()
+    assert "### Kept the champion" in text and "| beat_champion | roc_auc | 0.871 |" in text
+    assert "threshold" not in text  # the checks it passed are not reasons
+    assert "::group::dvc push" not in done.stdout and not (tmp_path / "remote").exists()
+    # The same rejection in the train workflow (default): a red job.
+    done = CliRunner().invoke(cli, args[:2] + args[4:], env=env)
+    assert done.exit_code == 1 and "dvc repro failed" in done.output
+
+
+def test_ci_train_in_a_retrain_warns_when_the_challenger_misses_an_absolute_bar(
+    tmp_path: Path,
+) -> None:
+    below = {**PASSED, "value": 0.7, "status": "fail", "reason": ""}
+    project = _losing_gate_project(tmp_path / "project", [below, LOST])
+    args = ["ci", "train", "--project-dir", str(project)]
+    env = {"MLPROJECT_IF_GATE_FAILS": "keep-champion"}
+    done = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    (warning,) = [line for line in done.stdout.splitlines() if line.startswith("::warning ")]
+    assert "the challenger did not pass its release gates (threshold roc_auc 0.7," in warning
+
+
+def test_ci_train_in_a_retrain_still_fails_a_broken_run(tmp_path: Path) -> None:
+    args = ["ci", "train", "--if-gate-fails", "keep-champion", "--project-dir"]
+    # A failed check without a value (a metric not computed) is a configuration error.
+    unmeasured = {**LOST, "value": None, "reason": "roc_auc was not computed"}
+    project = _losing_gate_project(tmp_path / "unmeasured", [unmeasured])
+    done = CliRunner().invoke(cli, [*args, str(project)])
+    assert done.exit_code == 1 and "dvc repro failed" in done.output, done.output
+    # A stage before the gate fails: the committed report (passed) is not this run's verdict.
+    project = _gated_dvc_project(tmp_path / "broken", False)
+    (project / layout.GATE_REPORT).parent.mkdir()
+    (project / layout.GATE_REPORT).write_text(json.dumps({layout.GATE_PASSED: False}))
+    (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"train": {"cmd": "exit 3"}}}))
+    done = CliRunner().invoke(cli, [*args, str(project)])
+    assert done.exit_code == 1 and "dvc repro failed" in done.output, done.output
+    assert "::notice" not in done.stdout
+
+
 def test_ci_train_stops_at_a_failed_repro(tmp_path: Path) -> None:
     project = _gated_dvc_project(tmp_path / "project", True)
     (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"gate": {"cmd": "exit 3"}}}))
