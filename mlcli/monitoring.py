@@ -106,12 +106,14 @@ def monitor(
     ignore_in_git(written, [Path(report).name for report in contract.REPORTS])
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     drifted = [t.feature for t in tests if t.drifted]
-    if tests or not result.errors:
+    if tests:
         summary = f"{len(drifted)} of {len(tests)} drift tests drifted" + (
             f" ({', '.join(drifted)})" if drifted else ""
         )
-    else:  # nothing was compared: "0 of 0 drift tests drifted" would read as a result
+    elif result.errors:  # nothing was compared: "0 of 0 drift tests drifted" would read as a result
         summary = "no verdict (the error below)"
+    else:  # too few rows, or no drift configured
+        summary = "no drift test ran" + (" (see below)" if result.findings else "")
     click.echo(f"monitor: {result.status} - {summary}; reports in {written}")
     for finding in result.findings:
         click.echo(f"  {finding.severity}: {finding.kind}: {finding.message}")

@@ -235,6 +235,8 @@ def test_fewer_rows_than_min_rows_gives_no_drift_verdict(project: Path) -> None:
     assert code == contract.EXIT_BREACH, output
     assert payload["drift"]["features"] == []  # type: ignore[index]
     assert "fewer than min_rows=50" in output
+    # the headline says no test ran; "0 of 0 drift tests drifted" read as a result
+    assert "monitor: breach - no drift test ran (see below)" in output
 
 
 def test_missing_values_and_range_violations(project: Path) -> None:
