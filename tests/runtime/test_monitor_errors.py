@@ -106,6 +106,16 @@ def test_timestamp_in_a_local_date_format(project: Path) -> None:
     )
 
 
+def test_a_csv_separated_by_semicolons(project: Path) -> None:
+    """A spreadsheet's CSV export with ';' reads as one column: one error saying so,
+    not a 'missing' error for every declared column."""
+    path = project / "current.csv"
+    good().to_csv(path, index=False, sep=";")
+    code, output = run(project, "--current", str(path))
+    payload = assert_error(project, code, output, "fields look separated by ';'")
+    assert not any("missing" in e for e in payload["errors"])  # type: ignore[union-attr]
+
+
 def test_empty_window(project: Path) -> None:
     code, output = run(project, "--current", write(project, good().iloc[:0]))
     assert_error(project, code, output, "has no rows")

@@ -148,6 +148,15 @@ def _read(
     except StepError as exc:
         result.errors.append(exc.message)
         return None
+    names = window.table.column_names if isinstance(window, Window) else window.schema.names
+    if len(names) == 1 and (sep := next((s for s in (";", "\t", "|") if s in names[0]), None)):
+        # a CSV written with another separator (a spreadsheet's ';') is one column wide
+        shown = names[0] if len(names[0]) <= 60 else names[0][:59] + "…"
+        result.errors.append(
+            f"the {role} window {path} has a single column '{shown}': its fields look "
+            f"separated by {sep!r}, and the monitor reads comma-separated CSV (or Parquet)"
+        )
+        return None
     if window.rows == 0:
         result.errors.append(f"the {role} window {path} has no rows: no verdict is possible")
     return window
