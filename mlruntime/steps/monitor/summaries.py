@@ -70,8 +70,10 @@ def quantiles(points: Floats, cumulative: Counts, qs: Floats) -> Floats:
     position = np.asarray(qs, dtype=np.float64) * (cumulative[-1] - 1)
     below = np.floor(position)
     t = position - below
-    low = points[np.searchsorted(cumulative, below, side="right")]
-    high = points[np.searchsorted(cumulative, np.minimum(below + 1, cumulative[-1] - 1), "right")]
+    # Whole numbers searched as integers: a float key would cast every count to float.
+    rank = below.astype(cumulative.dtype)
+    low = points[np.searchsorted(cumulative, rank, side="right")]
+    high = points[np.searchsorted(cumulative, np.minimum(rank + 1, cumulative[-1] - 1), "right")]
     # NumPy's own lerp: from the nearer end, so equal inputs give NumPy's bits.
     step = high - low
     return np.asarray(np.where(t >= 0.5, high - step * (1.0 - t), low + step * t))
