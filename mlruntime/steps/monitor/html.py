@@ -9,6 +9,7 @@ no unseen category of a sensitive source.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,27 @@ from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResul
 WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
 COLORS = ("#0969da", "#fb8500")
 MAX_LABELLED_BINS = 8  # fewer bins than this: a label under each (else first and last)
-# One bin's two bars (reference, current), each with its share in the tooltip; the
-# same bytes as formatting each number on its own ("%.2f%%" of 100 × share is "{:.2%}").
-_BARS = (
-    f'<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="{COLORS[0]}">'
-    "<title>%s: reference %.2f%%</title></rect>\n"
-    f'<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="{COLORS[1]}">'
-    "<title>%s: current %.2f%%</title></rect>\n"
-)
+
+
+@functools.lru_cache(maxsize=64)
+def _bars(bins: int) -> tuple[str, ...]:
+    """Per bin of a ``bins``-bin chart, its two bars (reference, current) with the
+    positions and widths filled in: they depend on the number of bins only, so each
+    figure formats just the heights and shares (``%`` fields: y, height, label, share,
+    twice). The same bytes as formatting every number per figure."""
+    span = (WIDTH - LEFT) / max(bins, 1)
+    bar = max(span * 0.42, 0.5)
+    out = []
+    for i in range(bins):
+        start = LEFT + i * span
+        out.append(
+            f'<rect x="{start + 0 * bar + span * 0.08:.2f}" y="%.2f" width="{bar:.2f}" '
+            f'height="%.2f" fill="{COLORS[0]}"><title>%s: reference %.2f%%</title></rect>\n'
+            f'<rect x="{start + 1 * bar + span * 0.08:.2f}" y="%.2f" width="{bar:.2f}" '
+            f'height="%.2f" fill="{COLORS[1]}"><title>%s: current %.2f%%</title></rect>\n'
+        )
+    return tuple(out)
+
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -69,22 +83,18 @@ def figure(feature: str, drifted: bool, histogram: Histogram) -> Markup:
     top = max([*histogram.reference, *histogram.current, 1e-12])
     base = HEIGHT - BOTTOM
     span = (WIDTH - LEFT) / max(len(histogram.labels), 1)
-    bar = max(span * 0.42, 0.5)
     scale = (base - 4) / top
     names = [label.translate(_ESCAPE) for label in histogram.labels]
     marks = []
-    for i, (name, ref_share, cur_share) in enumerate(
-        zip(names, histogram.reference, histogram.current, strict=True)
+    for bars, name, ref_share, cur_share in zip(
+        _bars(len(names)), names, histogram.reference, histogram.current, strict=True
     ):
-        start = LEFT + i * span
         ref_height, cur_height = scale * ref_share, scale * cur_share
         marks.append(
-            _BARS
+            bars
             % (
-                start + 0 * bar + span * 0.08, base - ref_height, bar, ref_height,
-                name, ref_share * 100,
-                start + 1 * bar + span * 0.08, base - cur_height, bar, cur_height,
-                name, cur_share * 100,
+                base - ref_height, ref_height, name, ref_share * 100,
+                base - cur_height, cur_height, name, cur_share * 100,
             )
         )  # fmt: skip
     few = len(names) <= MAX_LABELLED_BINS
