@@ -328,11 +328,13 @@ def _read_parquet(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
     # ParquetFile, not read_table: the dataset layer would import pandas (slow to start).
-    schema = pq.read_schema(path)
+    metadata = pq.read_metadata(path)  # the footer, parsed once for the schema and the read
     text = [
-        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        f.name
+        for f in metadata.schema.to_arrow_schema()
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
-    parquet = pq.ParquetFile(path, read_dictionary=text)
+    parquet = pq.ParquetFile(path, read_dictionary=text, metadata=metadata)
     # Reader threads pay off on big files only: on a small window they cost more than they save.
     return parquet.read(use_threads=parquet.metadata.num_rows >= THREADED_READ_MIN_ROWS)
 
