@@ -7,8 +7,9 @@ is faster). Inputs are sorted once beforehand for both (the monitor sorts
 each column once and shares it between statistics). Then the time per row of
 the 20 planted drift tests, and of the whole step in process (reading both
 Parquet windows, every check, the four reports; interpreter start-up and
-imports apart, measured on their own) at 10k, 100k and 1M rows. Not part of
-the tests.
+imports apart, measured on their own) at 10k, 20k, 100k, 500k and 1M rows,
+and the marginal cost of a row at 10k and at 1M (the step's time between two
+sizes over the rows between them). Not part of the tests.
 
     python bench/bench_monitor_stats.py [--repeat 5] [--only stats,drift,step]
 """
@@ -157,7 +158,11 @@ def as_read(table: pa.Table) -> pa.Table:
     return table
 
 
-STEP_SIZES = (10_000, 100_000, 1_000_000)
+STEP_SIZES = (10_000, 20_000, 100_000, 500_000, 1_000_000)
+# The cost of one more row at a size: the step's time between two sizes over the rows
+# between them. A slow corner (a statistic slower per row on small windows) shows here;
+# the fixed cost of a run (the four reports, opening two files) does not.
+MARGINAL = ((10_000, 20_000), (500_000, 1_000_000))
 
 
 def step_per_row(repeat: int) -> None:
@@ -213,6 +218,23 @@ def step_per_row(repeat: int) -> None:
             f"| {rows:,} | {seconds * 1e3:.0f} | {seconds / rows * 1e6:.2f} "
             f"| {seconds / rows / last:.2f} | {cpu_seconds / rows * 1e6:.2f} "
             f"| {cpu_seconds / rows / last_cpu:.2f} |"
+        )
+    print()
+    print(
+        "| rows per window | marginal CPU µs per row (one more row) | vs 1M | fixed CPU ms per run "
+        "(the step less its rows at the marginal cost) |"
+    )
+    print("|---|---|---|---|")
+    cpu_median = {rows: statistics.median(cpu[rows]) for rows in STEP_SIZES}
+    marginal = {
+        (low, high): (cpu_median[high] - cpu_median[low]) / (high - low) for low, high in MARGINAL
+    }
+    at_large = marginal[MARGINAL[-1]]
+    for (low, high), per_row in marginal.items():
+        fixed = cpu_median[low] - per_row * low
+        print(
+            f"| {low:,}..{high:,} | {per_row * 1e6:.2f} | {per_row / at_large:.2f} "
+            f"| {fixed * 1e3:.1f} |"
         )
     small = STEP_SIZES[0]
     command = [
