@@ -167,6 +167,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             **os.environ,
             "MLFLOW_AUTH_CONFIG_PATH": str(ini),
             "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only-csrf-key",
+            # MLflow 3's job runner (six huey consumer processes for GenAI jobs, which
+            # nothing here uses) more than doubles the server's start-up on 2 cores.
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         },
     )
     running = Server(f"http://127.0.0.1:{port}", base, process)
