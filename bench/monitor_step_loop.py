@@ -1,0 +1,51 @@
+"""Run the whole monitor step K times on ROWS-row planted windows, for an instruction count.
+
+As ``monitor_drift_loop.py``, for the whole step (read both Parquet windows, every
+check, the 20 drift tests, the four reports). The windows are written once, natively,
+into WORK (``prepare``); under valgrind only the step runs::
+
+    python bench/monitor_step_loop.py 10000 prepare /tmp/step-10k
+    for k in 0 3; do valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \\
+        python3.11 bench/monitor_step_loop.py 10000 $k /tmp/step-10k 2>&1 | grep 'I *refs'; done
+    # instructions per run = (I(3) - I(0)) / 3; OPENBLAS_NUM_THREADS=1 keeps
+    # OpenBLAS's idle threads from adding their spinning to the count
+
+Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+NOW = 1_719_878_400.0  # 2024-07-02T00:00:00Z, as bench_monitor_stats
+
+
+def main() -> None:
+    rows, what, work = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    if what == "prepare":
+        from bench_monitor_planted import write_project
+
+        from mlruntime.demo import planted_drift as planted
+
+        work.mkdir(parents=True, exist_ok=True)
+        project = write_project(work, None)
+        ref, cur = planted.write_pair(work / "w", rows, planted.REPORTED, planted.REPORTED_SEEDS)
+        (work / "paths").write_text(f"{project}\n{ref}\n{cur}\n")
+        return
+    from mlruntime.steps.config import load_context
+    from mlruntime.steps.monitor.run import MonitorOptions, run
+
+    project, ref, cur = (work / "paths").read_text().split()
+    options = MonitorOptions(current=Path(cur), reference=ref, now=NOW, out_dir=work / "out")
+    for _ in range(2 + int(what)):  # two warm-up runs: caches, lazy imports
+        result, _ = run(load_context(Path(project)), options)
+        if result.errors:
+            raise SystemExit(f"monitor errors: {result.errors}")
+
+
+if __name__ == "__main__":
+    main()
