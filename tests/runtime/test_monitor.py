@@ -90,6 +90,18 @@ def test_a_drifted_feature_is_the_only_one_flagged(project: Path, feature: str) 
     assert feature in output
 
 
+def test_the_drift_breach_counts_the_features_that_were_tested(project: Path) -> None:
+    """A column missing from the window is a schema error with no drift verdict: the
+    breach's "N of M" counts the features tested, as the headline does."""
+    frame = current(frozenset({"amount"})).drop(columns=["items"])
+    path = window(project, "current.parquet", frame)
+    code, payload, output = monitor(project, "--current", str(path))
+    assert code != contract.EXIT_HEALTHY, output
+    assert set(verdicts(payload)) == set(FEATURES) - {"items"}
+    assert "1 of 4 drift tests drifted (amount)" in output  # the headline
+    assert "drift: 1 of 4 features drifted: amount" in output  # the breach (said 1 of 5)
+
+
 def test_methods_and_thresholds_come_from_the_spec(project: Path) -> None:
     path = window(project, "current.csv", current())
     _, payload, _ = monitor(project, "--current", str(path))

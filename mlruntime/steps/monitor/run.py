@@ -379,7 +379,9 @@ def _drift(
             result.drift.append(outcome)
     if result.drifted_features:
         names = ", ".join(result.drifted_features)
-        result.breach("drift", f"{len(result.drifted_features)} of {len(tests)} drifted: {names}")
+        # Of the features tested: a column the schema check set aside has no verdict.
+        tested = len(result.drift)
+        result.breach("drift", f"{len(result.drifted_features)} of {tested} features drifted: {names}")
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
 
 
