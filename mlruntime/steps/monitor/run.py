@@ -380,8 +380,8 @@ def _drift(
     if result.drifted_features:
         names = ", ".join(result.drifted_features)
         # Of the features tested: a column the schema check set aside has no verdict.
-        tested = len(result.drift)
-        result.breach("drift", f"{len(result.drifted_features)} of {tested} features drifted: {names}")
+        drifted, tested = len(result.drifted_features), len(result.drift)
+        result.breach("drift", f"{drifted} of {tested} features drifted: {names}")
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
 
 
