@@ -96,7 +96,7 @@ def _number(value: object, signed: bool = False) -> str:
     return f"{value:+.6g}" if signed else f"{value:.6g}"
 
 
-def _gate_table(report: dict[str, object]) -> str:
+def gate_table(report: dict[str, object]) -> str:
     """The gate report's checks as a Markdown table, read from the report: rendering a
     comment re-runs nothing and writes nothing."""
     rows = ["| check | metric | value | required | margin | by | result |", "|" + "---|" * 7]
@@ -207,7 +207,7 @@ def render(
         )
     elif isinstance(report, dict):
         verdict = "passed" if passed else "FAILED"
-        section("Release gates", f"Verdict: **{verdict}**\n\n{_gate_table(report)}")
+        section("Release gates", f"Verdict: **{verdict}**\n\n{gate_table(report)}")
     else:
         section("Release gates", "The pipeline stopped before the gate ran.")
     if sensitive is None:

@@ -29,6 +29,7 @@ from mlruntime.ci.actions import (
     summary,
 )
 from mlruntime.ci.log_groups import Say, run_group
+from mlruntime.ci.pr_report import gate_table
 from mlruntime.lineage.errors import RegistryError
 
 
@@ -98,16 +99,12 @@ def _kept_champion(failed: list[dict[str, Any]], say: Say) -> str:
     only_champion = all(c.get("check") == "beat_champion" for c in failed)
     lost = "did not beat the champion" if only_champion else "did not pass its release gates"
     message = f"kept the champion: the challenger {lost} ({reasons}); nothing registered"
-    rows = "".join(
-        f"| {c.get('check')} | {c.get('metric')} | {c.get('value')} | "
-        f"{c.get('comparison')} {c.get('required')} | {c.get('reason') or ''} |\n"
-        for c in failed
-    )
     summary(
         "### Kept the champion\n\n"
         f"The retrained challenger {lost}: it is not committed, registered or deployed, "
         "and the champion keeps serving. The pipeline itself ran to the gate's verdict.\n\n"
-        "| check | metric | challenger | required | reason |\n|---|---|---:|---|---|\n" + rows
+        + gate_table({"checks": failed})
+        + "\n"
     )
     set_outputs(challenger="rejected")
     say(annotate("notice" if only_champion else "warning", message) + "\n")
