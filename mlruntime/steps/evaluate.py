@@ -158,15 +158,16 @@ def score_on_test_set(
     The same reading, prediction and metrics as :func:`run`, rounded as evaluate
     writes them: the champion stage scores an older model and the new one with it.
     """
+    names = [(model, feature_names(sidecar)) for model, sidecar in models]
+    # The test split read and the training rows left out once, for every model.
+    every = list(dict.fromkeys(f for _, features in names for f in features))
+    x, actual = scored_rows(ctx, every, unseen_by)
     scored: list[dict[str, float | None]] = []
-    rows = 0
-    for model, sidecar in models:
-        x, actual = scored_rows(ctx, feature_names(sidecar), unseen_by)
-        y = scoring.predict(model, x, actual, ctx.is_classification)
+    for model, features in names:
+        y = scoring.predict(model, x[features], actual, ctx.is_classification)
         found = scoring.compute(ctx.project.evaluation_metrics, y, "model")
         scored.append({k: rounded(v) for k, v in found.items()})
-        rows = len(x)
-    return rows, scored
+    return len(x), scored
 
 
 def feature_names(path: Path) -> list[str]:
