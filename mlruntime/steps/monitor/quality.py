@@ -193,11 +193,7 @@ def check_labels(
         return
     count = f"{len(new)} label class{'' if len(new) == 1 else 'es'}"
     shown = "" if result.sensitive else f" ({', '.join(new[:MAX_EXAMPLES])})"
-    message = f"column '{name}': {count} the model was never trained on{shown}"
-    if policy == "error":
-        result.breach("data_quality", message)
-    else:
-        result.warn("data_quality", message)
+    _by_policy(policy, f"column '{name}': {count} the model was never trained on{shown}", result)
 
 
 def _range_violations(window: AnyWindow, column: ir.Column) -> float | None:
@@ -221,14 +217,16 @@ def _new_categories(
 
 
 def _report_new(name: str, new: list[str], policy: str, result: MonitorResult) -> None:
-    if not new or policy == "ignore":
-        return
-    message = (
-        f"column '{name}': {len(new)} categor{'y' if len(new) == 1 else 'ies'} never seen before"
-    )
+    if new:
+        count = f"{len(new)} categor{'y' if len(new) == 1 else 'ies'}"
+        _by_policy(policy, f"column '{name}': {count} never seen before", result)
+
+
+def _by_policy(policy: str, message: str, result: MonitorResult) -> None:
+    """A data-quality finding as ``new_categories`` says: a breach, a warning, or nothing."""
     if policy == "error":
         result.breach("data_quality", message)
-    else:
+    elif policy != "ignore":
         result.warn("data_quality", message)
 
 
