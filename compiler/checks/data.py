@@ -9,7 +9,6 @@ constraints fit the column's type.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 from compiler.checks.examples import IRIS_COLUMNS, spec
@@ -140,7 +139,9 @@ def _datetime_feature(ctx: CheckContext) -> Iterator[Diagnostic]:
     types = {c.name: c.type for c in source.columns}
     for i, name in enumerate(ctx.spec.training.features or []):
         if types.get(name) == "datetime":
-            found = ctx.error(
+            # A warning: the monitor still tests the column's drift, and compile's
+            # outputs are right; only the built-in train step refuses it.
+            yield ctx.error(
                 "MLP233",
                 ("training", "features", i),
                 f"feature '{name}' is a datetime column, which the built-in train step "
@@ -148,10 +149,8 @@ def _datetime_feature(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "at train",
                 "derive numbers from it in the data (hour, day of week, age in days) and list "
                 "those, or train in a custom stage (training.stages: a stage named train)",
+                severity="warning",
             )
-            # A warning: the monitor still tests the column's drift, and compile's
-            # outputs are right; only the built-in train step refuses it.
-            yield dataclasses.replace(found, severity="warning")
 
 
 RULES = [

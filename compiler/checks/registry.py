@@ -16,7 +16,6 @@ silently; ``mlproject init`` writes a commented ``registry.remote`` placeholder.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 from compiler.checks.examples import spec
@@ -43,15 +42,15 @@ def _remote_reachable_from_ci(ctx: CheckContext) -> Iterator[Diagnostic]:
         return
     if not is_local_path(remote):
         return
-    found = ctx.error(
+    yield ctx.error(
         "MLP232",
         ("registry", "remote"),
         f"the DVC remote '{remote}' is a local path: the generated GitHub workflows run on "
         "runners that cannot reach it (dvc pull finds nothing, models pushed from CI vanish "
         "with the runner)",
         _HINT,
+        severity="warning",
     )
-    yield dataclasses.replace(found, severity="warning")
 
 
 def _default_remote_with_deployment(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -59,7 +58,7 @@ def _default_remote_with_deployment(ctx: CheckContext) -> Iterator[Diagnostic]:
     if not environments:
         return
     names = ", ".join(env.name for env in environments)
-    found = ctx.error(
+    yield ctx.error(
         "MLP232",
         ("registry", "remote"),
         "not set, so the DVC remote is the default local folder beside the repository "
@@ -67,8 +66,8 @@ def _default_remote_with_deployment(ctx: CheckContext) -> Iterator[Diagnostic]:
         "generated GitHub workflows run on runners that cannot reach it (models pushed from "
         "CI vanish with the runner, and the deploy finds no published version)",
         _HINT,
+        severity="warning",
     )
-    yield dataclasses.replace(found, severity="warning")
 
 
 RULES = [

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, Pointer
+from compiler.diagnostics import Diagnostic, Pointer, Severity
 from compiler.load import Document
 from compiler.spec.v1 import DataSource, ProjectSpec
 from compiler.spec.validate import dotted
@@ -36,13 +36,15 @@ class CheckContext:
         hint: str | None = None,
         *,
         key: bool = False,
+        severity: Severity = "error",
     ) -> Diagnostic:
         """A diagnostic at ``pointer``, its message prefixed with the key path.
 
         ``key=True`` points at the key rather than its value (a name that is
         wrong as a key, a section that should not be there). A pointer that is
         not written in the file (a default) points at the key of its nearest
-        written ancestor: the section the default belongs to.
+        written ancestor: the section the default belongs to. ``severity``:
+        "warning" for a finding that does not stop compile.
         """
         return Diagnostic(
             code,
@@ -50,6 +52,7 @@ class CheckContext:
             self.doc.file,
             self.doc.position_of(pointer, key=key or not self.written(pointer)),
             hint,
+            severity,
             pointer=pointer,
         )
 
