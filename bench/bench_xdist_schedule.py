@@ -18,6 +18,7 @@ import argparse
 import heapq
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,14 +59,8 @@ def simulate_load(costs: list[float], workers: int) -> float:
     for queue in queues:
         queue.extend(pending[:chunk])
         del pending[:chunk]
-    events = [(costs[q[0]], w) for w, q in enumerate(queues) if q]
-    heapq.heapify(events)
-    end = 0.0
-    while events:
-        now, worker = heapq.heappop(events)
-        queue = queues[worker]
-        cost = costs[queue.pop(0)]
-        end = max(end, now)
+
+    def refill(queue: list[int], cost: float) -> None:
         if pending:
             low = max(2, len(pending) // workers // 4)
             high = max(2, len(pending) // workers // 2)
@@ -73,9 +68,8 @@ def simulate_load(costs: list[float], workers: int) -> float:
                 count = high - len(queue)
                 queue += pending[:count]
                 del pending[:count]
-        if queue:
-            heapq.heappush(events, (now + costs[queue[0]], worker))
-    return end
+
+    return _replay(costs, queues, refill)
 
 
 def simulate_loadgroup(costs: list[float], groups: list[str], workers: int) -> float:
@@ -89,16 +83,28 @@ def simulate_loadgroup(costs: list[float], groups: list[str], workers: int) -> f
     for queue in queues * 2:
         if waiting and len(queue) <= 2:
             queue.extend(waiting.pop(0))
+
+    def refill(queue: list[int], cost: float) -> None:
+        if waiting and len(queue) <= 2:
+            queue += waiting.pop(0)
+
+    return _replay(costs, queues, refill)
+
+
+def _replay(
+    costs: list[float], queues: list[list[int]], refill: Callable[[list[int], float], None]
+) -> float:
+    """Each worker runs its queue in order; after each test, ``refill(queue, its cost)``
+    may give it more. The time the last test ends."""
     events = [(costs[q[0]], w) for w, q in enumerate(queues) if q]
     heapq.heapify(events)
     end = 0.0
     while events:
         now, worker = heapq.heappop(events)
         queue = queues[worker]
-        queue.pop(0)
+        cost = costs[queue.pop(0)]
         end = max(end, now)
-        if waiting and len(queue) <= 2:
-            queue += waiting.pop(0)
+        refill(queue, cost)
         if queue:
             heapq.heappush(events, (now + costs[queue[0]], worker))
     return end
