@@ -401,6 +401,9 @@ def monitor_command(now: str | None, without_verdict: str, project_dir: Path) ->
     """Monitor the newest window (monitoring.labels, monitoring.predictions, or the data
     source); step outputs `breach` and `report`. Exit 0 with a verdict."""
     from mlcli.monitoring import parse_now
+    from mlcli.threads import apply_thread_policy
+
+    apply_thread_policy()  # a labelled window is scored with scikit-learn, in this process
     from mlruntime.ci.monitoring import monitor
 
     moment = parse_now(now)

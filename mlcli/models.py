@@ -191,6 +191,9 @@ def champion(out: Path | None, project_dir: Path, fmt: str) -> None:
     The pipeline's `champion` stage runs this with --out, and the gate compares
     the new model against what it writes.
     """
+    from mlcli.threads import apply_thread_policy
+
+    apply_thread_policy()  # the champion and the new model may be scored: scikit-learn
     from mlruntime.lineage.champion import find_champion, write_champion_metrics
 
     if out is not None:

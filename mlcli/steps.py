@@ -23,6 +23,7 @@ import click
 from mlcli.errors import Group
 from mlcli.lazy import add_lazy
 from mlcli.options import PROJECT_DIR, VERSION
+from mlcli.threads import apply_thread_policy
 from mlcontract.errors import MlprojectError
 from mlcontract.pipeline_layout import DVC_EXPERIMENT_ENV, GATE_METRICS
 from mlruntime.steps.errors import StepError
@@ -30,8 +31,6 @@ from mlruntime.steps.errors import StepError
 T = TypeVar("T")
 
 _LOGGER = "mlruntime.steps"
-OMP_POLICY_ENV = "MLPROJECT_OMP_POLICY"  # "off": leave OpenMP's own defaults alone
-OMP_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
 QUIET = "mlproject.step.quiet"  # ctx.meta key: -q given to the step group
 
 
@@ -56,23 +55,6 @@ def configure_logging(step: str, quiet: bool) -> None:
     logger.addHandler(_EchoHandler(step))
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
-
-
-def apply_thread_policy(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    """Make OpenMP's idle threads sleep instead of spin, unless the user said otherwise.
-
-    libgomp (scikit-learn's OpenMP runtime) reads ``OMP_WAIT_POLICY`` once, when
-    it is loaded, so this runs before any step imports scikit-learn. Threads
-    stay at one per CPU (parallel fits on a dedicated runner), but an idle one
-    no longer spins: on a busy 2-core machine the spinning made ``step train``
-    up to 3x slower here, 8x in a trial at load 12-14 (docs/benchmarks.md,
-    "Step threads"). A user's own ``OMP_*`` value wins;
-    ``MLPROJECT_OMP_POLICY=off`` leaves every OpenMP default alone.
-    """
-    if environ.get(OMP_POLICY_ENV, "").strip().lower() == "off":
-        return
-    for name, value in OMP_DEFAULTS.items():
-        environ.setdefault(name, value)
 
 
 def _runtime(module: str) -> ModuleType:
