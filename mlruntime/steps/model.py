@@ -2,9 +2,15 @@
 
 Numeric columns get median imputation (and standard scaling in front of
 scale-sensitive estimators: linear models, SVMs, neighbours, neural networks);
-categorical columns get most-frequent imputation and a one-hot encoding that
-ignores categories unseen in training. A Pipeline whose first step is a
-ColumnTransformer already handles its columns and is used as it is.
+categorical columns get most-frequent imputation, their values as text, and a
+one-hot encoding that ignores categories unseen in training. Training reads a
+category as text, while serving sends a category declared with integer codes
+as INT64 (``mlcontract.serving_contract``): read as text inside the model, the
+code 3 and the text "3" are the same category, not an unknown value. The cast
+is ``numpy.asarray`` in scikit-learn's ``FunctionTransformer``, so the pickled
+model needs nothing but scikit-learn and NumPy to load (KServe's sklearn server).
+A Pipeline whose first step is a ColumnTransformer already handles its columns
+and is used as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from mlcontract import pipeline_layout
 from mlruntime.steps.config import StepContext
@@ -109,6 +115,7 @@ def with_preprocessing(estimator: Any, numeric: list[str], categorical: list[str
         encode = Pipeline(
             [
                 ("impute", SimpleImputer(strategy="most_frequent")),
+                ("as_text", _as_text()),
                 ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
             ]
         )
@@ -119,6 +126,11 @@ def with_preprocessing(estimator: Any, numeric: list[str], categorical: list[str
             ("estimator", estimator),
         ]
     )
+
+
+def _as_text() -> FunctionTransformer:
+    """Every value as text, whatever type a request decoded it to."""
+    return FunctionTransformer(np.asarray, kw_args={"dtype": str}, feature_names_out="one-to-one")
 
 
 def fit(model: Any, data: TrainingData, what: str) -> None:

@@ -1,0 +1,109 @@
+"""A category whose declared values are integers (region 0..4) is served as INT64.
+
+The serving contract (model-settings inputs, the sample request, KServe, the
+load test) sends such a column as V2 INT64, while the train step reads every
+category as text. The trained model must give an integer code the category it
+was trained on, not take it for an unknown value (the one-hot encoder ignores
+unknown values, so the answer is a valid but wrong probability).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcontract import pipeline_layout as layout
+from mlruntime.serving.artifacts import load_artifact
+from mlruntime.serving.project import WORKSPACE, load_project
+from mlruntime.serving.samples import reference_rows
+from mlruntime.steps.data import apply_schema, read_source
+from tests.runtime.test_runtime_support import HEADER, make_project, run_step
+
+SPEC = (
+    HEADER.format(name="tiny-fraud")
+    + """\
+objective:
+  problem: Flag fraud.
+  task: binary_classification
+kpis:
+  metrics:
+    - {name: roc_auc, minimum: 0.5, primary: true}
+data:
+  sources:
+    - name: transactions
+      path: data/raw/2026/transactions.parquet
+      format: parquet
+      target: is_fraud
+      timestamp: event_time
+      columns:
+        - {name: event_time, type: datetime}
+        - {name: region_code, type: category, categories: [0, 1, 2, 3, 4]}
+        - {name: is_member, type: boolean}
+        - {name: amount, type: float, min: 0}
+        - {name: is_fraud, type: integer}
+training:
+  estimator:
+    class: sklearn.linear_model.LogisticRegression
+    params: {max_iter: 500}
+"""
+)
+
+
+def transactions(rows: int = 600, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    region = rng.integers(0, 5, rows)
+    member = rng.random(rows) < 0.3
+    amount = rng.lognormal(3, 1, rows).round(2)
+    fraud = (rng.random(rows) < np.where(region == 3, 0.6, 0.05)).astype("int64")
+    return pd.DataFrame(
+        {
+            "event_time": pd.date_range("2026-10-01", periods=rows, freq="h"),
+            "region_code": region.astype("int64"),
+            "is_member": member,
+            "amount": amount,
+            "is_fraud": fraud,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("intcodes") / "p"
+    project = make_project(root, SPEC, {"data/raw/2026/transactions.parquet": transactions()})
+    run_step(project, "split")
+    run_step(project, "train")
+    return project
+
+
+def test_the_served_request_of_integer_codes_gets_the_trained_answer(trained: Path) -> None:
+    codecs = pytest.importorskip("mlserver.codecs")
+    types = pytest.importorskip("mlserver.types")
+    compiled = load_project(trained)
+    artifact = load_artifact(compiled, WORKSPACE)
+    rows = reference_rows(compiled, trained=artifact.features)
+    assert rows.datatypes[rows.columns.index("region_code")] == "INT64"
+    model = joblib.load(trained / layout.MODEL_FILE)
+    source = compiled.ir.training_source
+    typed = apply_schema(read_source(trained, source), source).frame[list(rows.columns)]
+    # One row per region: what MLServer's pandas codec hands the model for each request.
+    first = {int(code): i for i, code in reversed(list(enumerate(typed["region_code"])))}
+    for code, index in sorted(first.items()):
+        request = types.InferenceRequest(**rows.request(start=index))
+        served = codecs.PandasCodec.decode_request(request)
+        assert served["region_code"].tolist() == [code]
+        expected = model.predict_proba(typed.iloc[[index]])
+        assert model.predict_proba(served) == pytest.approx(expected), code
+
+
+def test_a_text_code_is_the_same_category_as_the_integer(trained: Path) -> None:
+    """A client that sends the code as text ("3") gets the same answer as one sending 3."""
+    model = joblib.load(trained / layout.MODEL_FILE)
+    row = pd.DataFrame({"region_code": [3], "is_member": [False], "amount": [20.0]})
+    as_text = row.astype({"region_code": str})
+    assert model.predict_proba(row) == pytest.approx(model.predict_proba(as_text))
+    other = row.assign(region_code=[0])
+    assert model.predict_proba(row)[0, 1] > model.predict_proba(other)[0, 1]
