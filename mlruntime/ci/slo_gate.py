@@ -7,7 +7,8 @@ first, then sends the spec's ``deployment.throughput_rps`` (open loop) and
 judges p50/p95/p99 and the error rate. A server that could not keep up is
 reported as saturated, with the rate it did sustain: its latencies are then
 queueing, not service time. The result goes to the step summary and to
-``reports/latency-gate.json``; the exit code is the verdict.
+``reports/latency-gate.json`` (run output: listed in the ``.gitignore`` beside it
+inside a git work tree, like the monitor's reports); the exit code is the verdict.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlruntime.ci.actions import CiError, set_outputs, summary
+from mlruntime.steps.gitignore import ignore_in_git
 
 REPORT = "reports/latency-gate.json"
 SATURATED_BELOW = 0.9  # sustained under 90% of the declared rate: the server is saturated
@@ -130,6 +132,7 @@ def run_gate(
         "where": where,
     }
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    ignore_in_git(path.parent, [path.name])  # run output, like the monitor's reports
     summary(markdown(result, where))
     set_outputs(
         passed=result.passed, saturated=result.saturated, sustained_rps=result.sustained_rps

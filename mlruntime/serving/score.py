@@ -19,7 +19,8 @@ input and output default to the spec's ``deployment.batch`` (``input`` source,
 ``<output>/predictions.csv``), whose ``schedule`` the generated batch workflow
 runs on. CSV unless the output ends in ``.parquet``. The output is written
 atomically (a temporary file renamed over it), so a failed run leaves the
-previous output in place.
+previous output in place. The default output folder is run output, kept out of
+git the way the batch workflow's ``dvc add`` keeps it out.
 """
 
 from __future__ import annotations
@@ -182,6 +183,23 @@ def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:
     return columns
 
 
+def _ignore_batch_output(project_dir: Path, target: Path) -> None:
+    """Keep the default output (``deployment.batch.output``) out of git, as DVC would.
+
+    The batch workflow versions that folder with ``dvc add``, which writes ``/<folder>``
+    into the ``.gitignore`` beside it; a run by hand writes the same line first, so the
+    predictions (rows of the input, perhaps sensitive) are not committed by a ``git add
+    -A``. An ``--output`` chosen by hand is the user's to place and is left alone.
+    """
+    from mlruntime.steps.gitignore import ignore_in_git
+
+    folder = target.parent
+    if folder.resolve() == project_dir.resolve():
+        ignore_in_git(folder, [target.name])
+    else:
+        ignore_in_git(folder.parent, [folder.name])
+
+
 def _write_atomic(frame: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -231,6 +249,8 @@ def run_score(
     extra = {**predicted, **dict(zip(LINEAGE_COLUMNS, lineage, strict=True))}
     result = pd.concat([result, pd.DataFrame(extra, index=result.index)], axis=1)
     _write_atomic(result, target)
+    if output is None:
+        _ignore_batch_output(project.path, target)
     return ScoreResult(
         rows=len(result),
         output=target,

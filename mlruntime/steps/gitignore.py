@@ -6,7 +6,10 @@ output is not committed: DVC adds ``/<name>`` to the ``.gitignore`` beside it. T
 reports are neither: they describe a window of production traffic, change on every run and
 are read in the same job (``step decide``, the model-health issue), so they are ignored the
 way DVC ignores its cached outputs, in the same file, with the same kind of line. DVC's own
-lines in that ``.gitignore`` are left as they are, and DVC leaves ours.
+lines in that ``.gitignore`` are left as they are, and DVC leaves ours. The same goes for
+``slo-gate``'s ``reports/latency-gate.json`` (a load test of one run, read from the job's
+summary) and for ``step score``'s default output folder (``deployment.batch.output``: the
+batch workflow ``dvc add``s it, which writes the very line this writes first).
 
 Runtime, not the compile path.
 """

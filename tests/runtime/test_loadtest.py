@@ -328,3 +328,22 @@ def test_run_loadtest_reports_progress_as_events_and_prints_nothing(
     assert all(event.requests == 12 and event.total == 12.0 for event in seen)
     assert [e.done for e in seen] == sorted(e.done for e in seen)
     assert capfd.readouterr() == ("", "")  # the CLI draws the bar; the runtime prints nothing
+
+
+def test_the_slo_gate_report_is_kept_out_of_git(fake_v2: int, tmp_path: Path) -> None:
+    """reports/latency-gate.json is run output, like the monitor's reports: after a gate,
+    a ``git add -A`` commits only the ignore line beside it (real git)."""
+    from tests.runtime.test_monitor_support import git
+
+    project = served_project(tmp_path / "p")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "project")
+    args = ["slo-gate", "--project-dir", str(project), "--url", f"http://127.0.0.1:{fake_v2}"]
+    no_job = {"GITHUB_STEP_SUMMARY": None, "GITHUB_OUTPUT": None}
+    result = CliRunner(env=no_job).invoke(cli, [*args, "--duration", "1"], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output  # the verdict does not matter here
+    assert (project / "reports" / "latency-gate.json").is_file()
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert [line[3:] for line in status.splitlines()] == ["reports/.gitignore"]
+    assert (project / "reports" / ".gitignore").read_text() == "/latency-gate.json\n"

@@ -135,6 +135,31 @@ def test_batch_section_gives_the_default_input_and_output(tmp_path: Path) -> Non
     assert len(pd.read_csv(project / "scored" / "predictions.csv")) == 400
 
 
+def test_the_default_batch_output_is_kept_out_of_git(tmp_path: Path) -> None:
+    """``step score`` into deployment.batch.output is run output: the batch workflow
+    versions it with ``dvc add``, which ignores ``/<output>`` beside it; a run by hand
+    writes the same line first, so a ``git add -A`` commits no predictions (real git)."""
+    from tests.runtime.test_monitor_support import git
+
+    spec = SERVED_SPEC.replace(
+        "  mode: online\n",
+        "  mode: batch\n  batch: {schedule: '0 5 * * *', input: customers, output: out/scored}\n",
+    ).replace("  latency: {p50_ms: 2000, p95_ms: 5000, p99_ms: 10000}\n", "")
+    project = served_project(tmp_path / "p", spec)
+    train(project)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "project")
+    _score(project, "--version", "workspace")
+    assert (project / "out" / "scored" / "predictions.csv").is_file()
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert [line[3:] for line in status.splitlines()] == ["out/.gitignore"]
+    assert (project / "out" / ".gitignore").read_text() == "/scored\n"
+    _score(project, "--version", "workspace", "--output", "mine.csv")  # chosen by hand: kept
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert [line[3:] for line in status.splitlines()] == ["mine.csv", "out/.gitignore"]
+
+
 def test_failed_scoring_keeps_the_previous_output(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "scored.csv"
     out.write_text("previous\n")
