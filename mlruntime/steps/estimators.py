@@ -87,6 +87,23 @@ def build(choice: EstimatorChoice, task: str) -> Any:
     return estimator
 
 
+def seed_unset(estimator: Any, seed: int) -> list[str]:
+    """Give every ``random_state`` left unset (None), nested ones too, ``seed``.
+
+    Without it an estimator with randomness trains a different model on every run
+    of one commit (``dvc repro -f``, ``dvc exp run``). A set value is kept. Returns
+    the parameters seeded.
+    """
+    unset = [
+        key
+        for key, value in estimator.get_params(deep=True).items()
+        if (key == "random_state" or key.endswith("__random_state")) and value is None
+    ]
+    if unset:
+        estimator.set_params(**dict.fromkeys(unset, seed))
+    return unset
+
+
 def _looks_like_estimator(obj: object) -> bool:
     return (
         not inspect.isclass(obj)

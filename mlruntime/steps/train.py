@@ -1,6 +1,7 @@
 """Runtime steps ``train`` and ``baseline``: fit the project's model and its naive rival.
 
-``train`` fits the estimator params.yaml names behind the standard
+``train`` fits the estimator params.yaml names (every random_state it leaves
+unset seeded with split.seed: the same commit, the same model) behind the standard
 preprocessing and saves it with joblib, plus a JSON sidecar that serving and
 lineage read: feature names and dtypes in order, target, task, classes,
 estimator, params, scikit-learn version and the training set's sha256.
@@ -49,6 +50,7 @@ def run_train(ctx: StepContext) -> TrainResult:
         conn = open_connection(mirror) if mirror is not None else None
         choice = ctx.estimator
         estimator = estimators.build(choice, ctx.project.task)
+        _seed(estimator, ctx.split.seed, choice.path)
         frame = read_split(ctx, pipeline_layout.TRAIN_SET)
         data = training_data(ctx, frame)
         model = with_preprocessing(estimator, data.numeric, data.categorical)
@@ -114,6 +116,7 @@ def run_baseline(ctx: StepContext) -> TrainResult:
         if choice.estimator is not None:
             estimator = estimators.build(choice.estimator, ctx.project.task)
             name = choice.estimator.path
+            _seed(estimator, ctx.split.seed, f"baseline {name}")
         else:
             estimator, name = _dummy(ctx, str(choice.strategy), choice.params)
         frame = read_split(ctx, pipeline_layout.TRAIN_SET)
@@ -124,6 +127,18 @@ def run_baseline(ctx: StepContext) -> TrainResult:
     log.info("trained baseline %s on %d rows", name, len(frame))
     classes = len(_classes(model)) if ctx.is_classification else None
     return TrainResult(name, len(frame), len(data.features.columns), classes)
+
+
+def _seed(estimator: Any, seed: int, what: str) -> None:
+    """The same commit trains the same model: seed what the params leave unset."""
+    seeded = estimators.seed_unset(estimator, seed)
+    if seeded:
+        log.info(
+            "%s: %s = %d (split.seed; set it in the params to choose another)",
+            what,
+            ", ".join(seeded),
+            seed,
+        )
 
 
 def _dummy(ctx: StepContext, strategy: str, params: dict[str, Any]) -> tuple[Any, str]:
