@@ -17,7 +17,13 @@ from typing import Any
 import click
 
 from compiler.spec.types import SLUG_PATTERN
-from compiler.starter import API_VERSION, TASKS, render_starter
+from compiler.starter import (
+    API_VERSION,
+    EMAIL_PLACEHOLDER,
+    OWNER_PLACEHOLDER,
+    TASKS,
+    render_starter,
+)
 from mlcontract.errors import ExitCode, MlprojectError, UsageError
 
 
@@ -95,8 +101,8 @@ def init(
         "name": name,
         "task": ask(task, "Task", "binary_classification", TASKS),
         "mode": ask(mode, "Deployment mode", "online", ("online", "batch")),
-        "owner": ask(owner, "Owner", "Your Name"),
-        "email": ask(email, "Owner e-mail", "you@example.com"),
+        "owner": ask(owner, "Owner", OWNER_PLACEHOLDER),
+        "email": ask(email, "Owner e-mail", EMAIL_PLACEHOLDER),
         "data_path": ask(data_path, "Training data (CSV, relative path)", "data/train.csv"),
         "target": ask(target, "Label column", "label"),
     }
@@ -123,7 +129,8 @@ def init(
     (directory / schema_path).write_text(render_schema(API_VERSION), encoding="utf-8")
     click.echo(
         f"wrote {spec_path} and the JSON schema editors read ({directory / schema_path}); "
-        "next: edit it, then `mlproject validate` and `mlproject compile`"
+        "next: edit it (validate warns on each placeholder left: owner, e-mail, "
+        "description, problem), then `mlproject validate` and `mlproject compile`"
     )
     from compiler.install import DISTRIBUTION, LOCK_FILES, distribution_version
 

@@ -22,6 +22,7 @@ from compiler.checks import (
     monitoring,
     names,
     paths,
+    placeholders,
     registry,
     retraining,
     schedules,
@@ -48,6 +49,7 @@ RULES: list[Rule] = sorted(
         *security.RULES,
         *targets.RULES,
         *registry.RULES,
+        *placeholders.RULES,
     ],
     key=lambda rule: rule.code,
 )

@@ -49,7 +49,7 @@ def test_good_example_is_clean(rule: Rule) -> None:
 
 
 def test_rules_are_ordered_unique_and_documented() -> None:
-    assert [r.code for r in RULES] == [f"MLP{n}" for n in range(201, 234)]
+    assert [r.code for r in RULES] == [f"MLP{n}" for n in range(201, 235)]
     names = [r.name for r in RULES]
     assert len(set(names)) == len(names)
     for rule in RULES:
@@ -59,6 +59,37 @@ def test_rules_are_ordered_unique_and_documented() -> None:
     assert [(c.code, c.title, c.bad, c.good) for c in CHECK_CODES] == [
         (r.code, r.title, r.bad, r.good) for r in RULES
     ]
+
+
+# ── MLP234: placeholders of the starter spec ────────────────────────────────
+
+
+def test_the_starter_placeholders_warn_and_the_examples_have_none() -> None:
+    """Every placeholder init writes is caught, each once (the description whatever the
+    project's name); the example projects, written by hand, hold none."""
+    from compiler.starter import render_starter
+    from tests.examples import EXAMPLES, ROOT
+
+    starter = render_starter(
+        name="fraud",
+        task="regression",
+        mode="online",
+        owner="Your Name",
+        email="you@example.com",
+        data_path="data/train.csv",
+        target="label",
+        schema_url="schema.json",
+    )
+    warned = only(starter.replace("name: fraud ", "name: renamed "), "MLP234")
+    assert [(d.severity, d.pointer) for d in warned] == [
+        ("warning", ("metadata", "description")),
+        ("warning", ("metadata", "owners", 0, "name")),
+        ("warning", ("metadata", "owners", 0, "email")),
+        ("warning", ("objective", "problem")),
+    ]
+    for name in EXAMPLES:
+        text = (ROOT / "examples" / name / "mlproject.yaml").read_text(encoding="utf-8")
+        assert "MLP234" not in codes(text), name
 
 
 def test_findings_are_collected_and_sorted() -> None:

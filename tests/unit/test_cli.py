@@ -346,6 +346,46 @@ def test_init_names_a_remote_placeholder_that_validates_once_filled_in(
     assert check.exit_code == ExitCode.OK and "MLP232" not in check.output, check.output
 
 
+def test_init_placeholders_left_are_warned_with_their_positions(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The values init invents (owner, e-mail, description, problem) would reach the model
+    card: validate and compile warn (MLP234) on each one left, at its line and column,
+    and still succeed; once replaced, the warnings go."""
+    target = tmp_path / "proj"
+    assert runner.invoke(cli, ["init", str(target), "--name", "fraud"]).exit_code == 0
+    spec_path = target / "mlproject.yaml"
+    lines = spec_path.read_text(encoding="utf-8").splitlines()
+
+    def at(text: str) -> str:
+        line = next(i for i, line in enumerate(lines, 1) if text in line)
+        return f"{spec_path}:{line}:{lines[line - 1].index(text) + 1}: warning[MLP234]: "
+
+    check = runner.invoke(cli, ["validate", str(spec_path)])
+    assert check.exit_code == ExitCode.OK, check.output
+    warned = [line for line in check.stderr.splitlines() if "warning[MLP234]" in line]
+    assert [w[: w.index("]: ") + 3] for w in warned] == [
+        at('"fraud: describe what the model is for"'),
+        at('"Your Name"'),
+        at('"you@example.com"'),
+        at('"State the business problem this model solves."'),
+    ], check.stderr
+    assert "metadata.owners[0].name: 'Your Name' is the placeholder" in warned[1]
+    compiled = runner.invoke(cli, ["compile", str(spec_path), "--root", str(target)])
+    assert compiled.exit_code == ExitCode.OK, compiled.output
+    assert compiled.stderr.count("warning[MLP234]") == 4
+    filled = (
+        "\n".join(lines)
+        .replace("fraud: describe what the model is for", "Flags card payments as fraud.")
+        .replace("Your Name", "Ada Lovelace")
+        .replace("you@example.com", "ada@example.com")
+        .replace("State the business problem this model solves.", "Chargebacks cost money.")
+    )
+    spec_path.write_text(filled + "\n", encoding="utf-8")
+    check = runner.invoke(cli, ["validate", str(spec_path)])
+    assert check.exit_code == ExitCode.OK and "MLP234" not in check.output, check.output
+
+
 def test_init_interactive(runner: CliRunner, tmp_path: Path) -> None:
     answers = "\n".join(["churny", "binary_classification", "online", "Ada", "a@b.io", "", "y"])
     result = runner.invoke(cli, ["init", str(tmp_path), "-i"], input=answers + "\n")
