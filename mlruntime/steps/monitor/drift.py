@@ -272,32 +272,47 @@ def binned(
     raise StepError(f"unknown drift method '{method}'")
 
 
-def _shares(counts: np.ndarray) -> tuple[float, ...]:
-    total = counts.sum()
-    return tuple((counts / total if total else np.zeros(len(counts))).tolist())
-
-
 def numeric_histogram(pair: NumericPair, *, times: bool = False) -> Histogram:
     """The report's bins over the reference's central 99%; the tails in the end bins
     (``times``: edges written as UTC dates and times, to the bins' resolution)."""
     low, high = pair.display
-    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
-    text = _time_texts(edges) if times else [f"{e:.4g}" for e in edges.tolist()]
+    edges = display_edges(low, high)
+    text = _time_texts(edges) if times else [f"{e:.4g}" for e in edges]
     labels = [f"{a}..{b}" for a, b in itertools.pairwise(text)]
     labels[0], labels[-1] = f"≤ {text[1]}", f"> {text[-2]}"
-    ref_full = np.append(pair.reference_display, pair.reference_rows - pair.reference_values)
-    cur_full = np.append(pair.current_display, pair.current_rows - pair.current_values)
+    ref_full = [*pair.reference_display.tolist(), pair.reference_rows - pair.reference_values]
+    cur_full = [*pair.current_display.tolist(), pair.current_rows - pair.current_values]
     return Histogram((*labels, "(missing)"), _shares(ref_full), _shares(cur_full))
 
 
-def _time_texts(edges: stats.Floats) -> list[str]:
+def display_edges(low: float, high: float) -> list[float]:
+    """``np.linspace(low, high, HISTOGRAM_BINS + 1)`` in Python floats: NumPy's operations
+    (``i * step + low``, the last edge ``high``; ``i / bins * delta`` for a step that
+    underflows to 0), the same bits without the array's set-up."""
+    delta = high - low
+    step = delta / HISTOGRAM_BINS
+    if step == 0:
+        edges = [i / HISTOGRAM_BINS * delta + low for i in range(HISTOGRAM_BINS)]
+    else:
+        edges = [i * step + low for i in range(HISTOGRAM_BINS)]
+    return [*edges, high]
+
+
+def _shares(counts: list[int]) -> tuple[float, ...]:
+    """Each count's share of the total (a true division of integers rounds once: NumPy's
+    ``counts / total`` bits), all 0 for no rows."""
+    total = sum(counts)
+    return tuple(c / total for c in counts) if total else (0.0,) * len(counts)
+
+
+def _time_texts(edges: list[float]) -> list[str]:
     """Unix seconds as UTC dates, to the minute or to the second: as fine as the bins."""
-    width = float(edges[1] - edges[0])
+    width = edges[1] - edges[0]
     form = "%Y-%m-%d %H:%M:%S"
     if width >= MINUTE:
         form = "%Y-%m-%d" if width >= DAY else "%Y-%m-%d %H:%M"
     try:
-        return [datetime.fromtimestamp(float(e), UTC).strftime(form) for e in edges]
+        return [datetime.fromtimestamp(e, UTC).strftime(form) for e in edges]
     except (OverflowError, ValueError, OSError):  # beyond the years datetime can write
         return [f"{e:.4g}" for e in edges]
 
@@ -328,4 +343,4 @@ def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:
     names.append("(missing)")
     ref_bins.append(int(ref_counts[-1]))
     cur_bins.append(int(cur_counts[-1]))
-    return Histogram(tuple(names), _shares(np.array(ref_bins)), _shares(np.array(cur_bins)))
+    return Histogram(tuple(names), _shares(ref_bins), _shares(cur_bins))

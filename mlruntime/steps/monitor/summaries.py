@@ -19,6 +19,7 @@ statistics whatever computed the counts:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,25 +103,62 @@ def display_scale(display: tuple[float, float]) -> float:
     return DISPLAY_BINS / (high - low)
 
 
+_BIN_ENDS = np.arange(1.0, DISPLAY_BINS, dtype=np.float64)  # 1 .. DISPLAY_BINS - 1
+
+
 def display_ends(points: Floats, display: tuple[float, float]) -> NDArray[np.intp]:
     """How many points fall in the report's bins up to each bin, the bins equal-width over
     ``display`` and the tails in the end bins (the SQL engines compute the same
     ``FLOOR``/``LEAST``/``GREATEST`` in the query): one pass over the points, shared by
-    both windows (:func:`display_counts`)."""
-    position = np.clip((points - display[0]) * display_scale(display), 0, DISPLAY_BINS - 1)
-    index = position.astype(np.int64)  # ascending, as the points
-    return np.searchsorted(index, np.arange(DISPLAY_BINS), side="right")  # after each bin
+    both windows (:func:`display_counts`).
+
+    A point's bin is ``floor((point - low) * scale)`` clipped to the bins; it is at most
+    ``b`` exactly when that position is below ``b + 1``, and the positions ascend with
+    the points: one search over them, without clipping or casting every position."""
+    position = (points - display[0]) * display_scale(display)
+    ends = np.empty(DISPLAY_BINS, dtype=np.intp)
+    ends[:-1] = np.searchsorted(position, _BIN_ENDS, side="left")
+    ends[-1] = len(points)  # the last bin takes the upper tail
+    return ends
 
 
 def display_counts(last: NDArray[np.intp], cumulative: Counts) -> Counts:
     """Counts per report bin of the values ``cumulative`` counts at the points."""
-    ends = np.where(last > 0, cumulative[np.maximum(last - 1, 0)], 0)
-    return np.diff(ends, prepend=0).astype(np.int64)
+    ends = np.zeros(DISPLAY_BINS + 1, dtype=np.int64)  # values up to each bin, 0 before
+    reached = last > 0
+    ends[1:][reached] = cumulative[last[reached] - 1]
+    return ends[1:] - ends[:-1]
 
 
 def _finite(values: Floats) -> Floats:
     finite = np.isfinite(values)
     return values if finite.all() else values[finite]
+
+
+def population_sd(values: Floats) -> float:
+    """``np.std(values)``, the same operations (sum, mean, squared deviations, their sum)
+    without the generic reduction's dispatch: the same bits."""
+    n = len(values)
+    deviation = values - float(values.sum()) / n
+    deviation *= deviation
+    return math.sqrt(float(deviation.sum()) / n)
+
+
+def display_quantiles(points: Floats, cumulative: Counts) -> tuple[float, float]:
+    """:func:`quantiles` at ``DISPLAY_RANGE``, in Python floats (the same operations, the
+    same bits) with one search: two scalars do not need a dozen array operations."""
+    top = int(cumulative[-1]) - 1
+    positions = [q * top for q in DISPLAY_RANGE]
+    below = [math.floor(p) for p in positions]
+    ranks = [r for b in below for r in (b, min(b + 1, top))]
+    found = points[np.searchsorted(cumulative, ranks, side="right")].tolist()
+    out = []
+    for i, position in enumerate(positions):
+        low, high = found[2 * i], found[2 * i + 1]
+        t = position - below[i]
+        step = high - low
+        out.append(high - step * (1.0 - t) if t >= 0.5 else low + step * t)
+    return out[0], out[1]
 
 
 def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
@@ -134,21 +172,21 @@ def numeric_from_values(reference: Floats, current: Floats) -> NumericPair:
     del values
     distinct = merged[1:] != merged[:-1]
     if distinct.all():  # no value twice (most measurements): every value is a point
-        ends = np.arange(len(merged))
         ref_cum: Counts = np.cumsum(order < n1, dtype=np.int64)
+        cur_cum = np.arange(1, len(merged) + 1) - ref_cum
         points = merged
     else:
         ends = np.append(np.flatnonzero(distinct), len(merged) - 1)
         ref_cum = np.cumsum(order < n1, dtype=np.int64)[ends]
+        cur_cum = ends + 1 - ref_cum
         points = merged[ends]
     del order, distinct
-    cur_cum = ends + 1 - ref_cum
-    sd = float(np.std(ref)) if n1 else 0.0
     if n1:
-        q_low, q_high = quantiles(points, ref_cum, np.array(DISPLAY_RANGE))
-        shown = display_range(float(q_low), float(q_high), float(points[0]), float(points[-1]))
+        sd = population_sd(ref)
+        q_low, q_high = display_quantiles(points, ref_cum)
+        shown = display_range(q_low, q_high, float(points[0]), float(points[-1]))
     else:
-        shown = (0.0, 1.0)
+        sd, shown = 0.0, (0.0, 1.0)
     last = display_ends(points, shown)
     return NumericPair(
         points=points,
