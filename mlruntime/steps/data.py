@@ -102,7 +102,7 @@ def _convert(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     if kind in _TEXT_TYPES:
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             return values, present & False
-        converted = values.astype("str").where(present)
+        converted = _whole_numbers(values).astype("str").where(present)
         return converted, present & False
     if kind in {"integer", "float"}:
         if pd.api.types.is_bool_dtype(values.dtype):
@@ -119,6 +119,19 @@ def _convert(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     if kind == "boolean":
         return _to_boolean(values, present)
     return _to_datetime(values, present)
+
+
+def _whole_numbers(values: pd.Series) -> pd.Series:
+    """Integer codes that pandas stored as floats (it does, for a column with gaps) as
+    integers, so that 3.0 reads "3" as the code was written, declared and served (INT64)."""
+    if not pd.api.types.is_float_dtype(values.dtype):
+        return values
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    known = numbers[~np.isnan(numbers)]
+    exact = np.all(np.abs(known) < 2.0**53)  # NaN and inf fail it too; larger is not exact
+    if not (exact and np.all(np.floor(known) == known)):
+        return values
+    return values.astype("Int64")
 
 
 def _to_boolean(values: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -9,6 +9,7 @@ unknown values, so the answer is a valid but wrong probability).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import joblib
@@ -107,3 +108,49 @@ def test_a_text_code_is_the_same_category_as_the_integer(trained: Path) -> None:
     assert model.predict_proba(row) == pytest.approx(model.predict_proba(as_text))
     other = row.assign(region_code=[0])
     assert model.predict_proba(row)[0, 1] > model.predict_proba(other)[0, 1]
+
+
+def test_codes_stored_as_floats_because_of_gaps_are_the_declared_categories(
+    tmp_path: Path,
+) -> None:
+    """pandas writes an integer column with missing values as float64 (3.0, NaN): the
+    codes are still 0..4, not the texts "3.0" that would break `categories` on every row,
+    count as new categories in the monitor, and miss the INT64 code a request sends."""
+    frame = transactions()
+    region = frame["region_code"].astype("float64")
+    region[::25] = np.nan
+    frame["region_code"] = region
+    spec = SPEC.replace(
+        "type: category, categories: [0, 1, 2, 3, 4]}",
+        "type: category, nullable: true, categories: [0, 1, 2, 3, 4]}",
+    )
+    project = make_project(tmp_path / "p", spec, {"data/raw/2026/transactions.parquet": frame})
+    source = load_project(project).ir.training_source
+    typed = apply_schema(read_source(project, source), source)
+    assert typed.type_failures == {}
+    codes = typed.frame["region_code"]
+    assert set(codes.dropna()) == {"0", "1", "2", "3", "4"} and codes.isna().sum() == 24
+    run_step(project, "validate-data")
+    run_step(project, "split")
+    run_step(project, "train")
+    model = joblib.load(project / layout.MODEL_FILE)
+    row = pd.DataFrame({"region_code": [3], "is_member": [False], "amount": [20.0]})
+    other = row.assign(region_code=[0])
+    assert model.predict_proba(row)[0, 1] > model.predict_proba(other)[0, 1] + 0.2
+    # The monitor reads the same window: no schema violation, no new category; a code
+    # 2.5 is a value outside the categories (as on the SQL engines), not a type error.
+    window = tmp_path / "window.parquet"
+    frame.to_parquet(window, index=False)
+    run_step(project, "monitor", "--reference", "training", "--current", str(window))
+    report = json.loads((project / "reports" / "monitor.json").read_text())
+    quality = report["data_quality"]
+    assert report["errors"] == [] and quality["schema_violations"] == [], report
+    assert report["breaches"]["data_quality"] is False, quality
+    frame.loc[frame.index[1:4], "region_code"] = 2.5
+    frame.to_parquet(window, index=False)
+    run_step(project, "monitor", "--reference", "training", "--current", str(window))
+    report = json.loads((project / "reports" / "monitor.json").read_text())
+    quality = report["data_quality"]
+    assert report["errors"] == [] and quality["schema_violations"] == [], report
+    region = next(q for q in quality["columns"] if q["column"] == "region_code")
+    assert region["new_categories"] == 1, region

@@ -34,13 +34,14 @@ THREADED_READ_MIN_ROWS = 100_000
 StoredType = str
 
 # Declared spec type -> stored types that satisfy it ("integer" stored as float is
-# accepted when every value is whole: pandas writes integer columns with gaps so).
+# accepted when every value is whole: pandas writes integer columns with gaps so; so are
+# the codes of a category, whose label of 3.0 is "3", and a code 2.5 is a new category).
 ACCEPTED: dict[str, frozenset[str]] = {
     "integer": frozenset({"integer", "float", "null"}),
     "float": frozenset({"integer", "float", "null"}),
     "boolean": frozenset({"boolean", "integer", "null"}),
     "string": frozenset({"string", "null"}),
-    "category": frozenset({"string", "integer", "boolean", "null"}),
+    "category": frozenset({"string", "integer", "float", "boolean", "null"}),
     "datetime": frozenset({"datetime", "string", "null"}),
 }
 
