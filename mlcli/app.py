@@ -85,7 +85,9 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
     else every mlproject.yaml below the current directory). With --data, a
     valid spec is also checked against the data it names: files exist, the
     target, timestamp, PII and features are columns, declared types and ranges
-    hold on a sample, the estimator class imports (MLP260-MLP266).
+    hold on a sample, the estimator class imports (MLP260-MLP266), for every
+    source with a local path; a note names each remote source, which is not
+    read here, and what checks it instead.
     """
     from compiler.pipeline import default_specs, validate_file
 
@@ -93,12 +95,14 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
     if not paths:
         raise UsageError("no mlproject.yaml found; pass a spec path or run `mlproject init`")
     results = [validate_file(p) for p in paths]
+    notes: dict[str, list[str]] = {}  # per spec: the sources --data did not read, and why
     if with_data:
-        from mlcli.datacheck import check_data
+        from mlcli.datacheck import check_data, unread_sources
 
         for path, r in zip(paths, results, strict=True):
             if r.ok and r.spec is not None and r.document is not None:
                 r.diagnostics.extend(check_data(r.spec, r.document, path.parent))
+                notes[r.file] = unread_sources(r.spec, r.document)
     diagnostics = sorted({d for r in results for d in r.diagnostics}, key=lambda d: d.sort_key)
     sources = {r.file: r.document.text for r in results if r.document is not None}
     _report(diagnostics, fmt, sources)
@@ -107,6 +111,8 @@ def validate(specs: tuple[Path, ...], fmt: str, with_data: bool) -> None:
         for r in results:
             if r.ok:
                 click.echo(f"ok: {r.file}")
+            for note in notes.get(r.file, []):
+                click.echo(f"  note: {note}")
         if failed:
             errors = sum(1 for d in diagnostics if d.severity == "error")
             click.echo(f"{errors} error(s) in {len(failed)} of {len(results)} spec(s)", err=True)

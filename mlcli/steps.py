@@ -119,17 +119,16 @@ def step(ctx: click.Context, quiet: bool) -> None:
 def validate_data(source_name: str | None, project_dir: Path) -> None:
     """Check a source against its declared schema.
 
-    Writes reports/data-validation.json: per column and rule, the count of
+    Writes reports/data-validation.json (another source than the training one:
+    reports/data-validation-<source>.json): per column and rule, the count of
     violating rows (never the rows themselves).
     """
     validate = _runtime("validate")
     result = _run("validate-data", project_dir, lambda c: validate.run(c, source_name))
-    from mlcontract.pipeline_layout import VALIDATION_REPORT
-
     if result.passed:
         click.echo(
             f"data ok: source '{result.source}', {result.rows} rows, {len(result.columns)} "
-            f"columns, {len(result.checks)} checks passed -> {VALIDATION_REPORT}"
+            f"columns, {len(result.checks)} checks passed -> {result.report}"
         )
         return
     rows = [
@@ -145,7 +144,7 @@ def validate_data(source_name: str | None, project_dir: Path) -> None:
     click.echo(render_table(["column", "rule", "requirement", "rows", "examples"], rows), err=True)
     raise StepError(
         f"{len(result.failures)} of {len(result.checks)} checks failed for source "
-        f"'{result.source}' ({result.rows} rows); report: {VALIDATION_REPORT}"
+        f"'{result.source}' ({result.rows} rows); report: {result.report}"
     )
 
 

@@ -39,7 +39,8 @@ CHAMPION_METRICS = "metrics/champion.json"  # `mlproject champion` writes it; {}
 # scored on the same current test rows; the new model's values under this prefix.
 CHAMPION_CHALLENGER_PREFIX = "challenger."
 PLOTS_DIR = "plots"
-VALIDATION_REPORT = "reports/data-validation.json"
+VALIDATION_REPORT = "reports/data-validation.json"  # the training source's (split reads it)
+VALIDATE_STAGE = "validate"  # the training source's validation stage
 GATE_REPORT = "reports/gate.json"
 GATE_PASSED = "passed"  # the gate report is a JSON object; this boolean key is the verdict
 # The verdict alone as a DVC metric ({"passed": bool, "failures": int}): `dvc exp show` lists
@@ -117,3 +118,34 @@ def default_params(project: ir.Project) -> dict[str, Any]:
         gate["beat_champion"] = {"margin": project.gates.beat_champion.margin}
     params["gate"] = gate
     return params
+
+
+# Every source with a local path is validated by the pipeline: the training source by
+# the ``validate`` stage (after its ``import-<source>`` stage when it is remote; split
+# depends on its report), every other one by a ``validate-<source>`` stage of its own,
+# with its own report, so that neither overwrites the other and editing one file reruns
+# its check alone. A remote source other than the training one is read by no stage.
+
+
+def validated_sources(project: ir.Project) -> tuple[ir.Source, ...]:
+    """The sources the generated pipeline validates: the training source first."""
+    training = project.training_source
+    others = (s for s in project.sources if s.name != training.name and s.path is not None)
+    return (training, *others)
+
+
+def import_stage(source: str) -> str:
+    """The stage downloading a remote training source (a hyphen: no custom stage has one)."""
+    return f"import-{source}"
+
+
+def validation_stage(source: str, training_source: str) -> str:
+    """The name of the stage validating ``source`` (a hyphen: no custom stage has one)."""
+    return VALIDATE_STAGE if source == training_source else f"{VALIDATE_STAGE}-{source}"
+
+
+def validation_report(source: str, training_source: str) -> str:
+    """Where the validation of ``source`` is written (``step validate-data --source``)."""
+    if source == training_source:
+        return VALIDATION_REPORT
+    return f"reports/data-validation-{source}.json"

@@ -59,6 +59,7 @@ class DataValidation:
     columns: list[str]
     sensitive: bool
     checks: list[Check] = field(default_factory=list)
+    report: str = pipeline_layout.VALIDATION_REPORT  # where it was written (not in the JSON)
 
     @property
     def failures(self) -> list[Check]:
@@ -92,12 +93,15 @@ def choose_source(project: ir.Project, name: str | None) -> ir.Source:
 
 
 def run(ctx: StepContext, source_name: str | None = None) -> DataValidation:
-    """Validate a source (default: the training source) and write the report."""
+    """Validate a source (default: the training source) and write its report: the
+    training source's to VALIDATION_REPORT, any other's to a file of its own."""
     source = choose_source(ctx.project, source_name)
-    with StagedOutputs(ctx.root, [pipeline_layout.VALIDATION_REPORT]) as out:
+    report = pipeline_layout.validation_report(source.name, ctx.project.training.source)
+    with StagedOutputs(ctx.root, [report]) as out:
         frame = read_source(ctx.root, source)
         result = validate_frame(ctx.project, source, frame)
-        out.write_json(pipeline_layout.VALIDATION_REPORT, result.as_json())
+        result.report = report
+        out.write_json(report, result.as_json())
     log.info(
         "validated source %s: %d rows, %d columns, %d checks, %d failed",
         source.name,

@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from mlcontract import ir, ir_codec
+from mlcontract import pipeline_layout as layout
 
 INPUTS_FILE = "stage-inputs.yaml"
 FINGERPRINT_CHARS = 16  # 64 bits: ample to notice a change, short in `dvc exp show`
@@ -36,6 +37,9 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "evaluate": (*_MODEL, "metrics", "primary_metric", "evaluation_metrics"),
     "gate": ("ir_version", "task", "metrics", "primary_metric", "gates"),
 }
+# ``validate-<source>``, for each source other than the training one (sources narrowed
+# to that one).
+SOURCE_VALIDATION_KEYS = ("ir_version", "task", "sources", "sensitive", "monitoring.data_quality")
 
 
 def _lookup(data: dict[str, Any], dotted: str) -> Any:
@@ -57,18 +61,35 @@ def _trained_on(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "sources": used or sources}
 
 
-def fingerprint(config: dict[str, Any], stage: str) -> str:
-    """sha256 (shortened) of the configuration keys ``stage`` reads, as canonical JSON."""
-    config = _trained_on(config)
+def _digest(config: dict[str, Any], keys: tuple[str, ...]) -> str:
     # An absent optional section (``mlflow``) leaves the fingerprint as it was without it.
-    chosen = {
-        key: value for key in CONFIG_KEYS[stage] if (value := _lookup(config, key)) is not None
-    }
+    chosen = {key: value for key in keys if (value := _lookup(config, key)) is not None}
     canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:FINGERPRINT_CHARS]
+
+
+def fingerprint(config: dict[str, Any], stage: str) -> str:
+    """sha256 (shortened) of the configuration keys ``stage`` reads, as canonical JSON."""
+    return _digest(_trained_on(config), CONFIG_KEYS[stage])
+
+
+def source_fingerprint(config: dict[str, Any], source: str) -> str:
+    """The fingerprint of ``validate-<source>``: what validating that source reads (its own
+    declaration, the task, the quality policy), so editing another source, the training
+    or the features leaves it as it was."""
+    sources = config.get("sources")
+    listed = sources if isinstance(sources, list) else []
+    own = [s for s in listed if isinstance(s, dict) and s.get("name") == source]
+    return _digest({**config, "sources": own}, SOURCE_VALIDATION_KEYS)
 
 
 def stage_inputs(project: ir.Project) -> dict[str, str]:
     """The file's content: stage name → fingerprint, in pipeline order."""
     config = ir_codec.dump(project)  # exactly what the config target serialises
-    return {stage: fingerprint(config, stage) for stage in CONFIG_KEYS}
+    found = {stage: fingerprint(config, stage) for stage in CONFIG_KEYS}
+    training = project.training.source
+    for source in layout.validated_sources(project)[1:]:
+        found[layout.validation_stage(source.name, training)] = source_fingerprint(
+            config, source.name
+        )
+    return found

@@ -5,7 +5,8 @@ paths of :mod:`mlcontract.pipeline_layout`. In pipeline order:
 
 ``import-<source>`` (a remote training source only) → ``validate`` → ``split``
 → ``train`` → ``baseline`` → ``evaluate`` → ``champion`` (beat-the-champion
-gates only) → ``gate``.
+gates only) → ``gate``; beside them a ``validate-<source>`` stage for every other
+source with a local path (nothing waits for it, ``dvc repro`` fails when it fails).
 
 Dependencies are precise, so ``dvc repro`` reruns only what changed:
 
@@ -49,7 +50,7 @@ def step(name: str) -> str:
 
 def import_stage_name(source: ir.Source) -> str:
     """``import-<source>``: the hyphen keeps it apart from any custom stage's name."""
-    return f"import-{source.name}"
+    return layout.import_stage(source.name)
 
 
 def _config_params(stage: str) -> dict[str, list[str]]:
@@ -76,6 +77,21 @@ def import_stage(source: ir.Source) -> Stage:
         "cmd": f"dvc get-url {shlex.quote(uri)} {shlex.quote(out)}",
         "deps": [uri],
         "outs": [out],
+    }
+
+
+def source_validation_stage(project: ir.Project, source: ir.Source) -> Stage:
+    """``validate-<source>``: a source other than the training one, checked by the same
+    step against its own schema. Its file is its only data dependency and its report its
+    own; no training stage depends on it (a custom stage reading the source may list the
+    report among its deps to wait for the check)."""
+    name = layout.validation_stage(source.name, project.training.source)
+    return {
+        "desc": f"Check source '{source.name}' against its declared schema",
+        "cmd": f"{step('validate-data')} --source {source.name}",
+        "deps": [layout.data_path(source)],
+        "params": [_config_params(name)],
+        "outs": [_in_git(layout.validation_report(source.name, project.training.source))],
     }
 
 
@@ -199,6 +215,10 @@ def pipeline_stages(project: ir.Project) -> dict[str, Stage]:
             continue  # the champion stage exists only for beat-the-champion gates
         replacement = custom.get(name)
         ordered[name] = custom_stage(replacement) if replacement else builtins[name]
+        if name == layout.VALIDATE_STAGE:
+            for source in layout.validated_sources(project)[1:]:
+                checked = layout.validation_stage(source.name, project.training.source)
+                ordered[checked] = source_validation_stage(project, source)
         for extra in following.get(name, []):
             ordered[extra.name] = custom_stage(extra)
     for extra in following.get(None, []):

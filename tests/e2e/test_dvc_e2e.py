@@ -194,6 +194,44 @@ def test_a_gate_that_cannot_pass_fails_repro_with_its_table(tmp_path: Path) -> N
     assert "release gate failed" in refused.stderr
 
 
+MEASURED = """\
+    - name: measured
+      path: data/measured.csv
+      columns:
+        - {name: petal_length_cm, type: float, min: 0, max: 10}
+        - {name: species, type: category, categories: [setosa, versicolor, virginica]}
+"""
+
+
+def test_a_second_source_is_validated_by_its_own_stage(tmp_path: Path) -> None:
+    """Every local source is checked by dvc repro, the second one as the first: its own
+    stage, its own report (the training report untouched), its file its only data dep."""
+    iris = "    - {name: iris, path: data/iris.csv, target: species}\n"
+    repo, project = new_repo(tmp_path, "minimal", edit={iris: iris + MEASURED})
+    measured = project / "data" / "measured.csv"
+    measured.write_text("petal_length_cm,species\n1.4,setosa\n4.7,versicolor\n")
+    commit(repo, "a second source")
+    done = repro(project)
+    assert "Running stage 'validate-measured'" in done.stdout
+    report = project / "reports" / "data-validation-measured.json"
+    assert json.loads(report.read_text())["passed"] is True
+    training = (project / layout.VALIDATION_REPORT).read_bytes()
+    assert json.loads(training)["source"] == "iris"
+    commit(repo, "trained")
+
+    with measured.open("a") as handle:
+        handle.write("99.0,setosa\n")
+    status = json.loads(sh(project, "dvc", "status", "--json").stdout)
+    changed = {stage for stage, why in status.items() if why != ["always changed"]}
+    assert changed == {"validate-measured"}  # training reruns nothing
+    failed = repro(project, ok=False)
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr
+    assert "1 of " in output and "checks failed for source 'measured' (3 rows)" in output
+    assert "failed to reproduce 'validate-measured'" in output
+    assert (project / layout.VALIDATION_REPORT).read_bytes() == training
+
+
 def test_exp_run_set_param_changes_the_parameter_and_the_metric(
     trained: Trained, tmp_path: Path
 ) -> None:

@@ -192,3 +192,75 @@ def test_the_runtime_check_names_what_it_found_and_the_compiler_positions_it(
         ("MLP264", ("data", "sources", 0, "columns"), 17),
         ("MLP263", ("data", "sources", 0, "columns", 1, "max"), 19),
     ]
+
+
+# ── every declared source, not only the training one ────────────────────────
+
+SECOND = (
+    "    - {name: c, path: data/c.csv, target: churned}\n"
+    "    - name: scoring\n"  # 14
+    "      path: data/scoring.csv\n"
+    "      columns:\n"
+    "        - {name: age, type: integer, min: 18, max: 90}\n"  # 17
+    "        - {name: plan, type: category, categories: [basic, plus, pro, gold]}\n"
+)
+
+
+def _with_second_source(tmp_path: Path, sources: str = SECOND) -> Path:
+    spec = _project(tmp_path, sources)
+    scoring = pd.DataFrame({"age": [25, 140, 60], "plan": ["pro", "gold", "basic"]})
+    scoring.to_csv(tmp_path / "data" / "scoring.csv", index=False)
+    return spec
+
+
+def test_a_second_local_source_is_checked_like_the_first(tmp_path: Path) -> None:
+    spec = _with_second_source(tmp_path)
+    result = _validate(spec, "--data", "--format", "json", code=1)
+    assert _codes(result) == [("MLP263", 17, "error")]
+    message = json.loads(result.stdout)["diagnostics"][0]["message"]
+    assert "1 row(s) of data/scoring.csv (3 rows read) break 'max: <= 90'" in message
+
+
+def test_validate_data_says_which_sources_it_does_not_read(tmp_path: Path) -> None:
+    """A remote source is not downloaded by validate --data: the training one is checked by
+    the pipeline after its import stage, any other by nothing mlproject runs. Said, not
+    skipped in silence."""
+    sources = (
+        "    - {name: c, uri: 's3://bucket/c.csv', target: churned}\n"
+        "    - {name: local, path: data/c.csv}\n"
+        "    - {name: scoring, uri: 's3://bucket/scoring/2024.csv'}\n"
+    )
+    spec = _project(
+        tmp_path,
+        sources,
+        "deployment:\n  mode: batch\n  batch:\n    schedule: '0 5 * * *'\n    input: scoring\n",
+    )
+    result = _validate(spec, "--data", code=0)
+    notes = [line for line in result.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        "  note: source 'c' is remote (s3://bucket/c.csv): not read here; `dvc repro` checks "
+        "it after downloading it (stages import-c, validate)",
+        "  note: source 'scoring' is remote (s3://bucket/scoring/2024.csv): not read here, and "
+        "no pipeline stage reads it, so nothing checks it before batch scoring reads it",
+    ], result.stdout
+    assert "note:" not in _validate(spec, code=0).stdout  # plain validate reads no data at all
+
+
+def test_step_validate_data_of_another_source_writes_its_own_report(tmp_path: Path) -> None:
+    """``step validate-data --source NAME`` (the ``validate-NAME`` stage) never overwrites
+    the training source's report, which the split stage depends on."""
+    spec = _with_second_source(tmp_path)
+    compiled = CliRunner().invoke(cli, ["compile", str(spec), "--root", str(tmp_path)])
+    assert compiled.exit_code == 0, compiled.output
+    step = ["step", "validate-data", "--project-dir", str(tmp_path)]
+    training = CliRunner().invoke(cli, step)
+    assert training.exit_code == 0, training.output
+    report = tmp_path / "reports" / "data-validation.json"
+    before = report.read_bytes()
+    second = CliRunner().invoke(cli, [*step, "--source", "scoring"])
+    assert second.exit_code == 1
+    assert "checks failed for source 'scoring' (3 rows); report: " in second.stderr
+    assert "reports/data-validation-scoring.json" in second.stderr
+    assert report.read_bytes() == before
+    own = json.loads((tmp_path / "reports" / "data-validation-scoring.json").read_text())
+    assert own["source"] == "scoring" and own["failures"] == 1

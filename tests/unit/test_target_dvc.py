@@ -474,12 +474,53 @@ def test_editing_the_features_reruns_the_stages_that_read_them() -> None:
 
 
 def test_declaring_or_dropping_another_source_reruns_nothing() -> None:
-    """A source no built-in step reads (a custom stage's input, a lookup table): adding
-    it, or removing it again, leaves every stage's fingerprint as it was."""
+    """A source the training steps do not read (a custom stage's input, a lookup table):
+    adding it, or removing it again, leaves every training stage's fingerprint as it
+    was; it brings its own validation stage's entry."""
     project = example("churn")
     extra = replace(project.training_source, name="weather", path="data/weather.csv")
     edited = replace(project, sources=(*project.sources, extra))
-    assert _fingerprints(edited) == _fingerprints(project)
+    after = _fingerprints(edited)
+    assert after.pop("validate-weather") and after == _fingerprints(project)
+
+
+def with_sources(project: ir.Project) -> ir.Project:
+    """churn plus a local source (weather) and a remote one (scoring)."""
+    weather = replace(project.training_source, name="weather", path="data/weather.csv")
+    scoring = replace(project.training_source, name="scoring", path=None, uri="s3://b/s.csv")
+    return replace(project, sources=(*project.sources, weather, scoring))
+
+
+def test_every_local_source_has_its_validation_stage_with_its_own_report(
+    tmp_path: Path,
+) -> None:
+    """dvc repro checks every declared source it can read: the training source in
+    ``validate`` (split depends on its report), each other local one in
+    ``validate-<source>`` with its own report and its own file as the only data dep, so
+    editing it reruns that check alone. A remote source other than the training one is
+    read by no stage (validate --data says so)."""
+    project = with_sources(example("churn"))
+    stages = pipeline(project)["stages"]
+    names = list(stages)
+    assert names[names.index("validate") + 1] == "validate-weather"
+    assert not any("scoring" in name for name in names)
+    assert stages["validate-weather"] == {
+        "desc": "Check source 'weather' against its declared schema",
+        "cmd": "mlproject step validate-data --source weather",
+        "deps": ["data/weather.csv"],
+        "params": [{inputs.INPUTS_FILE: ["validate-weather"]}],
+        "outs": [{"reports/data-validation-weather.json": {"cache": False}}],
+    }
+    assert stages["validate"]["outs"] == [{layout.VALIDATION_REPORT: {"cache": False}}]
+    fingerprints = _fingerprints(project)
+    assert set(fingerprints) == {*_fingerprints(example("churn")), "validate-weather"}
+    weather = replace(project.sources[1], columns=project.sources[1].columns[:-1])
+    edited = replace(project, sources=(project.sources[0], weather, project.sources[2]))
+    changed = {k for k, v in _fingerprints(edited).items() if v != fingerprints[k]}
+    assert changed == {"validate-weather"}
+    nodes, edges = dag(_dvc_project(tmp_path, project))  # DVC's own loader
+    assert "validate-weather" in nodes
+    assert not any("validate-weather" in edge for edge in edges)  # training does not wait
 
 
 def test_editing_a_gate_reruns_only_the_gate() -> None:
