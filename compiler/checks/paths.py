@@ -79,7 +79,20 @@ def _inside_project(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
+def _generated(ctx: CheckContext) -> tuple[str, ...]:
+    """:data:`GENERATED` plus the report of each other local source's validation stage."""
+    found = ctx.training_source()
+    training = found[1].name if found else ""
+    reports = (
+        layout.validation_report(source.name, training)
+        for _, source in ctx.sources()
+        if source.path is not None and source.name != training
+    )
+    return (*GENERATED, *reports)
+
+
 def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
+    generated = _generated(ctx)
     paths = [(p, posixpath.normpath(t), role) for p, t, role in _paths(ctx)]
     paths = [(p, t, role) for p, t, role in paths if escape_reason(t) is None]
     inputs = [(p, t) for p, t, role in paths if role == "input"]
@@ -90,7 +103,7 @@ def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
         clash = "the spec itself" if _overlaps(path, spec_name) else None
         if clash is None:
             clash = next(
-                (f"{g!r}, which mlproject writes" for g in GENERATED if _overlaps(path, g)), None
+                (f"{g!r}, which mlproject writes" for g in generated if _overlaps(path, g)), None
             )
         if clash is not None:
             yield ctx.error(
@@ -107,7 +120,7 @@ def _no_overlap(ctx: CheckContext) -> Iterator[Diagnostic]:
             clash = next((f"data source path {t!r}" for _, t in inputs if _overlaps(path, t)), None)
         if clash is None:
             clash = next(
-                (f"{g!r}, which mlproject writes" for g in GENERATED if _overlaps(path, g)), None
+                (f"{g!r}, which mlproject writes" for g in generated if _overlaps(path, g)), None
             )
         if clash is None:
             clash = next(

@@ -654,3 +654,18 @@ def test_checks_import_no_heavy_module_and_croniter_only_when_needed() -> None:
         "assert 'croniter' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_output_on_another_sources_validation_report_overlaps() -> None:
+    """validate-<source> writes reports/data-validation-<source>.json: a built-in output."""
+    source = (
+        "    - {name: iris, path: data/iris.csv, target: species}\n"
+        "    - {name: extra, path: data/extra.csv}\n"
+    )
+    stage = (
+        "training:\n  stages:\n    - {name: clean, cmd: python clean.py, deps: [clean.py], "
+        "outs: [reports/data-validation-extra.json]}\n"
+    )
+    (found,) = only(spec(stage, source=source), "MLP230")
+    assert "'reports/data-validation-extra.json', which mlproject writes" in found.message
+    assert codes(spec(stage.replace("-extra", "-other"), source=source)) == []
