@@ -10,10 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlcli.app import cli
 from mlcontract import monitoring_contract as contract
 from mlruntime.steps.monitor.render import previous_last_run
+from mlruntime.steps.monitor.result import ColumnQuality, FeatureDrift, Histogram, MonitorResult
 from tests.runtime.test_monitor_support import NOW_AFTER_REFERENCE, baskets, make_project
 
 MONITOR = ("step", "monitor", "--project-dir")
@@ -148,3 +151,105 @@ def test_label_values_are_escaped() -> None:
     assert samples(text)
     assert 'project="we\\"ird\\\\name"' in text
     assert 'model="m\\nx"' in text
+
+
+def _render_by_label_dicts(result: MonitorResult, previous: float | None) -> str:
+    """render_prometheus as it was written before its label text was built once a feature
+    (a dict of labels a series, merged with project/model and escaped a series): the
+    oracle for the property test below."""
+    from mlruntime.steps.monitor.render import _label_value, _value
+
+    base = {"project": result.project, "model": result.model}
+    series: dict[str, list[tuple[dict[str, str], float]]] = {n: [] for n in contract.GAUGES}
+    errored = result.status == "error"
+    tests = [*result.drift, *([result.prediction] if result.prediction else [])]
+    if not errored:
+        for t in tests:
+            labels = {"feature": t.feature, "method": t.method}
+            series[contract.DRIFT_SCORE].append((labels, t.score))
+            series[contract.DRIFT_THRESHOLD].append((labels, t.score_limit))
+            series[contract.DRIFT_DETECTED].append(({"feature": t.feature}, float(t.drifted)))
+    for q in result.quality:
+        feature = {"feature": q.column}
+        series[contract.MISSING_FRACTION].append((feature, q.missing_fraction))
+        if q.range_violation_fraction is not None:
+            series[contract.RANGE_VIOLATIONS].append((feature, q.range_violation_fraction))
+        if q.new_categories is not None:
+            series[contract.NEW_CATEGORIES].append((feature, float(q.new_categories)))
+    series[contract.SCHEMA_VIOLATIONS].append(({}, float(len(result.schema_violations))))
+    if result.current_rows is not None:
+        series[contract.WINDOW_ROWS].append(({}, float(result.current_rows)))
+    value = result.performance.get("value")
+    if value is not None:
+        series[contract.PERFORMANCE].append(({"metric": result.performance["metric"]}, value))
+    breached = set(result.breached_kinds)
+    for kind in contract.BREACH_KINDS:
+        series[contract.BREACH].append(({"kind": kind}, float(kind in breached)))
+    last_run = previous if errored else result.now
+    if last_run is not None:
+        series[contract.LAST_RUN].append(({}, last_run))
+    lines: list[str] = []
+    for name, (_, help_text) in contract.GAUGES.items():
+        if not series[name]:
+            continue
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for labels, number in series[name]:
+            merged = {**base, **labels}
+            text = ",".join(f'{k}="{_label_value(v)}"' for k, v in merged.items())
+            lines.append(f"{name}{{{text}}} {_value(number)}")
+    return "\n".join(lines) + "\n"
+
+
+_names = st.text(min_size=1, max_size=8) | st.sampled_from(['a"b', "c\\d", "e\nf", "x"])
+_numbers = st.floats() | st.sampled_from([0.0, -0.0, 1e-40, 3.0])
+
+
+@st.composite
+def _results(draw: st.DrawFn) -> tuple[MonitorResult, float | None]:
+    def drift(feature: str) -> FeatureDrift:
+        return FeatureDrift(
+            feature=feature,
+            kind="numeric",
+            method=draw(st.sampled_from(["ks", "psi", "chi_squared", "auto"])),
+            threshold=draw(_numbers),
+            statistic=draw(_numbers),
+            p_value=draw(st.none() | _numbers),
+            drifted=draw(st.booleans()),
+            reference_values=1,
+            current_values=1,
+            histogram=Histogram((), (), ()),
+            effect_floor=draw(st.none() | _numbers),
+        )
+
+    result = MonitorResult(project=draw(_names), model=draw(_names), now=draw(_numbers))
+    result.drift = [drift(name) for name in draw(st.lists(_names, max_size=4))]
+    result.prediction = drift("prediction") if draw(st.booleans()) else None
+    result.quality = [
+        ColumnQuality(
+            column=name,
+            missing_fraction=draw(_numbers),
+            range_violation_fraction=draw(st.none() | _numbers),
+            new_categories=draw(st.none() | st.integers(0, 10**6)),
+            new_category_examples=(),
+        )
+        for name in draw(st.lists(_names, max_size=4))
+    ]
+    result.current_rows = draw(st.none() | st.integers(0, 10**9))
+    if draw(st.booleans()):
+        result.performance = {"metric": draw(_names), "value": draw(_numbers)}
+    for kind in draw(st.lists(st.sampled_from(contract.BREACH_KINDS), max_size=3)):
+        result.breach(kind, "m")
+    if draw(st.booleans()):
+        result.errors.append("broken")
+    return result, draw(st.none() | _numbers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_results())
+def test_prometheus_lines_are_those_of_one_label_dict_a_series(
+    case: tuple[MonitorResult, float | None],
+) -> None:
+    from mlruntime.steps.monitor.render import render_prometheus
+
+    result, previous = case
+    assert render_prometheus(result, previous) == _render_by_label_dicts(result, previous)

@@ -143,43 +143,70 @@ def previous_last_run(text: str | None) -> float | None:
         return None
 
 
+# Per gauge, its two comment lines (the file's constant part).
+_HEADERS = {
+    name: f"# HELP {name} {text}\n# TYPE {name} gauge"
+    for name, (_, text) in contract.GAUGES.items()
+}
+
+
 def render_prometheus(result: MonitorResult, previous: float | None = None) -> str:
-    base = {"project": result.project, "model": result.model}
-    series: dict[str, list[tuple[dict[str, str], float]]] = {n: [] for n in contract.GAUGES}
+    """One line a series: ``project`` and ``model`` first, then the gauge's own labels.
+
+    The label text is built once a run (``project``/``model``) and once a feature, not
+    once a series."""
+    base = f'{{project="{_label_value(result.project)}",model="{_label_value(result.model)}"'
+    series: dict[str, list[str]] = {n: [] for n in contract.GAUGES}
     errored = result.status == "error"
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     if not errored:
+        score, limit = series[contract.DRIFT_SCORE], series[contract.DRIFT_THRESHOLD]
+        detected = series[contract.DRIFT_DETECTED]
         for t in tests:
-            labels = {"feature": t.feature, "method": t.method}
-            series[contract.DRIFT_SCORE].append((labels, t.score))
-            series[contract.DRIFT_THRESHOLD].append((labels, t.score_limit))
-            series[contract.DRIFT_DETECTED].append(({"feature": t.feature}, float(t.drifted)))
+            feature = f'{base},feature="{_label_value(t.feature)}"'
+            labels = f'{feature},method="{_label_value(t.method)}"}} '
+            score.append(f"{contract.DRIFT_SCORE}{labels}{_value(t.score)}")
+            limit.append(f"{contract.DRIFT_THRESHOLD}{labels}{_value(t.score_limit)}")
+            detected.append(f"{contract.DRIFT_DETECTED}{feature}}} {_value(float(t.drifted))}")
     for q in result.quality:
-        feature = {"feature": q.column}
-        series[contract.MISSING_FRACTION].append((feature, q.missing_fraction))
+        feature = f'{base},feature="{_label_value(q.column)}"}} '
+        series[contract.MISSING_FRACTION].append(
+            f"{contract.MISSING_FRACTION}{feature}{_value(q.missing_fraction)}"
+        )
         if q.range_violation_fraction is not None:
-            series[contract.RANGE_VIOLATIONS].append((feature, q.range_violation_fraction))
+            series[contract.RANGE_VIOLATIONS].append(
+                f"{contract.RANGE_VIOLATIONS}{feature}{_value(q.range_violation_fraction)}"
+            )
         if q.new_categories is not None:
-            series[contract.NEW_CATEGORIES].append((feature, float(q.new_categories)))
-    series[contract.SCHEMA_VIOLATIONS].append(({}, float(len(result.schema_violations))))
+            series[contract.NEW_CATEGORIES].append(
+                f"{contract.NEW_CATEGORIES}{feature}{_value(float(q.new_categories))}"
+            )
+    bare = base + "} "
+    violations = float(len(result.schema_violations))
+    series[contract.SCHEMA_VIOLATIONS].append(
+        f"{contract.SCHEMA_VIOLATIONS}{bare}{_value(violations)}"
+    )
     if result.current_rows is not None:
-        series[contract.WINDOW_ROWS].append(({}, float(result.current_rows)))
+        rows = float(result.current_rows)
+        series[contract.WINDOW_ROWS].append(f"{contract.WINDOW_ROWS}{bare}{_value(rows)}")
     value = result.performance.get("value")
     if value is not None:
-        series[contract.PERFORMANCE].append(({"metric": result.performance["metric"]}, value))
+        metric = _label_value(result.performance["metric"])
+        series[contract.PERFORMANCE].append(
+            f'{contract.PERFORMANCE}{base},metric="{metric}"}} {_value(value)}'
+        )
     breached = set(result.breached_kinds)
     for kind in contract.BREACH_KINDS:
-        series[contract.BREACH].append(({"kind": kind}, float(kind in breached)))
+        series[contract.BREACH].append(
+            f'{contract.BREACH}{base},kind="{_label_value(kind)}"}} '
+            f"{_value(float(kind in breached))}"
+        )
     last_run = previous if errored else result.now
     if last_run is not None:
-        series[contract.LAST_RUN].append(({}, last_run))
+        series[contract.LAST_RUN].append(f"{contract.LAST_RUN}{bare}{_value(last_run)}")
     lines: list[str] = []
-    for name, (_, help_text) in contract.GAUGES.items():
-        if not series[name]:
-            continue
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        for labels, number in series[name]:
-            merged = {**base, **labels}
-            text = ",".join(f'{k}="{_label_value(v)}"' for k, v in merged.items())
-            lines.append(f"{name}{{{text}}} {_value(number)}")
+    for name, header in _HEADERS.items():
+        if series[name]:
+            lines.append(header)
+            lines += series[name]
     return "\n".join(lines) + "\n"
