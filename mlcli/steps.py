@@ -72,7 +72,11 @@ def _run(step: str, project_dir: Path, body: Callable[[Any], T]) -> T:
     configure_logging(step, bool(click.get_current_context().meta.get(QUIET)))
     config = _runtime("config")
     started = time.perf_counter()
-    result = body(config.load_context(project_dir))
+    context = config.load_context(project_dir)
+    result = body(context)
+    _runtime("gitignore").ignore_cached_outputs(
+        context.root, step, sensitive=context.project.sensitive
+    )
     logging.getLogger(_LOGGER).info("done in %.2f s", time.perf_counter() - started)
     return result
 

@@ -72,6 +72,20 @@ PLOT_PRECISION_RECALL = "plots/precision_recall.csv"  # recall,precision
 PLOT_CONFUSION = "plots/confusion.csv"  # actual,predicted (one row per test row)
 PLOT_PREDICTED_VS_ACTUAL = "plots/predicted_vs_actual.csv"  # actual,predicted (per test row)
 PLOT_RESIDUALS = "plots/residuals.csv"  # predicted,residual (residual = actual - predicted)
+PER_ROW_PLOTS = (PLOT_CONFUSION, PLOT_PREDICTED_VS_ACTUAL, PLOT_RESIDUALS)
+
+# The built-in steps' outputs that DVC caches (the dvc target declares them without
+# ``cache: false``): gitignored, never in git; for a sensitive project the per-row plots
+# too. The steps list them in the .gitignore beside them as DVC does (``/name``), because
+# DVC takes back the lines it added when a later stage of the same ``dvc repro`` fails
+# (treeverse/dvc#11091), e.g. a gate that rejects the model, and skips the unchanged
+# stages next time: ``git add -A`` would then commit the split data and the model.
+CACHED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "split": (SPLIT_DIR,),
+    "train": (MODEL_DIR,),
+    "baseline": (BASELINE_DIR,),
+    "evaluate": (PREDICTIONS,),
+}
 
 
 def data_path(source: ir.Source) -> str:

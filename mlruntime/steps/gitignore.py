@@ -11,14 +11,22 @@ lines in that ``.gitignore`` are left as they are, and DVC leaves ours. The same
 summary) and for ``step score``'s default output folder (``deployment.batch.output``: the
 batch workflow ``dvc add``s it, which writes the very line this writes first).
 
+The built-in steps list their own cached DVC outputs too (:func:`ignore_cached_outputs`,
+``mlcontract.pipeline_layout.CACHED_OUTPUTS``), before DVC would: DVC removes the lines it
+added during a ``dvc repro`` that fails later on (a gate that rejects the model), but not a
+line that was there before it ran.
+
 Runtime, not the compile path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import posixpath
 from collections.abc import Iterable
 from pathlib import Path
+
+from mlcontract import pipeline_layout as layout
 
 GITIGNORE = ".gitignore"
 
@@ -52,3 +60,16 @@ def ignore_in_git(directory: Path, names: Iterable[str]) -> list[str]:
             fh.write(separator + "".join(f"{line}\n" for line in missing))
         return missing
     return []
+
+
+def ignore_cached_outputs(root: Path, step: str, *, sensitive: bool) -> list[str]:
+    """List the outputs of built-in ``step`` that DVC caches in the .gitignore beside each;
+    the lines added. A per-row plot counts for a sensitive project, when it was written."""
+    outputs = list(layout.CACHED_OUTPUTS.get(step, ()))
+    if step == "evaluate" and sensitive:
+        outputs += [plot for plot in layout.PER_ROW_PLOTS if (root / plot).is_file()]
+    added: list[str] = []
+    for relative in outputs:
+        folder, name = posixpath.split(relative)
+        added += ignore_in_git(root / folder, [name])
+    return added

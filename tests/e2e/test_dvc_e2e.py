@@ -188,7 +188,17 @@ def test_a_gate_that_cannot_pass_fails_repro_with_its_table(tmp_path: Path) -> N
     assert re.search(r"^threshold\s+roc_auc\s+\S+\s+>= 0\.999\s+.*FAIL$", output, re.MULTILINE)
     assert "failed to reproduce 'gate'" in output
     assert metrics(project, layout.GATE_REPORT)[layout.GATE_PASSED] is False
+    # DVC takes back the .gitignore lines it wrote during a repro that fails (its issue
+    # 11091), and the next repro skips the unchanged stages: the steps list their cached
+    # outputs themselves, so `git add -A` commits no split data, model or per-row plot.
+    cached = [layout.SPLIT_DIR, layout.MODEL_DIR, layout.BASELINE_DIR, layout.PREDICTIONS]
+    cached.append(layout.PLOT_CONFUSION)  # churn is confidential: per-row plots are cached
+    ignored = sh(project, "git", "check-ignore", *cached, ok=False).stdout.split()
+    assert ignored == cached
     commit(repo, "a model that failed its gate")
+    tracked = sh(repo, "git", "ls-files").stdout.split()
+    built = [path for path in tracked if "/build/" in path and not path.endswith(".gitignore")]
+    assert built == [], tracked
     refused = sh(project, "mlproject", "register", ok=False)
     assert refused.returncode == 1
     assert "release gate failed" in refused.stderr

@@ -618,3 +618,23 @@ def test_golden_files(name: str, update_goldens: bool) -> None:
         path = golden / rel
         assert path.is_file(), f"no golden {path}: run pytest with --update-goldens"
         assert rendered[rel].content == path.read_bytes(), f"{name}/{rel} differs from its golden"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_steps_know_which_of_their_outputs_dvc_caches(name: str) -> None:
+    """``pipeline_layout.CACHED_OUTPUTS`` (the steps gitignore them themselves, as DVC
+    would) is what dvc.yaml caches: every built-in out and plot without ``cache: false``."""
+    project = example(name)
+    stages = pipeline(project)["stages"]
+    steps = {"split", "train", "baseline", "evaluate"}
+    cached: dict[str, list[str]] = {}
+    for stage in steps:
+        for entry in [*stages[stage].get("outs", []), *stages[stage].get("plots", [])]:
+            path, options = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
+            if options.get("cache", True):
+                cached.setdefault(stage, []).append(path)
+    per_row = [p for p in cached.get("evaluate", []) if p in layout.PER_ROW_PLOTS]
+    assert bool(per_row) == project.sensitive  # every task writes a per-row plot
+    expected = {step: list(layout.CACHED_OUTPUTS[step]) for step in steps}
+    expected["evaluate"] += per_row
+    assert cached == expected
