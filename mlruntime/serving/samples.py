@@ -153,15 +153,21 @@ def _rows(frame: pd.DataFrame, datatypes: list[str], origin: str) -> Rows:
 
     values = []
     for record in frame.itertuples(index=False, name=None):
-        row = tuple(
-            None if _missing(pd, v) else _plain(v, t)
-            for v, t in zip(record, datatypes, strict=True)
-        )
+        try:
+            row = tuple(
+                None if _missing(pd, v) else _plain(v, t)
+                for v, t in zip(record, datatypes, strict=True)
+            )
+        except (TypeError, ValueError, OverflowError):
+            continue  # a value its datatype cannot carry ("x" as an INT64 code): not sendable
         pairs = zip(row, datatypes, strict=True)
         if all(v is not None or t in _NULLABLE_DATATYPES for v, t in pairs):
             values.append(row)
     if not values:
-        raise ServingError(f"{origin} has no row that can be sent (every row has a missing value)")
+        raise ServingError(
+            f"{origin} has no row that can be sent (every row has a missing value, or one "
+            "its V2 datatype cannot carry)"
+        )
     return Rows(tuple(frame.columns), tuple(datatypes), tuple(values), origin)
 
 

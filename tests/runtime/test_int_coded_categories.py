@@ -154,3 +154,24 @@ def test_codes_stored_as_floats_because_of_gaps_are_the_declared_categories(
     assert report["errors"] == [] and quality["schema_violations"] == [], report
     region = next(q for q in quality["columns"] if q["column"] == "region_code")
     assert region["new_categories"] == 1, region
+
+
+def test_a_value_that_is_no_code_is_not_sent_rather_than_a_crash(tmp_path: Path) -> None:
+    """`serve` (its sample request) and `loadtest` send rows of the data as INT64 codes:
+    a value the declared codes do not cover ("x", which data validation reports) leaves
+    its row out, instead of an internal error that stopped `mlproject serve`."""
+    frame = transactions(rows=40)
+    frame["region_code"] = frame["region_code"].astype(str)
+    frame.loc[0, "region_code"] = "x"
+    project = make_project(
+        tmp_path / "p",
+        SPEC.replace("data/raw/2026/transactions.parquet", "data/transactions.csv").replace(
+            "      format: parquet\n", ""
+        ),
+        {"data/transactions.csv": frame},
+    )
+    rows = reference_rows(load_project(project))
+    column = rows.columns.index("region_code")
+    assert rows.datatypes[column] == "INT64"
+    assert len(rows.values) == 39
+    assert [row[column] for row in rows.values] == frame["region_code"][1:].astype(int).tolist()
