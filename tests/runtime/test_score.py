@@ -8,6 +8,9 @@ work tree holds a different model than the registered one.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import joblib
@@ -158,6 +161,17 @@ def test_the_default_batch_output_is_kept_out_of_git(tmp_path: Path) -> None:
     _score(project, "--version", "workspace", "--output", "mine.csv")  # chosen by hand: kept
     status = git(project, "status", "--porcelain", "--untracked-files=all")
     assert [line[3:] for line in status.splitlines()] == ["mine.csv", "out/.gitignore"]
+    if shutil.which("dvc") is None:
+        return
+    # What the batch workflow does next: DVC finds its own line there and adds no other.
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    for args in (["dvc", "init", "-q"], ["dvc", "add", "-q", "out/scored"]):
+        done = subprocess.run(
+            args, cwd=project, capture_output=True, text=True, env=env, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    assert (project / "out" / ".gitignore").read_text() == "/scored\n"
+    assert (project / "out" / "scored.dvc").is_file()
 
 
 def test_failed_scoring_keeps_the_previous_output(trained: Path, tmp_path: Path) -> None:
