@@ -33,7 +33,32 @@ def _number(c: ColumnProfile, bound: float) -> str:
     return _scalar(int(bound) if c.type == "integer" and float(bound).is_integer() else bound)
 
 
-def _column(c: ColumnProfile) -> str:
+CODES_MAX = 12  # an integer column with 3..12 values may be a category coded as integers,
+CODES_UNNAMED_MAX = 6  # with a name that says so (region_code); else with 3..6 values
+CODE_WORDS = ("code", "type", "category", "class", "kind", "status", "region", "segment")
+
+
+def _codes_note(c: ColumnProfile) -> str | None:
+    """A few integer values (Parquet keeps codes as integers: region 0..4) may be codes of
+    a category, which the model would otherwise read as amounts (region 4 = 2 x region 2)."""
+    if c.type != "integer" or c.identifier or c.min is None or c.max is None:
+        return None
+    named = any(word in c.name.lower() for word in CODE_WORDS)
+    if not 3 <= c.distinct <= (CODES_MAX if named else CODES_UNNAMED_MAX):
+        return None
+    low, high = int(c.min), int(c.max)
+    codes = (
+        "categories: [" + ", ".join(str(v) for v in range(low, high + 1)) + "]"
+        if high - low + 1 == c.distinct
+        else "its codes as categories"
+    )
+    return (
+        f"{c.distinct} distinct values: if they are codes, not amounts, REVIEW: "
+        f"type: category, {codes}"
+    )
+
+
+def _column(c: ColumnProfile, target: str | None = None) -> str:
     """One column. A sample's extremes are not bounds: new data from the same source
     exceeds them (a 300-row window of 2,400-row data, for each side of each continuous
     column, about one time in nine), and ``validate-data`` and the monitor
@@ -56,6 +81,9 @@ def _column(c: ColumnProfile) -> str:
         notes.append(
             f"{c.distinct} distinct values, most on one row: free text or an id, not a feature"
         )
+    codes = _codes_note(c) if c.name != target and not c.pii else None
+    if codes is not None:
+        notes.append(codes)
     if c.missing > DEFAULT_MAX_MISSING and not c.pii:
         notes.append(f"{c.missing:.1%} missing")
     note = f"  # {'; '.join(notes)}" if notes else ""
@@ -115,7 +143,7 @@ def source_body(profile: DataProfile, *, target_given: bool, timestamp_given: bo
         "where a value outside is an error (data validation and the monitor check them)"
     )
     lines.append(f"{INDENT}columns:")
-    lines.extend(_column(c) for c in profile.columns)
+    lines.extend(_column(c, profile.target) for c in profile.columns)
     return "\n".join(lines) + "\n"
 
 

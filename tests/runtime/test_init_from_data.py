@@ -388,3 +388,30 @@ def test_no_missing_limit_when_the_default_holds(tmp_path: Path) -> None:
         "data_quality"
         not in yaml.safe_load((tmp_path / "mlproject.yaml").read_text())["monitoring"]
     )
+
+
+def test_a_few_integer_codes_are_flagged_as_a_possible_category(tmp_path: Path) -> None:
+    """Parquet keeps a category coded as integers (region 0..4) an integer: the starter
+    declares it so, and the model would treat region 4 as twice region 2. Its comment says
+    how to declare codes; counts (unless named like codes, 3 to 6 values), a 0/1 column and
+    the target get none."""
+    rng = np.random.default_rng(4)
+    frame = _frame()
+    frame.insert(1, "region_code", rng.integers(0, 5, len(frame)))
+    frame.insert(2, "visits", rng.integers(0, 40, len(frame)))
+    frame.insert(3, "flag", rng.integers(0, 2, len(frame)))
+    frame.insert(4, "tickets", rng.poisson(3.0, len(frame)))  # a count: 8-10 values
+    data = tmp_path / "data" / "customers.parquet"
+    data.parent.mkdir()
+    frame.to_parquet(data, index=False)
+    _init(tmp_path, "--from-data", str(data))
+    text = (tmp_path / "mlproject.yaml").read_text()
+    region = next(line for line in text.splitlines() if "{name: region_code," in line)
+    assert region.endswith(
+        "# observed 0 to 4; 5 distinct values: if they are codes, not amounts, REVIEW: "
+        "type: category, categories: [0, 1, 2, 3, 4]"
+    ), region
+    for name in ("visits", "flag", "tickets", "churned"):
+        line = next(line for line in text.splitlines() if f"{{name: {name}," in line)
+        assert "codes" not in line, line
+    _validate(tmp_path)
