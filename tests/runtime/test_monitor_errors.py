@@ -251,3 +251,14 @@ def test_an_error_run_replaces_a_previous_healthy_report(project: Path) -> None:
     text = (project / contract.REPORT_MARKDOWN).read_text()
     assert "❌ error" in text
     assert "healthy" not in text
+
+
+def test_labels_on_a_window_that_was_never_scored_says_how_to_score_it(project: Path) -> None:
+    """A new user's labelled window holds the features and the label but no predictions
+    yet: the error says how to get them (`step score`) instead of only what is missing."""
+    window = good().drop(columns=["prediction"])
+    code, output = run(project, "--current", write(project, window), "--labels")
+    assert code == contract.EXIT_ERROR, output
+    assert "--labels: the current window has no prediction column 'prediction'" in output
+    assert "; score the window first: mlproject step score --input" in output
+    assert "--predictions-col" in output

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from mlruntime.steps.scoring import Predictions
 
 
+# In the message: the monitor reports its errors as lines of its reports, without hints.
+_UNSCORED_HINT = (
+    "score the window first: mlproject step score --input WINDOW --output SCORED, then "
+    "monitor SCORED with --labels; or name the column that holds them with --predictions-col"
+)
+
+
 def check_performance(
     project: ir.Project,
     current: Window,
@@ -41,7 +48,8 @@ def check_performance(
         return
     for column, what in ((target, "label"), (predictions, "prediction")):
         if not current.has(column):
-            raise StepError(f"--labels: the current window has no {what} column '{column}'")
+            how = f"; {_UNSCORED_HINT}" if what == "prediction" else ""
+            raise StepError(f"--labels: the current window has no {what} column '{column}'{how}")
     valid = [pc.is_valid(current.table.column(c)) for c in (target, predictions)]
     labelled = current.table.filter(pc.and_(*valid))
     rows = labelled.num_rows
