@@ -33,3 +33,10 @@ def test_many_bins_label_only_the_ends() -> None:
     assert 'text-anchor="middle"' not in html
     assert ">0..1</text>" in html and ">19..20</text>" in html
     assert "drift</span>" not in html
+
+
+def test_labels_are_escaped_one_by_one_in_one_call() -> None:
+    from mlruntime.steps.monitor.html import _escaped
+
+    for labels in [(), ("",), ("a", ""), ("<a>", "b&c", "\0", "x\0y", "é'\""), ("1", "2", "3")]:
+        assert _escaped(labels) == [label.translate(_ESCAPE) for label in labels]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from mlruntime.steps.monitor.render import STATUS_TEXT
 from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResult
@@ -84,7 +84,7 @@ def figure(feature: str, drifted: bool, histogram: Histogram) -> Markup:
     base = HEIGHT - BOTTOM
     span = (WIDTH - LEFT) / max(len(histogram.labels), 1)
     scale = (base - 4) / top
-    names = [label.translate(_ESCAPE) for label in histogram.labels]
+    names = _escaped(histogram.labels)
     marks = []
     for bars, name, ref_share, cur_share in zip(
         _bars(len(names)), names, histogram.reference, histogram.current, strict=True
@@ -118,21 +118,53 @@ def figure(feature: str, drifted: bool, histogram: Histogram) -> Markup:
     )
 
 
+def _escaped(labels: tuple[str, ...]) -> list[str]:
+    """Each label escaped as ``_ESCAPE`` does, by one markupsafe ``escape`` (C) of them all,
+    NUL-separated: ``translate`` with a table of strings looks every character up in
+    the table when the text is not ASCII (a label ``≤ 64.26``), once a label."""
+    joined = "\0".join(labels)
+    if joined.count("\0") != max(len(labels) - 1, 0):  # a label with a NUL in it
+        return [label.translate(_ESCAPE) for label in labels]
+    return str(escape(joined)).split("\0") if labels else []
+
+
 def _short(label: str, size: int = 9) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
-def _test(t: FeatureDrift) -> dict[str, Any]:
-    return {
-        "feature": t.feature,
-        "kind": t.kind,
-        "method": t.method,
-        "statistic": _fmt(t.statistic),
-        "p_value": _fmt(t.p_value),
-        "threshold": f"{t.threshold:g}",
-        "drifted": t.drifted,
-        "figure": figure(t.feature, t.drifted, t.histogram),
-    }
+class _Test(NamedTuple):
+    """A drift table row and its figure. The rows given to the template are objects, not
+    dicts: Jinja's ``t.feature`` tries an attribute first, a dict's key only after an
+    ``AttributeError``."""
+
+    feature: str
+    kind: str
+    method: str
+    statistic: str
+    p_value: str
+    threshold: str
+    drifted: bool
+    figure: Markup
+
+
+class _Quality(NamedTuple):
+    column: str
+    missing: str
+    range: str
+    new: str
+
+
+def _test(t: FeatureDrift) -> _Test:
+    return _Test(
+        feature=t.feature,
+        kind=t.kind,
+        method=t.method,
+        statistic=_fmt(t.statistic),
+        p_value=_fmt(t.p_value),
+        threshold=f"{t.threshold:g}",
+        drifted=t.drifted,
+        figure=figure(t.feature, t.drifted, t.histogram),
+    )
 
 
 def _describe(mapping: dict[str, Any]) -> str:
@@ -142,17 +174,17 @@ def _describe(mapping: dict[str, Any]) -> str:
 def render_html(result: MonitorResult, generated_at: str) -> str:
     tests = [*result.drift, *([result.prediction] if result.prediction else [])]
     quality = [
-        {
-            "column": q.column,
-            "missing": f"{q.missing_fraction:.2%}",
-            "range": "–"
+        _Quality(
+            column=q.column,
+            missing=f"{q.missing_fraction:.2%}",
+            range="–"
             if q.range_violation_fraction is None
             else f"{q.range_violation_fraction:.2%}",
-            "new": "–"
+            new="–"
             if q.new_categories is None
             else f"{q.new_categories}"
             + (f" ({', '.join(q.new_category_examples)})" if q.new_category_examples else ""),
-        }
+        )
         for q in result.quality
     ]
     return _ENV.get_template("report.html.j2").render(
@@ -166,7 +198,7 @@ def render_html(result: MonitorResult, generated_at: str) -> str:
         reference_path=result.reference_path,
         current_path=result.current_path,
         errors=result.errors,
-        findings=[f.to_json() for f in result.findings],
+        findings=result.findings,  # kind, severity, message: attributes
         tests=[_test(t) for t in tests],
         quality=quality,
         schema_violations=result.schema_violations,
