@@ -274,3 +274,29 @@ def test_smirnov_tail_reuses_its_binomials_across_distances() -> None:
     for d in (0.03, 0.05, 0.08, 0.03):
         got = drift_stats._smirnov(2_000, d)
         assert got == pytest.approx(float(special.smirnov(2_000, d)), rel=1e-9)
+
+
+def _chi_squared_generic(reference: np.ndarray, current: np.ndarray) -> tuple[float, float, int]:
+    """The textbook NumPy formulation (vstack, outer, np.sum): the oracle for the bits."""
+    table = np.vstack([reference, current]).astype(np.float64)
+    table = table[:, table.sum(axis=0) > 0]
+    dof = table.shape[1] - 1
+    if dof < 1 or np.any(table.sum(axis=1) == 0):
+        return 0.0, 1.0, max(dof, 0)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return statistic, float(special.chdtrc(dof, statistic)), dof
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)) | st.just((0, 0)),
+        min_size=0,
+        max_size=300,
+    )
+)
+def test_chi_squared_is_the_generic_formulation_bit_for_bit(cells: list[tuple[int, int]]) -> None:
+    reference = np.array([a for a, _ in cells], dtype=np.int64)
+    current = np.array([b for _, b in cells], dtype=np.int64)
+    assert drift_stats.chi_squared(reference, current) == _chi_squared_generic(reference, current)
