@@ -97,9 +97,19 @@ def model_parameters(project: ir.Project) -> dict[str, Any]:
     return parameters
 
 
-def _datatype(column: ir.Column) -> str:
+def integer_codes(column: ir.Column) -> bool:
+    """A category declared with integer codes (region 0..4): served as INT64, and read as
+    text inside the model (``mlruntime.steps.model``), as training read it."""
     categories = column.categories or ()
-    if column.type == "category" and categories and all(isinstance(c, int) for c in categories):
+    return (
+        column.type == "category"
+        and bool(categories)
+        and all(isinstance(c, int) for c in categories)
+    )
+
+
+def _datatype(column: ir.Column) -> str:
+    if integer_codes(column):
         return "INT64"
     return _DATATYPES[column.type]
 

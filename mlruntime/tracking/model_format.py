@@ -5,7 +5,8 @@
 ``model.pkl`` and the environment files. What goes in it is decided here:
 
 - the **signature** comes from the feature contract: the features in training
-  order, each with the type the model was trained on, required unless the
+  order, each with the type the model was trained on (a category declared with
+  integer codes: long, the INT64 requests send it as), required unless the
   spec declares the column nullable; the output is inferred from one prediction;
 - the **input example** is synthetic, never a row of the data: the median of a
   numeric feature, the first declared category of a categorical one (else the
@@ -60,14 +61,24 @@ def input_example(project: ir.Project, features: Any) -> Any:
         elif kind == "b":
             row[name] = False
         elif column is not None and column.categories:
-            row[name] = column.categories[0]
+            row[name] = column.categories[0]  # an integer code stays one (signed long)
         elif source.sensitive or (column is not None and column.pii):
             row[name] = PLACEHOLDER
         else:
             mode = series.mode(dropna=True)
             row[name] = str(mode.iloc[0]) if len(mode) else PLACEHOLDER
     frame = pd.DataFrame([row], columns=list(features.columns))
-    return frame.astype({name: features[name].dtype for name in frame.columns}, errors="ignore")
+    codes = _integer_codes(project)
+    trained = {name: features[name].dtype for name in frame.columns if name not in codes}
+    return frame.astype(trained, errors="ignore")
+
+
+def _integer_codes(project: ir.Project) -> frozenset[str]:
+    """Category columns declared with integer codes: requests send them as INT64
+    (``serving_contract.integer_codes``), so the signature takes them as long."""
+    from mlcontract.serving_contract import integer_codes
+
+    return frozenset(c.name for c in project.training_source.columns if integer_codes(c))
 
 
 def save(
@@ -86,10 +97,11 @@ def save(
         ) from None
 
     declared = {c.name: c for c in project.training_source.columns}
+    codes = _integer_codes(project)
     inputs = Schema(
         [
             ColSpec(
-                _mlflow_type(features[name].dtype),
+                "long" if name in codes else _mlflow_type(features[name].dtype),
                 name,
                 required=not (declared[name].nullable if name in declared else True),
             )

@@ -175,3 +175,24 @@ def test_a_value_that_is_no_code_is_not_sent_rather_than_a_crash(tmp_path: Path)
     assert rows.datatypes[column] == "INT64"
     assert len(rows.values) == 39
     assert [row[column] for row in rows.values] == frame["region_code"][1:].astype(int).tolist()
+
+
+# MLflow 3.17 itself compares a string column with a range when it saves the input example.
+@pytest.mark.filterwarnings("ignore:Operation with range is deprecated")
+def test_the_mlflow_format_takes_the_integer_codes_serving_sends(tmp_path: Path) -> None:
+    """deployment.model_format: mlflow. MLflow enforces the model's signature on every
+    request (MLServer's MLflow runtime, KServe's mlflow format): the codes are signed as
+    long, as model-settings declares them (INT64), not as the text training read."""
+    mlflow_pyfunc = pytest.importorskip("mlflow.pyfunc", reason="pip install -e '.[mlflow]'")
+    spec = SPEC.replace("training:\n", "deployment:\n  model_format: mlflow\ntraining:\n")
+    project = make_project(
+        tmp_path / "p", spec, {"data/raw/2026/transactions.parquet": transactions()}
+    )
+    run_step(project, "split")
+    run_step(project, "train")
+    model = mlflow_pyfunc.load_model(str(project / layout.MLFLOW_MODEL_DIR))
+    signed = {c.name: c.type for c in model.metadata.get_input_schema().inputs}
+    assert signed["region_code"].name == "long", signed
+    row = pd.DataFrame({"region_code": [3], "is_member": [False], "amount": [20.0]})
+    plain = joblib.load(project / layout.MODEL_FILE)
+    assert np.asarray(model.predict(row)) == pytest.approx(plain.predict_proba(row))
