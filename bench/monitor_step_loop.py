@@ -10,6 +10,10 @@ into WORK (``prepare``); under valgrind only the step runs::
     # instructions per run = (I(3) - I(0)) / 3; OPENBLAS_NUM_THREADS=1 keeps
     # OpenBLAS's idle threads from adding their spinning to the count
 
+A fourth argument counts one phase instead of the whole step: ``load`` (the
+compiled project and params.yaml), ``read`` (both Parquet windows), ``evaluate``
+(load, read, every check and the drift tests: the step less its four reports).
+
 Not part of the tests.
 """
 
@@ -37,14 +41,36 @@ def main() -> None:
         (work / "paths").write_text(f"{project}\n{ref}\n{cur}\n")
         return
     from mlruntime.steps.config import load_context
-    from mlruntime.steps.monitor.run import MonitorOptions, run
+    from mlruntime.steps.monitor import run as monitor
+    from mlruntime.steps.monitor.result import MonitorResult
+    from mlruntime.steps.monitor.tables import read_window
 
     project, ref, cur = (work / "paths").read_text().split()
-    options = MonitorOptions(current=Path(cur), reference=ref, now=NOW, out_dir=work / "out")
-    for _ in range(2 + int(what)):  # two warm-up runs: caches, lazy imports
-        result, _ = run(load_context(Path(project)), options)
+    options = monitor.MonitorOptions(
+        current=Path(cur), reference=ref, now=NOW, out_dir=work / "out"
+    )
+
+    def whole() -> None:
+        result, _ = monitor.run(load_context(Path(project)), options)
         if result.errors:
             raise SystemExit(f"monitor errors: {result.errors}")
+
+    def evaluate() -> None:
+        ctx = load_context(Path(project))
+        result = MonitorResult(
+            project=ctx.project.name, model=ctx.project.registry.model_name, now=NOW
+        )
+        monitor._evaluate(ctx, options, result)
+
+    phases = {
+        "run": whole,
+        "evaluate": evaluate,
+        "read": lambda: (read_window(Path(ref), "reference"), read_window(Path(cur), "current")),
+        "load": lambda: load_context(Path(project)),
+    }
+    phase = phases[sys.argv[4] if len(sys.argv) > 4 else "run"]
+    for _ in range(2 + int(what)):  # two warm-up runs: caches, lazy imports
+        phase()
 
 
 if __name__ == "__main__":
