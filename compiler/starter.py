@@ -27,6 +27,7 @@ OWNER_PLACEHOLDER = "Your Name"
 EMAIL_PLACEHOLDER = "you@example.com"
 DESCRIPTION_PLACEHOLDER = "describe what the model is for"  # after "<name>: "
 PROBLEM_PLACEHOLDER = "State the business problem this model solves."
+BUCKET_PLACEHOLDER = "YOUR-BUCKET"  # in the commented registry.remote
 
 STARTER = """\
 # yaml-language-server: $schema={schema_url}
@@ -75,7 +76,7 @@ monitoring:
 # Before the generated GitHub workflows run, name a DVC remote their runners can reach
 # (the default is a local folder beside the repository: fine offline, not in CI, MLP232):
 # registry:
-#   remote: s3://YOUR-BUCKET/{name}   # or gs://, azure://, ssh://
+#   remote: s3://{bucket}/{name}   # or gs://, azure://, ssh://
 #   ci_secrets: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]
 """
 
@@ -125,6 +126,7 @@ def render_starter(
         owner=double_quoted(owner),
         email=double_quoted(email),
         problem=double_quoted(PROBLEM_PLACEHOLDER),
+        bucket=BUCKET_PLACEHOLDER,
         task=task,
         metric=metric,
         bound=bound,

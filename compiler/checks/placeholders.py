@@ -1,7 +1,8 @@
 """Check stage: a value ``mlproject init`` invented is still in the spec (MLP234).
 
 The starter spec fills what only the user knows (who owns the model, what it is for,
-the problem it solves) with placeholders that validate, so that a fresh starter
+the problem it solves, the bucket of the commented DVC remote) with placeholders that
+validate, so that a fresh starter
 compiles at once. Left in, they reach the model card and the generated files: a card
 owned by "Your Name". A warning, not an error: compile still succeeds while the user
 fills them in. The placeholders are the ones :mod:`compiler.starter` writes, read from
@@ -16,6 +17,7 @@ from compiler.checks.examples import spec
 from compiler.checks.rule import CheckContext, Rule
 from compiler.diagnostics import Diagnostic, Pointer
 from compiler.starter import (
+    BUCKET_PLACEHOLDER,
     DESCRIPTION_PLACEHOLDER,
     EMAIL_PLACEHOLDER,
     OWNER_PLACEHOLDER,
@@ -35,6 +37,9 @@ def _placeholders(ctx: CheckContext) -> Iterator[tuple[Pointer, str, str]]:
             yield ("metadata", "owners", index, "email"), EMAIL_PLACEHOLDER, "the owner's e-mail"
     if ctx.spec.objective.problem == PROBLEM_PLACEHOLDER:
         yield ("objective", "problem"), ctx.spec.objective.problem, "the business problem"
+    remote = ctx.spec.registry.remote or ""
+    if BUCKET_PLACEHOLDER in remote:  # the starter's commented remote, uncommented as it is
+        yield ("registry", "remote"), remote, "the bucket of a DVC remote your CI can reach"
 
 
 def _placeholders_left(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -57,7 +62,8 @@ RULES = [
         "starter-placeholder-left",
         "a placeholder of the starter spec is still there",
         "`mlproject init` fills what only you know (the owner's name and e-mail, the "
-        "description, the business problem) with placeholders that validate, so the starter "
+        "description, the business problem, the bucket of its commented `registry.remote`) "
+        "with placeholders that validate, so the starter "
         "compiles at once. Left in, they reach the model card and the generated files as "
         "written. A warning on each one left, at its line: compile still succeeds.",
         spec(replace=(_OWNER, "owners: [{name: Your Name, email: you@example.com}]")),

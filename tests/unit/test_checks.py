@@ -87,6 +87,12 @@ def test_the_starter_placeholders_warn_and_the_examples_have_none() -> None:
         ("warning", ("metadata", "owners", 0, "email")),
         ("warning", ("objective", "problem")),
     ]
+    # the commented DVC remote, uncommented as the starter wrote it: a bucket nobody owns
+    uncommented = starter.replace("# registry:\n#   remote:", "registry:\n  remote:")
+    assert "\nregistry:\n  remote: s3://YOUR-BUCKET/fraud" in uncommented
+    remote = only(uncommented, "MLP234")[-1]
+    assert (remote.severity, remote.pointer) == ("warning", ("registry", "remote"))
+    assert "'s3://YOUR-BUCKET/fraud'" in remote.message
     for name in EXAMPLES:
         text = (ROOT / "examples" / name / "mlproject.yaml").read_text(encoding="utf-8")
         assert "MLP234" not in codes(text), name
