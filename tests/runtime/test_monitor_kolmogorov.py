@@ -77,3 +77,52 @@ def test_exact_pvalue_from_sizes_is_scipys_ks_2samp(n1: int, n2: int) -> None:
 
 def test_exact_pvalue_of_distance_zero_is_one() -> None:
     assert drift_stats.exact_pvalue(300, 200, 0.0) == 1.0
+
+
+# Durbin's matrix: n x^1.5 <= 1.4 for 140 < n <= 100,000 (the windows nearly alike).
+DURBIN_NS = [141, 300, 999, 5_000, 12_345, 30_000]
+DURBIN = [
+    (n, (1.4 / n) ** (2 / 3) * share)
+    for n in DURBIN_NS
+    for share in (0.02, 0.1, 0.3, 0.5, 0.7, 0.85, 0.95, 1.0)
+]
+DURBIN = [(n, x) for n, x in DURBIN if kolmogorov.uses_durbin(n, x)]
+
+
+def test_the_durbin_grid_covers_the_branch() -> None:
+    assert len(DURBIN) >= 30
+    assert not any(kolmogorov.uses_pelz_good(n, x) for n, x in DURBIN)
+
+
+@pytest.mark.parametrize(("n", "x"), DURBIN)
+def test_durbin_matrix_is_scipys_kstwo(n: int, x: float) -> None:
+    """Where SciPy takes Durbin's matrix, the same probability to 1e-13: the factor
+    n!/n^n in logarithms, not as SciPy's n products (the p-values are near 1, where
+    the survival function is 1 minus a small CDF)."""
+    ours, scipys = kolmogorov.durbin_sf(n, x), float(stats.kstwo.sf(x, n))
+    assert ours == pytest.approx(scipys, abs=1e-13, rel=1e-13)
+    assert 0.0 <= ours <= 1.0
+
+
+def test_a_window_alike_its_reference_takes_durbins_matrix_in_the_step() -> None:
+    """A 20,000-row pair of windows with a tiny distance (n = 10,000 effective): the
+    monitor's p-value is SciPy's, through durbin_sf, not SciPy's loop over n."""
+    n, d = 10_000, 0.0025
+    assert kolmogorov.uses_durbin(n, d)
+    expected = float(stats.kstwo.sf(d, n))
+    assert drift_stats.ks_asymptotic_pvalue(20_000, 20_000, d) == pytest.approx(expected, abs=1e-14)
+    assert drift_stats.ks_asymptotic_pvalue(20_000, 20_000, d) == kolmogorov.durbin_sf(n, d)
+
+
+@pytest.mark.parametrize(
+    ("n", "x", "expected"),
+    [
+        (140, 0.01, False),  # n <= 140: SciPy's own small-n branches
+        (1_000, 0.0009, False),  # n x <= 1: Ruben–Gambino
+        (1_000, 0.01, True),  # n x^1.5 = 1.0
+        (1_000, 0.03, False),  # Pelz–Good
+        (100_001, 0.0002, False),  # beyond Durbin's n
+    ],
+)
+def test_durbin_branch(n: int, x: float, expected: bool) -> None:
+    assert kolmogorov.uses_durbin(n, x) is expected

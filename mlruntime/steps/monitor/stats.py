@@ -224,7 +224,9 @@ def ks_asymptotic_pvalue(n1: int, n2: int, d: float) -> float:
     the one-sided probability is summed here, vectorised, with the
     Birnbaum–Tingey formula: the same value (to ~1e-9) at a fraction of the
     cost of ``scipy.special.smirnov`` for a large ``n``. Where scipy takes the
-    Pelz–Good series, :func:`kolmogorov.pelz_good_sf` computes it (the same bits).
+    Pelz–Good series, :func:`kolmogorov.pelz_good_sf` computes it (the same bits);
+    where it takes the Durbin matrix (windows alike, p near 1),
+    :func:`kolmogorov.durbin_sf` (to ~1e-13, without SciPy's loop over ``n``).
     """
     m, n = float(max(n1, n2)), float(min(n1, n2))
     effective = round(m * n / (m + n))
@@ -233,6 +235,8 @@ def ks_asymptotic_pvalue(n1: int, n2: int, d: float) -> float:
         return 0.0 if t >= 370.0 else min(2.0 * _smirnov(effective, d), 1.0)
     if kolmogorov.uses_pelz_good(effective, d):
         return kolmogorov.pelz_good_sf(effective, d)
+    if kolmogorov.uses_durbin(effective, d):
+        return kolmogorov.durbin_sf(effective, d)
     return float(np.clip(_kstwo_sf()(d, effective), 0.0, 1.0))
 
 
