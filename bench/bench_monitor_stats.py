@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -202,7 +203,11 @@ def step_per_row(repeat: int) -> None:
     (each round runs every size once) so that a change of load hits all of them; the
     ratio is each size's median µs per row over the 1M one's. Then the fixed cost the
     per-row figure leaves out: a whole `python -m mlcli step monitor` process on the
-    10k window against the same step in process."""
+    10k window against the same step in process. The minor page faults per run show
+    glibc's allocator state: arrays above its (dynamic) mmap threshold are mapped and
+    zero-filled afresh on every run; a change that only moves that threshold moves the
+    CPU figures by a fifth at 10k while the instruction count stays (docs/benchmarks.md,
+    session 8)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_monitor_planted import write_project
 
@@ -230,21 +235,24 @@ def step_per_row(repeat: int) -> None:
     times: dict[int, list[float]] = {rows: [] for rows in STEP_SIZES}
     cpu: dict[int, list[float]] = {rows: [] for rows in STEP_SIZES}
     floor_cpu: dict[int, list[float]] = {rows: [] for rows in STEP_SIZES}
+    faults: dict[int, list[int]] = {rows: [] for rows in STEP_SIZES}
     for _ in range(repeat):
         for rows in STEP_SIZES:
+            started_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             started, started_cpu = time.perf_counter(), time.process_time()
             step(rows)
             times[rows].append(time.perf_counter() - started)
             cpu[rows].append(time.process_time() - started_cpu)
+            faults[rows].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - started_faults)
             started_cpu = time.process_time()
             floor(options[rows])
             floor_cpu[rows].append(time.process_time() - started_cpu)
     print()
     print(
         "| rows per window | whole step in process, median ms | µs per row | vs 1M per row "
-        "| CPU µs per row | CPU vs 1M per row |"
+        "| CPU µs per row | CPU vs 1M per row | minor page faults per run |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     last = statistics.median(times[STEP_SIZES[-1]]) / STEP_SIZES[-1]
     last_cpu = statistics.median(cpu[STEP_SIZES[-1]]) / STEP_SIZES[-1]
     for rows in STEP_SIZES:
@@ -252,7 +260,7 @@ def step_per_row(repeat: int) -> None:
         print(
             f"| {rows:,} | {seconds * 1e3:.0f} | {seconds / rows * 1e6:.2f} "
             f"| {seconds / rows / last:.2f} | {cpu_seconds / rows * 1e6:.2f} "
-            f"| {cpu_seconds / rows / last_cpu:.2f} |"
+            f"| {cpu_seconds / rows / last_cpu:.2f} | {statistics.median(faults[rows]):,.0f} |"
         )
     print()
     print(
