@@ -18,6 +18,7 @@ each ``K_i`` a theta-function series in ``q = exp(-π²/(8z²))``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from contextlib import AbstractContextManager
@@ -139,14 +140,21 @@ def _one_blas_thread() -> AbstractContextManager[object]:
     between its threads, and on a busy machine their hand-offs cost a hundred times
     the product (3 ms -> 360 ms for n = 100,000 on two busy cores; SciPy's own
     kstwo.sf pays it too)."""
-    limit: AbstractContextManager[object] = _controller().limit(limits=1, user_api="blas")
+    controller = _controller()
+    if controller is None:
+        return contextlib.nullcontext()
+    limit: AbstractContextManager[object] = controller.limit(limits=1, user_api="blas")
     return limit
 
 
 @functools.cache
-def _controller() -> ThreadpoolController:
-    from threadpoolctl import ThreadpoolController
-
+def _controller() -> ThreadpoolController | None:
+    """threadpoolctl comes with scikit-learn (the runtime extra's), not declared apart:
+    the generated requirement locks list what the extras name."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - a scikit-learn without it
+        return None
     return ThreadpoolController()  # scans the loaded libraries once (ms)
 
 
