@@ -79,19 +79,21 @@ SECRETS = {
     "KUBECONFIG_STAGING": "apiVersion: v1\nkind: Config\n",
     "KUBECONFIG_PRODUCTION": "apiVersion: v1\nkind: Config\n",
 }
-NOT_PACKAGED = (
-    ".*",
-    "build",
-    "dist",
-    "tests",
-    "bench",
-    "docs",
-    "examples",
-    "runs",
-    "*.egg-info",
-    "__pycache__",
-    "node_modules",
-)
+# Left out of the copy the wheel is built from: at the top of the tree only (a package
+# may have a folder of the same name: targets/docs is the model card's target) ...
+NOT_PACKAGED_AT_TOP = frozenset({"build", "dist", "tests", "bench", "docs", "examples", "runs"})
+# ... and at any depth.
+NOT_PACKAGED = ("*.egg-info", "__pycache__", "node_modules", ".*")
+
+
+def _not_packaged(directory: str, names: list[str]) -> set[str]:
+    """``shutil.copytree``'s ignore: what the wheel must not be built from."""
+    ignored = set(shutil.ignore_patterns(*NOT_PACKAGED)(directory, names))
+    if Path(directory) == ROOT:
+        ignored |= NOT_PACKAGED_AT_TOP & set(names)
+    return ignored
+
+
 GIT = ("git", "-c", "user.name=mlproject e2e", "-c", "user.email=e2e@mlproject.invalid")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "mlproject e2e",
@@ -256,7 +258,7 @@ def build_runner_python(base: Path) -> RunnerPython:
     quiet_pip = ("-m", "pip", "--disable-pip-version-check", "-q")
     # Built from a copy: setuptools writes build/ and *.egg-info into the source tree.
     source = base / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_PACKAGED))
+    shutil.copytree(ROOT, source, ignore=_not_packaged)
     _run([sys.executable, *quiet_pip, "wheel", "--no-deps", "-w", wheelhouse, source])
     wheels = sorted(wheelhouse.glob("mlproject_gitops-*.whl"))
     # --force-reinstall: with system site packages, an mlproject-gitops installed there
