@@ -127,12 +127,16 @@ def test_pii_columns_are_not_copied(tmp_path: Path) -> None:
     assert pd.read_csv(out).columns[:3].tolist() == ["row", "signup", "age"]
 
 
-def test_batch_section_gives_the_default_input_and_output(tmp_path: Path) -> None:
-    spec = SERVED_SPEC.replace(
+def _batch_spec(output: str) -> str:
+    """The served spec as a batch deployment scoring ``customers`` into ``output``."""
+    return SERVED_SPEC.replace(
         "  mode: online\n",
-        "  mode: batch\n  batch: {schedule: '0 5 * * *', input: customers, output: scored}\n",
+        f"  mode: batch\n  batch: {{schedule: '0 5 * * *', input: customers, output: {output}}}\n",
     ).replace("  latency: {p50_ms: 2000, p95_ms: 5000, p99_ms: 10000}\n", "")
-    project = served_project(tmp_path / "p", spec)
+
+
+def test_batch_section_gives_the_default_input_and_output(tmp_path: Path) -> None:
+    project = served_project(tmp_path / "p", _batch_spec("scored"))
     train(project)
     _score(project, "--version", "workspace")
     assert len(pd.read_csv(project / "scored" / "predictions.csv")) == 400
@@ -144,11 +148,7 @@ def test_the_default_batch_output_is_kept_out_of_git(tmp_path: Path) -> None:
     writes the same line first, so a ``git add -A`` commits no predictions (real git)."""
     from tests.runtime.test_monitor_support import git
 
-    spec = SERVED_SPEC.replace(
-        "  mode: online\n",
-        "  mode: batch\n  batch: {schedule: '0 5 * * *', input: customers, output: out/scored}\n",
-    ).replace("  latency: {p50_ms: 2000, p95_ms: 5000, p99_ms: 10000}\n", "")
-    project = served_project(tmp_path / "p", spec)
+    project = served_project(tmp_path / "p", _batch_spec("out/scored"))
     train(project)
     git(project, "init", "-q")
     git(project, "add", "-A")
