@@ -454,3 +454,30 @@ def test_a_label_class_the_model_never_saw_is_reported(tmp_path: Path) -> None:
         warnings.simplefilter("always")
         monitor(project, "--current", str(window(project, "c.csv", labelled)), "--labels")
     assert [str(w.message) for w in seen if "y_pred" in str(w.message)] == []
+
+
+def _bar_labels(html: str) -> set[str]:
+    return set(re.findall(r"<title>([^<]*): (?:reference|current) [\d.]+%</title>", html))
+
+
+def test_a_sensitive_sources_html_names_only_the_declared_categories(
+    project: Path, tmp_path: Path
+) -> None:
+    """The shop's source has PII, so its data is sensitive: the HTML's bars name the
+    categories the spec declares (channel) and number the others (country's de, fr...),
+    as the JSON and the Markdown name none; a note says so in every report."""
+    path = window(project, "c.csv", current(frozenset({"country"})))
+    code, payload, _ = monitor(project, "--current", str(path))
+    assert code == contract.EXIT_BREACH
+    labels = _bar_labels((project / contract.REPORT_HTML).read_text())
+    assert {"web", "app", "store", "#1", "#4"} <= labels
+    assert not {"de", "fr", "it", "es"} & labels
+    notes = payload["notes"]
+    assert isinstance(notes, list)
+    assert any("name only the categories the spec declares" in n for n in notes)
+    assert "name only the categories" in (project / contract.REPORT_MARKDOWN).read_text()
+
+    open_shop = make_project(tmp_path / "open", pii=False)
+    code, payload, _ = monitor(open_shop, "--current", str(window(open_shop, "c.csv", current())))
+    assert {"de", "fr", "it", "es"} <= _bar_labels((open_shop / contract.REPORT_HTML).read_text())
+    assert not any("name only" in n for n in payload["notes"])  # type: ignore[union-attr]

@@ -63,8 +63,10 @@ def drift_test(
     *,
     bins: int,
     show_unseen: bool,
+    named: frozenset[str] | None = None,
 ) -> FeatureDrift:
-    """Compare ``column`` of both windows (one engine's); ``feature`` names the result."""
+    """Compare ``column`` of both windows (one engine's); ``feature`` names the result.
+    ``named``: the categories the report may name (None: all), see :func:`category_histogram`."""
     if kind == "numeric":
         ref_types = {reference.stored_type(column), current.stored_type(column)}
         if not ref_types <= NUMERIC_STORED | {"null"}:
@@ -84,7 +86,7 @@ def drift_test(
     for role, counts in (("reference", categories.reference), ("current", categories.current)):
         if counts[:-1].sum() == 0:
             raise _no_values(feature, role, int(counts.sum()))
-    return categorical_test(feature, method, threshold, categories, show_unseen)
+    return categorical_test(feature, method, threshold, categories, show_unseen, named)
 
 
 def numeric_pair(reference: AnyWindow, current: AnyWindow, column: str) -> NumericPair:
@@ -222,7 +224,12 @@ def numeric_test(
 
 
 def categorical_test(
-    feature: str, method: str, threshold: float, pair: CategoryPair, show_unseen: bool
+    feature: str,
+    method: str,
+    threshold: float,
+    pair: CategoryPair,
+    show_unseen: bool,
+    named: frozenset[str] | None = None,
 ) -> FeatureDrift:
     ref_counts, cur_counts = pair.reference, pair.current
     missing = None
@@ -253,7 +260,7 @@ def categorical_test(
         drifted=drifted,
         reference_values=int(ref_counts[:-1].sum()),
         current_values=int(cur_counts[:-1].sum()),
-        histogram=category_histogram(pair, show_unseen),
+        histogram=category_histogram(pair, show_unseen, named),
         effect_floor=floor,
         missing=missing,
     )
@@ -317,8 +324,15 @@ def _time_texts(edges: list[float]) -> list[str]:
         return [f"{e:.4g}" for e in edges]
 
 
-def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:
-    """Most frequent categories first; the rest as "(other)"; unseen ones hidden on request."""
+def category_histogram(
+    pair: CategoryPair, show_unseen: bool, named: frozenset[str] | None = None
+) -> Histogram:
+    """Most frequent categories first; the rest as "(other)"; unseen ones hidden on request.
+
+    ``named``: the categories a bar may be labelled with (a sensitive source: those the
+    spec declares, which every reader of the spec knows); any other is ``#k``, its rank
+    among the bars, since a value of the data is no more the report's to show than an
+    unseen one. None: every category by name."""
     labels, seen = pair.labels, pair.seen
     ref_counts, cur_counts = pair.reference, pair.current
     ref_values, cur_values = ref_counts[:-1], cur_counts[:-1]
@@ -327,6 +341,8 @@ def category_histogram(pair: CategoryPair, show_unseen: bool) -> Histogram:
         order = order[order < seen]
     shown = order[:MAX_CATEGORIES_SHOWN]
     names = [labels[i] for i in shown]
+    if named is not None:
+        names = [name if name in named else f"#{k}" for k, name in enumerate(names, 1)]
     ref_bins = [int(ref_values[i]) for i in shown]
     cur_bins = [int(cur_values[i]) for i in shown]
     hidden = np.ones(len(labels), dtype=bool)

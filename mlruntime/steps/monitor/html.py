@@ -3,8 +3,9 @@
 One file, no CDN, no script: the reference-vs-current distribution of every
 tested feature is an inline SVG bar chart (shares of rows per bin, bin ranges
 and values in each bar's tooltip). Rendered by Jinja2 with autoescaping and
-``StrictUndefined``; like the Markdown, it shows no value of a PII column and
-no unseen category of a sensitive source.
+``StrictUndefined``; like the Markdown, it shows no value of a PII column, and of
+a sensitive source no category its spec does not declare (bars of the others are
+numbered by frequency).
 """
 
 from __future__ import annotations

@@ -346,6 +346,7 @@ def _drift(
     if config is None:
         return
     show_unseen = not result.sensitive
+    named = _named_categories(project.training_source) if result.sensitive else None
 
     def one(test: Test) -> FeatureDrift | StepError:
         try:
@@ -359,6 +360,7 @@ def _drift(
                 current,
                 bins=config.bins,
                 show_unseen=show_unseen,
+                named=None if named is None else named.get(test.column, frozenset()),
             )
         except StepError as exc:
             return exc
@@ -382,7 +384,23 @@ def _drift(
         # Of the features tested: a column the schema check set aside has no verdict.
         drifted, tested = len(result.drifted_features), len(result.drift)
         result.breach("drift", f"{drifted} of {tested} features drifted: {names}")
-    _prediction_drift(config, reference, current, ctx, options, result, show_unseen)
+    target = project.training.target
+    classes = None if named is None else named.get(target or "", frozenset())
+    _prediction_drift(config, reference, current, ctx, options, result, show_unseen, classes)
+    if named is not None and any(
+        t.kind == "categorical" for t in [*result.drift, *filter(None, [result.prediction])]
+    ):
+        result.notes.append(
+            "sensitive data: the reports name only the categories the spec declares; "
+            "the HTML numbers the others by frequency (#1 the most frequent) and new "
+            "categories are counted, not named"
+        )
+
+
+def _named_categories(source: ir.Source) -> dict[str, frozenset[str]]:
+    """Per column, the categories the spec declares: a sensitive source's reports name
+    these and no other value of the data."""
+    return {c.name: frozenset(str(x) for x in c.categories or ()) for c in source.columns}
 
 
 def _scores_for_scores(
@@ -420,6 +438,7 @@ def _prediction_drift(
     options: MonitorOptions,
     result: MonitorResult,
     show_unseen: bool,
+    named: frozenset[str] | None,
 ) -> None:
     test, column = config.prediction, options.predictions_col
     if test is None:
@@ -457,6 +476,7 @@ def _prediction_drift(
             current,
             bins=config.bins,
             show_unseen=show_unseen,
+            named=named,
         )
     except StepError as exc:
         result.errors.append(exc.message)
