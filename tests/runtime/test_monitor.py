@@ -481,3 +481,30 @@ def test_a_sensitive_sources_html_names_only_the_declared_categories(
     code, payload, _ = monitor(open_shop, "--current", str(window(open_shop, "c.csv", current())))
     assert {"de", "fr", "it", "es"} <= _bar_labels((open_shop / contract.REPORT_HTML).read_text())
     assert not any("name only" in n for n in payload["notes"])  # type: ignore[union-attr]
+
+
+def test_a_feature_all_missing_in_the_window_is_drift_not_an_error(project: Path) -> None:
+    """An upstream column gone null: every value of amount (ks), score (jensen_shannon)
+    and country (psi, categorical) missing. No statistic of values exists; the missing
+    share (0% and 2% -> 100%) gives the verdict, so the run is a breach with every other
+    feature still judged, not an error that drops every drift gauge."""
+    frame = current()
+    frame["amount"] = float("nan")
+    frame["score"] = float("nan")
+    frame["country"] = None
+    code, payload, output = monitor(project, "--current", str(window(project, "c.csv", frame)))
+    assert code == contract.EXIT_BREACH, output
+    assert payload["errors"] == []
+    drifted = {"amount": True, "score": True, "country": True}
+    assert verdicts(payload) == {**dict.fromkeys(FEATURES, False), **drifted}
+    columns = {c["column"]: c for c in payload["data_quality"]["columns"]}  # type: ignore[index]
+    assert columns["score"]["missing_fraction"] == 1.0
+    drift = payload["drift"]
+    assert isinstance(drift, dict)
+    amount = next(d for d in drift["features"] if d["feature"] == "amount")
+    assert amount["statistic"] is None and amount["current_values"] == 0
+    assert amount["missing"]["current_share"] == 1.0 and amount["missing"]["drifted"]
+    markdown = (project / contract.REPORT_MARKDOWN).read_text()
+    assert "nan" not in markdown.lower()
+    prom = (project / contract.TEXTFILE).read_text()
+    assert re.search(r'mlproject_drift_detected\{[^}]*feature="amount"\} 1', prom)

@@ -20,13 +20,16 @@ Verdicts: drift when the statistic is at or above the threshold (psi,
 jensen_shannon, wasserstein), or when the p-value is below it (ks, chi_squared).
 The default, ``auto``, is a test, an effect-size floor and the missing rate
 (:mod:`~mlruntime.steps.monitor.verdict`).
-A test that cannot run (no values, a method that needs numbers on text) raises
-:class:`StepError`; the caller records it as an error, never as "no drift".
+A test that cannot run (no values in the reference, a method that needs numbers on
+text) raises :class:`StepError`; the caller records it as an error, never as "no
+drift". A current window whose values of a feature are all missing has no statistic
+(NaN: ``null`` in JSON) and the missing share's verdict (:func:`_all_missing`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Union
 
@@ -75,18 +78,58 @@ def drift_test(
                 f"(stored as {' and '.join(sorted(ref_types))})"
             )
         pair = numeric_pair(reference, current, column)
-        for window, values in ((reference, pair.reference_values), (current, pair.current_values)):
-            if values == 0:
-                raise _no_values(feature, window.role, window.rows)
+        if pair.reference_values == 0:
+            raise _no_values(feature, reference.role, reference.rows)
         times = reference.stored_type(column) == current.stored_type(column) == "datetime"
+        if pair.current_values == 0:
+            missing = pair.reference_rows - pair.reference_values
+            histogram = numeric_histogram(pair, times=times)
+            counts = (missing, pair.reference_rows, pair.current_rows)
+            return _all_missing(feature, "numeric", method, threshold, counts, histogram)
         return numeric_test(feature, method, threshold, pair, bins, times=times)
     if method in NUMERIC_ONLY:
         raise StepError(f"feature '{feature}' is categorical: {method} needs numbers")
     categories = category_pair(reference, current, column)
-    for role, counts in (("reference", categories.reference), ("current", categories.current)):
-        if counts[:-1].sum() == 0:
-            raise _no_values(feature, role, int(counts.sum()))
+    ref_counts, cur_counts = categories.reference, categories.current
+    if ref_counts[:-1].sum() == 0:
+        raise _no_values(feature, "reference", int(ref_counts.sum()))
+    if cur_counts[:-1].sum() == 0:
+        counts = (int(ref_counts[-1]), int(ref_counts.sum()), int(cur_counts.sum()))
+        histogram = category_histogram(categories, show_unseen, named)
+        return _all_missing(feature, "categorical", method, threshold, counts, histogram)
     return categorical_test(feature, method, threshold, categories, show_unseen, named)
+
+
+def _all_missing(
+    feature: str,
+    kind: str,
+    method: str,
+    threshold: float,
+    counts: tuple[int, int, int],
+    histogram: Histogram,
+) -> FeatureDrift:
+    """Every value of the current window is missing (an upstream column gone null):
+    no statistic of its values exists, so the verdict is ``auto``'s third question, the
+    change of the missing share, at the threshold where it is a significance level and
+    at ``auto``'s default level for the other methods. ``counts``: the reference's
+    missing values and rows, the current window's rows (all missing)."""
+    ref_missing, ref_rows, cur_rows = counts
+    alpha = threshold if method in {auto.AUTO, *P_VALUE_METHODS} else auto.DEFAULT_ALPHA
+    missing = auto.missing_shift(ref_missing, ref_rows, cur_rows, cur_rows, alpha)
+    return FeatureDrift(
+        feature=feature,
+        kind=kind,
+        method=method,
+        threshold=threshold,
+        statistic=math.nan,
+        p_value=None,
+        drifted=missing.drifted,
+        reference_values=ref_rows - ref_missing,
+        current_values=0,
+        histogram=histogram,
+        effect_floor=auto.floor_for(kind) if method == auto.AUTO else None,
+        missing=missing,
+    )
 
 
 def numeric_pair(reference: AnyWindow, current: AnyWindow, column: str) -> NumericPair:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,7 +56,7 @@ _ENV = jinja2.Environment(
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4g}"
+    return "–" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
 # markupsafe's escapes, by str.translate: one C call a label, no Markup object per bar.

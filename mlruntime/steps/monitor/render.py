@@ -32,7 +32,7 @@ def _md(text: object) -> str:
 
 
 def _num(value: float | None) -> str:
-    if value is None:
+    if value is None or math.isnan(value):  # NaN: a feature with no values in the window
         return "–"
     return f"{value:.4g}"
 
