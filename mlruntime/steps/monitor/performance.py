@@ -14,7 +14,6 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow.compute as pc
 
 from mlcontract import ir, pipeline_layout
 from mlcontract.metrics import METRICS
@@ -50,6 +49,8 @@ def check_performance(
         if not current.has(column):
             how = f"; {_UNSCORED_HINT}" if what == "prediction" else ""
             raise StepError(f"--labels: the current window has no {what} column '{column}'{how}")
+    import pyarrow.compute as pc  # with --labels only (see the note in tables)
+
     valid = [pc.is_valid(current.table.column(c)) for c in (target, predictions)]
     labelled = current.table.filter(pc.and_(*valid))
     rows = labelled.num_rows

@@ -31,7 +31,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from mlruntime.steps.monitor import kolmogorov
 
@@ -40,6 +39,10 @@ KS_EXACT_MAX_N = 10_000  # scipy's MAX_AUTO_N: exact p-values up to this sample 
 
 Floats = NDArray[np.float64]
 Counts = NDArray[np.int64]
+
+# scipy.special is imported where a function needs it, not here: its import (~0.2 s, most
+# of it SciPy's array-API layer loading every NumPy submodule, numpy.f2py included) would
+# be paid by every process that imports the monitor, even where no test needs it.
 
 
 def quantile_edges(reference: Floats, bins: int) -> Floats:
@@ -74,6 +77,8 @@ def psi(reference: Counts, current: Counts, epsilon: float = EPSILON) -> float:
 
 def jensen_shannon(reference: Counts, current: Counts) -> float:
     """Jensen–Shannon distance, base 2, of two count vectors over the same bins."""
+    from scipy import special
+
     p = _shares(reference)
     q = _shares(current)
     m = (p + q) / 2.0
@@ -102,6 +107,8 @@ def chi_squared(reference: Counts, current: Counts) -> tuple[float, float, int]:
     gap *= gap
     gap /= expected
     statistic = float(gap.sum())
+    from scipy import special
+
     return statistic, float(special.chdtrc(dof, statistic)), dof
 
 
@@ -121,6 +128,8 @@ def chi_squared_2x2(a: int, b: int, c: int, d: int) -> float:
             expected = rows[i] * columns[j] / total
             gap = cells[i][j] - expected
             statistic += gap * gap / expected
+    from scipy import special
+
     return float(special.chdtrc(1, statistic))
 
 
@@ -269,6 +278,8 @@ def _smirnov(n: int, d: float) -> float:
 def _log_binomials(n: int) -> Floats:
     """``log C(n, j)`` for j = 0..n: two thirds of a tail p-value's cost, and the same for
     every feature of a run whose columns have the same number of values."""
+    from scipy import special
+
     j = np.arange(0, n + 1, dtype=np.float64)
     values: Floats = (
         special.gammaln(n + 1.0) - special.gammaln(j + 1.0) - special.gammaln(n - j + 1.0)

@@ -17,12 +17,15 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor.times import parse_iso
+
+# Casts are the arrays' own methods, which load pyarrow.compute on first use: importing it
+# (~50 ms: hundreds of generated wrappers) is most of a small window's start-up otherwise,
+# and a window of float and text columns read from Parquet casts nothing.
 
 Floats = NDArray[np.float64]
 
@@ -106,7 +109,7 @@ class Window:
         if pa.types.is_null(array.type):
             return np.full(len(array), np.nan)
         if not pa.types.is_float64(array.type):
-            array = pc.cast(array, pa.float64())
+            array = array.cast(pa.float64())
         return filled(array, np.nan)  # zero-copy for a float64 column without nulls
 
     def category_counts(self, name: str) -> dict[str | None, int]:
@@ -122,7 +125,7 @@ class Window:
     def _category_counts(self, name: str) -> dict[str | None, int]:
         array = self._array(name)
         if not pa.types.is_dictionary(array.type):
-            array = pc.dictionary_encode(array)
+            array = array.dictionary_encode()
         size = len(array.dictionary)
         codes = filled(array.indices, size)  # missing: the last bin
         counts = np.bincount(codes, minlength=size + 1).tolist()
@@ -192,11 +195,11 @@ class Window:
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             array = _parse_times(array, f"{self.role} column '{name}'")
         if pa.types.is_date(array.type):
-            array = pc.cast(array, pa.timestamp("s"))
+            array = array.cast(pa.timestamp("s"))
         if not pa.types.is_timestamp(array.type):
             raise StepError(f"{self.role} column '{name}' does not hold times")
         unit = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[array.type.unit]
-        ints = filled(pc.cast(array, pa.int64()), np.nan)  # float64: NaN where missing
+        ints = filled(array.cast(pa.int64()), np.nan)  # float64: NaN where missing
         return np.asarray(ints, dtype=np.float64) / unit
 
 
@@ -242,7 +245,7 @@ def category_label(value: object) -> str:
 def _parse_times(array: pa.Array, what: str) -> pa.Array:
     for target in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
         try:
-            return pc.cast(array, target)
+            return array.cast(target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
     raise StepError(f"{what} holds text that is not an ISO 8601 date or time")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 # No backslash: the same text is a regular expression for RE2 (Arrow, DuckDB) and Java
 # (Spark), and a SQL string literal in both dialects.
@@ -37,6 +36,8 @@ BARE_HOUR = len("2024-01-01T10")
 def parse_iso(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array | pa.ChunkedArray, int]:
     """Text (plain or dictionary-encoded) as UTC times (``timestamp[us, UTC]``, null where
     missing or not a time) and how many values were text that is not a time."""
+    import pyarrow.compute as pc  # only for time columns: see the note in tables
+
     text = pc.cast(array, pa.string())
     fast = _read_at_once(text)
     if fast is not None:
@@ -59,6 +60,8 @@ def _read_at_once(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArra
     these checks ~0.05 s (a cast that fails, ~1 s: one is tried, not both). Arrow reads what
     the pattern does but for a bare hour ("2024-01-01T10", 13 characters) and, with a
     zone, a time without seconds ("…T10Z", "…T10:00+02:00": no ':' at 16)."""
+    import pyarrow.compute as pc
+
     values = pc.drop_null(text)
     if len(values) == 0:
         return pc.cast(pc.cast(text, pa.int64()), TIME_TYPE)
@@ -81,6 +84,8 @@ def _read_at_once(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArra
 def _cast(text: pa.Array | pa.ChunkedArray, target: pa.DataType) -> pa.Array | pa.ChunkedArray:
     """Arrow's cast, except that text naming no calendar time (2024-02-30, 25:00) is
     null instead of failing the whole column (the cast is all or nothing)."""
+    import pyarrow.compute as pc
+
     try:
         return pc.cast(text, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
