@@ -506,5 +506,11 @@ def test_a_feature_all_missing_in_the_window_is_drift_not_an_error(project: Path
     assert amount["missing"]["current_share"] == 1.0 and amount["missing"]["drifted"]
     markdown = (project / contract.REPORT_MARKDOWN).read_text()
     assert "nan" not in markdown.lower()
+    # The verdict says why: the statistic and p-value columns are empty.
+    assert "| amount | numeric | ks | – | – | 0.01 | **drift** (missing 0.00% → 100.00%) |" in (
+        markdown
+    )
+    html = (project / contract.REPORT_HTML).read_text()
+    assert '<td class="drift">drift (missing 0.00% → 100.00%)</td>' in html
     prom = (project / contract.TEXTFILE).read_text()
     assert re.search(r'mlproject_drift_detected\{[^}]*feature="amount"\} 1', prom)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import jinja2
 from markupsafe import Markup, escape
 
-from mlruntime.steps.monitor.render import STATUS_TEXT
+from mlruntime.steps.monitor.render import STATUS_TEXT, missing_reason
 from mlruntime.steps.monitor.result import FeatureDrift, Histogram, MonitorResult
 
 WIDTH, HEIGHT, LEFT, BOTTOM = 340, 150, 28, 14
@@ -146,6 +146,7 @@ class _Test(NamedTuple):
     p_value: str
     threshold: str
     drifted: bool
+    reason: str  # the missing share's move, when it made the verdict drift
     figure: Markup
 
 
@@ -165,6 +166,7 @@ def _test(t: FeatureDrift) -> _Test:
         p_value=_fmt(t.p_value),
         threshold=f"{t.threshold:g}",
         drifted=t.drifted,
+        reason=missing_reason(t),
         figure=figure(t.feature, t.drifted, t.histogram),
     )
 

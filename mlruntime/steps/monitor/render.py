@@ -112,8 +112,17 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
+def missing_reason(t: FeatureDrift) -> str:
+    """Why a verdict is drift when the missing share moved (``auto``'s third question, or
+    a window with no values): the statistic and p-value columns describe the values left,
+    which may not have changed at all."""
+    if t.missing is None or not t.missing.drifted:
+        return ""
+    return f" (missing {t.missing.reference:.2%} → {t.missing.current:.2%})"
+
+
 def _drift_row(t: FeatureDrift) -> str:
-    verdict = "**drift**" if t.drifted else "ok"
+    verdict = ("**drift**" if t.drifted else "ok") + missing_reason(t)
     return (
         f"| {_md(t.feature)} | {t.kind} | {t.method} | {_num(t.statistic)} | "
         f"{_num(t.p_value)} | {t.threshold:g} | {verdict} |"
