@@ -11,7 +11,9 @@ The rules, in order:
 
 1. A monitor result that is an error turns off every signal but ``schedule``:
    nothing is retrained because of data the monitor could not vouch for, but a
-   scheduled retrain still happens (e.g. before the first labels arrive).
+   scheduled retrain still happens (e.g. before the first labels arrive). Drift
+   found only on features with no value in the window (a column gone null upstream)
+   fires no retrain either: the reason says so, a person should fix the feed.
 2. Signals: ``drift`` and ``performance`` from the monitor's breaches;
    ``new_data`` when the window's newest row is later than the model's last
    training (its first registration or a retrain); ``schedule`` when a run of
@@ -188,6 +190,17 @@ def signals(
     }
 
 
+def _columns_gone(monitor: dict[str, Any]) -> list[str]:
+    """The drifted features, when every one of them had no value at all in the window (a
+    column gone null upstream): empty when any drifted feature still had values."""
+    drift = monitor.get("drift") or {}
+    tests = [*(drift.get("features") or []), *filter(None, [drift.get("prediction")])]
+    drifted = [t for t in tests if isinstance(t, dict) and t.get("drifted")]
+    if drifted and all(t.get("current_values") == 0 for t in drifted):
+        return [str(t.get("feature")) for t in drifted]
+    return []
+
+
 def retrains(versions: list[Version]) -> list[Version]:
     """The retrains among the registry's tags (oldest first): every attempt tag, and every
     registered version but the model's first (its initial training) and those an attempt
@@ -234,11 +247,22 @@ def decide(
         errors = monitor.get("errors") or ["unknown error"]
         unverified = f"the monitor reached no verdict ({errors[0]})"
         on = {t: (value if t == "schedule" else False) for t, value in on.items()}
-    fired = tuple(t for t in TRIGGERS if on[t] and t in policy.triggers)
+    gone = _columns_gone(monitor) if on["drift"] else []
+    fired = tuple(
+        t for t in TRIGGERS if on[t] and t in policy.triggers and not (t == "drift" and gone)
+    )
     escalate = False
     if unverified and not fired:
         retrain = False
         reason = f"{unverified}: no retrain on unverified data"
+    elif gone and not fired and "drift" in policy.triggers:
+        # Not ``escalate`` (the retrain budget): the monitor's breach issue carries the reason.
+        retrain = False
+        reason = (
+            f"drift fired only on features with no values in the window ({', '.join(gone)}): "
+            "a feed that stopped sending a column is fixed at its source, not retrained on; "
+            "a person should look"
+        )
     elif not fired:
         retrain = False
         ignored = [t for t in TRIGGERS if on[t] and t not in policy.triggers]

@@ -135,6 +135,27 @@ def test_monitor_error_still_lets_the_schedule_retrain() -> None:
     assert "the schedule alone decides" in due.reason
 
 
+def _drifted(*features: tuple[str, int]) -> dict[str, object]:
+    """DRIFT with its drifted features and their values in the window."""
+    tests = [{"feature": f, "drifted": True, "current_values": n} for f, n in features]
+    return {**DRIFT, "drift": {"features": tests, "drifted": [f for f, _ in features]}}
+
+
+def test_drift_only_on_columns_gone_null_escalates_instead_of_retraining() -> None:
+    """A feed that stopped sending a column: its feature has no value in the window, the
+    monitor calls it drift (the missing share went to 100%), and a retrain would learn
+    nothing from it. Drift elsewhere still retrains; the schedule still runs."""
+    now = at("2024-07-12T00:00:00")
+    gone = decide(POLICY, _drifted(("amount", 0)), HISTORY, now)
+    assert (gone.retrain, gone.escalate, gone.triggers) == (False, False, ())
+    assert "features with no values in the window (amount)" in gone.reason
+    assert gone.signals["drift"] is True
+    also = decide(POLICY, _drifted(("amount", 0), ("items", 500)), HISTORY, now)
+    assert (also.retrain, also.triggers) == (True, ("drift",))
+    scheduled = decide(POLICY, _drifted(("amount", 0)), HISTORY, at("2024-07-15T03:00:00"))
+    assert (scheduled.retrain, scheduled.triggers) == (True, ("schedule",))
+
+
 def test_max_retrains_per_window() -> None:
     versions = [
         Version("shop@v0.1.0", at("2024-06-01T00:00:00")),  # the first: not a retrain
