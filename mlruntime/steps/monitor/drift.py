@@ -230,6 +230,7 @@ def numeric_test(
     p_value: float | None = None
     missing = None
     floor = None
+    level = None
     if method in {auto.AUTO, "ks"}:
         statistic, p_value = ks(pair, threshold)
         if method == auto.AUTO:
@@ -248,8 +249,10 @@ def numeric_test(
         statistic = wasserstein(pair)
         drifted = verdict(method, threshold, statistic, None)
     else:
-        statistic, p_value = binned(method, *quantile_bins(pair, bins))
+        counts = quantile_bins(pair, bins)
+        statistic, p_value = binned(method, *counts)
         drifted = verdict(method, threshold, statistic, p_value)
+        level = stats.psi_no_drift_level(*counts) if method == "psi" else None
     return FeatureDrift(
         feature=feature,
         kind="numeric",
@@ -263,6 +266,7 @@ def numeric_test(
         histogram=numeric_histogram(pair, times=times),
         effect_floor=floor,
         missing=missing,
+        no_drift_level=level,
     )
 
 
@@ -277,6 +281,7 @@ def categorical_test(
     ref_counts, cur_counts = pair.reference, pair.current
     missing = None
     floor = None
+    level = None
     if method == auto.AUTO:
         _, p_value, _ = stats.chi_squared(ref_counts[:-1], cur_counts[:-1])
         statistic = auto.total_variation(ref_counts[:-1], cur_counts[:-1])
@@ -293,6 +298,7 @@ def categorical_test(
     else:
         statistic, found = binned(method, ref_counts, cur_counts)
         drifted = verdict(method, threshold, statistic, found)
+        level = stats.psi_no_drift_level(ref_counts, cur_counts) if method == "psi" else None
     return FeatureDrift(
         feature=feature,
         kind="categorical",
@@ -306,6 +312,7 @@ def categorical_test(
         histogram=category_histogram(pair, show_unseen, named),
         effect_floor=floor,
         missing=missing,
+        no_drift_level=level,
     )
 
 

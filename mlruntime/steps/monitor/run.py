@@ -379,6 +379,8 @@ def _drift(
             result.errors.append(outcome.message)
         else:
             result.drift.append(outcome)
+    for t in result.drift:
+        _noisy(t, result)
     if result.drifted_features:
         names = ", ".join(result.drifted_features)
         # Of the features tested: a column the schema check set aside has no verdict.
@@ -387,6 +389,8 @@ def _drift(
     target = project.training.target
     classes = None if named is None else named.get(target or "", frozenset())
     _prediction_drift(config, reference, current, ctx, options, result, show_unseen, classes)
+    if result.prediction is not None:
+        _noisy(result.prediction, result)
     if named is not None and any(
         t.kind == "categorical" for t in [*result.drift, *filter(None, [result.prediction])]
     ):
@@ -395,6 +399,24 @@ def _drift(
             "the HTML numbers the others by frequency (#1 the most frequent) and new "
             "categories are counted, not named"
         )
+
+
+def _noisy(t: FeatureDrift, result: MonitorResult) -> None:
+    """Warn when PSI's level with no drift at all is half its threshold or more (a
+    category of hundreds of levels, a small window) and the statistic is within twice
+    that level: the verdict, drift or not, is then mostly noise."""
+    level = t.no_drift_level
+    if level is None or level < t.threshold / 2 or t.statistic > 2 * level:
+        return
+    bins = "categories" if t.kind == "categorical" else "bins"
+    result.warn(
+        "drift",
+        f"feature '{t.feature}': psi {t.statistic:.3g} is within what two samples of one "
+        f"distribution give over these {bins} at these sizes ({t.reference_values} and "
+        f"{t.current_values} values: about {level:.2g}), against the threshold "
+        f"{t.threshold:g}: the verdict is mostly noise; use method auto (a test and an "
+        "effect size) or larger windows",
+    )
 
 
 def _named_categories(source: ir.Source) -> dict[str, frozenset[str]]:

@@ -75,6 +75,18 @@ def psi(reference: Counts, current: Counts, epsilon: float = EPSILON) -> float:
     return float(np.sum((c - r) * np.log(c / r)))
 
 
+def psi_no_drift_level(reference: Counts, current: Counts) -> float:
+    """What PSI averages between two samples of one distribution over these bins:
+    ``(k - 1)(1/n_ref + 1/n_cur)``, ``k`` the bins either window fills (PSI is the
+    J-divergence, ~ chi-squared with k - 1 degrees of freedom over the sizes). Many
+    categories or a small window put it near any fixed threshold."""
+    n_ref, n_cur = int(reference.sum()), int(current.sum())
+    if not n_ref or not n_cur:
+        return 0.0
+    filled = int(np.count_nonzero(reference + current))
+    return max(filled - 1, 0) * (1.0 / n_ref + 1.0 / n_cur)
+
+
 def jensen_shannon(reference: Counts, current: Counts) -> float:
     """Jensen–Shannon distance, base 2, of two count vectors over the same bins."""
     from scipy import special
