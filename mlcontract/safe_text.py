@@ -22,7 +22,10 @@ _QUOTED_TAIL = (
     # pandas: "... Unknown string format: x present at position 3"
     re.compile(r"(Unknown (?:string|datetime string) format)[: ].*", re.DOTALL),
 )
-_UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd]")
+# What is not printable, spelled as ranges rather than as the complement of the printable
+# ones ([^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd], the same characters): re compiles a negated
+# class into a 64k-entry map, ~5 ms of every command's start-up; this one ~0.5 ms.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe-\U0010ffff]")
 
 
 def printable(text: str, limit: int = MAX_MESSAGE) -> str:
