@@ -13,16 +13,19 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from compiler import __version__
-from compiler.diagnostics import Diagnostic, format_json, format_text
 from mlcli.errors import Group
 from mlcli.lazy import add_lazy
 from mlcli.options import FORMAT
 from mlcli.signals import terminate_as_interrupt
 from mlcontract.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:  # validate and compile only: the steps' start-up goes without
+    from compiler.diagnostics import Diagnostic
 
 CONFLICT_CODES = frozenset({"MLP301", "MLP302", "MLP303", "MLP307"})
 
@@ -35,6 +38,8 @@ def use_color(stream: object) -> bool:
 
 
 def _report(diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, str]) -> None:
+    from compiler.diagnostics import format_json, format_text
+
     if fmt == "json":
         click.echo(format_json(diagnostics), nl=False)
     elif diagnostics:
@@ -158,6 +163,7 @@ def compile_command(
     fmt: str,
 ) -> None:
     """Generate every file the specs imply, atomically, never clobbering hand edits."""
+    from compiler.diagnostics import format_json
     from compiler.pipeline import compile_specs, default_specs, find_root, usable_cpus
     from compiler.target_registry import selected_targets
 

@@ -63,6 +63,7 @@ NEVER = (
     "mlserver",
     "pydantic",
     "jsonschema",
+    "compiler.diagnostics",
     "compiler.spec",
     "compiler.lower",
     "compiler.pipeline",
