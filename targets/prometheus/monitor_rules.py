@@ -114,9 +114,10 @@ def _data_checks(project: ir.Project) -> list[GaugeCheck]:
                 summary="a feature drifted",
                 description=(
                     "The monitor found {{ $labels.feature }} drifted from the reference in the "
-                    "last window: its drift statistic (mlproject_drift_score) crossed the "
-                    "spec's threshold (mlproject_drift_threshold). The feature 'prediction' is "
-                    "the model's output."
+                    "last window: its drift score (mlproject_drift_score) against its limit "
+                    "(mlproject_drift_threshold), with method auto also a significance test or "
+                    "a change of its share of missing values; the monitor's report says which. "
+                    "The feature 'prediction' is the model's output."
                 ),
                 by=_PER_FEATURE,
             )

@@ -172,6 +172,16 @@ def test_thresholds_come_from_the_spec() -> None:
     assert demand["MonitorNotRunning"].endswith(f"> {86400 + 43200}")  # daily, plus half a day
 
 
+def test_the_drift_alert_says_what_a_verdict_can_rest_on() -> None:
+    """auto, the default method, calls a feature drifted when its missing share moved even
+    if its statistic stayed under the limit (and a feature with no value left has no
+    statistic at all): the alert does not claim the score crossed the threshold."""
+    rules = {rule["alert"]: rule for rule in _rules(example_project("churn"))}
+    text = rules["FeatureDrift"]["annotations"]["description"]
+    assert "crossed the spec's threshold" not in text
+    assert "missing values" in text and "report" in text
+
+
 @pytest.mark.parametrize(
     ("cron", "gap"),
     [
