@@ -516,18 +516,26 @@ def test_a_feature_all_missing_in_the_window_is_drift_not_an_error(project: Path
     assert re.search(r'mlproject_drift_detected\{[^}]*feature="amount"\} 1', prom)
 
 
-def test_psi_within_its_noise_level_warns(tmp_path: Path) -> None:
-    """PSI between two samples of one distribution is about (bins - 1)(1/n_ref + 1/n_cur):
-    0.09 for 10 bins and 100 rows, near a 0.1 threshold, so its verdict is noise (a new
-    user's 260 neighbourhoods at 2,000 rows: 0.18 against 0.2). The monitor says so; at
-    1,000 rows it is quiet."""
+def test_a_distance_within_its_noise_level_warns(tmp_path: Path) -> None:
+    """A distance between two samples of one distribution is not 0: PSI is about
+    (bins - 1)(1/n_ref + 1/n_cur), 0.09 for 10 bins and 100 rows, near a 0.1 threshold (a
+    new user's 260 neighbourhoods at 2,000 rows: 0.18 against 0.2); Jensen-Shannon and
+    Wasserstein likewise. The monitor says when a verdict is within that noise; at
+    1,000 rows PSI is quiet."""
     spec = SPEC.replace(
         "amount: {method: ks, threshold: 0.01}", "amount: {method: psi, threshold: 0.1}"
     )
     shop = make_project(tmp_path / "shop", spec=spec)
     _, payload, output = monitor(shop, "--current", str(window(shop, "c.csv", current(n=100))))
-    warnings = [f["message"] for f in payload["findings"] if f["severity"] == "warning"]  # type: ignore[index, union-attr]
-    assert any(w.startswith("feature 'amount': psi ") and "mostly noise" in w for w in warnings)
+    findings = payload["findings"]
+    assert isinstance(findings, list)
+    noisy = {
+        f["message"].split("'")[1]: f["message"] for f in findings if "mostly noise" in f["message"]
+    }
+    assert set(noisy) == {"amount", "items", "score"}
+    assert noisy["amount"].startswith("feature 'amount': psi ")
+    assert noisy["items"].startswith("feature 'items': wasserstein ")
+    assert noisy["score"].startswith("feature 'score': jensen_shannon ")
     assert "mostly noise" in output
     _, payload, _ = monitor(shop, "--current", str(window(shop, "c.csv", current(n=1000))))
-    assert "mostly noise" not in json.dumps(payload)
+    assert "feature 'amount': psi" not in json.dumps(payload)

@@ -204,6 +204,27 @@ def wasserstein(pair: NumericPair) -> float:
     return area / max(pair.reference_sd, MIN_SCALE)
 
 
+def wasserstein_no_drift_level(pair: NumericPair) -> float:
+    """:func:`wasserstein` between two samples of one distribution: the gap of the two
+    CDFs is about a Brownian bridge, ``E|gap(x)| = sqrt(2/pi) sqrt(F(1 - F)(1/n_ref +
+    1/n_cur))``, integrated over the reference's CDF ``F``, over its sd."""
+    n1, n2 = pair.reference_values, pair.current_values
+    if not n1 or not n2:
+        return 0.0
+    f = pair.reference[:-1] / n1
+    spread = float(np.sum(np.sqrt(f * (1.0 - f)) * np.diff(pair.points)))
+    level = math.sqrt(2.0 / math.pi) * math.sqrt(1.0 / n1 + 1.0 / n2) * spread
+    return level / max(pair.reference_sd, MIN_SCALE)
+
+
+def _binned_level(method: str, reference: stats.Counts, current: stats.Counts) -> float | None:
+    if method == "psi":
+        return stats.psi_no_drift_level(reference, current)
+    if method == "jensen_shannon":
+        return stats.js_no_drift_level(reference, current)
+    return None
+
+
 def quantile_bins(pair: NumericPair, bins: int) -> tuple[stats.Counts, stats.Counts]:
     """Both windows' counts over ``bins`` bins at the reference's quantiles (right-closed,
     duplicate edges merged), missing last."""
@@ -248,11 +269,12 @@ def numeric_test(
     elif method == "wasserstein":
         statistic = wasserstein(pair)
         drifted = verdict(method, threshold, statistic, None)
+        level = wasserstein_no_drift_level(pair)
     else:
         counts = quantile_bins(pair, bins)
         statistic, p_value = binned(method, *counts)
         drifted = verdict(method, threshold, statistic, p_value)
-        level = stats.psi_no_drift_level(*counts) if method == "psi" else None
+        level = _binned_level(method, *counts)
     return FeatureDrift(
         feature=feature,
         kind="numeric",
@@ -298,7 +320,7 @@ def categorical_test(
     else:
         statistic, found = binned(method, ref_counts, cur_counts)
         drifted = verdict(method, threshold, statistic, found)
-        level = stats.psi_no_drift_level(ref_counts, cur_counts) if method == "psi" else None
+        level = _binned_level(method, ref_counts, cur_counts)
     return FeatureDrift(
         feature=feature,
         kind="categorical",

@@ -54,7 +54,7 @@ class FeatureDrift:
     histogram: Histogram
     effect_floor: float | None = None  # auto: the statistic must reach it too
     missing: MissingShift | None = None  # auto: the missing share, its own signal
-    no_drift_level: float | None = None  # psi: its mean with no drift (not in the JSON)
+    no_drift_level: float | None = None  # psi, js, wasserstein: its mean with no drift (not JSON)
 
     @property
     def score(self) -> float:

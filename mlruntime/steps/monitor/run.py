@@ -402,17 +402,17 @@ def _drift(
 
 
 def _noisy(t: FeatureDrift, result: MonitorResult) -> None:
-    """Warn when PSI's level with no drift at all is half its threshold or more (a
-    category of hundreds of levels, a small window) and the statistic is within twice
-    that level: the verdict, drift or not, is then mostly noise."""
+    """Warn when a distance's level with no drift at all (psi, jensen_shannon, wasserstein:
+    many categories, a small window) is half its threshold or more and the statistic is
+    within twice that level: the verdict, drift or not, is then mostly noise."""
     level = t.no_drift_level
     if level is None or level < t.threshold / 2 or t.statistic > 2 * level:
         return
-    bins = "categories" if t.kind == "categorical" else "bins"
+    bins = "categories" if t.kind == "categorical" else "values"
     result.warn(
         "drift",
-        f"feature '{t.feature}': psi {t.statistic:.3g} is within what two samples of one "
-        f"distribution give over these {bins} at these sizes ({t.reference_values} and "
+        f"feature '{t.feature}': {t.method} {t.statistic:.3g} is within what two samples of "
+        f"one distribution give over these {bins} at these sizes ({t.reference_values} and "
         f"{t.current_values} values: about {level:.2g}), against the threshold "
         f"{t.threshold:g}: the verdict is mostly noise; use method auto (a test and an "
         "effect size) or larger windows",

@@ -87,6 +87,13 @@ def psi_no_drift_level(reference: Counts, current: Counts) -> float:
     return max(filled - 1, 0) * (1.0 / n_ref + 1.0 / n_cur)
 
 
+def js_no_drift_level(reference: Counts, current: Counts) -> float:
+    """The Jensen–Shannon distance (base 2) between two samples of one distribution over
+    these bins: the divergence is a quarter of the chi-squared sum, so about
+    ``sqrt(psi_no_drift_level / (8 ln 2))``."""
+    return math.sqrt(psi_no_drift_level(reference, current) / (8.0 * math.log(2.0)))
+
+
 def jensen_shannon(reference: Counts, current: Counts) -> float:
     """Jensen–Shannon distance, base 2, of two count vectors over the same bins."""
     from scipy import special
