@@ -504,6 +504,7 @@ def test_a_feature_all_missing_in_the_window_is_drift_not_an_error(project: Path
     amount = next(d for d in drift["features"] if d["feature"] == "amount")
     assert amount["statistic"] is None and amount["current_values"] == 0
     assert amount["missing"]["current_share"] == 1.0 and amount["missing"]["drifted"]
+    assert amount["rule"] == "no value in the current window: the missing share changed"
     markdown = (project / contract.REPORT_MARKDOWN).read_text()
     assert "nan" not in markdown.lower()
     # The verdict says why: the statistic and p-value columns are empty.

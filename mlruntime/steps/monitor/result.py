@@ -70,6 +70,8 @@ class FeatureDrift:
 
     @property
     def rule(self) -> str:
+        if self.current_values == 0 and self.missing is not None:  # drift._all_missing
+            return "no value in the current window: the missing share changed"
         if self.method == AUTO:
             return (
                 "(p_value < threshold and statistic >= effect_floor) or the missing share changed"
