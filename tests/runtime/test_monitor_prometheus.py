@@ -253,3 +253,71 @@ def test_prometheus_lines_are_those_of_one_label_dict_a_series(
 
     result, previous = case
     assert render_prometheus(result, previous) == _render_by_label_dicts(result, previous)
+
+
+def test_the_generated_rules_fire_on_what_the_report_found(project: Path, tmp_path: Path) -> None:
+    """The real monitor.prom of a window (channel shifted; score all missing, so its drift
+    score is NaN) fed to the project's generated rules by ``promtool test rules``: the
+    drift and missing-value alerts fire for exactly the features the JSON report names."""
+    import json
+
+    import yaml
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (Debian package 'prometheus'; .ci/run installs it)")
+    frame = baskets(500, seed=2, shift=frozenset({"channel"}), start="2024-07-01", days=1)
+    frame["score"] = float("nan")
+    text = run(project, frame)
+    report = json.loads((project / contract.REPORT_JSON).read_text())
+    rules_path = project / "monitoring" / "prometheus" / "rules.yaml"
+    rules = {
+        r["alert"]: r for g in yaml.safe_load(rules_path.read_text())["groups"] for r in g["rules"]
+    }
+    limit = float(rules["DataMissingValues"]["expr"].rsplit(">", 1)[1])
+    firing = {
+        "FeatureDrift": [d["feature"] for d in report["drift"]["features"] if d["drifted"]],
+        "DataMissingValues": [
+            c["column"] for c in report["data_quality"]["columns"] if c["missing_fraction"] > limit
+        ],
+    }
+    assert firing == {"FeatureDrift": ["channel", "score"], "DataMissingValues": ["score"]}
+    assert 'feature="score",method="jensen_shannon"} NaN' in text
+
+    def expected(alert: str, feature: str) -> dict[str, object]:
+        rule = rules[alert]
+        annotations = {
+            k: v.replace("{{ $labels.feature }}", feature) for k, v in rule["annotations"].items()
+        }
+        labels = {**rule["labels"], "model": "shop", "feature": feature}
+        return {"exp_labels": labels, "exp_annotations": annotations}
+
+    series = [
+        {"series": line.rsplit(" ", 1)[0], "values": " ".join([line.rsplit(" ", 1)[1]] * 12)}
+        for line in text.splitlines()
+        if not line.startswith("#") and contract.LAST_RUN not in line  # promtool's clock: 0
+    ]
+    test = {
+        "rule_files": [str(rules_path)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {
+                        "eval_time": "10m",
+                        "alertname": alert,
+                        "exp_alerts": [expected(alert, f) for f in features],
+                    }
+                    for alert, features in firing.items()
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "real.test.yaml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    done = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
