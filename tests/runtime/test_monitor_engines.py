@@ -419,17 +419,23 @@ def test_spark_failure_is_one_line_without_the_jvm_log(
 ) -> None:
     """A corrupt Parquet window read by a real local Spark, as a user runs it: mlproject's
     one-line error and exit 1, nothing from the JVM's log (no stack trace at ERROR, no
-    start-up warnings); MLPROJECT_DEBUG=1 brings Spark's log back."""
+    start-up warnings); MLPROJECT_DEBUG=1 brings Spark's log back. The reference is corrupt
+    too: the error names the current window, read first, so a corrupt window fails at its
+    first query, not after every aggregate of the reference (each costs seconds on Spark)."""
     import os
     import subprocess
     import sys
 
+    from mlcontract import pipeline_layout
+
     template, current, _ = shop
     project = _with_engine(template, tmp_path / "shop", engine)
-    bad = tmp_path / "corrupt.parquet"
+    bad, bad_reference = tmp_path / "corrupt.parquet", tmp_path / "corrupt-reference.parquet"
     _corrupt_pages(current, bad)
+    _corrupt_pages(project / pipeline_layout.TRAIN_SET, bad_reference)
     command = [sys.executable, "-m", "mlcli", "step", "monitor", "--project-dir", str(project),
-               "--current", str(bad), "--now", NOW_AFTER_REFERENCE]  # fmt: skip
+               "--current", str(bad), "--reference", str(bad_reference),
+               "--now", NOW_AFTER_REFERENCE]  # fmt: skip
     jvm = "WARNING: Using incubator modules"  # the JVM's own line, not a log (Spark 4)
     stderr = {}
     for debug in ("", "1"):
@@ -445,5 +451,5 @@ def test_spark_failure_is_one_line_without_the_jvm_log(
     assert line.startswith(
         "mlproject step monitor: error: the spark engine failed: [FAILED_READ_FILE"
     ), line
-    assert str(bad) in line
+    assert str(bad) in line and str(bad_reference) not in line
     assert any(line.lstrip().startswith("at org.apache.spark") for line in stderr["1"])

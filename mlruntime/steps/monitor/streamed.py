@@ -3,8 +3,9 @@
 :func:`choose` resolves ``monitoring.engine`` (``auto``: in memory unless a
 Parquet window is larger than ``AUTO_BYTES`` on disk and DuckDB is
 installed); :func:`shell` opens a window by its Parquet schema and row count
-only; :func:`aggregate` fills both shells with the aggregates the run needs,
-reference first (it fixes the bin grids). The rest of the run is the same
+only; :func:`aggregate` fills both shells with the aggregates the run needs
+(the current window's profile first: a window that cannot be read fails fast; the
+reference's bin grids before either window's histograms). The rest of the run is the same
 code for every engine: the checks ask windows questions, and the drift tests
 come from the same :mod:`~mlruntime.steps.monitor.drift` as in memory.
 """
@@ -146,15 +147,18 @@ def _run(
 ) -> tuple[AggregateWindow, AggregateWindow]:
     engine = engines.open_engine(engine_name)
     try:
-        ref = engines.profile(
-            engine, reference, numeric=reference_numeric,
-            categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
-            window_seconds=window_seconds, text_times=text_times,
-        )  # fmt: skip
+        # the current window first: it is the new, unchecked data, so a corrupt or unreadable
+        # window fails at its first query, not after every aggregate of the reference (on
+        # Spark each query costs seconds). The profiles are independent: same aggregates.
         cur = engines.profile(
             engine, current, numeric=current_numeric,
             categorical=current_categorical, ranges=ranges, timestamp=timestamp,
             window_seconds=window_seconds, last_window=last_window, text_times=text_times,
+        )  # fmt: skip
+        ref = engines.profile(
+            engine, reference, numeric=reference_numeric,
+            categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
+            window_seconds=window_seconds, text_times=text_times,
         )  # fmt: skip
         if labels is not None:
             cur.labelled = engines.labelled_rows(engine, cur, *labels)
