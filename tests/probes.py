@@ -17,6 +17,19 @@ from typing import Any
 
 MARKER = "RESULT="
 
+# argv: an ``mlproject`` command line. Prints its exit code and every module it imported.
+CLI_MODULES = """
+import json, sys
+from mlcli.app import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("RESULT=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
 
 def probe(code: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Any:
     done = subprocess.run(
@@ -30,3 +43,16 @@ def probe(code: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None
     line = next((x for x in done.stdout.splitlines() if x.startswith(MARKER)), None)
     assert line is not None, f"exit {done.returncode}\n{done.stdout}{done.stderr}"
     return json.loads(line.removeprefix(MARKER))
+
+
+def cli_modules(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> tuple[Any, set[str]]:
+    """(exit code, modules imported) of ``mlproject ARGS`` run in a fresh interpreter."""
+    result = probe(CLI_MODULES, *args, cwd=cwd, env=env)
+    return result["code"], set(result["modules"])
+
+
+def within(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    """The modules that are one of ``packages`` or inside one, sorted."""
+    return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in packages))

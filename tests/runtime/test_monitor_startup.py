@@ -19,7 +19,7 @@ import pytest
 
 from compiler.pipeline import compile_specs
 from mlcontract import monitoring_contract as contract
-from tests.probes import probe
+from tests.probes import cli_modules, probe, within
 
 SPEC = """\
 apiVersion: mlproject/v1
@@ -79,17 +79,6 @@ NEVER = (
 WITH_SCIPY = ("scipy", "numpy.f2py", "numpy.testing", "charset_normalizer")
 ROWS = 5000  # above stats.VERDICT_EXACT_MAX_N: asymptotic KS p-values
 
-PROBE = """
-import json, sys
-from mlcli.app import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print("RESULT=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
 
 IMPORT_PROBE = """
 import json, sys
@@ -141,21 +130,17 @@ def write_window(path: Path, seed: int, *, shift: float, with_text: bool) -> Pat
 def run_monitor(project: Path, reference: Path, current: Path) -> set[str]:
     args = ["step", "monitor", "--project-dir", str(project), "--reference", str(reference)]
     args += ["--current", str(current), "--out-dir", str(current.parent / "reports")]
-    result = probe(PROBE, *args, "--now", "2024-07-02T00:00:00Z", cwd=project)
-    assert result["code"] in (contract.EXIT_HEALTHY, contract.EXIT_BREACH), result["code"]
+    code, modules = cli_modules(*args, "--now", "2024-07-02T00:00:00Z", cwd=project)
+    assert code in (contract.EXIT_HEALTHY, contract.EXIT_BREACH), code
     assert (current.parent / "reports" / "monitor.json").is_file()
-    return set(result["modules"])
-
-
-def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
+    return modules
 
 
 def test_importing_the_monitor_step_loads_no_statistics_library_yet(mixed: Path) -> None:
     modules = set(probe(IMPORT_PROBE, cwd=mixed)["modules"])
     assert "numpy" in modules and "pyarrow" in modules  # the window's arrays: always
-    assert loaded(modules, NEVER) == []
-    assert loaded(modules, WITH_SCIPY) == []
+    assert within(modules, NEVER) == []
+    assert within(modules, WITH_SCIPY) == []
 
 
 def test_a_healthy_numeric_window_without_missing_values_needs_no_scipy(
@@ -165,8 +150,8 @@ def test_a_healthy_numeric_window_without_missing_values_needs_no_scipy(
     current = write_window(tmp_path / "current.parquet", 2, shift=0.0, with_text=False)
     modules = run_monitor(numeric, reference, current)
     assert "mlruntime.steps.monitor.drift" in modules
-    assert loaded(modules, NEVER) == []
-    assert loaded(modules, WITH_SCIPY) == []
+    assert within(modules, NEVER) == []
+    assert within(modules, WITH_SCIPY) == []
 
 
 def test_a_window_with_categories_and_gaps_loads_scipy_special_only(
@@ -176,4 +161,4 @@ def test_a_window_with_categories_and_gaps_loads_scipy_special_only(
     current = write_window(tmp_path / "current.parquet", 2, shift=0.5, with_text=True)
     modules = run_monitor(mixed, reference, current)
     assert "scipy.special" in modules  # the chi-squared p-values
-    assert loaded(modules, ("scipy.stats", *NEVER)) == []
+    assert within(modules, ("scipy.stats", *NEVER)) == []

@@ -19,7 +19,7 @@ import pytest
 
 from compiler.pipeline import compile_specs
 from mlcontract import pipeline_layout as layout
-from tests.probes import probe
+from tests.probes import cli_modules, probe, within
 
 ROOT = Path(__file__).resolve().parents[2]
 # Neither light stage needs any of these: the ML stack, GTO, and the compile path.
@@ -44,16 +44,6 @@ NOT_NEEDED = (
     "targets",
 )
 
-PROBE = """
-import json, sys
-from mlcli.app import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-print("RESULT=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
-
 
 @pytest.fixture(scope="module")
 def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -71,31 +61,27 @@ def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def imported(project: Path, *args: str) -> set[str]:
-    result = probe(PROBE, *args, cwd=project)
-    assert result["code"] in (0, None), result["code"]
-    return set(result["modules"])
-
-
-def unneeded(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
+    code, modules = cli_modules(*args, cwd=project)
+    assert code in (0, None), code
+    return modules
 
 
 def test_gate_step_imports_neither_the_ml_stack_nor_the_compile_path(churn: Path) -> None:
     champion = str(churn / layout.CHAMPION_METRICS)
     modules = imported(churn, "step", "gate", "--champion-metrics", champion)
     assert "mlruntime.steps.gate" in modules
-    assert unneeded(modules, NOT_NEEDED) == []
-    assert unneeded(modules, ("mlruntime.lineage", "mlcli.models")) == []
+    assert within(modules, NOT_NEEDED) == []
+    assert within(modules, ("mlruntime.lineage", "mlcli.models")) == []
 
 
 def test_champion_stage_with_nothing_promoted_asks_git_only(churn: Path) -> None:
     modules = imported(churn, "champion", "--out", layout.CHAMPION_METRICS)
     assert json.loads((churn / layout.CHAMPION_METRICS).read_text()) == {}
     assert "mlruntime.lineage.champion" in modules
-    assert unneeded(modules, NOT_NEEDED) == []
+    assert within(modules, NOT_NEEDED) == []
     # GTO, PyYAML (dvc.lock) and the lineage readers only once a version is promoted.
     lazy = ("yaml", "mlruntime.lineage.lineage", "mlcli.steps", "mlruntime.steps")
-    assert unneeded(modules, lazy) == []
+    assert within(modules, lazy) == []
 
 
 # `leaf` has a frame of ~60 words, more than one level of `down`: whichever depth puts

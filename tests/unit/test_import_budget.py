@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.examples import with_mlflow
-from tests.probes import probe
+from tests.probes import cli_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -25,25 +25,11 @@ HEAVY = (
     "mlflow",
 )
 
-# argv: the mlproject command line. Prints every module the command imported.
-PROBE = """
-import json, sys
-from mlcli.app import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print("RESULT=" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
-
 
 def imported(*args: str, cwd: Path) -> list[str]:
-    result = probe(PROBE, *args, cwd=cwd)
-    assert result["code"] in (0, None), result["code"]
-    modules: list[str] = result["modules"]
-    return modules
+    code, modules = cli_modules(*args, cwd=cwd)
+    assert code in (0, None), code
+    return sorted(modules)
 
 
 def copy_example(name: str, tmp_path: Path) -> Path:
