@@ -449,7 +449,32 @@ def test_spark_failure_is_one_line_without_the_jvm_log(
     assert len(stderr[""]) == 1, "\n".join(stderr[""])
     line = stderr[""][0]
     assert line.startswith(
-        "mlproject step monitor: error: the spark engine failed: [FAILED_READ_FILE"
+        f"mlproject step monitor: error: the spark engine failed on the current window {bad}: "
+        "[FAILED_READ_FILE"
     ), line
-    assert str(bad) in line and str(bad_reference) not in line
+    assert str(bad_reference) not in line
     assert any(line.lstrip().startswith("at org.apache.spark") for line in stderr["1"])
+
+
+def test_an_engine_error_names_the_window_it_read(
+    shop: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """DuckDB's own message for corrupt pages names no file: the error says which window
+    failed; with both corrupt, the current one (read first)."""
+    from mlcontract import pipeline_layout
+
+    template, current, _ = shop
+    project = _with_engine(template, tmp_path / "shop", "duckdb")
+    bad, bad_reference = tmp_path / "corrupt.parquet", tmp_path / "corrupt-reference.parquet"
+    _corrupt_pages(current, bad)
+    _corrupt_pages(project / pipeline_layout.TRAIN_SET, bad_reference)
+    cases = {
+        "current": (bad, project / pipeline_layout.TRAIN_SET, bad),
+        "reference": (current, bad_reference, bad_reference),
+        "both": (bad, bad_reference, bad),
+    }
+    for case, (window, reference, named) in cases.items():
+        got = _monitor(project, window, tmp_path / case, "--reference", str(reference))
+        role = "reference" if named == bad_reference else "current"
+        want = f"the duckdb engine failed on the {role} window {named}: "
+        assert [e[: len(want)] for e in got["errors"]] == [want], (case, got["errors"])

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mlcontract import ir
+from mlcontract.safe_text import printable
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor import engines, quality
 from mlruntime.steps.monitor.engines import AggregateWindow
@@ -146,6 +147,7 @@ def _run(
     text_times: Sequence[str] = (),
 ) -> tuple[AggregateWindow, AggregateWindow]:
     engine = engines.open_engine(engine_name)
+    reading = current  # the window the engine's query is about, for its error
     try:
         # the current window first: it is the new, unchecked data, so a corrupt or unreadable
         # window fails at its first query, not after every aggregate of the reference (on
@@ -155,22 +157,27 @@ def _run(
             categorical=current_categorical, ranges=ranges, timestamp=timestamp,
             window_seconds=window_seconds, last_window=last_window, text_times=text_times,
         )  # fmt: skip
+        if labels is not None:
+            cur.labelled = engines.labelled_rows(engine, cur, *labels)
+        reading = reference
         ref = engines.profile(
             engine, reference, numeric=reference_numeric,
             categorical=reference_categorical, ranges=ranges, timestamp=timestamp,
             window_seconds=window_seconds, text_times=text_times,
         )  # fmt: skip
-        if labels is not None:
-            cur.labelled = engines.labelled_rows(engine, cur, *labels)
         grids = engines.settle_display(engines.reference_grids(engine, ref), (ref, cur))
         for window in (ref, cur):
+            reading = window
             engines.fill_histograms(engine, window, grids)
         ref.grids = grids
         return ref, cur
     except StepError:
         raise
     except Exception as exc:  # an engine's own error: a message, not a traceback
-        raise StepError(f"the {engine_name} engine failed: {engines.engine_error(exc)}") from None
+        where = f"the {reading.role} window {printable(str(reading.path))}"
+        raise StepError(
+            f"the {engine_name} engine failed on {where}: {engines.engine_error(exc)}"
+        ) from None
     finally:
         engine.close()
 
