@@ -13,6 +13,13 @@ from __future__ import annotations
 
 from mlcontract.errors import ExitCode
 
+# The files a monitoring window may be, by name (compressed CSV is read as such): what
+# `step monitor` reads, what `ci monitor` looks for under the spec's window locations, and
+# what `step score`, whose output is a labelled window, writes.
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+WINDOW_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
+
 TEXTFILE = "reports/monitor.prom"  # relative to the project directory
 REPORT_JSON = "reports/monitor.json"
 REPORT_MARKDOWN = "reports/monitor.md"

@@ -28,7 +28,6 @@ from mlcontract import monitoring_contract as mc
 from mlcontract import pipeline_layout as pl
 from mlruntime.ci.actions import CiError, annotate, set_multiline_output, set_outputs, summary
 
-WINDOW_SUFFIXES = (".csv", ".parquet")
 REPORT_LIMIT = 60000
 WITHHELD = (
     "The monitored data is confidential or holds personal data: the report stays in the "
@@ -46,19 +45,22 @@ class Window:
     last_window: bool  # a history file: keep only its newest drift.window
 
 
+def _is_window(name: str) -> bool:
+    """A file `step monitor` can read, by its name."""
+    return name.lower().endswith(mc.WINDOW_SUFFIXES)
+
+
 def newest_window(project_dir: Path, location: str, into: Path) -> tuple[Path, str] | None:
     """The newest window file under ``location`` (a local copy of it), or None when empty."""
     if "://" not in location:
         folder = project_dir / location
-        files = sorted(
-            p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in WINDOW_SUFFIXES
-        )
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and _is_window(p.name))
         return (files[-1], str(files[-1])) if files else None
     import fsspec
 
     try:
         fs, base = fsspec.core.url_to_fs(location)
-        found = sorted(f for f in fs.find(base) if f.lower().endswith(WINDOW_SUFFIXES))
+        found = sorted(f for f in fs.find(base) if _is_window(f))
         if not found:
             return None
         into.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlcontract import ir
 from mlcontract import pipeline_layout as layout
+from mlcontract.monitoring_contract import CSV_SUFFIXES, PARQUET_SUFFIXES, WINDOW_SUFFIXES
+from mlcontract.safe_text import printable
 from mlcontract.serving_contract import model_inputs
 from mlruntime.features import Features
 from mlruntime.serving.errors import ServingError
@@ -98,11 +100,30 @@ def pii_columns(project: ir.Project) -> set[str]:
     }
 
 
+def read_rows(path: Path) -> Any:
+    """A CSV (compressed or not) or Parquet file as a DataFrame, by its name's suffix."""
+    import pandas as pd
+
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return pd.read_parquet(path)
+    if name.endswith(".csv"):
+        return pd.read_csv(path)
+    if name.endswith(CSV_SUFFIXES):  # decompressed by pyarrow, which reads .zst too
+        import pyarrow as pa
+
+        with pa.input_stream(path, compression="detect") as stream:
+            return pd.read_csv(stream)
+    raise ServingError(
+        f"{printable(str(path))}: unknown format",
+        f"give a file ending in {' '.join(WINDOW_SUFFIXES)}",
+    )
+
+
 def reference_rows(
     project: CompiledProject, data: Path | None = None, trained: Features | None = None
 ) -> Rows:
     """Every sendable row of ``data`` (default: the training source), features only."""
-    import pandas as pd
 
     from mlruntime.steps.data import apply_schema, read_source
     from mlruntime.steps.errors import StepError
@@ -113,7 +134,7 @@ def reference_rows(
             frame = read_source(project.path, source)
             origin = layout.data_path(source)
         else:
-            frame = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
+            frame = read_rows(data)
             origin = str(data)
     except StepError as exc:
         raise ServingError(exc.message, "pass the rows to send with --data PATH") from None

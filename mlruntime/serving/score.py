@@ -35,13 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from mlcontract import pipeline_layout as layout
+from mlcontract.monitoring_contract import PARQUET_SUFFIXES, WINDOW_SUFFIXES
 from mlcontract.project_paths import inside_project
 from mlcontract.safe_text import printable, read_error
 from mlruntime.features import Features, parse_sidecar
 from mlruntime.serving.artifacts import load_artifact
 from mlruntime.serving.errors import ServingError
 from mlruntime.serving.project import CompiledProject, ModelRef, load_project, workspace_ref
-from mlruntime.serving.samples import data_features, feature_columns, pii_columns
+from mlruntime.serving.samples import data_features, feature_columns, pii_columns, read_rows
 from mlruntime.steps.outputs import public_mode
 
 DEFAULT_OUTPUT_NAME = "predictions.csv"
@@ -110,7 +111,6 @@ def _model(
 
 def _input(project: CompiledProject, name: str | None) -> tuple[Any, Path, str]:
     """The input frame (typed by the declared schema), its file and how to name it."""
-    import pandas as pd
 
     from mlruntime.steps.data import apply_schema, read_source, source_file
     from mlruntime.steps.errors import StepError
@@ -136,7 +136,7 @@ def _input(project: CompiledProject, name: str | None) -> tuple[Any, Path, str]:
             f"sources: {', '.join(known)}",
         )
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        frame = read_rows(path)
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise ServingError(f"cannot read {printable(str(chosen))}: {read_error(exc)}") from None
     return apply_schema(frame, project.ir.training_source).frame, path, str(chosen)
@@ -159,6 +159,12 @@ def _output(project: CompiledProject, output: Path | None) -> Path:
             )
         return project.path / relative
     target = output if output.is_absolute() else project.path / output
+    if not target.name.lower().endswith(WINDOW_SUFFIXES):
+        # The output is a window `step monitor --labels` reads: a format it knows by name.
+        raise ServingError(
+            f"--output {printable(str(output))}: unknown format",
+            f"end it in {' '.join(WINDOW_SUFFIXES)}",
+        )
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -168,6 +174,15 @@ def _output(project: CompiledProject, output: Path | None) -> Path:
                 )
             break
     return target
+
+
+def _written_here(column: object) -> bool:
+    """A column ``run_score`` adds: the row number, the prediction and class scores,
+    the lineage."""
+    name = str(column)
+    return name in {"row", layout.PREDICTION_COLUMN, *LINEAGE_COLUMNS} or name.startswith(
+        layout.PROBABILITY_PREFIX
+    )
 
 
 def _predict(model: Any, features: Any, classification: bool) -> dict[str, Any]:
@@ -200,6 +215,12 @@ def _ignore_batch_output(project_dir: Path, target: Path) -> None:
         ignore_in_git(folder.parent, [folder.name])
 
 
+# A CSV output compressed as its name says, by pyarrow (the monitor's own reader): the
+# temporary file's name has no suffix for pandas to infer it from, and pandas needs the
+# zstandard package for .zst. Arrow's gzip header has no time stamp: same scores, same bytes.
+CSV_CODECS = ((".gz", "gzip"), (".bz2", "bz2"), (".zst", "zstd"))
+
+
 def _write_atomic(frame: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -207,10 +228,15 @@ def _write_atomic(frame: Any, target: Path) -> None:
     os.close(fd)
     temp = Path(name)
     try:
-        if target.suffix == ".parquet":
+        name = target.name.lower()
+        if name.endswith(PARQUET_SUFFIXES):
             frame.to_parquet(temp, index=False)
         else:
-            frame.to_csv(temp, index=False, lineterminator="\n")
+            import pyarrow as pa
+
+            codec = next((c for suffix, c in CSV_CODECS if name.endswith(suffix)), None)
+            with pa.output_stream(temp, compression=codec) as out:
+                out.write(frame.to_csv(index=False, lineterminator="\n").encode())
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
@@ -242,7 +268,11 @@ def run_score(
     predicted = _predict(estimator, frame[features], project.ir.task != "regression")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     private = pii_columns(project.ir)
-    kept = [c for c in frame.columns if c not in private]
+    # A file scored before (a re-score with another model) holds the columns this run
+    # writes: they are replaced, not doubled (pandas refused a second `row`).
+    kept = [
+        c for c in frame.columns if c not in private and (c in features or not _written_here(c))
+    ]
     result = frame[kept].reset_index(drop=True)
     result.insert(0, "row", range(len(result)))
     lineage = (ref.name, ref.version, ref.commit or "", digest, stamp)

@@ -397,6 +397,21 @@ def test_publish_to_s3_fetched_back_as_the_storage_initializer_would(
 # ── monitor windows ─────────────────────────────────────────────────────────
 
 
+def test_every_window_format_the_monitor_reads_is_a_window(tmp_path: Path) -> None:
+    """The monitor job's window is the newest file `step monitor` can read: a day exported
+    as .csv.gz or .pq was passed over for an older .csv (only .csv and .parquet counted)."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for name in ("2024-05-01.csv", "2024-05-02.parquet", "2024-05-03.pq", "2024-05-04.csv.gz"):
+        (folder / name).write_bytes(b"")
+    (folder / "2024-05-05.txt").write_text("notes")  # not a window
+    found = monitoring.newest_window(tmp_path, "logs", tmp_path / "w")
+    assert found is not None and found[0].name == "2024-05-04.csv.gz"
+    (folder / "2024-05-04.csv.gz").unlink()
+    found = monitoring.newest_window(tmp_path, "logs", tmp_path / "w")
+    assert found is not None and found[0].name == "2024-05-03.pq"
+
+
 def test_the_newest_window_labelled_first(repo: Path, tmp_path: Path) -> None:
     from dataclasses import replace
 

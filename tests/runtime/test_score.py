@@ -16,6 +16,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner, Result
 
@@ -97,6 +98,76 @@ def test_same_inputs_and_epoch_give_identical_bytes(trained: Path, tmp_path: Pat
         _score(trained, "--model", model, "--output", str(parquet))
     assert parquets[0].read_bytes() == parquets[1].read_bytes()
     assert len(pd.read_parquet(parquets[0])) == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [
+        ("scored.csv.gz", b"\x1f\x8b"),
+        ("scored.csv.bz2", b"BZh"),
+        ("scored.csv.zst", b"\x28\xb5\x2f\xfd"),
+        ("scored.pq", b"PAR1"),
+    ],
+)
+def test_every_window_format_the_monitor_reads_is_written_as_its_name_says(
+    trained: Path, tmp_path: Path, name: str, magic: bytes
+) -> None:
+    """The scores are the window `step monitor --labels` reads: a compressed CSV is
+    compressed (it was plain text under a .gz name, which the monitor's reader cannot
+    decompress), a .pq file is Parquet (it was CSV), the same bytes twice."""
+    from mlruntime.steps.monitor.tables import read_window
+
+    model = str(trained / layout.MODEL_FILE)
+    outputs = [tmp_path / "a" / name, tmp_path / "b" / name]
+    for out in outputs:
+        _score(trained, "--model", model, "--output", str(out))
+    assert outputs[0].read_bytes().startswith(magic)
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
+    window = read_window(outputs[0], "current")
+    assert window.rows == 400 and window.has("prediction") and window.has("probability_1")
+    # The same format as an input: the project's rows so stored score alike.
+    rows = tmp_path / f"rows.{name.split('.', 1)[1]}"
+    frame = pd.read_csv(trained / "data" / "customers.csv")
+    if name.endswith(".pq"):
+        frame.to_parquet(rows, index=False)
+    else:
+        with pa.output_stream(rows) as f:  # compressed as its suffix says
+            f.write(frame.to_csv(index=False).encode())
+    again = tmp_path / "again.csv"
+    _score(trained, "--model", model, "--input", str(rows), "--output", str(again))
+    pd.testing.assert_series_equal(
+        pd.read_csv(again)["probability_1"],
+        read_window(outputs[0], "c").table["probability_1"].to_pandas(),
+    )
+
+
+def test_a_scored_file_scores_again_with_its_columns_replaced(
+    trained: Path, tmp_path: Path
+) -> None:
+    """Re-scoring last week's output (with another model, or the same) ended in pandas'
+    ValueError 'cannot insert row, already exists', a traceback."""
+    model = str(trained / layout.MODEL_FILE)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    _score(trained, "--model", model, "--output", str(first))
+    _score(trained, "--model", model, "--input", str(first), "--output", str(second))
+    once, twice = pd.read_csv(first), pd.read_csv(second)
+    assert list(twice.columns) == list(once.columns)
+    pd.testing.assert_frame_equal(
+        twice.drop(columns=["input_sha256"]), once.drop(columns=["input_sha256"])
+    )
+    assert set(twice["input_sha256"]) == {_sha256(first)}
+
+
+def test_an_output_of_unknown_format_is_refused_before_scoring(
+    trained: Path, tmp_path: Path
+) -> None:
+    """`--output scored/a` wrote CSV under a name `step monitor` then refused to read."""
+    out = tmp_path / "scored" / "a"
+    result = _score(
+        trained, "--model", str(trained / layout.MODEL_FILE), "--output", str(out), code=1
+    )
+    assert "unknown format" in result.stderr and ".csv.gz" in result.stderr
+    assert not (tmp_path / "scored").exists()
 
 
 def test_registered_version_scores_with_the_registered_model(

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from mlcontract.monitoring_contract import CSV_SUFFIXES, PARQUET_SUFFIXES
 from mlcontract.safe_text import printable, read_error
 from mlruntime.steps.errors import StepError
 from mlruntime.steps.monitor.times import parse_iso
@@ -29,8 +30,6 @@ from mlruntime.steps.monitor.times import parse_iso
 
 Floats = NDArray[np.float64]
 
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 THREADED_READ_MIN_ROWS = 100_000
 
 # The type of a column as stored, in the spec's vocabulary (plus "null": no value at all).
