@@ -116,9 +116,34 @@ def test_a_csv_separated_by_semicolons(project: Path) -> None:
     assert not any("missing" in e for e in payload["errors"])  # type: ignore[union-attr]
 
 
-def test_empty_window(project: Path) -> None:
-    code, output = run(project, "--current", write(project, good().iloc[:0]))
-    assert_error(project, code, output, "has no rows")
+@pytest.mark.parametrize("name", ["current.csv", "current.parquet"])
+def test_an_empty_current_window_is_a_volume_breach_not_an_error(project: Path, name: str) -> None:
+    """A window with its header and no row (the data flow ran, nothing arrived) was an
+    error: exit 1, no gauge but the run's, the 'monitor stopped' alert instead of the
+    volume one. Now a volume and freshness breach, no drift verdict, and no quality
+    breach: with no row nothing is missing (it read 100 % missing per column before)."""
+    empty = good().iloc[:0]
+    path = project / name
+    if name.endswith(".parquet"):
+        empty.to_parquet(path, index=False)
+    else:
+        empty.to_csv(path, index=False)
+    code, output = run(project, "--current", str(path))
+    assert code == contract.EXIT_BREACH, output
+    payload = json.loads((project / contract.REPORT_JSON).read_text())
+    assert payload["status"] == "breach" and payload["errors"] == []
+    assert payload["current"]["rows"] == 0 and payload["volume"]["rows"] == 0
+    assert [k for k, on in payload["breaches"].items() if on] == ["freshness", "volume"]
+    assert "0 rows" in output and "missing" not in output
+    prom = (project / contract.TEXTFILE).read_text()
+    assert f'{contract.BREACH}{{project="shop",model="shop",kind="volume"}} 1' in prom
+    assert contract.DRIFT_SCORE + "{" not in prom
+
+
+def test_an_empty_reference_window_is_an_error(project: Path) -> None:
+    reference = write(project, good().iloc[:0], "reference.csv")
+    code, output = run(project, "--current", write(project, good()), "--reference", reference)
+    assert_error(project, code, output, "the reference window", "has no rows")
 
 
 def test_empty_file(project: Path) -> None:

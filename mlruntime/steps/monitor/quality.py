@@ -136,7 +136,11 @@ def check_columns(
     current: AnyWindow,
     result: MonitorResult,
 ) -> None:
-    """Missing values, range violations and new categories per (column, categorical) pair."""
+    """Missing values, range violations and new categories per (column, categorical) pair.
+    An empty window has no values to judge (none is missing either): its volume breach
+    says what happened."""
+    if current.rows == 0:
+        return
     for name, categorical in columns:
         if not current.has(name):
             continue
