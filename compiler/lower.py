@@ -298,6 +298,7 @@ def _monitoring(spec: v1.ProjectSpec, training: ir.Training) -> ir.Monitoring:
             max_range_violations=m.data_quality.max_range_violations,
             schema_violations=m.data_quality.schema_violations,
             new_categories=m.data_quality.new_categories,
+            max_new_category_fraction=m.data_quality.max_new_category_fraction,
             min_rows=m.data_quality.min_rows,
         ),
         performance=performance,

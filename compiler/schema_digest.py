@@ -4,6 +4,6 @@ its file name and the SHA-256 of its bytes (``schemas/``). Do not edit."""
 SCHEMAS: dict[str, tuple[str, str]] = {
     "mlproject/v1": (
         "mlproject.v1.json",
-        "f0ec611a20f6e87021a2814e92d308ec05a7a512690d0e00327be6125f0882b0",
+        "895b9e38a298913a0f41eb7c58a527ea510a6bee3cdda7d51685ef4dd8d12658",
     ),
 }

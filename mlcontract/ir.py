@@ -331,6 +331,7 @@ class DataQuality(Node):
     max_range_violations: float
     schema_violations: Literal["error", "warn"]
     new_categories: Literal["error", "warn", "ignore"]
+    max_new_category_fraction: float  # learnt categories: share of rows in unseen ones
     min_rows: int
 
 

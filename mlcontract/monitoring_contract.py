@@ -34,6 +34,7 @@ DRIFT_DETECTED = "mlproject_drift_detected"  # labels: feature; 1 = drifted
 MISSING_FRACTION = "mlproject_data_missing_fraction"  # labels: feature
 RANGE_VIOLATIONS = "mlproject_data_range_violation_fraction"  # labels: feature
 NEW_CATEGORIES = "mlproject_data_new_categories"  # labels: feature; count of unseen values
+NEW_CATEGORY_FRACTION = "mlproject_data_new_category_fraction"  # labels: feature; their rows
 SCHEMA_VIOLATIONS = "mlproject_data_schema_violations"  # count of missing/mistyped columns
 WINDOW_ROWS = "mlproject_window_rows"  # rows in the current window
 PERFORMANCE = "mlproject_model_performance"  # labels: metric
@@ -49,6 +50,10 @@ GAUGES: dict[str, tuple[tuple[str, ...], str]] = {
     MISSING_FRACTION: (("feature",), "Share of missing values in the last window."),
     RANGE_VIOLATIONS: (("feature",), "Share of values outside the declared range."),
     NEW_CATEGORIES: (("feature",), "Distinct categories not seen in the reference."),
+    NEW_CATEGORY_FRACTION: (
+        ("feature",),
+        "Share of the window's rows in categories not seen in the reference.",
+    ),
     SCHEMA_VIOLATIONS: ((), "Declared columns missing or of the wrong type."),
     WINDOW_ROWS: ((), "Rows in the last monitoring window."),
     PERFORMANCE: (("metric",), "Model performance on labelled rows of the window."),

@@ -627,6 +627,17 @@ class DataQuality(Spec):
     new_categories: Literal["error", "warn", "ignore"] = Field(
         default="warn", description="error, warn or ignore: a value outside a column's categories."
     )
+    max_new_category_fraction: Fraction = Field(
+        default=0.01,
+        description=(
+            "Largest share of a window's rows in categories the reference never had, for a "
+            "column whose categories are learnt from the reference (a declared `categories` "
+            "list stays strict: any value outside it counts). The default, 1 %, keeps a "
+            "many-level column quiet when the reference, a sample, lacks a few rare levels "
+            "that each window has in a handful of rows, and still reports a new level in 5 % "
+            "of the rows. 0: any unseen value counts."
+        ),
+    )
     min_rows: int = Field(
         description="Fewer rows in a window: a volume breach, no drift verdict.",
         default=1,

@@ -171,13 +171,14 @@ def _data_checks(project: ir.Project) -> list[GaugeCheck]:
                 name="DataNewCategories",
                 route=DATA,
                 severity=_severity(quality.new_categories),
-                metric=contract.NEW_CATEGORIES,
+                metric=contract.NEW_CATEGORY_FRACTION,
                 op=">",
-                threshold=0,
+                threshold=quality.max_new_category_fraction,
                 summary="unseen categories",
                 description=(
-                    "{{ $labels.feature }} took values outside its declared categories in the "
-                    "last monitoring window."
+                    f"More than {quality.max_new_category_fraction:.2%} of the rows of "
+                    "{{ $labels.feature }} took values never seen in the reference in the last "
+                    "monitoring window (mlproject_data_new_categories counts them)."
                 ),
                 by=_PER_FEATURE,
             )

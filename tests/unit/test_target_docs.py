@@ -245,6 +245,7 @@ def make_project(**overrides: Any) -> ir.Project:
                 max_range_violations=0.0,
                 schema_violations="error",
                 new_categories="warn",
+                max_new_category_fraction=0.01,
                 min_rows=1,
             ),
             performance=None,

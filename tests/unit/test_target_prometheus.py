@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from compiler.lower import lower
+from compiler.pipeline import validate_file
 from mlcontract import ir
 from mlcontract import monitoring_contract as contract
 from targets import prometheus
@@ -170,6 +172,25 @@ def test_thresholds_come_from_the_spec() -> None:
     demand = {rule["alert"]: rule["expr"] for rule in _rules(example_project("demand"))}
     assert demand["ModelPerformanceAboveMaximum"].endswith("> 25")
     assert demand["MonitorNotRunning"].endswith(f"> {86400 + 43200}")  # daily, plus half a day
+
+
+def test_the_new_categories_alert_reads_the_share_above_the_spec_tolerance(
+    tmp_path: Path,
+) -> None:
+    assert example_project("churn").monitoring.data_quality.max_new_category_fraction == 0.01
+    text = (ROOT / "examples" / "churn" / "mlproject.yaml").read_text(encoding="utf-8")
+    marker = "    new_categories: warn"
+    assert marker in text
+    spec = tmp_path / "mlproject.yaml"
+    spec.write_text(text.replace(marker, "    max_new_category_fraction: 0.05\n" + marker))
+    result = validate_file(spec, display="mlproject.yaml")
+    assert result.spec is not None, result.diagnostics
+    project = lower(result.spec, result.document, spec_file="mlproject.yaml", spec_sha256="0")
+    assert project.monitoring.data_quality.max_new_category_fraction == 0.05
+    rules = {rule["alert"]: rule["expr"] for rule in _rules(project)}
+    assert rules["DataNewCategories"] == (
+        f'max by (model, feature) ({contract.NEW_CATEGORY_FRACTION}{{project="churn"}}) > 0.05'
+    )
 
 
 def test_the_drift_alert_says_what_a_verdict_can_rest_on() -> None:

@@ -314,6 +314,10 @@ class AggregateWindow:
             return 1.0
         return 1.0 - self.non_null.get(name, self.rows) / self.rows  # nulls, as in memory
 
+    def category_counts(self, name: str) -> dict[str | None, int]:
+        """Rows per category label (``None``: missing), as the in-memory window's."""
+        return self.categories.get(name, {})
+
     def labels_present(self, name: str) -> set[str]:
         return {
             label for label, n in self.categories.get(name, {}).items() if label is not None and n

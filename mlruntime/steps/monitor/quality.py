@@ -11,9 +11,12 @@
 - **ranges**: share of values outside the declared min/max above
   ``max_range_violations`` → breach.
 - **new categories**: values of a categorical column outside its declared
-  ``categories`` (or, undeclared, outside the reference's): per
-  ``new_categories``, a breach, a warning, or nothing. With ``--labels`` a
-  classifier's target too: a label class the model was never trained on.
+  ``categories`` (any such value), or, undeclared, outside the reference's when
+  their rows are more than ``max_new_category_fraction`` of the window (a
+  reference holds a sample of a many-level column: a window's few rows in rare
+  levels are not news): per ``new_categories``, a breach, a warning, or nothing.
+  With ``--labels`` a classifier's target too: a label class the model was
+  never trained on.
 - **freshness**: no row newer than the source's ``freshness`` before ``--now``
   (by the timestamp column) → freshness breach.
 - **volume**: an empty window is an error; fewer than ``min_rows`` rows, or fewer
@@ -163,9 +166,14 @@ def check_columns(
                 f"the {quality.max_range_violations:.2%} allowed",
             )
         new: list[str] | None = None
+        share: float | None = None
         if categorical:
             new = _new_categories(name, column, reference, current)
-            _report_new(name, new, quality.new_categories, result)
+            counts = current.category_counts(name)
+            share = sum(counts.get(label, 0) for label in new) / current.rows
+            declared_list = column is not None and column.categories is not None
+            tolerance = 0.0 if declared_list else quality.max_new_category_fraction
+            _report_new(name, new, share, tolerance, quality.new_categories, result)
         result.quality.append(
             ColumnQuality(
                 column=name,
@@ -175,6 +183,7 @@ def check_columns(
                 new_category_examples=()
                 if new is None or result.sensitive
                 else tuple(new[:MAX_EXAMPLES]),
+                new_category_fraction=share,
             )
         )
 
@@ -220,10 +229,18 @@ def _new_categories(
     return sorted(current.labels_present(name) - known)
 
 
-def _report_new(name: str, new: list[str], policy: str, result: MonitorResult) -> None:
-    if new:
-        count = f"{len(new)} categor{'y' if len(new) == 1 else 'ies'}"
-        _by_policy(policy, f"column '{name}': {count} never seen before", result)
+def _report_new(
+    name: str, new: list[str], share: float, tolerance: float, policy: str, result: MonitorResult
+) -> None:
+    """A finding when the rows in never-seen categories are more than ``tolerance`` of the
+    window (0 for a declared list: any value outside it is a data error)."""
+    if not new or share <= tolerance:
+        return
+    count = f"{len(new)} categor{'y' if len(new) == 1 else 'ies'}"
+    limit = "" if tolerance == 0 else f", more than the {tolerance:.2%} allowed"
+    _by_policy(
+        policy, f"column '{name}': {count} never seen before, in {share:.2%} of rows{limit}", result
+    )
 
 
 def _by_policy(policy: str, message: str, result: MonitorResult) -> None:

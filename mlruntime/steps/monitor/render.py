@@ -190,6 +190,10 @@ def render_prometheus(result: MonitorResult, previous: float | None = None) -> s
             series[contract.NEW_CATEGORIES].append(
                 f"{contract.NEW_CATEGORIES}{feature}{_value(float(q.new_categories))}"
             )
+        if q.new_category_fraction is not None:
+            series[contract.NEW_CATEGORY_FRACTION].append(
+                f"{contract.NEW_CATEGORY_FRACTION}{feature}{_value(q.new_category_fraction)}"
+            )
     bare = base + "} "
     violations = float(len(result.schema_violations))
     series[contract.SCHEMA_VIOLATIONS].append(

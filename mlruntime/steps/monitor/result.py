@@ -109,6 +109,8 @@ class ColumnQuality:
     range_violation_fraction: float | None  # None: no declared range, or not numeric
     new_categories: int | None  # None: not categorical
     new_category_examples: tuple[str, ...]  # empty when the source is sensitive
+    # share of the window's rows in those categories (None: not categorical)
+    new_category_fraction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class MonitorResult:
                         "missing_fraction": rounded(q.missing_fraction),
                         "range_violation_fraction": rounded(q.range_violation_fraction),
                         "new_categories": q.new_categories,
+                        "new_category_fraction": rounded(q.new_category_fraction),
                         "new_category_examples": list(q.new_category_examples),
                     }
                     for q in self.quality
