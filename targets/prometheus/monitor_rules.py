@@ -10,6 +10,7 @@ each rule waits 5 minutes (``for``) only to ride out a half-written file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +51,9 @@ class GaugeCheck:
     description: str
     by: tuple[str, ...] = _MODEL
     matchers: Mapping[str, str] = field(default_factory=dict)
+    # a second condition joined by ``or``: (metric, label, regex), the gauge above 0 for
+    # the series whose label matches (e.g. the columns a declared list holds strict)
+    strict: tuple[str, str, str] | None = None
 
     def values(self) -> tuple[float, float]:
         """(firing, quiet) values of the gauge in the test cases."""
@@ -73,6 +77,10 @@ def gauge_alert(project: ir.Project, check: GaugeCheck) -> Alert:
         f"{aggregate} by ({', '.join(check.by)}) ({selector(check.metric, *matchers)}) "
         f"{check.op} {number(check.threshold)}"
     )
+    if check.strict is not None:
+        metric, label, regex = check.strict
+        strict = selector(metric, *matchers, (label, "=~", regex))
+        expr += f" or max by ({', '.join(check.by)}) ({strict}) > 0"
     labels = {
         scrape.PROJECT_LABEL: project.name,
         scrape.MODEL_LABEL: project.registry.model_name,
@@ -93,6 +101,13 @@ def gauge_alert(project: ir.Project, check: GaugeCheck) -> Alert:
         firing=Case((Series(check.metric, labels, flat(firing, 20)),), 10, grouped),
         quiet=Case((Series(check.metric, labels, flat(quiet, 20)),), 10, None),
     )
+
+
+def _declared_categories(project: ir.Project) -> str | None:
+    """A regex of the columns whose spec declares their categories: strict, any value
+    outside the list counts (the others' categories are learnt from the reference)."""
+    names = sorted({c.name for s in project.sources for c in s.columns if c.categories is not None})
+    return "|".join(re.escape(name) for name in names) or None
 
 
 def _severity(policy: str) -> str:
@@ -166,6 +181,7 @@ def _data_checks(project: ir.Project) -> list[GaugeCheck]:
         ),
     ]
     if quality.new_categories != "ignore":
+        declared = _declared_categories(project)
         checks.append(
             GaugeCheck(
                 name="DataNewCategories",
@@ -178,9 +194,11 @@ def _data_checks(project: ir.Project) -> list[GaugeCheck]:
                 description=(
                     f"More than {quality.max_new_category_fraction:.2%} of the rows of "
                     "{{ $labels.feature }} took values never seen in the reference in the last "
-                    "monitoring window (mlproject_data_new_categories counts them)."
+                    "monitoring window (mlproject_data_new_categories counts them; a "
+                    "declared categories list: any value outside it)."
                 ),
                 by=_PER_FEATURE,
+                strict=None if declared is None else (contract.NEW_CATEGORIES, "feature", declared),
             )
         )
     if any(source.freshness_seconds is not None for source in project.sources):

@@ -188,9 +188,65 @@ def test_the_new_categories_alert_reads_the_share_above_the_spec_tolerance(
     project = lower(result.spec, result.document, spec_file="mlproject.yaml", spec_sha256="0")
     assert project.monitoring.data_quality.max_new_category_fraction == 0.05
     rules = {rule["alert"]: rule["expr"] for rule in _rules(project)}
-    assert rules["DataNewCategories"] == (
-        f'max by (model, feature) ({contract.NEW_CATEGORY_FRACTION}{{project="churn"}}) > 0.05'
+    assert rules["DataNewCategories"].startswith(
+        f'max by (model, feature) ({contract.NEW_CATEGORY_FRACTION}{{project="churn"}}) > 0.05 or '
     )
+
+
+@needs_promtool
+def test_a_declared_category_list_alerts_on_any_unseen_value(tmp_path: Path) -> None:
+    """churn declares region's categories (strict) and learns none of its own: a feature
+    with 0.1 % of rows in unseen values alerts only when its list is declared."""
+    folder = write_monitoring(example_project("churn"), tmp_path)
+
+    def series(metric: str, feature: str, value: float) -> dict[str, str]:
+        labels = f'feature="{feature}",model="churn-classifier",project="churn"'
+        return {"series": f"{metric}{{{labels}}}", "values": f"{value}+0x20"}
+
+    def case(feature: str) -> list[dict[str, str]]:
+        return [
+            series(contract.NEW_CATEGORY_FRACTION, feature, 0.001),
+            series(contract.NEW_CATEGORIES, feature, 1),
+        ]
+
+    (rule,) = (r for r in _rules(example_project("churn")) if r["alert"] == "DataNewCategories")
+    annotations = {
+        key: text.replace("{{ $labels.feature }}", "region")
+        for key, text in rule["annotations"].items()
+    }
+    firing = {
+        "alertname": "DataNewCategories",
+        "eval_time": "10m",
+        "exp_alerts": [
+            {
+                "exp_annotations": annotations,
+                "exp_labels": {
+                    "feature": "region",
+                    "model": "churn-classifier",
+                    "project": "churn",
+                    "route": "data",
+                    "severity": "warning",
+                },
+            }
+        ],
+    }
+    tests = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {"interval": "1m", "input_series": case("region"), "alert_rule_test": [firing]},
+            {
+                "interval": "1m",
+                "input_series": case("learnt"),
+                "alert_rule_test": [
+                    {"alertname": "DataNewCategories", "eval_time": "10m", "exp_alerts": []}
+                ],
+            },
+        ],
+    }
+    (folder / "strict.test.yaml").write_text(yaml.safe_dump(tests))
+    result = run(str(PROMTOOL), "test", "rules", str(folder / "strict.test.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_drift_alert_says_what_a_verdict_can_rest_on() -> None:
