@@ -107,6 +107,7 @@ def test_engine_gives_the_in_memory_verdicts(
         assert column["missing_fraction"] == pytest.approx(want["missing_fraction"])
         assert column["range_violation_fraction"] == want["range_violation_fraction"]
         assert column["new_categories"] == want["new_categories"]
+        assert column["new_category_fraction"] == want["new_category_fraction"]
     assert got["freshness"] == expected["freshness"]
     assert got["volume"] == expected["volume"]
     # the same plots: one chart per test, with as many bars, the same categories, shares

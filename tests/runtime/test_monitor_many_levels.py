@@ -122,6 +122,9 @@ def test_a_new_level_in_five_percent_of_rows_is_reported(
     assert f"in {country['new_category_fraction']:.2%} of rows" in message
     assert "more than the 1.00% allowed" in message
     assert report["breaches"]["data_quality"]  # new_categories: error
+    share = f"{country['new_categories']} in {country['new_category_fraction']:.2%} of rows"
+    assert share in (tmp_path / "out" / "monitor.md").read_text()
+    assert share in (tmp_path / "out" / "monitor.html").read_text()
 
 
 @pytest.mark.parametrize("engine", ["memory", "duckdb"])

@@ -187,6 +187,11 @@ def render_html(result: MonitorResult, generated_at: str) -> str:
             new="–"
             if q.new_categories is None
             else f"{q.new_categories}"
+            + (
+                f" in {q.new_category_fraction:.2%} of rows"
+                if q.new_categories and q.new_category_fraction is not None
+                else ""
+            )
             + (f" ({', '.join(q.new_category_examples)})" if q.new_category_examples else ""),
         )
         for q in result.quality

@@ -80,6 +80,8 @@ def render_markdown(result: MonitorResult, generated_at: str) -> str:
             ]
             for q in flagged:
                 new = "–" if q.new_categories is None else str(q.new_categories)
+                if q.new_categories and q.new_category_fraction is not None:
+                    new += f" in {q.new_category_fraction:.2%} of rows"
                 if q.new_category_examples:
                     new += " (" + ", ".join(f"`{_md(x)}`" for x in q.new_category_examples) + ")"
                 lines.append(
