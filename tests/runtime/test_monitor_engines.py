@@ -3,7 +3,6 @@ within stated tolerances, same reports (the shop project and the planted windows
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -18,6 +17,7 @@ from mlruntime.demo import planted_drift as planted
 from mlruntime.steps.monitor import aggregates
 from tests.runtime.test_monitor_support import (
     NOW_AFTER_REFERENCE,
+    SPARK_ENGINE,
     baskets,
     make_project,
     make_signup_project,
@@ -30,16 +30,7 @@ WASSERSTEIN_RELATIVE = 0.08  # a wider tail than the reference's: its mass beyon
 
 ENGINES = [
     "duckdb",
-    pytest.param(
-        "spark",
-        marks=[
-            pytest.mark.slow,  # a JVM and Spark local mode: tens of seconds
-            pytest.mark.skipif(
-                importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                reason="pyspark (the spark extra) and Java 17+ are needed for the spark engine",
-            ),
-        ],
-    ),
+    SPARK_ENGINE,
 ]
 
 

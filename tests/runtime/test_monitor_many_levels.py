@@ -5,7 +5,6 @@ when their share of the window's rows is above ``max_new_category_fraction``; a 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -22,22 +21,18 @@ from mlruntime.demo import planted_drift as planted
 from mlruntime.steps.monitor.quality import check_columns
 from mlruntime.steps.monitor.result import MonitorResult
 from mlruntime.steps.monitor.tables import Window
-from tests.runtime.test_monitor_support import NOW_AFTER_REFERENCE, baskets, make_project
+from tests.runtime.test_monitor_support import (
+    NOW_AFTER_REFERENCE,
+    SPARK_ENGINE,
+    baskets,
+    make_project,
+)
 
 LEVELS = [f"n{i:03d}" for i in range(200)]
 ENGINES = [
     "memory",
     "duckdb",
-    pytest.param(
-        "spark",
-        marks=[
-            pytest.mark.slow,  # a JVM and Spark local mode: tens of seconds
-            pytest.mark.skipif(
-                importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-                reason="pyspark (the spark extra) and Java 17+ are needed for the spark engine",
-            ),
-        ],
-    ),
+    SPARK_ENGINE,
 ]
 
 

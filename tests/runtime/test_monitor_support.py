@@ -7,16 +7,39 @@ data generator whose ``shift`` moves exactly the features it names.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from mlcli.app import cli
+
+# A test on the spark engine: a JVM and Spark local mode, tens of seconds.
+NEEDS_SPARK = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+        reason="pyspark (the spark extra) and Java 17+ are needed for the spark engine",
+    ),
+]
+SPARK_ENGINE = pytest.param("spark", marks=NEEDS_SPARK)
+Test = TypeVar("Test", bound=Callable[..., object])
+
+
+def needs_spark(test: Test) -> Test:
+    """The marks of :data:`NEEDS_SPARK` on one test."""
+    for mark in NEEDS_SPARK:
+        test = mark(test)
+    return test
+
 
 SPEC = """\
 apiVersion: mlproject/v1

@@ -4,9 +4,7 @@ windows: test_monitor_engines)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from tests.runtime.test_monitor_support import (
     NOW_AFTER_REFERENCE,
     baskets,
     make_signup_project,
+    needs_spark,
     with_signup,
 )
 
@@ -120,11 +119,7 @@ def test_duckdb_reads_the_same_times() -> None:
     assert ISO_8601.count("\\") == 0  # the same literal in every dialect
 
 
-@pytest.mark.slow  # a JVM and Spark local mode
-@pytest.mark.skipif(
-    importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
-    reason="pyspark (the spark extra) and Java 17+ are needed for the spark engine",
-)
+@needs_spark
 def test_spark_reads_the_same_times() -> None:
     """Spark's gated parse (the spark engine's) on every spelling: the same times."""
     from mlruntime.steps.monitor.aggregates import SPARK
